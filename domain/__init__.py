@@ -1,0 +1,1 @@
+"""CleverInvo's domain: aggregates, events, money rules and the commands over them."""

@@ -1,0 +1,286 @@
+"""The event-sourced application: each public method is one command, one atomic save."""
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+
+from domain.account import Account, check_account_name, check_locale, check_plan
+from domain.client import Client, check_client_fields
+from domain.errors import Conflict, NotFound, ValidationError
+from domain.invoice import (
+    Invoice,
+    InvoiceDraft,
+    check_currency,
+    check_dates,
+    check_lines,
+    check_number,
+    check_text,
+    default_due_date,
+)
+from domain.keys import display_prefix, hash_key, new_key
+from domain.money import price_lines
+from domain.plans import limits_of
+from domain.quotas import ClientQuota, InvoiceNumber, InvoiceNumbering, InvoiceQuota, number_key
+from domain.transcodings import DateAsISO, LineItemAsDict
+
+T = TypeVar("T")
+A = TypeVar("A", bound=Aggregate)
+Clock = Callable[[], datetime]
+
+# A racing save fails on an aggregate's version and the command is run again on fresh
+# state; this many tries is far past any contention one account sees.
+MAX_ATTEMPTS = 30
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CleverInvo(Application[UUID]):
+    name = "CleverInvo"
+    snapshotting_intervals = {ClientQuota: 50, InvoiceQuota: 50, InvoiceNumbering: 50}
+
+    def __init__(self, env: Mapping[str, str] | None = None, clock: Clock = utc_now) -> None:
+        super().__init__(env)
+        self.clock = clock
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+        transcoder.register(LineItemAsDict())
+
+    # --- helpers -------------------------------------------------------------------
+
+    def _retrying(self, command: Callable[[], T]) -> T:
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                return command()
+            except IntegrityError:
+                time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 6)))
+        raise Conflict("Too many concurrent changes to this account; try again")
+
+    def _get(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def _load(self, cls: type[A], aggregate_id: UUID) -> A:
+        """Loads an aggregate that the account's own aggregates guarantee to exist."""
+        aggregate = self._get(cls, aggregate_id)
+        if aggregate is None:
+            raise NotFound(f"{cls.__name__} not found")
+        return aggregate
+
+    def get_account(self, account_id: UUID) -> Account:
+        account = self._get(Account, account_id)
+        if account is None:
+            raise NotFound("Account not found")
+        return account
+
+    def get_client(self, account_id: UUID, client_id: UUID) -> Client:
+        client = self._get(Client, client_id)
+        if client is None or client.account_id != account_id:
+            raise NotFound("Client not found")
+        return client
+
+    def get_invoice(self, account_id: UUID, invoice_id: UUID) -> Invoice:
+        invoice = self._get(Invoice, invoice_id)
+        if invoice is None or invoice.account_id != account_id or invoice.is_deleted:
+            raise NotFound("Invoice not found")
+        return invoice
+
+    def _active_client(self, account_id: UUID, client_id: UUID) -> Client:
+        client = self._get(Client, client_id)
+        if client is None or client.account_id != account_id or not client.is_active:
+            raise ValidationError("Field 'clientId' must name an active client of this account")
+        return client
+
+    # --- accounts and keys -----------------------------------------------------------
+
+    def open_account(self, name: str, plan: str = "free", locale: str = "en") -> UUID:
+        account = Account(check_account_name(name), check_plan(plan), check_locale(locale))
+        self.save(account, ClientQuota(account_id=account.id), InvoiceNumbering(account_id=account.id))
+        return account.id
+
+    def change_plan(self, account_id: UUID, plan: str) -> None:
+        def command() -> None:
+            account = self.get_account(account_id)
+            account.change_plan(plan)
+            self.save(account)
+
+        self._retrying(command)
+
+    def issue_api_key(self, account_id: UUID, name: str = "") -> tuple[UUID, str]:
+        """Returns the key's id and the key itself, which is never stored."""
+        label = name.strip()
+        if len(label) > 255:
+            raise ValidationError("Key name must be at most 255 characters")
+        key = new_key()
+        key_id = uuid4()
+
+        def command() -> None:
+            account = self.get_account(account_id)
+            account.issue_key(key_id, hash_key(key), label, display_prefix(key))
+            self.save(account)
+
+        self._retrying(command)
+        return key_id, key
+
+    def revoke_api_key(self, account_id: UUID, key_id: UUID) -> None:
+        def command() -> None:
+            account = self.get_account(account_id)
+            account.revoke_key(key_id)
+            self.save(account)
+
+        self._retrying(command)
+
+    # --- clients -----------------------------------------------------------------
+
+    def create_client(self, account_id: UUID, values: Mapping[str, str | None]) -> UUID:
+        clean = check_client_fields(values, creating=True)
+
+        def command() -> UUID:
+            limit = limits_of(self.get_account(account_id).plan).active_clients
+            quota = self._load(ClientQuota, ClientQuota.create_id(account_id))
+            client = Client(
+                account_id=account_id,
+                name=str(clean["name"]),
+                email=clean.get("email"),
+                address=clean.get("address"),
+                tax_id=clean.get("tax_id"),
+                phone=clean.get("phone"),
+                notes=clean.get("notes"),
+            )
+            quota.take(client.id, limit)
+            self.save(client, quota)
+            return client.id
+
+        return self._retrying(command)
+
+    def update_client(self, account_id: UUID, client_id: UUID, values: Mapping[str, Any]) -> None:
+        """Changes client fields; ``is_active`` in ``values`` deactivates or reactivates."""
+        fields = {name: value for name, value in values.items() if name != "is_active"}
+        check_client_fields(fields, creating=False)
+
+        def command() -> None:
+            client = self.get_client(account_id, client_id)
+            client.update(fields)
+            quota: ClientQuota | None = None
+            if "is_active" in values and values["is_active"] != client.is_active:
+                quota = self._load(ClientQuota, ClientQuota.create_id(account_id))
+                if values["is_active"]:
+                    quota.take(client.id, limits_of(self.get_account(account_id).plan).active_clients)
+                    client.reactivate()
+                else:
+                    quota.release(client.id)
+                    client.deactivate()
+            self.save(client, quota)
+
+        self._retrying(command)
+
+    def deactivate_client(self, account_id: UUID, client_id: UUID) -> None:
+        self.update_client(account_id, client_id, {"is_active": False})
+
+    # --- invoices ----------------------------------------------------------------
+
+    def _reserve_number(self, account_id: UUID, number: str, invoice_id: UUID) -> InvoiceNumber:
+        index = self._get(InvoiceNumber, InvoiceNumber.create_id(account_id, number_key(number)))
+        if index is None:
+            return InvoiceNumber(account_id=account_id, key=number_key(number), number=number, invoice_id=invoice_id)
+        index.take(number, invoice_id)
+        return index
+
+    def _next_number(self, account_id: UUID, invoice_id: UUID) -> tuple[InvoiceNumbering, InvoiceNumber]:
+        numbering = self._load(InvoiceNumbering, InvoiceNumbering.create_id(account_id))
+        sequence = numbering.next_sequence
+        while True:
+            number = f"INV-{sequence:04d}"
+            index = self._get(InvoiceNumber, InvoiceNumber.create_id(account_id, number_key(number)))
+            if index is None or not index.is_taken:
+                numbering.assigned(number, sequence)
+                return numbering, self._reserve_number(account_id, number, invoice_id)
+            sequence += 1
+
+    def create_invoice(self, account_id: UUID, draft: InvoiceDraft) -> UUID:
+        currency = check_currency(draft.currency)
+        drafts = check_lines(draft.line_items)
+        lines, totals = price_lines(drafts, currency)
+        number = check_number(draft.invoice_number) if draft.invoice_number is not None else None
+        notes, terms = check_text(draft.notes, "notes"), check_text(draft.terms, "terms")
+
+        def command() -> UUID:
+            now = self.clock()
+            issue_date = draft.issue_date or now.date()
+            due_date = draft.due_date or default_due_date(issue_date)
+            check_dates(issue_date, due_date)
+            self._active_client(account_id, draft.client_id)
+            limit = limits_of(self.get_account(account_id).plan).invoices_per_month
+            month = now.strftime("%Y-%m")
+            quota = self._get(InvoiceQuota, InvoiceQuota.create_id(account_id, month)) or InvoiceQuota(
+                account_id=account_id, month=month
+            )
+            invoice_id = uuid4()
+            numbering: InvoiceNumbering | None = None
+            if number is None:
+                numbering, index = self._next_number(account_id, invoice_id)
+            else:
+                index = self._reserve_number(account_id, number, invoice_id)
+            quota.count(invoice_id, limit)
+            invoice = Invoice(  # type: ignore[call-arg]  # eventsourcing accepts a chosen id
+                id=invoice_id,
+                account_id=account_id,
+                client_id=draft.client_id,
+                number=index.number,
+                currency=currency,
+                issue_date=issue_date,
+                due_date=due_date,
+                line_items=lines,
+                subtotal=totals.subtotal,
+                tax_total=totals.tax_total,
+                discount_total=totals.discount_total,
+                total=totals.total,
+                notes=notes,
+                terms=terms,
+            )
+            self.save(invoice, index, quota, numbering)
+            return invoice.id
+
+        return self._retrying(command)
+
+    def update_invoice(self, account_id: UUID, invoice_id: UUID, values: Mapping[str, Any]) -> None:
+        """Changes a DRAFT invoice; ``values`` are keyed as ``domain.invoice.EDITABLE``."""
+
+        def command() -> None:
+            invoice = self.get_invoice(account_id, invoice_id)
+            old_number = invoice.number
+            if "client_id" in values and values["client_id"] != invoice.client_id:
+                self._active_client(account_id, values["client_id"])
+            invoice.revise(values)
+            released: InvoiceNumber | None = None
+            reserved: InvoiceNumber | None = None
+            if number_key(invoice.number) != number_key(old_number):
+                reserved = self._reserve_number(account_id, invoice.number, invoice.id)
+                released = self._load(InvoiceNumber, InvoiceNumber.create_id(account_id, number_key(old_number)))
+                released.release()
+            self.save(invoice, reserved, released)
+
+        self._retrying(command)
+
+    def delete_invoice(self, account_id: UUID, invoice_id: UUID) -> None:
+        def command() -> None:
+            invoice = self.get_invoice(account_id, invoice_id)
+            invoice.delete()
+            index = self._load(InvoiceNumber, InvoiceNumber.create_id(account_id, number_key(invoice.number)))
+            index.release()
+            self.save(invoice, index)
+
+        self._retrying(command)

@@ -1,0 +1,130 @@
+"""Money rules: ISO 4217 minor units, half-up rounding, line and invoice totals.
+
+Every amount is a ``Decimal``. Line amounts are rounded to the currency's minor unit
+so that the lines add up to the subtotal a reader sees; tax is summed unrounded per line
+and the tax total rounded once, so no rounding error is multiplied by the line count.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+
+from domain.currencies import MINOR_UNITS
+from domain.errors import ValidationError
+
+# Wide enough that no product of two bounded inputs is ever rounded by the context.
+_CONTEXT = Context(prec=60, rounding=ROUND_HALF_UP)
+
+MAX_QUANTITY = Decimal("1000000000")
+MAX_UNIT_PRICE = Decimal("1000000000000")
+MAX_INPUT_DECIMALS = 6
+MAX_TAX_DECIMALS = 4
+HUNDRED = Decimal(100)
+
+
+def is_currency(code: str) -> bool:
+    return code in MINOR_UNITS
+
+
+def minor_units(currency: str) -> int:
+    try:
+        return MINOR_UNITS[currency]
+    except KeyError:
+        raise ValidationError(f"Unknown currency: {currency}") from None
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """Rounds half-up to the currency's minor unit: 2.345 USD -> 2.35, 0.5 JPY -> 1."""
+    with localcontext(_CONTEXT):
+        return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class LineItemDraft:
+    """A line as the caller sends it, before pricing."""
+
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    tax_rate: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """A priced line: ``amount = quantity x unit_price``, rounded to the minor unit."""
+
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    tax_rate: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Totals:
+    subtotal: Decimal
+    tax_total: Decimal
+    discount_total: Decimal
+    total: Decimal
+
+
+def _decimals(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def tidy_number(value: Decimal) -> Decimal:
+    """Writes ``1E+3`` as ``1000`` and keeps the scale the caller gave (``125.00``)."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
+        with localcontext(_CONTEXT):
+            return value.quantize(Decimal(1))
+    return value
+
+
+def check_line(line: LineItemDraft, where: str) -> LineItemDraft:
+    """Returns the line with tidy numbers, or raises ValidationError naming ``where``."""
+    description = line.description.strip()
+    if not description:
+        raise ValidationError(f"Field '{where}.description' must not be empty")
+    if len(description) > 1000:
+        raise ValidationError(f"Field '{where}.description' must be at most 1000 characters")
+    numbers = {"quantity": line.quantity, "unitPrice": line.unit_price, "taxRate": line.tax_rate}
+    for name, value in numbers.items():
+        if not value.is_finite():
+            raise ValidationError(f"Field '{where}.{name}' must be a finite number")
+    if not Decimal(0) < line.quantity <= MAX_QUANTITY:
+        raise ValidationError(f"Field '{where}.quantity' must be greater than 0 and at most {MAX_QUANTITY}")
+    if not Decimal(0) <= line.unit_price <= MAX_UNIT_PRICE:
+        raise ValidationError(f"Field '{where}.unitPrice' must be between 0 and {MAX_UNIT_PRICE}")
+    if not Decimal(0) <= line.tax_rate <= HUNDRED:
+        raise ValidationError(f"Field '{where}.taxRate' must be a percentage between 0 and 100")
+    for name, value, most in (
+        ("quantity", line.quantity, MAX_INPUT_DECIMALS),
+        ("unitPrice", line.unit_price, MAX_INPUT_DECIMALS),
+        ("taxRate", line.tax_rate, MAX_TAX_DECIMALS),
+    ):
+        if _decimals(value) > most:
+            raise ValidationError(f"Field '{where}.{name}' must have at most {most} decimal places")
+    return LineItemDraft(
+        description=description,
+        quantity=tidy_number(line.quantity),
+        unit_price=tidy_number(line.unit_price),
+        tax_rate=tidy_number(line.tax_rate),
+    )
+
+
+def price_lines(drafts: Sequence[LineItemDraft], currency: str) -> tuple[list[LineItem], Totals]:
+    """Prices checked lines in ``currency``; ``total = subtotal - discount + tax``."""
+    lines: list[LineItem] = []
+    unrounded_tax = Decimal(0)
+    with localcontext(_CONTEXT):
+        for draft in drafts:
+            amount = round_money(draft.quantity * draft.unit_price, currency)
+            unrounded_tax += amount * draft.tax_rate / HUNDRED
+            lines.append(LineItem(draft.description, draft.quantity, draft.unit_price, draft.tax_rate, amount))
+        subtotal = round_money(sum((line.amount for line in lines), Decimal(0)), currency)
+        tax_total = round_money(unrounded_tax, currency)
+        discount_total = round_money(Decimal(0), currency)
+        total = subtotal - discount_total + tax_total
+    return lines, Totals(subtotal, tax_total, discount_total, total)

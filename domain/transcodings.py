@@ -1,0 +1,38 @@
+"""How events' custom types are stored: registered once, never pre-formatted in events."""
+
+from datetime import date
+from typing import Any
+
+from eventsourcing.persistence import Transcoding
+
+from domain.money import LineItem
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class LineItemAsDict(Transcoding):
+    """Line numbers stay Decimals inside: the transcoder encodes them as strings."""
+
+    type = LineItem
+    name = "line_item"
+
+    def encode(self, obj: LineItem) -> dict[str, Any]:
+        return {
+            "description": obj.description,
+            "quantity": obj.quantity,
+            "unit_price": obj.unit_price,
+            "tax_rate": obj.tax_rate,
+            "amount": obj.amount,
+        }
+
+    def decode(self, data: dict[str, Any]) -> LineItem:
+        return LineItem(**data)

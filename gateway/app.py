@@ -1,0 +1,67 @@
+"""The Starlette app factory: settings in, an ASGI app out."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.errors import HANDLERS
+from gateway.guard import ApiGuard
+from gateway.jsonio import JSONResponse
+from gateway.ratelimit import RateLimiter
+from gateway.routes import ROUTES
+from gateway.services import Services
+from gateway.settings import Settings
+
+log = logging.getLogger("cleverinvo")
+FOLLOW_SECONDS = 0.5
+
+
+async def health(_request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _follow(services: Services) -> None:
+    """Applies events written by other processes (the CLI revoking a key, say)."""
+    while True:
+        await asyncio.sleep(FOLLOW_SECONDS)
+        try:
+            await run_in_threadpool(services.projector.catch_up)
+        except Exception:  # keep following; the next request's own catch-up reports it
+            log.exception("Projection follower failed; retrying")
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    owned = services is None
+    core = services or Services(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        follower = asyncio.create_task(_follow(core))
+        try:
+            yield
+        finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+            if owned:
+                core.close()
+
+    app = Starlette(
+        routes=[*ROUTES, Route("/healthz", health)],
+        middleware=[
+            Middleware(ApiGuard, services=core, limiter=RateLimiter(settings.rate_limit, settings.rate_limit_storage))
+        ],
+        exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.services = core
+    return app

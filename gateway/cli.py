@@ -1,0 +1,115 @@
+"""The `cleverinvo` command line: serve, accounts, keys, projections."""
+
+import argparse
+import sys
+from collections.abc import Sequence
+from uuid import UUID
+
+from domain.errors import DomainError
+from domain.plans import Plan
+from gateway.services import Services
+from gateway.settings import Settings, SettingsError
+
+
+def _uuid(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an id: {text!r}") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cleverinvo",
+        description="CleverInvo invoicing service. Honours CLEVERINVO_DATA_DIR and CLEVERINVO_DATABASE_URL.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the REST API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
+    accounts = commands.add_parser("accounts", help="manage accounts").add_subparsers(dest="action", required=True)
+    create = accounts.add_parser("create", help="open an account; prints its id last")
+    create.add_argument("name")
+    create.add_argument("--plan", choices=[plan.value for plan in Plan], default=Plan.FREE.value)
+    create.add_argument("--locale", default="en", help="language of its invoices: en or es")
+    accounts.add_parser("list", help="list accounts")
+
+    keys = commands.add_parser("keys", help="manage API keys").add_subparsers(dest="action", required=True)
+    key_create = keys.add_parser("create", help="issue a key; prints the key last (shown only this once)")
+    key_create.add_argument("account_id", type=_uuid)
+    key_create.add_argument("--name", default="")
+    key_list = keys.add_parser("list", help="list an account's keys")
+    key_list.add_argument("account_id", type=_uuid)
+    key_revoke = keys.add_parser("revoke", help="revoke a key at once")
+    key_revoke.add_argument("key_id", type=_uuid)
+
+    projections = commands.add_parser("projections", help="manage read models").add_subparsers(
+        dest="action", required=True
+    )
+    projections.add_parser("rebuild", help="drop the read models and rebuild them from the events")
+    return parser
+
+
+def _serve(services: Services, host: str, port: int) -> None:
+    import uvicorn
+
+    from gateway.app import create_app
+
+    if not services.read.accounts():
+        account_id = services.execute(lambda: services.app.open_account("Default account", Plan.PRO.value))
+        _, key = services.execute(lambda: services.app.issue_api_key(account_id, "default"))
+        print(f"Created a default account {account_id} (plan pro) and its API key:", flush=True)
+        print(f"  {key}", flush=True)
+        print("Keep it: it is shown only this once.", flush=True)
+    uvicorn.run(create_app(services.settings, services), host=host, port=port, log_level="info")
+
+
+def _run(args: argparse.Namespace, services: Services) -> None:
+    if args.command == "serve":
+        _serve(services, args.host, args.port)
+    elif args.command == "accounts" and args.action == "create":
+        account_id = services.execute(lambda: services.app.open_account(args.name, args.plan, args.locale))
+        print(account_id)
+    elif args.command == "accounts":
+        for account in services.read.accounts():
+            print(f"{account.id}  {account.plan:<8}  {account.locale}  {account.name}")
+    elif args.command == "keys" and args.action == "create":
+        _, key = services.execute(lambda: services.app.issue_api_key(args.account_id, args.name))
+        print(key)
+    elif args.command == "keys" and args.action == "list":
+        services.app.get_account(args.account_id)
+        for view in services.read.keys(str(args.account_id)):
+            state = f"revoked {view.revoked_at:%Y-%m-%d}" if view.revoked_at else "active"
+            print(f"{view.id}  {view.prefix}…  {state:<18}  {view.name}")
+    elif args.command == "keys" and args.action == "revoke":
+        view = services.read.key(str(args.key_id))
+        if view is None:
+            raise DomainError("No such API key")
+        services.execute(lambda: services.app.revoke_api_key(UUID(view.account_id), args.key_id))
+        print(f"revoked {args.key_id}")
+    elif args.command == "projections":
+        position = services.projector.rebuild()
+        print(f"rebuilt read models through event {position}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        services = Services(Settings.from_env())
+    except SettingsError as exc:
+        print(f"cleverinvo: {exc}", file=sys.stderr)
+        return 2
+    try:
+        _run(args, services)
+    except DomainError as exc:
+        print(f"cleverinvo: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        services.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

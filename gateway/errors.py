@@ -1,0 +1,45 @@
+"""The one place where errors become HTTP responses."""
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from domain.errors import Conflict, DomainError, NotFound, PlanLimitReached, ValidationError
+from gateway.jsonio import error_response
+from gateway.problems import HttpProblem
+
+STATUS: dict[type[DomainError], int] = {
+    ValidationError: 400,
+    PlanLimitReached: 403,
+    NotFound: 404,
+    Conflict: 409,
+}
+REASONS = {404: "Not found", 405: "Method not allowed"}
+
+
+async def domain_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return error_response(STATUS.get(type(exc), 400), exc.message)
+
+
+async def http_problem(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HttpProblem)
+    return error_response(exc.status, exc.message)
+
+
+async def http_exception(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    return error_response(exc.status_code, REASONS.get(exc.status_code, exc.detail), headers or None)
+
+
+async def server_error(_request: Request, _exc: Exception) -> Response:
+    return error_response(500, "Internal server error")
+
+
+HANDLERS = {
+    DomainError: domain_error,
+    HttpProblem: http_problem,
+    HTTPException: http_exception,
+    Exception: server_error,
+}

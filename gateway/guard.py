@@ -1,0 +1,65 @@
+"""ASGI middleware for the API paths: rate limit, authenticate, JSON 500s, budget headers."""
+
+import logging
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.auth import authenticate, bearer_token
+from gateway.jsonio import error_response
+from gateway.ratelimit import RateLimiter
+from gateway.services import Services
+
+log = logging.getLogger("cleverinvo")
+PROTECTED = ("/api/", "/graphql")
+
+
+class ApiGuard:
+    def __init__(self, app: ASGIApp, services: Services, limiter: RateLimiter) -> None:
+        self.app = app
+        self.services = services
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(PROTECTED):
+            await self.app(scope, receive, send)
+            return
+        token = bearer_token(Headers(scope=scope).get("authorization"))
+        key = await run_in_threadpool(authenticate, self.services, token) if token else None
+        client = scope.get("client")
+        identity = f"key:{key.id}" if key else f"ip:{client[0] if client else 'unknown'}"
+        budget = await self.limiter.spend(identity)
+        extra = budget.headers()
+        if not budget.allowed:
+            await error_response(429, "Rate limit exceeded: too many requests, retry later", extra)(
+                scope, receive, send
+            )
+            return
+        if key is None:
+            message = (
+                "Invalid or revoked API key" if token else "Missing API key: send 'Authorization: Bearer cinv_...'"
+            )
+            response = error_response(401, message, {**extra, "WWW-Authenticate": "Bearer"})
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["account_id"] = key.account_id
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers: list[Any] = list(message.get("headers", []))
+                headers.extend((name.lower().encode(), value.encode()) for name, value in extra.items())
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            log.exception("Unhandled error on %s %s", scope["method"], scope["path"])
+            if started:
+                raise
+            await error_response(500, "Internal server error", extra)(scope, receive, send)

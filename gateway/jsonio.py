@@ -1,0 +1,61 @@
+"""JSON in and out: exact decimals both ways, bounded bodies, an error for every bad byte."""
+
+from decimal import Decimal
+from typing import Any
+
+import simplejson
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from gateway.problems import BadRequest, PayloadTooLarge
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def dumps(payload: Any) -> bytes:
+    return simplejson.dumps(payload, use_decimal=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content)
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise BadRequest("The request body was cut off") from None
+    return b"".join(chunks)
+
+
+async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
+    body = await read_body(request, limit)
+    if not body.strip():
+        raise BadRequest("Request body must be a JSON object")
+    try:
+        value = simplejson.loads(
+            body.decode("utf-8"), parse_float=Decimal, parse_int=Decimal, parse_constant=_no_constants
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BadRequest("Request body is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise BadRequest("Request body must be a JSON object")
+    return value

@@ -1,0 +1,85 @@
+"""Read-model records as the API's wire shapes (API.md)."""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from projections.views import ClientView, InvoiceDetail, InvoiceSummary, Page
+
+V = TypeVar("V")
+
+
+def timestamp(moment: datetime | None) -> str | None:
+    """ISO 8601 UTC with milliseconds and Z: 2024-01-15T00:00:00.000Z."""
+    if moment is None:
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def page(result: Page[V], item: Callable[[V], dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "data": [item(row) for row in result.items],
+        "total": result.total,
+        "page": result.page,
+        "limit": result.limit,
+        "totalPages": result.total_pages,
+    }
+
+
+def client(view: ClientView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "name": view.name,
+        "email": view.email,
+        "address": view.address,
+        "taxId": view.tax_id,
+        "phone": view.phone,
+        "notes": view.notes,
+        "isActive": view.is_active,
+        "createdAt": timestamp(view.created_at),
+        "updatedAt": timestamp(view.updated_at),
+    }
+
+
+def invoice_brief(view: InvoiceSummary) -> dict[str, Any]:
+    return {"id": view.id, "invoiceNumber": view.invoice_number, "total": view.total, "status": view.status}
+
+
+def invoice_summary(view: InvoiceSummary) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "clientId": view.client_id,
+        "invoiceNumber": view.invoice_number,
+        "currency": view.currency,
+        "issueDate": view.issue_date.isoformat(),
+        "dueDate": view.due_date.isoformat(),
+        "subtotal": view.subtotal,
+        "taxTotal": view.tax_total,
+        "discountTotal": view.discount_total,
+        "total": view.total,
+        "status": view.status,
+        "createdAt": timestamp(view.created_at),
+        "updatedAt": timestamp(view.updated_at),
+        "client": {"name": view.client_name, "email": view.client_email},
+    }
+
+
+def invoice_detail(view: InvoiceDetail) -> dict[str, Any]:
+    return {
+        **invoice_summary(view),
+        "lineItems": [
+            {
+                "description": line.description,
+                "quantity": line.quantity,
+                "unitPrice": line.unit_price,
+                "amount": line.amount,
+                "taxRate": line.tax_rate,
+            }
+            for line in view.line_items
+        ],
+        "notes": view.notes,
+        "terms": view.terms,
+        "sentViaEmail": view.sent_via_email,
+        "sentAt": timestamp(view.sent_at),
+        "paidAt": timestamp(view.paid_at),
+    }

@@ -1,0 +1,37 @@
+"""The running core that both doors share: the application, its projection and queries."""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from domain.application import CleverInvo, Clock, utc_now
+from gateway.settings import Settings
+from projections.db import make_engine
+from projections.projector import ReadModelProjector
+from projections.queries import ReadModel
+
+T = TypeVar("T")
+
+
+class Services:
+    def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
+        self.settings = settings
+        if not settings.uses_postgres:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.app = CleverInvo(settings.event_store_env(), clock=clock)
+        self._writer = make_engine(settings.database_url, writer=True)
+        self._reader = make_engine(settings.database_url)
+        self.projector = ReadModelProjector(self.app, self._writer)
+        self.projector.ensure_schema()
+        self.projector.catch_up()
+        self.read = ReadModel(self._reader)
+
+    def execute(self, command: Callable[[], T]) -> T:
+        """Runs a command, then brings the read model up to its write (read-your-writes)."""
+        result = command()
+        self.projector.catch_up()
+        return result
+
+    def close(self) -> None:
+        self.app.close()
+        self._writer.dispose()
+        self._reader.dispose()

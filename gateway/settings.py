@@ -1,0 +1,74 @@
+"""Settings: one typed object built from the environment at start-up and passed in."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+DEFAULT_DATA_DIR = "./cleverinvo-data"
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names it."""
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} must be a positive integer, not {raw!r}")
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    rate_limit: str = "120/minute"
+    rate_limit_storage: str = "async+memory://"
+    max_body_bytes: int = 1_048_576
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("CLEVERINVO_DATA_DIR") or DEFAULT_DATA_DIR).expanduser().absolute()
+        database_url = env.get("CLEVERINVO_DATABASE_URL") or f"sqlite:///{data_dir / 'readmodels.sqlite3'}"
+        try:
+            backend = make_url(database_url).get_backend_name()
+        except Exception as exc:  # SQLAlchemy raises ArgumentError and friends for a bad URL
+            raise SettingsError(f"CLEVERINVO_DATABASE_URL is not a database URL: {exc}") from None
+        if backend not in ("sqlite", "postgresql"):
+            raise SettingsError("CLEVERINVO_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            rate_limit=env.get("CLEVERINVO_RATE_LIMIT") or "120/minute",
+            max_body_bytes=_positive_int(env, "CLEVERINVO_MAX_BODY_BYTES", 1_048_576),
+        )
+
+    @property
+    def uses_postgres(self) -> bool:
+        return make_url(self.database_url).get_backend_name() == "postgresql"
+
+    def event_store_env(self) -> dict[str, str]:
+        """eventsourcing's persistence settings: SQLite in the data directory, or PostgreSQL."""
+        if not self.uses_postgres:
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.data_dir / "events.sqlite3"),
+                "SQLITE_LOCK_TIMEOUT": "30",
+            }
+        url = make_url(self.database_url)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.database or "",
+            "POSTGRES_HOST": url.host or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": url.username or "",
+            "POSTGRES_PASSWORD": url.password or "",
+            "POSTGRES_SCHEMA": "public",
+            "CREATE_TABLE": "y",
+        }

@@ -1,0 +1,294 @@
+"""The projection that turns the event store into read-model rows, exactly once.
+
+Each batch of events is applied in one transaction that also moves the projection's
+tracked position, guarded by a compare-and-set on the old position: two processes that
+race to apply the same events cannot both commit, and a restart resumes where the last
+commit left off. Rebuild drops the tables and replays every event through the very
+same handlers, so a rebuilt read model equals the live one.
+"""
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.domain import DomainEventProtocol
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+
+from domain.application import CleverInvo
+from domain.money import LineItem
+from projections.tables import (
+    READ_MODEL_TABLES,
+    accounts,
+    api_keys,
+    clients,
+    invoices,
+    line_items,
+    metadata,
+    tracking,
+)
+
+BATCH_SIZE = 500
+Handler = Callable[[Connection, Any], None]
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _fold(text: str | None) -> str:
+    return (text or "").casefold()
+
+
+def _line_rows(invoice_id: str, lines: list[LineItem]) -> list[dict[str, Any]]:
+    return [
+        {
+            "invoice_id": invoice_id,
+            "position": position,
+            "description": line.description,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+            "tax_rate": line.tax_rate,
+            "amount": line.amount,
+        }
+        for position, line in enumerate(lines)
+    ]
+
+
+class ReadModelProjector:
+    """Applies the application's events to the read-model tables in notification order."""
+
+    def __init__(self, app: CleverInvo, writer: Engine) -> None:
+        self.app = app
+        self.writer = writer
+        self._lock = threading.Lock()
+        self._known_position = -1
+        # Keyed by event class name: the event classes are made by eventsourcing's @event.
+        self._handlers: dict[str, Handler] = {
+            "Account.AccountOpened": self._account_opened,
+            "Account.PlanChanged": self._plan_changed,
+            "Account.ApiKeyIssued": self._key_issued,
+            "Account.ApiKeyRevoked": self._key_revoked,
+            "Client.ClientCreated": self._client_created,
+            "Client.ClientUpdated": self._client_updated,
+            "Client.ClientDeactivated": self._client_active(False),
+            "Client.ClientReactivated": self._client_active(True),
+            "Invoice.InvoiceCreated": self._invoice_created,
+            "Invoice.InvoiceUpdated": self._invoice_updated,
+            "Invoice.InvoiceDeleted": self._invoice_deleted,
+        }
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def ensure_schema(self) -> None:
+        with self.writer.begin() as conn:
+            metadata.create_all(conn)
+            if self._read_position(conn) is None:
+                conn.execute(insert(tracking).values(application_name=self.app.name, notification_id=0))
+
+    def position(self) -> int:
+        with self.writer.connect() as conn:
+            return self._read_position(conn) or 0
+
+    def catch_up(self) -> int:
+        """Applies every event recorded so far; returns the position reached."""
+        with self._lock:
+            while True:
+                latest = self.app.recorder.max_notification_id() or 0
+                if latest <= self._known_position:
+                    return self._known_position
+                with self.writer.begin() as conn:
+                    reached, more = self._apply_batch(conn)
+                self._known_position = reached
+                if not more:
+                    return reached
+
+    def rebuild(self) -> int:
+        """Drops and refills every read-model table in one transaction; returns the position."""
+        with self._lock, self.writer.begin() as conn:
+            metadata.drop_all(conn, tables=list(READ_MODEL_TABLES))
+            metadata.create_all(conn, tables=list(READ_MODEL_TABLES))
+            conn.execute(update(tracking).where(tracking.c.application_name == self.app.name).values(notification_id=0))
+            more = True
+            reached = 0
+            while more:
+                reached, more = self._apply_batch(conn)
+            self._known_position = reached
+            return reached
+
+    # --- mechanics ------------------------------------------------------------------
+
+    def _read_position(self, conn: Connection) -> int | None:
+        query = select(tracking.c.notification_id).where(tracking.c.application_name == self.app.name)
+        value = conn.execute(query.with_for_update()).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    def _apply_batch(self, conn: Connection) -> tuple[int, bool]:
+        """Applies the next batch after the stored position; returns (position, maybe more)."""
+        position = self._read_position(conn) or 0
+        notifications = self.app.recorder.select_notifications(
+            start=position, limit=BATCH_SIZE, inclusive_of_start=False
+        )
+        if not notifications:
+            return position, False
+        for notification in notifications:
+            self.apply(conn, self.app.mapper.to_domain_event(notification))
+        reached = notifications[-1].id
+        moved = conn.execute(
+            update(tracking)
+            .where(tracking.c.application_name == self.app.name, tracking.c.notification_id == position)
+            .values(notification_id=reached)
+        )
+        if moved.rowcount != 1:
+            raise RuntimeError("The projection's position moved under a locked transaction")
+        return reached, len(notifications) == BATCH_SIZE
+
+    def apply(self, conn: Connection, domain_event: DomainEventProtocol[Any]) -> None:
+        handler = self._handlers.get(type(domain_event).__qualname__)
+        if handler is not None:  # quota and index aggregates have no rows
+            handler(conn, domain_event)
+
+    # --- accounts and keys -----------------------------------------------------------
+
+    def _account_opened(self, conn: Connection, e: Any) -> None:
+        at = _naive_utc(e.timestamp)
+        conn.execute(
+            insert(accounts).values(
+                id=str(e.originator_id), name=e.name, plan=e.plan, locale=e.locale, created_at=at, updated_at=at
+            )
+        )
+
+    def _plan_changed(self, conn: Connection, e: Any) -> None:
+        conn.execute(
+            update(accounts)
+            .where(accounts.c.id == str(e.originator_id))
+            .values(plan=e.plan, updated_at=_naive_utc(e.timestamp))
+        )
+
+    def _key_issued(self, conn: Connection, e: Any) -> None:
+        conn.execute(
+            insert(api_keys).values(
+                id=str(e.key_id),
+                account_id=str(e.originator_id),
+                name=e.name,
+                key_hash=e.key_hash,
+                prefix=e.prefix,
+                created_at=_naive_utc(e.timestamp),
+            )
+        )
+
+    def _key_revoked(self, conn: Connection, e: Any) -> None:
+        conn.execute(update(api_keys).where(api_keys.c.id == str(e.key_id)).values(revoked_at=_naive_utc(e.timestamp)))
+
+    # --- clients ------------------------------------------------------------------
+
+    def _client_created(self, conn: Connection, e: Any) -> None:
+        at = _naive_utc(e.timestamp)
+        conn.execute(
+            insert(clients).values(
+                id=str(e.originator_id),
+                account_id=str(e.account_id),
+                name=e.name,
+                email=e.email,
+                address=e.address,
+                tax_id=e.tax_id,
+                phone=e.phone,
+                notes=e.notes,
+                is_active=True,
+                created_at=at,
+                updated_at=at,
+                name_folded=_fold(e.name),
+                email_folded=_fold(e.email),
+            )
+        )
+
+    def _client_updated(self, conn: Connection, e: Any) -> None:
+        client_id = str(e.originator_id)
+        values: dict[str, Any] = dict(e.changes)
+        for field in ("name", "email"):
+            if field in values:
+                values[f"{field}_folded"] = _fold(values[field])
+        conn.execute(
+            update(clients).where(clients.c.id == client_id).values(**values, updated_at=_naive_utc(e.timestamp))
+        )
+        denormalised = {
+            f"client_{key}": value
+            for key, value in values.items()
+            if key in ("name", "email", "name_folded", "email_folded")
+        }
+        if denormalised:
+            conn.execute(update(invoices).where(invoices.c.client_id == client_id).values(**denormalised))
+
+    def _client_active(self, active: bool) -> Handler:
+        def handler(conn: Connection, e: Any) -> None:
+            conn.execute(
+                update(clients)
+                .where(clients.c.id == str(e.originator_id))
+                .values(is_active=active, updated_at=_naive_utc(e.timestamp))
+            )
+
+        return handler
+
+    # --- invoices -------------------------------------------------------------------
+
+    def _client_columns(self, conn: Connection, client_id: str) -> dict[str, Any]:
+        row = conn.execute(select(clients.c.name, clients.c.email).where(clients.c.id == client_id)).one()
+        return {
+            "client_name": row.name,
+            "client_email": row.email,
+            "client_name_folded": _fold(row.name),
+            "client_email_folded": _fold(row.email),
+        }
+
+    def _invoice_created(self, conn: Connection, e: Any) -> None:
+        at = _naive_utc(e.timestamp)
+        invoice_id = str(e.originator_id)
+        conn.execute(
+            insert(invoices).values(
+                id=invoice_id,
+                account_id=str(e.account_id),
+                client_id=str(e.client_id),
+                invoice_number=e.number,
+                currency=e.currency,
+                issue_date=e.issue_date,
+                due_date=e.due_date,
+                subtotal=e.subtotal,
+                tax_total=e.tax_total,
+                discount_total=e.discount_total,
+                total=e.total,
+                status="DRAFT",
+                notes=e.notes,
+                terms=e.terms,
+                sent_via_email=False,
+                version=e.originator_version,
+                created_at=at,
+                updated_at=at,
+                number_folded=_fold(e.number),
+                **self._client_columns(conn, str(e.client_id)),
+            )
+        )
+        conn.execute(insert(line_items), _line_rows(invoice_id, e.line_items))
+
+    def _invoice_updated(self, conn: Connection, e: Any) -> None:
+        invoice_id = str(e.originator_id)
+        values: dict[str, Any] = dict(e.changes)
+        if "number" in values:
+            values["invoice_number"] = values.pop("number")
+            values["number_folded"] = _fold(values["invoice_number"])
+        if "client_id" in values:
+            values["client_id"] = str(values["client_id"])
+            values.update(self._client_columns(conn, values["client_id"]))
+        lines = values.pop("line_items", None)
+        if lines is not None:
+            conn.execute(delete(line_items).where(line_items.c.invoice_id == invoice_id))
+            conn.execute(insert(line_items), _line_rows(invoice_id, lines))
+        conn.execute(
+            update(invoices)
+            .where(invoices.c.id == invoice_id)
+            .values(**values, version=e.originator_version, updated_at=_naive_utc(e.timestamp))
+        )
+
+    def _invoice_deleted(self, conn: Connection, e: Any) -> None:
+        invoice_id = str(e.originator_id)
+        conn.execute(delete(line_items).where(line_items.c.invoice_id == invoice_id))
+        conn.execute(delete(invoices).where(invoices.c.id == invoice_id))

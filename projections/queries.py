@@ -1,0 +1,147 @@
+"""The read side: indexed SQL over the read model, never a replay of events."""
+
+from dataclasses import fields
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Engine, Select, Table, and_, func, or_, select
+
+from projections.tables import accounts, api_keys, clients, invoices, line_items
+from projections.views import (
+    AccountView,
+    ClientView,
+    InvoiceDetail,
+    InvoiceSummary,
+    KeyView,
+    LineView,
+    Page,
+)
+
+V = TypeVar("V")
+
+
+def _columns(table: Table, view: type[Any]) -> list[Any]:
+    return [table.c[f.name] for f in fields(view) if f.name in table.c]
+
+
+def _contains(column: Any, folded_term: str) -> ColumnElement[bool]:
+    escaped = folded_term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(f"%{escaped}%", escape="\\")  # type: ignore[no-any-return]
+
+
+class ReadModel:
+    """Queries for one read-model database; every method is scoped to an account."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def _page(self, table: Table, query: Select[Any], view: type[V], page: int, limit: int) -> Page[V]:
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+            offset = (page - 1) * limit
+            rows: list[Any] = []
+            if offset < total:  # also keeps absurd page numbers away from SQL
+                ordered = query.order_by(table.c.created_at.desc(), table.c.id.desc()).limit(limit).offset(offset)
+                rows = list(conn.execute(ordered))
+        return Page([view(**row._mapping) for row in rows], total, page, limit)
+
+    # --- accounts and keys -----------------------------------------------------------
+
+    def account(self, account_id: str) -> AccountView | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(*_columns(accounts, AccountView)).where(accounts.c.id == account_id)).first()
+        return AccountView(**row._mapping) if row else None
+
+    def accounts(self) -> list[AccountView]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(*_columns(accounts, AccountView)).order_by(accounts.c.created_at))
+            return [AccountView(**row._mapping) for row in rows]
+
+    def key_by_hash(self, key_hash: str) -> tuple[KeyView, str] | None:
+        """The key with this hash, and the stored hash to compare in constant time."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(*_columns(api_keys, KeyView), api_keys.c.key_hash).where(api_keys.c.key_hash == key_hash)
+            ).first()
+        if row is None:
+            return None
+        values = dict(row._mapping)
+        stored = values.pop("key_hash")
+        return KeyView(**values), stored
+
+    def key(self, key_id: str) -> KeyView | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(*_columns(api_keys, KeyView)).where(api_keys.c.id == key_id)).first()
+        return KeyView(**row._mapping) if row else None
+
+    def keys(self, account_id: str) -> list[KeyView]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(*_columns(api_keys, KeyView))
+                .where(api_keys.c.account_id == account_id)
+                .order_by(api_keys.c.created_at)
+            )
+            return [KeyView(**row._mapping) for row in rows]
+
+    # --- clients ------------------------------------------------------------------
+
+    def clients(self, account_id: str, page: int, limit: int, search: str | None = None) -> Page[ClientView]:
+        query = select(*_columns(clients, ClientView)).where(
+            clients.c.account_id == account_id, clients.c.is_active.is_(True)
+        )
+        if search:
+            term = search.casefold()
+            query = query.where(or_(_contains(clients.c.name_folded, term), _contains(clients.c.email_folded, term)))
+        return self._page(clients, query, ClientView, page, limit)
+
+    def client(self, account_id: str, client_id: str) -> ClientView | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(*_columns(clients, ClientView)).where(
+                    clients.c.id == client_id, clients.c.account_id == account_id
+                )
+            ).first()
+        return ClientView(**row._mapping) if row else None
+
+    # --- invoices -------------------------------------------------------------------
+
+    def invoices(
+        self,
+        account_id: str,
+        page: int,
+        limit: int,
+        search: str | None = None,
+        client_id: str | None = None,
+        status: str | None = None,
+    ) -> Page[InvoiceSummary]:
+        conditions = [invoices.c.account_id == account_id]
+        if client_id is not None:
+            conditions.append(invoices.c.client_id == client_id)
+        if status is not None:
+            conditions.append(invoices.c.status == status)
+        if search:
+            term = search.casefold()
+            conditions.append(
+                or_(
+                    _contains(invoices.c.number_folded, term),
+                    _contains(invoices.c.client_name_folded, term),
+                    _contains(invoices.c.client_email_folded, term),
+                )
+            )
+        query = select(*_columns(invoices, InvoiceSummary)).where(and_(*conditions))
+        return self._page(invoices, query, InvoiceSummary, page, limit)
+
+    def invoice(self, account_id: str, invoice_id: str) -> InvoiceDetail | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(*_columns(invoices, InvoiceDetail)).where(
+                    invoices.c.id == invoice_id, invoices.c.account_id == account_id
+                )
+            ).first()
+            if row is None:
+                return None
+            lines = conn.execute(
+                select(*_columns(line_items, LineView))
+                .where(line_items.c.invoice_id == invoice_id)
+                .order_by(line_items.c.position)
+            )
+            return InvoiceDetail(**row._mapping, line_items=[LineView(**line._mapping) for line in lines])

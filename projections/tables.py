@@ -1,0 +1,119 @@
+"""The read-model tables. Every row is derived from events and can be rebuilt from them."""
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from projections.types import DecimalText
+
+metadata = MetaData()
+
+UUID_LEN = 36
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(UUID_LEN), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("plan", String(16), nullable=False),
+    Column("locale", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(UUID_LEN), primary_key=True),
+    Column("account_id", String(UUID_LEN), nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
+)
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("id", String(UUID_LEN), primary_key=True),
+    Column("account_id", String(UUID_LEN), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("email", String(254)),
+    Column("address", Text),
+    Column("tax_id", String(64)),
+    Column("phone", String(64)),
+    Column("notes", Text),
+    Column("is_active", Boolean, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    # Case-folded copies for case-insensitive search that is right beyond ASCII.
+    Column("name_folded", String(255), nullable=False),
+    Column("email_folded", String(254), nullable=False),
+    Index("ix_clients_list", "account_id", "is_active", "created_at", "id"),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("id", String(UUID_LEN), primary_key=True),
+    Column("account_id", String(UUID_LEN), nullable=False),
+    Column("client_id", String(UUID_LEN), nullable=False),
+    Column("invoice_number", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("issue_date", Date, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("subtotal", DecimalText, nullable=False),
+    Column("tax_total", DecimalText, nullable=False),
+    Column("discount_total", DecimalText, nullable=False),
+    Column("total", DecimalText, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("notes", Text),
+    Column("terms", Text),
+    Column("sent_via_email", Boolean, nullable=False),
+    Column("sent_at", DateTime),
+    Column("paid_at", DateTime),
+    Column("client_name", String(255), nullable=False),
+    Column("client_email", String(254)),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("number_folded", String(64), nullable=False),
+    Column("client_name_folded", String(255), nullable=False),
+    Column("client_email_folded", String(254), nullable=False),
+    Index("ix_invoices_list", "account_id", "created_at", "id"),
+    Index("ix_invoices_client", "account_id", "client_id", "created_at"),
+    Index("ix_invoices_status", "account_id", "status", "created_at"),
+    Index("ix_invoices_client_ref", "client_id"),
+)
+
+line_items = Table(
+    "invoice_line_items",
+    metadata,
+    Column("invoice_id", String(UUID_LEN), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("description", Text, nullable=False),
+    Column("quantity", DecimalText, nullable=False),
+    Column("unit_price", DecimalText, nullable=False),
+    Column("tax_rate", DecimalText, nullable=False),
+    Column("amount", DecimalText, nullable=False),
+)
+
+# The projection's position in the event store, committed with the rows it produced.
+tracking = Table(
+    "projection_tracking",
+    metadata,
+    Column("application_name", String(64), primary_key=True),
+    Column("notification_id", Integer, nullable=False),
+)
+
+READ_MODEL_TABLES = (accounts, api_keys, clients, invoices, line_items)

@@ -1,0 +1,93 @@
+"""What read-model queries return: plain frozen records, not aggregates or ORM rows."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    limit: int
+
+    @property
+    def total_pages(self) -> int:
+        return -(-self.total // self.limit)
+
+
+@dataclass(frozen=True)
+class AccountView:
+    id: str
+    name: str
+    plan: str
+    locale: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class KeyView:
+    id: str
+    account_id: str
+    name: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ClientView:
+    id: str
+    name: str
+    email: str | None
+    address: str | None
+    tax_id: str | None
+    phone: str | None
+    notes: str | None
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class LineView:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    tax_rate: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class InvoiceSummary:
+    id: str
+    account_id: str
+    client_id: str
+    invoice_number: str
+    currency: str
+    issue_date: date
+    due_date: date
+    subtotal: Decimal
+    tax_total: Decimal
+    discount_total: Decimal
+    total: Decimal
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    client_name: str
+    client_email: str | None
+
+
+@dataclass(frozen=True)
+class InvoiceDetail(InvoiceSummary):
+    line_items: list[LineView]
+    notes: str | None
+    terms: str | None
+    sent_via_email: bool
+    sent_at: datetime | None
+    paid_at: datetime | None
+    version: int
