@@ -26,7 +26,8 @@ class ApiGuard:
         if scope["type"] != "http" or not scope["path"].startswith(PROTECTED):
             await self.app(scope, receive, send)
             return
-        token = bearer_token(Headers(scope=scope).get("authorization"))
+        header = Headers(scope=scope).get("authorization")
+        token = bearer_token(header)
         key = await run_in_threadpool(authenticate, self.services, token) if token else None
         client = scope.get("client")
         identity = f"key:{key.id}" if key else f"ip:{client[0] if client else 'unknown'}"
@@ -38,9 +39,12 @@ class ApiGuard:
             )
             return
         if key is None:
-            message = (
-                "Invalid or revoked API key" if token else "Missing API key: send 'Authorization: Bearer cinv_...'"
-            )
+            if token:
+                message = "Invalid or revoked API key"
+            elif header:
+                message = "Malformed Authorization header: expected 'Bearer cinv_...'"
+            else:
+                message = "Missing API key: send 'Authorization: Bearer cinv_...'"
             response = error_response(401, message, {**extra, "WWW-Authenticate": "Bearer"})
             await response(scope, receive, send)
             return
