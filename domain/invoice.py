@@ -176,4 +176,7 @@ class Invoice(Aggregate):
 
 
 def default_due_date(issue_date: date) -> date:
-    return issue_date + timedelta(days=DEFAULT_PAYMENT_DAYS)
+    try:
+        return issue_date + timedelta(days=DEFAULT_PAYMENT_DAYS)
+    except OverflowError:  # an issueDate in the last days of 9999 has no date 30 days on
+        raise ValidationError("Field 'dueDate' is required when 'issueDate' is this late") from None
