@@ -192,22 +192,29 @@ class CleverInvo(Application[UUID]):
 
     # --- invoices ----------------------------------------------------------------
 
-    def _reserve_number(self, account_id: UUID, number: str, invoice_id: UUID) -> InvoiceNumber:
-        index = self._get(InvoiceNumber, InvoiceNumber.create_id(account_id, number_key(number)))
+    def _number_index(self, account_id: UUID, number: str) -> InvoiceNumber | None:
+        return self._get(InvoiceNumber, InvoiceNumber.create_id(account_id, number_key(number)))
+
+    def _claim(self, account_id: UUID, number: str, invoice_id: UUID, index: InvoiceNumber | None) -> InvoiceNumber:
         if index is None:
             return InvoiceNumber(account_id=account_id, key=number_key(number), number=number, invoice_id=invoice_id)
         index.take(number, invoice_id)
         return index
+
+    def _reserve_number(self, account_id: UUID, number: str, invoice_id: UUID) -> InvoiceNumber:
+        return self._claim(account_id, number, invoice_id, self._number_index(account_id, number))
 
     def _next_number(self, account_id: UUID, invoice_id: UUID) -> tuple[InvoiceNumbering, InvoiceNumber]:
         numbering = self._load(InvoiceNumbering, InvoiceNumbering.create_id(account_id))
         sequence = numbering.next_sequence
         while True:
             number = f"INV-{sequence:04d}"
-            index = self._get(InvoiceNumber, InvoiceNumber.create_id(account_id, number_key(number)))
+            index = self._number_index(account_id, number)
             if index is None or not index.is_taken:
                 numbering.assigned(number, sequence)
-                return numbering, self._reserve_number(account_id, number, invoice_id)
+                # Claim the index just read: a second read could see a racing create's number
+                # and refuse with Conflict, where a stale one fails the save and is retried.
+                return numbering, self._claim(account_id, number, invoice_id, index)
             sequence += 1
 
     def create_invoice(self, account_id: UUID, draft: InvoiceDraft) -> UUID:
