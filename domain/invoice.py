@@ -85,6 +85,12 @@ def check_dates(issue_date: date, due_date: date) -> None:
         raise ValidationError("Field 'dueDate' must be on or after 'issueDate'")
 
 
+def _identical(old: Any, new: Any) -> bool:
+    """Equal and written alike: Decimal("5500.00") == Decimal("5500"), yet a change to JPY
+    must still record the total at the new currency's scale."""
+    return bool(old == new) and repr(old) == repr(new)
+
+
 class Invoice(Aggregate):
     id: UUID  # lets a command choose the id, so index aggregates can name it in the same save
 
@@ -161,7 +167,7 @@ class Invoice(Aggregate):
             )
         if "invoice_number" in changes:
             changes["number"] = changes.pop("invoice_number")
-        real = {name: value for name, value in changes.items() if getattr(self, name) != value}
+        real = {name: value for name, value in changes.items() if not _identical(getattr(self, name), value)}
         if real:
             self._updated(real)
 
