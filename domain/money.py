@@ -74,7 +74,9 @@ def _decimals(value: Decimal) -> int:
 
 
 def tidy_number(value: Decimal) -> Decimal:
-    """Writes ``1E+3`` as ``1000`` and keeps the scale the caller gave (``125.00``)."""
+    """Writes ``1E+3`` as ``1000``, ``-0.0`` as ``0.0``, and keeps the scale the caller gave (``125.00``)."""
+    if value.is_zero():
+        value = value.copy_abs()
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent > 0:
         with localcontext(_CONTEXT):
