@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from domain.errors import NotFound
 from gateway import bodies, params, render
+from gateway.downloads import content_disposition
 from gateway.jsonio import JSONResponse, read_json_object
 from gateway.services import Services
 
@@ -102,6 +103,7 @@ async def invoice_item(request: Request) -> Response:
         await _write(request, lambda: services.app.update_invoice(account, invoice_id, changes))
     elif request.method == "DELETE":
         await _write(request, lambda: services.app.delete_invoice(account, invoice_id))
+        await run_in_threadpool(services.pdfs.discard, str(invoice_id))
         return Response(status_code=204)
     view = _found(await run_in_threadpool(services.read.invoice, str(account), str(invoice_id)), "Invoice not found")
     if request.method == "GET":
@@ -109,9 +111,21 @@ async def invoice_item(request: Request) -> Response:
     return JSONResponse({"data": render.invoice_brief(view)})
 
 
+async def invoice_pdf(request: Request) -> Response:
+    services, account = _services(request), _account(request)
+    invoice_id = _id(request, "invoice_id", "Invoice not found")
+    found = _found(await run_in_threadpool(services.pdfs.get, str(account), str(invoice_id)), "Invoice not found")
+    headers = {"ETag": found.etag, "Cache-Control": "private, no-cache"}
+    if found.etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    headers["Content-Disposition"] = content_disposition(f"{found.invoice_number}.pdf")
+    return Response(found.content, media_type="application/pdf", headers=headers)
+
+
 ROUTES = [
     Route("/api/v1/clients", clients_collection, methods=["GET", "POST"]),
     Route("/api/v1/clients/{client_id}", client_item, methods=["GET", "PUT", "PATCH", "DELETE"]),
     Route("/api/v1/invoices", invoices_collection, methods=["GET", "POST"]),
     Route("/api/v1/invoices/{invoice_id}", invoice_item, methods=["GET", "PUT", "PATCH", "DELETE"]),
+    Route("/api/v1/invoices/{invoice_id}/pdf", invoice_pdf, methods=["GET"]),
 ]

@@ -1,0 +1,17 @@
+"""Download headers (RFC 6266): a plain filename every client reads, plus filename* for the rest."""
+
+import re
+import unicodedata
+from urllib.parse import quote
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]")
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment; filename="INV-0042.pdf"``; names with quotes, slashes, control or
+    non-ASCII characters get an ASCII fallback and the exact name in ``filename*``."""
+    folded = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    fallback = _UNSAFE.sub("_", folded).strip(" .") or "invoice.pdf"
+    if fallback == filename:
+        return f'attachment; filename="{filename}"'
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

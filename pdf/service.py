@@ -1,0 +1,83 @@
+"""Invoice PDFs for the doors: served from the cache, rendered when the cache lacks them."""
+
+import hashlib
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from pdf.document import InvoiceDocument
+from pdf.layout import render
+from pdf.store import PdfStore
+from projections.queries import ReadModel
+from projections.tables import invoices
+
+# Part of every render key: a layout change makes every cached PDF stale.
+LAYOUT_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class InvoicePdf:
+    content: bytes
+    etag: str
+    invoice_number: str
+
+
+def render_key(source: InvoiceDocument) -> str:
+    client = source.client
+    parts = [
+        LAYOUT_VERSION,
+        source.invoice.id,
+        str(source.invoice.version),
+        client.updated_at.isoformat() if client else "",
+        source.account.name,
+        source.account.locale,
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+class InvoicePdfs:
+    def __init__(self, read: ReadModel, store: PdfStore) -> None:
+        self.read = read
+        self.store = store
+        # borb's fonts and documents are not made for concurrent use; one render at a time.
+        self._render_lock = threading.Lock()
+
+    def _source(self, account_id: str, invoice_id: str) -> InvoiceDocument | None:
+        invoice = self.read.invoice(account_id, invoice_id)
+        account = self.read.account(account_id)
+        if invoice is None or account is None:
+            return None
+        return InvoiceDocument(invoice, self.read.client(account_id, invoice.client_id), account)
+
+    def get(self, account_id: str, invoice_id: str) -> InvoicePdf | None:
+        """The current PDF of the invoice, or None if the account has no such invoice."""
+        source = self._source(account_id, invoice_id)
+        if source is None:
+            return None
+        key = render_key(source)
+        content = self.store.get(invoice_id, key)
+        if content is None:
+            content = self._render(source, key)
+        return InvoicePdf(content, f'"{key[:32]}"', source.invoice.invoice_number)
+
+    def refresh(self, invoice_id: str) -> None:
+        """Renders the invoice's current version into the cache unless it is there already."""
+        with self.read.engine.connect() as conn:
+            account_id = conn.execute(select(invoices.c.account_id).where(invoices.c.id == invoice_id)).scalar()
+        source = self._source(account_id, invoice_id) if account_id else None
+        if source is None:
+            self.store.discard(invoice_id)
+            return
+        key = render_key(source)
+        if self.store.get(invoice_id, key) is None:
+            self._render(source, key)
+
+    def discard(self, invoice_id: str) -> None:
+        self.store.discard(invoice_id)
+
+    def _render(self, source: InvoiceDocument, key: str) -> bytes:
+        with self._render_lock:
+            content = render(source)
+        self.store.put(source.invoice.id, key, content)
+        return content

@@ -1,0 +1,58 @@
+"""The PDF cache: one row per invoice, in the read-model database, keyed by render key.
+
+It lives beside the read models (not in a local folder) so every process and machine
+sees the same cache; a row whose key no longer matches the invoice is never served.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, Engine, LargeBinary, MetaData, String, Table, delete, insert, select
+
+metadata = MetaData()
+
+invoice_pdfs = Table(
+    "invoice_pdfs",
+    metadata,
+    Column("invoice_id", String(36), primary_key=True),
+    Column("render_key", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("rendered_at", DateTime, nullable=False),
+)
+
+
+class PdfStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        metadata.create_all(engine)
+
+    def get(self, invoice_id: str, render_key: str) -> bytes | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(invoice_pdfs.c.content).where(
+                    invoice_pdfs.c.invoice_id == invoice_id, invoice_pdfs.c.render_key == render_key
+                )
+            ).first()
+        return None if row is None else bytes(row.content)
+
+    def put(self, invoice_id: str, render_key: str, content: bytes) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(invoice_pdfs).where(invoice_pdfs.c.invoice_id == invoice_id))
+            conn.execute(
+                insert(invoice_pdfs).values(
+                    invoice_id=invoice_id,
+                    render_key=render_key,
+                    content=content,
+                    rendered_at=datetime.now(UTC).replace(tzinfo=None),
+                )
+            )
+
+    def discard(self, invoice_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(invoice_pdfs).where(invoice_pdfs.c.invoice_id == invoice_id))
+
+    def has(self, invoice_id: str) -> bool:
+        with self.engine.connect() as conn:
+            return (
+                conn.execute(select(invoice_pdfs.c.invoice_id).where(invoice_pdfs.c.invoice_id == invoice_id)).first()
+                is not None
+            )
