@@ -81,7 +81,7 @@ def invoice(lines: int, word: str = "Development") -> InvoiceDocument:
         updated_at=NOW,
     )
     return InvoiceDocument(
-        detail, client, AccountView(id="a", name="Seller Ltd", plan="pro", locale="en", created_at=NOW)
+        detail, client, AccountView(id="a", name="Seller Ltd", plan="pro", locale="en", updated_at=NOW, created_at=NOW)
     )
 
 

@@ -1,13 +1,17 @@
 """The Account aggregate: who owns clients and invoices, on which plan, with which keys."""
 
+from collections.abc import Mapping
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.client import check_client_fields
 from domain.errors import NotFound, ValidationError
 from domain.plans import Plan
 
 LOCALES = ("en", "es")
+# What an invoice shows of its seller besides the name; checked like a client's fields.
+DETAILS = ("address", "email", "tax_id", "phone")
 
 
 def check_account_name(name: str) -> str:
@@ -37,6 +41,30 @@ class Account(Aggregate):
         self.locale = locale
         # key id (str) -> revoked? Plain JSON types, so a snapshot can hold them.
         self.keys: dict[str, bool] = {}
+        self.address: str | None = None
+        self.email: str | None = None
+        self.tax_id: str | None = None
+        self.phone: str | None = None
+
+    def update(self, values: Mapping[str, str | None]) -> None:
+        """Changes name, locale or seller details; records nothing when nothing changes."""
+        unknown = set(values) - {"name", "locale", *DETAILS}
+        if unknown:
+            raise ValidationError(f"Unknown account field: {sorted(unknown)[0]}")
+        clean: dict[str, str | None] = {}
+        if "name" in values:
+            clean["name"] = check_account_name(values["name"] or "")
+        if "locale" in values:
+            clean["locale"] = check_locale(values["locale"] or "")
+        clean.update(check_client_fields({k: v for k, v in values.items() if k in DETAILS}, creating=False))
+        changes = {field: value for field, value in clean.items() if getattr(self, field) != value}
+        if changes:
+            self._updated(changes)
+
+    @event("AccountUpdated")
+    def _updated(self, changes: dict[str, str | None]) -> None:
+        for field, value in changes.items():
+            setattr(self, field, value)
 
     def change_plan(self, plan: str) -> None:
         if check_plan(plan) != self.plan:

@@ -106,10 +106,24 @@ class CleverInvo(Application[UUID]):
 
     # --- accounts and keys -----------------------------------------------------------
 
-    def open_account(self, name: str, plan: str = "free", locale: str = "en") -> UUID:
+    def open_account(
+        self, name: str, plan: str = "free", locale: str = "en", details: Mapping[str, str | None] | None = None
+    ) -> UUID:
         account = Account(check_account_name(name), check_plan(plan), check_locale(locale))
+        if details:
+            account.update(details)
         self.save(account, ClientQuota(account_id=account.id), InvoiceNumbering(account_id=account.id))
         return account.id
+
+    def update_account(self, account_id: UUID, values: Mapping[str, str | None]) -> None:
+        """Changes the account's name, locale or seller details (address, email, tax id, phone)."""
+
+        def command() -> None:
+            account = self.get_account(account_id)
+            account.update(values)
+            self.save(account)
+
+        self._retrying(command)
 
     def change_plan(self, account_id: UUID, plan: str) -> None:
         def command() -> None:

@@ -18,6 +18,20 @@ def _uuid(text: str) -> UUID:
         raise argparse.ArgumentTypeError(f"not an id: {text!r}") from None
 
 
+DETAILS = ("address", "email", "tax_id", "phone")
+
+
+def _detail_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--address", help="seller address shown on invoices")
+    parser.add_argument("--email", help="seller email shown on invoices")
+    parser.add_argument("--tax-id", dest="tax_id", help="seller tax id shown on invoices")
+    parser.add_argument("--phone", help="seller phone shown on invoices")
+
+
+def _given(args: argparse.Namespace, names: Sequence[str]) -> dict[str, str | None]:
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cleverinvo",
@@ -34,7 +48,14 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("name")
     create.add_argument("--plan", choices=[plan.value for plan in Plan], default=Plan.FREE.value)
     create.add_argument("--locale", default="en", help="language of its invoices: en or es")
+    _detail_options(create)
     accounts.add_parser("list", help="list accounts")
+    change = accounts.add_parser("update", help="change name, plan, locale or seller details ('' clears one)")
+    change.add_argument("account_id", type=_uuid)
+    change.add_argument("--name")
+    change.add_argument("--plan", choices=[plan.value for plan in Plan])
+    change.add_argument("--locale")
+    _detail_options(change)
 
     keys = commands.add_parser("keys", help="manage API keys").add_subparsers(dest="action", required=True)
     key_create = keys.add_parser("create", help="issue a key; prints the key last (shown only this once)")
@@ -70,8 +91,15 @@ def _run(args: argparse.Namespace, services: Services) -> None:
     if args.command == "serve":
         _serve(services, args.host, args.port)
     elif args.command == "accounts" and args.action == "create":
-        account_id = services.execute(lambda: services.app.open_account(args.name, args.plan, args.locale))
+        details = _given(args, DETAILS)
+        account_id = services.execute(lambda: services.app.open_account(args.name, args.plan, args.locale, details))
         print(account_id)
+    elif args.command == "accounts" and args.action == "update":
+        values = _given(args, ("name", "locale", *DETAILS))
+        services.execute(lambda: services.app.update_account(args.account_id, values))
+        if args.plan:
+            services.execute(lambda: services.app.change_plan(args.account_id, args.plan))
+        print(f"updated {args.account_id}")
     elif args.command == "accounts":
         for account in services.read.accounts():
             print(f"{account.id}  {account.plan:<8}  {account.locale}  {account.name}")

@@ -15,8 +15,14 @@ class InvoiceDocument:
     def title(self) -> str:
         return f"Invoice {self.invoice.invoice_number}"
 
-    def seller_lines(self) -> list[str]:
-        return [self.account.name]
+    def seller_lines(self, tax_label: str) -> list[str]:
+        account = self.account
+        lines = [account.name]
+        lines += [part for part in (account.address or "").splitlines() if part.strip()]
+        lines += [value for value in (account.email, account.phone) if value]
+        if account.tax_id:
+            lines.append(f"{tax_label}: {account.tax_id}")
+        return lines
 
     def client_lines(self, tax_label: str) -> list[str]:
         client = self.client

@@ -90,7 +90,7 @@ class _Builder:
         money = lambda amount: f.money(amount, invoice.currency)  # noqa: E731
         header_left = [
             self.para(line, 16 if i == 0 else 9, "bold" if i == 0 else "regular")
-            for i, line in enumerate(self.source.seller_lines())
+            for i, line in enumerate(self.source.seller_lines(self.labels["tax_id"]))
         ]
         header_right = [
             self.para(self.labels["invoice"], 20, "bold", **{"text_alignment": RIGHT_ALIGN}),

@@ -30,8 +30,7 @@ def render_key(source: InvoiceDocument) -> str:
         source.invoice.id,
         str(source.invoice.version),
         client.updated_at.isoformat() if client else "",
-        source.account.name,
-        source.account.locale,
+        source.account.updated_at.isoformat(),
     ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 

@@ -6,7 +6,7 @@ sees the same cache; a row whose key no longer matches the invoice is never serv
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Engine, LargeBinary, MetaData, String, Table, delete, insert, select
+from sqlalchemy import Column, DateTime, Engine, Integer, LargeBinary, MetaData, String, Table, delete, insert, select
 
 metadata = MetaData()
 
@@ -17,6 +17,14 @@ invoice_pdfs = Table(
     Column("render_key", String(64), nullable=False),
     Column("content", LargeBinary, nullable=False),
     Column("rendered_at", DateTime, nullable=False),
+)
+
+# The PDF worker's position in the event store (kept apart from the read model's).
+pdf_tracking = Table(
+    "pdf_tracking",
+    metadata,
+    Column("application_name", String(64), primary_key=True),
+    Column("notification_id", Integer, nullable=False),
 )
 
 

@@ -11,8 +11,9 @@ from sqlalchemy import Engine, insert, select, update
 
 from domain.application import CleverInvo
 from pdf.service import InvoicePdfs
+from pdf.store import metadata
+from pdf.store import pdf_tracking as tracking
 from projections.projector import ReadModelProjector
-from projections.tables import tracking
 
 log = logging.getLogger("cleverinvo.pdf")
 BATCH = 500
@@ -26,11 +27,12 @@ class PdfWorker:
         self.projector = projector
         self.pdfs = pdfs
         self.writer = writer
-        self.name = f"{app.name}.pdf"
+        self.name = app.name
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         with writer.begin() as conn:
+            metadata.create_all(conn)
             found = conn.execute(select(tracking.c.notification_id).where(tracking.c.application_name == self.name))
             if found.first() is None:
                 conn.execute(insert(tracking).values(application_name=self.name, notification_id=0))

@@ -19,6 +19,7 @@ from domain.application import CleverInvo
 from domain.money import LineItem
 from projections.tables import (
     READ_MODEL_TABLES,
+    SCHEMA_VERSION,
     accounts,
     api_keys,
     clients,
@@ -29,6 +30,7 @@ from projections.tables import (
 )
 
 BATCH_SIZE = 500
+SCHEMA_KEY = "read-model-schema"  # a tracking row that holds the schema version, not a position
 Handler = Callable[[Connection, Any], None]
 
 
@@ -67,6 +69,7 @@ class ReadModelProjector:
         self._handlers: dict[str, Handler] = {
             "Account.AccountOpened": self._account_opened,
             "Account.PlanChanged": self._plan_changed,
+            "Account.AccountUpdated": self._account_updated,
             "Account.ApiKeyIssued": self._key_issued,
             "Account.ApiKeyRevoked": self._key_revoked,
             "Client.ClientCreated": self._client_created,
@@ -81,10 +84,24 @@ class ReadModelProjector:
     # --- lifecycle -------------------------------------------------------------------
 
     def ensure_schema(self) -> None:
+        """Creates the tables; a read model of another schema version is rebuilt from events."""
         with self.writer.begin() as conn:
             metadata.create_all(conn)
             if self._read_position(conn) is None:
                 conn.execute(insert(tracking).values(application_name=self.app.name, notification_id=0))
+            version = conn.execute(
+                select(tracking.c.notification_id).where(tracking.c.application_name == SCHEMA_KEY)
+            ).scalar_one_or_none()
+            if version is None:
+                conn.execute(insert(tracking).values(application_name=SCHEMA_KEY, notification_id=SCHEMA_VERSION))
+        if version is not None and version != SCHEMA_VERSION:
+            self.rebuild()
+            with self.writer.begin() as conn:
+                conn.execute(
+                    update(tracking)
+                    .where(tracking.c.application_name == SCHEMA_KEY)
+                    .values(notification_id=SCHEMA_VERSION)
+                )
 
     def position(self) -> int:
         with self.writer.connect() as conn:
@@ -163,6 +180,13 @@ class ReadModelProjector:
             update(accounts)
             .where(accounts.c.id == str(e.originator_id))
             .values(plan=e.plan, updated_at=_naive_utc(e.timestamp))
+        )
+
+    def _account_updated(self, conn: Connection, e: Any) -> None:
+        conn.execute(
+            update(accounts)
+            .where(accounts.c.id == str(e.originator_id))
+            .values(**e.changes, updated_at=_naive_utc(e.timestamp))
         )
 
     def _key_issued(self, conn: Connection, e: Any) -> None:

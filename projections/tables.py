@@ -26,6 +26,10 @@ accounts = Table(
     Column("name", String(255), nullable=False),
     Column("plan", String(16), nullable=False),
     Column("locale", String(16), nullable=False),
+    Column("address", Text),
+    Column("email", String(254)),
+    Column("tax_id", String(64)),
+    Column("phone", String(64)),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
 )
@@ -117,3 +121,7 @@ tracking = Table(
 )
 
 READ_MODEL_TABLES = (accounts, api_keys, clients, invoices, line_items)
+
+# Raise when a table or handler changes: a read model built by another version is then
+# rebuilt from the events at start-up, so no migration is ever needed for derived rows.
+SCHEMA_VERSION = 2

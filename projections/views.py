@@ -27,6 +27,11 @@ class AccountView:
     plan: str
     locale: str
     created_at: datetime
+    updated_at: datetime
+    address: str | None = None
+    email: str | None = None
+    tax_id: str | None = None
+    phone: str | None = None
 
 
 @dataclass(frozen=True)

@@ -349,3 +349,22 @@ def test_indexed_width_lookup_equals_borbs_own() -> None:
             assert descendant.get_width(text=codes, font_size=12, word_spacing=spacing) == borb_get_width(
                 descendant, codes, font_size=12, word_spacing=spacing
             )
+
+
+def test_seller_details_appear_on_the_invoice(services: Services) -> None:
+    account = services.execute(
+        lambda: services.app.open_account(
+            "Taller Müller SL", "pro", "es", {"address": "Calle Mayor 1\n28013 Madrid", "tax_id": "ESB1234567"}
+        )
+    )
+    _, key = services.execute(lambda: services.app.issue_api_key(account, "k"))
+    with TestClient(create_app(services.settings, services), raise_server_exceptions=False) as client:
+        invoice = _invoice(Api(client, key), currency="EUR")
+        before = Api(client, key).get(f"/invoices/{invoice['id']}/pdf")
+        text = _text(before.content)
+        for expected in ("Taller Müller SL", "Calle Mayor 1", "28013 Madrid", "NIF: ESB1234567"):
+            assert expected in text, expected
+        services.execute(lambda: services.app.update_account(account, {"phone": "+34 600 000 000"}))
+        after = Api(client, key).get(f"/invoices/{invoice['id']}/pdf")
+        assert "+34 600 000 000" in _text(after.content)
+        assert after.headers["etag"] != before.headers["etag"]
