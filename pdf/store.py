@@ -6,7 +6,9 @@ sees the same cache; a row whose key no longer matches the invoice is never serv
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Engine, Integer, LargeBinary, MetaData, String, Table, delete, insert, select
+from sqlalchemy import Column, DateTime, Engine, LargeBinary, MetaData, String, Table, delete, insert, select
+
+from projections.tables import tracking_table
 
 metadata = MetaData()
 
@@ -20,12 +22,7 @@ invoice_pdfs = Table(
 )
 
 # The PDF worker's position in the event store (kept apart from the read model's).
-pdf_tracking = Table(
-    "pdf_tracking",
-    metadata,
-    Column("application_name", String(64), primary_key=True),
-    Column("notification_id", Integer, nullable=False),
-)
+pdf_tracking = tracking_table("pdf_tracking", metadata)
 
 
 class PdfStore:

@@ -112,13 +112,19 @@ line_items = Table(
     Column("amount", DecimalText, nullable=False),
 )
 
-# The projection's position in the event store, committed with the rows it produced.
-tracking = Table(
-    "projection_tracking",
-    metadata,
-    Column("application_name", String(64), primary_key=True),
-    Column("notification_id", Integer, nullable=False),
-)
+
+def tracking_table(name: str, owner: MetaData) -> Table:
+    """A follower's position in the event store: one row per followed application."""
+    return Table(
+        name,
+        owner,
+        Column("application_name", String(64), primary_key=True),
+        Column("notification_id", Integer, nullable=False),
+    )
+
+
+# The projection's position, committed with the rows it produced.
+tracking = tracking_table("projection_tracking", metadata)
 
 READ_MODEL_TABLES = (accounts, api_keys, clients, invoices, line_items)
 
