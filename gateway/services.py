@@ -6,9 +6,9 @@ from typing import TypeVar
 from domain.application import CleverInvo, Clock, utc_now
 from gateway.settings import Settings
 from pdf.service import InvoicePdfs
-from pdf.store import PdfStore
 from pdf.worker import PdfWorker
 from projections.db import make_engine
+from projections.pdf_cache import PdfCache
 from projections.projector import ReadModelProjector
 from projections.queries import ReadModel
 
@@ -27,8 +27,8 @@ class Services:
         self.projector.ensure_schema()
         self.projector.catch_up()
         self.read = ReadModel(self._reader)
-        self.pdfs = InvoicePdfs(self.read, PdfStore(self._writer))
-        self.pdf_worker = PdfWorker(self.app, self.projector, self.pdfs, self._writer)
+        self.pdfs = InvoicePdfs(self.read, PdfCache(self._writer, follower=self.app.name))
+        self.pdf_worker = PdfWorker(self.app, self.projector, self.pdfs)
 
     def execute(self, command: Callable[[], T]) -> T:
         """Runs a command, then brings the read model up to its write (read-your-writes)."""

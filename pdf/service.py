@@ -4,13 +4,10 @@ import hashlib
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from pdf.document import InvoiceDocument
 from pdf.layout import render
-from pdf.store import PdfStore
+from projections.pdf_cache import PdfCache
 from projections.queries import ReadModel
-from projections.tables import invoices
 
 # Part of every render key: a layout change makes every cached PDF stale.
 LAYOUT_VERSION = "1"
@@ -36,9 +33,9 @@ def render_key(source: InvoiceDocument) -> str:
 
 
 class InvoicePdfs:
-    def __init__(self, read: ReadModel, store: PdfStore) -> None:
+    def __init__(self, read: ReadModel, cache: PdfCache) -> None:
         self.read = read
-        self.store = store
+        self.cache = cache
         # borb's fonts and documents are not made for concurrent use; one render at a time.
         self._render_lock = threading.Lock()
 
@@ -55,28 +52,27 @@ class InvoicePdfs:
         if source is None:
             return None
         key = render_key(source)
-        content = self.store.get(invoice_id, key)
+        content = self.cache.get(invoice_id, key)
         if content is None:
             content = self._render(source, key)
         return InvoicePdf(content, f'"{key[:32]}"', source.invoice.invoice_number)
 
     def refresh(self, invoice_id: str) -> None:
         """Renders the invoice's current version into the cache unless it is there already."""
-        with self.read.engine.connect() as conn:
-            account_id = conn.execute(select(invoices.c.account_id).where(invoices.c.id == invoice_id)).scalar()
+        account_id = self.read.invoice_account(invoice_id)
         source = self._source(account_id, invoice_id) if account_id else None
         if source is None:
-            self.store.discard(invoice_id)
+            self.cache.discard(invoice_id)
             return
         key = render_key(source)
-        if self.store.get(invoice_id, key) is None:
+        if self.cache.get(invoice_id, key) is None:
             self._render(source, key)
 
     def discard(self, invoice_id: str) -> None:
-        self.store.discard(invoice_id)
+        self.cache.discard(invoice_id)
 
     def _render(self, source: InvoiceDocument, key: str) -> bytes:
         with self._render_lock:
             content = render(source)
-        self.store.put(source.invoice.id, key, content)
+        self.cache.put(source.invoice.id, key, content)
         return content

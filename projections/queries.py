@@ -130,6 +130,12 @@ class ReadModel:
         query = select(*_columns(invoices, InvoiceSummary)).where(and_(*conditions))
         return self._page(invoices, query, InvoiceSummary, page, limit)
 
+    def invoice_account(self, invoice_id: str) -> str | None:
+        """The account that owns an invoice, for work that starts from an event (the PDF worker)."""
+        with self.engine.connect() as conn:
+            found = conn.execute(select(invoices.c.account_id).where(invoices.c.id == invoice_id)).scalar()
+        return None if found is None else str(found)
+
     def invoice(self, account_id: str, invoice_id: str) -> InvoiceDetail | None:
         with self.engine.connect() as conn:
             row = conn.execute(

@@ -239,9 +239,9 @@ def test_matching_etag_gets_304_without_a_body(api: Api) -> None:
 def test_deleting_the_invoice_removes_its_cached_pdf(api: Api, services: Services) -> None:
     invoice = _invoice(api)
     assert api.get(f"/invoices/{invoice['id']}/pdf").status_code == 200
-    assert services.pdfs.store.has(invoice["id"])
+    assert services.pdfs.cache.has(invoice["id"])
     assert api.client.delete(f"/api/v1/invoices/{invoice['id']}", headers=api.headers).status_code == 204
-    assert not services.pdfs.store.has(invoice["id"])
+    assert not services.pdfs.cache.has(invoice["id"])
     response = api.get(f"/invoices/{invoice['id']}/pdf")
     assert response.status_code == 404
     assert "error" in response.json()
@@ -279,9 +279,9 @@ def test_the_worker_renders_in_the_background_and_resumes_from_its_position(serv
 
     draft = InvoiceDraft(client_id=client, line_items=[LineItemDraft("Work", Decimal(1), Decimal(10))])
     invoice = services.execute(lambda: services.app.create_invoice(account, draft))
-    assert not services.pdfs.store.has(str(invoice))
+    assert not services.pdfs.cache.has(str(invoice))
     assert services.pdf_worker.run_once() == 1
-    assert services.pdfs.store.has(str(invoice))
+    assert services.pdfs.cache.has(str(invoice))
     assert services.pdf_worker.position() == services.projector.position()
     assert services.pdf_worker.run_once() == 0  # nothing new: nothing rendered twice
 

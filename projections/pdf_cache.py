@@ -1,12 +1,15 @@
 """The PDF cache: one row per invoice, in the read-model database, keyed by render key.
 
+The bytes come from pdf/; this module only stores them, so SQL stays in projections/.
+
 It lives beside the read models (not in a local folder) so every process and machine
 sees the same cache; a row whose key no longer matches the invoice is never served.
 """
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Column, DateTime, Engine, LargeBinary, MetaData, String, Table, delete, insert, select
+from sqlalchemy import Column, DateTime, Engine, LargeBinary, MetaData, String, Table, delete, insert, select, update
 
 from projections.tables import tracking_table
 
@@ -25,10 +28,34 @@ invoice_pdfs = Table(
 pdf_tracking = tracking_table("pdf_tracking", metadata)
 
 
-class PdfStore:
-    def __init__(self, engine: Engine) -> None:
+class PdfCache:
+    def __init__(self, engine: Engine, follower: str) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        self.follower = follower
+        with engine.begin() as conn:
+            metadata.create_all(conn)
+            if self._position(conn) is None:
+                conn.execute(insert(pdf_tracking).values(application_name=follower, notification_id=0))
+
+    def _position(self, conn: Any) -> int | None:
+        query = select(pdf_tracking.c.notification_id).where(pdf_tracking.c.application_name == self.follower)
+        value = conn.execute(query).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    def position(self) -> int:
+        """How far the PDF worker has followed the event store."""
+        with self.engine.connect() as conn:
+            return self._position(conn) or 0
+
+    def advance(self, start: int, end: int) -> bool:
+        """Moves the worker's position from ``start`` to ``end``; False if another moved it first."""
+        with self.engine.begin() as conn:
+            moved = conn.execute(
+                update(pdf_tracking)
+                .where(pdf_tracking.c.application_name == self.follower, pdf_tracking.c.notification_id == start)
+                .values(notification_id=end)
+            )
+            return moved.rowcount == 1
 
     def get(self, invoice_id: str, render_key: str) -> bytes | None:
         with self.engine.connect() as conn:
