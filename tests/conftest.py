@@ -1,0 +1,251 @@
+"""Shared fixtures: a real SQLite data directory per test, the real Services and ASGI app.
+
+Nothing of our own is faked; the only stand-in is the clock (a process boundary), so a
+test can decide what "today" and "this month" are.
+"""
+
+import json
+import re
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+import pytest
+import simplejson
+from sqlalchemy import select
+from starlette.exceptions import StarletteDeprecationWarning
+
+from gateway.app import create_app
+from gateway.services import Services
+from gateway.settings import Settings
+from projections.tables import READ_MODEL_TABLES, tracking
+
+with warnings.catch_warnings():
+    # Starlette asks for `httpx2`; the client we use is still httpx underneath either way.
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from starlette.testclient import TestClient
+
+ISO_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+CLIENT_KEYS = {"id", "name", "email", "address", "taxId", "phone", "notes", "isActive", "createdAt", "updatedAt"}
+LIST_KEYS = {"data", "total", "page", "limit", "totalPages"}
+INVOICE_BRIEF_KEYS = {"id", "invoiceNumber", "total", "status"}
+INVOICE_SUMMARY_KEYS = {
+    "id",
+    "clientId",
+    "invoiceNumber",
+    "currency",
+    "issueDate",
+    "dueDate",
+    "subtotal",
+    "taxTotal",
+    "discountTotal",
+    "total",
+    "status",
+    "createdAt",
+    "client",
+}
+INVOICE_DETAIL_KEYS = INVOICE_SUMMARY_KEYS | {"lineItems", "notes", "terms", "sentViaEmail", "sentAt", "paidAt"}
+LINE_KEYS = {"description", "quantity", "unitPrice", "amount", "taxRate"}
+
+TODAY = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    """The application's clock; `now` can be moved, e.g. into the next month."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """An account with one live API key."""
+
+    account_id: UUID
+    key_id: UUID
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+class Api:
+    """The HTTP door as one tenant sees it; bodies are sent as JSON text exactly as given."""
+
+    def __init__(self, http: TestClient, tenant: Tenant | None) -> None:
+        self.http = http
+        self.tenant = tenant
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        content: bytes | str | None = None,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        sent = dict(self.tenant.headers) if self.tenant else {}
+        if body is not None:
+            # Decimals as exact numbers; lone surrogates and NULs escaped, as a JSON client would.
+            content = simplejson.dumps(body, use_decimal=True, allow_nan=True)
+        if content is not None:
+            sent["Content-Type"] = "application/json"
+        sent.update(headers or {})
+        return self.http.request(method, path, content=content, params=params, headers=sent)
+
+    def get(self, path: str, **params: str) -> httpx.Response:
+        return self.request("GET", path, params=params or None)
+
+    def post(self, path: str, body: Any) -> httpx.Response:
+        return self.request("POST", path, body)
+
+    def put(self, path: str, body: Any) -> httpx.Response:
+        return self.request("PUT", path, body)
+
+    def patch(self, path: str, body: Any) -> httpx.Response:
+        return self.request("PATCH", path, body)
+
+    def delete(self, path: str) -> httpx.Response:
+        return self.request("DELETE", path)
+
+    # --- shortcuts for arranging a test ----------------------------------------------
+
+    def create_client(self, **fields: Any) -> dict[str, Any]:
+        response = self.post("/api/v1/clients", {"name": "Acme Corp", **fields})
+        assert response.status_code == 201, response.text
+        return payload(response)["data"]
+
+    def create_invoice(self, client_id: str, **fields: Any) -> dict[str, Any]:
+        response = self.post("/api/v1/invoices", invoice_body(client_id, **fields))
+        assert response.status_code == 201, response.text
+        return payload(response)["data"]
+
+    def invoice(self, invoice_id: str) -> dict[str, Any]:
+        response = self.get(f"/api/v1/invoices/{invoice_id}")
+        assert response.status_code == 200, response.text
+        return payload(response)["data"]
+
+
+def line(description: str = "Web Development", quantity: Any = 40, unit_price: Any = 125, tax_rate: Any = 10) -> dict:
+    return {"description": description, "quantity": quantity, "unitPrice": unit_price, "taxRate": tax_rate}
+
+
+def invoice_body(client_id: str, **fields: Any) -> dict[str, Any]:
+    return {"clientId": client_id, "lineItems": [line()], **fields}
+
+
+def payload(response: httpx.Response) -> Any:
+    """The JSON body with exact numbers (Decimal), after checking it is JSON at all."""
+    assert response.headers["content-type"].startswith("application/json"), response.headers
+    return json.loads(response.text, parse_float=Decimal, parse_int=Decimal)
+
+
+def assert_error(response: httpx.Response, status: int) -> str:
+    """The response is `status` with exactly {"error": "<message>"}; returns the message."""
+    assert response.status_code == status, (response.status_code, response.text[:500])
+    body = payload(response)
+    assert isinstance(body, dict) and set(body) == {"error"}, body
+    assert isinstance(body["error"], str) and body["error"].strip(), body
+    return str(body["error"])
+
+
+def dump_read_model(services: Services) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every read-model table, and the projection's position, in a fixed order.
+
+    Only the read-model projection's own tracking row counts: the PDF worker keeps its
+    position in the same table and moves it in the background.
+    """
+    with services.read.engine.connect() as conn:
+        rows = {
+            table.name: [tuple(row) for row in conn.execute(select(table).order_by(*table.primary_key.columns))]
+            for table in READ_MODEL_TABLES
+        }
+        position = select(tracking).where(tracking.c.application_name == services.app.name)
+        rows[tracking.name] = [tuple(row) for row in conn.execute(position)]
+        return rows
+
+
+def stored_state(services: Services) -> tuple[int, dict[str, list[tuple[Any, ...]]]]:
+    """What a rejected request must leave untouched: the ledger's length and the read model."""
+    return services.app.recorder.max_notification_id() or 0, dump_read_model(services)
+
+
+# --- fixtures --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def make_settings(data_dir: Path) -> Callable[..., Settings]:
+    def make(**env: str) -> Settings:
+        return Settings.from_env({"CLEVERINVO_DATA_DIR": str(data_dir), **env})
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(TODAY)
+
+
+@pytest.fixture
+def services(settings: Settings, clock: FakeClock) -> Iterator[Services]:
+    services = Services(settings, clock=clock)
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def open_tenant(services: Services) -> Callable[..., Tenant]:
+    def open_tenant(plan: str = "pro", name: str = "Seller") -> Tenant:
+        account_id = services.execute(lambda: services.app.open_account(name, plan))
+        key_id, key = services.execute(lambda: services.app.issue_api_key(account_id, "tests"))
+        return Tenant(account_id, key_id, key)
+
+    return open_tenant
+
+
+@pytest.fixture
+def tenant(open_tenant: Callable[..., Tenant]) -> Tenant:
+    return open_tenant("pro")
+
+
+@pytest.fixture
+def http(settings: Settings, services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, services), raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def api(http: TestClient, tenant: Tenant) -> Api:
+    return Api(http, tenant)
+
+
+@pytest.fixture
+def anonymous(http: TestClient) -> Api:
+    return Api(http, None)
