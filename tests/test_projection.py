@@ -1,0 +1,172 @@
+"""The read model: built from the events exactly once, resumable, and rebuildable to the same rows."""
+
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from domain.invoice import InvoiceDraft
+from domain.money import LineItemDraft
+from gateway.services import Services
+from gateway.settings import Settings
+from tests.conftest import FakeClock, dump_read_model
+
+
+def draft(client_id: UUID, number: str | None = None, currency: str = "USD") -> InvoiceDraft:
+    lines = [
+        LineItemDraft("Web Development", Decimal(40), Decimal("125.00"), Decimal(10)),
+        LineItemDraft("Hosting", Decimal("1.5"), Decimal("19.99"), Decimal("7.25")),
+    ]
+    return InvoiceDraft(client_id=client_id, line_items=lines, invoice_number=number, currency=currency)
+
+
+def busy_history(services: Services) -> dict[str, UUID]:
+    """Every kind of event the projection handles, in an order that makes rows depend on each other."""
+    app, run = services.app, services.execute
+    seller = run(lambda: app.open_account("Seller", "free"))
+    other = run(lambda: app.open_account("Other", "business", "es"))
+    key_id, _ = run(lambda: app.issue_api_key(seller, "laptop"))
+    run(lambda: app.issue_api_key(seller, "ci"))
+    run(lambda: app.revoke_api_key(seller, key_id))
+    run(lambda: app.change_plan(seller, "pro"))
+    acme = run(lambda: app.create_client(seller, {"name": "Acme Corp", "email": "billing@acme.test"}))
+    mueller = run(lambda: app.create_client(seller, {"name": "Müller GmbH", "tax_id": "DE123"}))
+    gone = run(lambda: app.create_client(seller, {"name": "Gone Ltd"}))
+    theirs = run(lambda: app.create_client(other, {"name": "Theirs"}))
+    first = run(lambda: app.create_invoice(seller, draft(acme)))
+    second = run(lambda: app.create_invoice(seller, draft(acme, "INV-0042", "KWD")))
+    deleted = run(lambda: app.create_invoice(seller, draft(mueller)))
+    run(lambda: app.create_invoice(other, draft(theirs, currency="JPY")))
+    run(lambda: app.update_client(seller, acme, {"name": "Acme Corporation", "email": None}))
+    run(
+        lambda: app.update_invoice(
+            seller, first, {"client_id": mueller, "notes": "Moved", "due_date": date(2024, 9, 1)}
+        )
+    )
+    run(lambda: app.update_invoice(seller, second, {"invoice_number": "INV-0043", "currency": "EUR"}))
+    run(lambda: app.delete_invoice(seller, deleted))
+    run(lambda: app.deactivate_client(seller, gone))
+    run(lambda: app.update_client(seller, gone, {"is_active": True, "phone": "+1"}))
+    run(lambda: app.deactivate_client(seller, gone))
+    run(lambda: app.update_client(seller, mueller, {"name": "Müller & Söhne GmbH"}))
+    return {"seller": seller, "acme": acme, "first": first, "second": second}
+
+
+def test_rebuilt_read_model_equals_the_live_one(services: Services):
+    busy_history(services)
+    live = dump_read_model(services)
+    position = services.projector.position()
+    assert services.projector.rebuild() == position
+    assert dump_read_model(services) == live
+    assert services.projector.position() == position
+
+
+def test_rebuild_keeps_the_read_model_usable_for_new_writes(services: Services):
+    ids = busy_history(services)
+    services.projector.rebuild()
+    invoice_id = services.execute(lambda: services.app.create_invoice(ids["seller"], draft(ids["acme"])))
+    view = services.read.invoice(str(ids["seller"]), str(invoice_id))
+    assert view is not None and view.client_name == "Acme Corporation" and view.invoice_number == "INV-0003"
+
+
+def test_projection_keeps_up_with_every_write(services: Services):
+    busy_history(services)
+    assert services.projector.position() == services.app.recorder.max_notification_id()
+
+
+def test_denormalised_client_columns_follow_renames_and_moves(services: Services):
+    ids = busy_history(services)
+    moved = services.read.invoice(str(ids["seller"]), str(ids["first"]))
+    renumbered = services.read.invoice(str(ids["seller"]), str(ids["second"]))
+    assert moved is not None and renumbered is not None
+    assert (moved.client_name, moved.notes, moved.due_date) == ("Müller & Söhne GmbH", "Moved", date(2024, 9, 1))
+    assert (renumbered.client_name, renumbered.client_email) == ("Acme Corporation", None)
+    assert (renumbered.invoice_number, renumbered.currency, str(renumbered.total)) == ("INV-0043", "EUR", "5532.16")
+
+
+def test_restart_keeps_data_and_position_and_applies_nothing_twice(settings: Settings, clock: FakeClock):
+    first = Services(settings, clock=clock)
+    ids = busy_history(first)
+    rows, position = dump_read_model(first), first.projector.position()
+    first.close()
+
+    second = Services(settings, clock=clock)
+    try:
+        assert second.projector.position() == position
+        assert second.projector.catch_up() == position
+        assert dump_read_model(second) == rows
+        invoice_id = second.execute(lambda: second.app.create_invoice(ids["seller"], draft(ids["acme"])))
+        view = second.read.invoice(str(ids["seller"]), str(invoice_id))
+        assert view is not None and view.invoice_number == "INV-0003"
+        assert second.projector.position() == second.app.recorder.max_notification_id() > position
+    finally:
+        second.close()
+
+
+def test_deleted_read_model_database_is_rebuilt_from_the_events_on_start(settings: Settings, clock: FakeClock):
+    first = Services(settings, clock=clock)
+    busy_history(first)
+    rows = dump_read_model(first)
+    first.close()
+    for leftover in settings.data_dir.glob("readmodels.sqlite3*"):
+        leftover.unlink()
+
+    second = Services(settings, clock=clock)
+    try:
+        assert dump_read_model(second) == rows
+    finally:
+        second.close()
+
+
+def test_event_written_by_another_process_is_visible_after_catch_up(settings: Settings, clock: FakeClock):
+    server = Services(settings, clock=clock)
+    other = Services(settings, clock=clock)
+    try:
+        account_id = server.execute(lambda: server.app.open_account("Seller", "pro"))
+        before = server.projector.position()
+        client_id = other.app.create_client(account_id, {"name": "Written elsewhere"})  # no projection yet
+        assert server.read.client(str(account_id), str(client_id)) is None
+        reached = server.projector.catch_up()
+        assert reached == other.app.recorder.max_notification_id() > before
+        view = server.read.client(str(account_id), str(client_id))
+        assert view is not None and view.name == "Written elsewhere"
+        assert other.projector.catch_up() == reached  # the other one finds the work done
+    finally:
+        server.close()
+        other.close()
+
+
+def test_two_processes_catching_up_together_apply_each_event_once(settings: Settings, clock: FakeClock):
+    import threading
+
+    server, other = Services(settings, clock=clock), Services(settings, clock=clock)
+    try:
+        account_id = server.execute(lambda: server.app.open_account("Seller", "business"))
+        for i in range(40):
+            server.app.create_client(account_id, {"name": f"Client {i}"})
+        start = threading.Barrier(2)
+
+        def catch_up(services: Services) -> None:
+            start.wait()
+            services.projector.catch_up()
+
+        threads = [threading.Thread(target=catch_up, args=(s,)) for s in (server, other)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert server.read.clients(str(account_id), 1, 100).total == 40
+        assert server.projector.position() == server.app.recorder.max_notification_id()
+        live = dump_read_model(server)
+        server.projector.rebuild()
+        assert dump_read_model(server) == live
+    finally:
+        server.close()
+        other.close()
+
+
+def test_catch_up_with_nothing_new_changes_nothing(services: Services):
+    busy_history(services)
+    rows = dump_read_model(services)
+    position = services.projector.catch_up()
+    assert services.projector.catch_up() == position
+    assert dump_read_model(services) == rows
