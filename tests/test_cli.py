@@ -1,0 +1,157 @@
+"""The `cleverinvo` command line, run in-process on a real data directory."""
+
+import re
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+
+from gateway.app import create_app
+from gateway.cli import main
+from gateway.services import Services
+from gateway.settings import Settings
+from tests.conftest import TestClient, assert_error, dump_read_model
+
+KEY_SHAPE = re.compile(r"cinv_[A-Za-z0-9_-]{32,}")
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], data_dir: Path):
+    """Runs `cleverinvo ARGS...`; returns (exit code, stdout lines, stderr)."""
+    for name in ("CLEVERINVO_DATABASE_URL", "CLEVERINVO_RATE_LIMIT", "CLEVERINVO_MAX_BODY_BYTES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CLEVERINVO_DATA_DIR", str(data_dir))
+
+    def run(*args: str) -> tuple[int, list[str], str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, [line for line in out.splitlines() if line.strip()], err
+
+    return run
+
+
+def created_account(cli, *args: str) -> str:
+    code, lines, err = cli("accounts", "create", "My Company", *args)
+    assert code == 0, err
+    return lines[-1]
+
+
+def created_key(cli, account_id: str, *args: str) -> str:
+    code, lines, err = cli("keys", "create", account_id, *args)
+    assert code == 0, err
+    return lines[-1]
+
+
+def key_id_of(cli, account_id: str, name: str) -> str:
+    _, lines, _ = cli("keys", "list", account_id)
+    return next(line.split()[0] for line in lines if line.endswith(name))
+
+
+def status_with(settings: Settings, key: str) -> int:
+    services = Services(settings)
+    try:
+        with TestClient(create_app(settings, services), raise_server_exceptions=False) as http:
+            return http.get("/api/v1/clients", headers={"Authorization": f"Bearer {key}"}).status_code
+    finally:
+        services.close()
+
+
+def test_accounts_create_prints_the_new_id_last_and_list_shows_it(cli):
+    account_id = created_account(cli, "--plan", "pro", "--locale", "es")
+    UUID(account_id)
+    code, lines, _ = cli("accounts", "list")
+    assert code == 0
+    assert any(
+        line.startswith(account_id) and "pro" in line and "es" in line and "My Company" in line for line in lines
+    )
+
+
+def test_accounts_default_to_the_free_plan(cli):
+    account_id = created_account(cli)
+    _, lines, _ = cli("accounts", "list")
+    assert any(line.startswith(account_id) and " free " in line for line in lines)
+
+
+@pytest.mark.parametrize(("args", "message"), [(("--locale", "fr"), "locale"), ((), "name")])
+def test_accounts_create_with_bad_values_fails_with_a_message(cli, args, message):
+    name = "" if message == "name" else "My Company"
+    code, lines, err = cli("accounts", "create", name, *args)
+    assert code == 1 and lines == []
+    assert err.startswith("cleverinvo: ") and message in err.lower()
+
+
+def test_unknown_plan_is_a_usage_error(cli):
+    with pytest.raises(SystemExit) as exit_info:
+        cli("accounts", "create", "My Company", "--plan", "gold")
+    assert exit_info.value.code == 2
+
+
+def test_keys_create_prints_a_working_key_last(cli, settings):
+    key = created_key(cli, created_account(cli), "--name", "laptop")
+    assert KEY_SHAPE.fullmatch(key)
+    assert status_with(settings, key) == 200
+
+
+def test_keys_list_shows_prefix_state_and_name_but_never_the_key(cli):
+    account_id = created_account(cli)
+    key = created_key(cli, account_id, "--name", "laptop")
+    code, lines, _ = cli("keys", "list", account_id)
+    assert code == 0 and len(lines) == 1
+    assert key[:9] in lines[0] and "active" in lines[0] and lines[0].endswith("laptop")
+    assert key not in lines[0]
+
+
+def test_keys_revoke_makes_the_key_fail_auth_even_on_a_running_server(cli, settings):
+    account_id = created_account(cli)
+    key = created_key(cli, account_id, "--name", "laptop")
+    services = Services(settings)
+    try:
+        with TestClient(create_app(settings, services), raise_server_exceptions=False) as http:
+            headers = {"Authorization": f"Bearer {key}"}
+            assert http.get("/api/v1/clients", headers=headers).status_code == 200
+            code, lines, err = cli("keys", "revoke", key_id_of(cli, account_id, "laptop"))
+            assert code == 0, err
+            assert_error(http.get("/api/v1/clients", headers=headers), 401)
+    finally:
+        services.close()
+    _, listed, _ = cli("keys", "list", account_id)
+    assert "revoked" in listed[0]
+
+
+def test_keys_commands_for_unknown_ids_fail_with_a_message(cli):
+    unknown = "6f1c9d0e-4a44-4c57-9a0e-2b1f4f6f0a11"
+    for args in (("keys", "create", unknown), ("keys", "list", unknown), ("keys", "revoke", unknown)):
+        code, lines, err = cli(*args)
+        assert code == 1 and lines == [] and err.startswith("cleverinvo: ")
+
+
+def test_malformed_id_is_a_usage_error(cli):
+    with pytest.raises(SystemExit) as exit_info:
+        cli("keys", "create", "not-an-id")
+    assert exit_info.value.code == 2
+
+
+def test_projections_rebuild_reproduces_the_same_read_model(cli, settings):
+    account_id = created_account(cli, "--plan", "pro")
+    created_key(cli, account_id, "--name", "laptop")
+    services = Services(settings)
+    try:
+        services.execute(lambda: services.app.create_client(UUID(account_id), {"name": "Acme"}))
+        before = dump_read_model(services)
+        position = services.projector.position()
+    finally:
+        services.close()
+    code, lines, err = cli("projections", "rebuild")
+    assert code == 0, err
+    assert lines[-1].endswith(str(position))
+    services = Services(settings)
+    try:
+        assert dump_read_model(services) == before
+    finally:
+        services.close()
+
+
+def test_bad_setting_is_reported_not_raised(cli, monkeypatch):
+    monkeypatch.setenv("CLEVERINVO_MAX_BODY_BYTES", "lots")
+    code, lines, err = cli("accounts", "list")
+    assert code == 2 and lines == [] and "CLEVERINVO_MAX_BODY_BYTES" in err
