@@ -1,5 +1,8 @@
 """The clients routes of API.md through the real ASGI app."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from tests.conftest import CLIENT_KEYS, ISO_TIMESTAMP, LIST_KEYS, Api, assert_error, payload, stored_state
@@ -284,3 +287,19 @@ def test_another_accounts_client_is_404_everywhere_and_stays_unchanged(api: Api,
     assert names(api.get("/api/v1/clients")) == []
     assert names(api.get("/api/v1/clients", search="acme")) == []
     assert stored_state(services) == before
+
+
+def test_racing_posts_for_the_last_free_plan_slot_let_exactly_one_in(http, open_tenant):
+    api = Api(http, open_tenant("free"))
+    for i in range(4):
+        api.create_client(name=f"Client {i}")
+    start = threading.Barrier(8)
+
+    def post(i: int) -> int:
+        start.wait()
+        return api.post("/api/v1/clients", {"name": f"Racer {i}"}).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = sorted(pool.map(post, range(8)))
+    assert statuses == [201] + [403] * 7
+    assert payload(api.get("/api/v1/clients"))["total"] == 5

@@ -1,5 +1,7 @@
 """The invoices routes of API.md through the real ASGI app."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -452,3 +454,16 @@ def test_pdf_of_a_deleted_or_unknown_invoice_is_404(api: Api, acme):
     api.delete(f"/api/v1/invoices/{created['id']}")
     assert_error(api.get(f"/api/v1/invoices/{created['id']}/pdf"), 404)
     assert_error(api.get(f"/api/v1/invoices/{UNKNOWN_ID}/pdf"), 404)
+
+
+def test_racing_posts_without_numbers_get_distinct_consecutive_numbers(api: Api, acme):
+    start = threading.Barrier(8)
+
+    def post(_: int) -> tuple[int, str]:
+        start.wait()
+        response = api.post("/api/v1/invoices", invoice_body(acme["id"]))
+        return response.status_code, payload(response)["data"]["invoiceNumber"] if response.status_code == 201 else ""
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(post, range(8)))
+    assert sorted(results) == [(201, f"INV-{n:04d}") for n in range(1, 9)]

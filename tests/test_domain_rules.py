@@ -370,6 +370,7 @@ def test_new_invoice_is_a_priced_draft_dated_today_and_due_in_30_days(app):
         {"issue_date": date(2024, 6, 2), "due_date": date(2024, 6, 1)},
         {"currency": "XYZ"},
         {"line_items": []},
+        {"line_items": [LineItemDraft("Item", Decimal(1), Decimal(1))] * 501},
         {"invoice_number": "   "},
         {"invoice_number": "x" * 65},
         {"invoice_number": "INV\n1"},

@@ -28,6 +28,7 @@ def busy_history(services: Services) -> dict[str, UUID]:
     run(lambda: app.issue_api_key(seller, "ci"))
     run(lambda: app.revoke_api_key(seller, key_id))
     run(lambda: app.change_plan(seller, "pro"))
+    run(lambda: app.update_account(seller, {"address": "1 Main St", "email": "me@seller.test", "locale": "es"}))
     acme = run(lambda: app.create_client(seller, {"name": "Acme Corp", "email": "billing@acme.test"}))
     mueller = run(lambda: app.create_client(seller, {"name": "Müller GmbH", "tax_id": "DE123"}))
     gone = run(lambda: app.create_client(seller, {"name": "Gone Ltd"}))
