@@ -18,7 +18,7 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     raw = environ.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:  # "²".isdigit(), yet int("²") fails
         raise SettingsError(f"{name} must be a positive integer, not {raw!r}")
     return int(raw)
 
