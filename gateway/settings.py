@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from limits import parse
 from sqlalchemy.engine import make_url
 
 DEFAULT_DATA_DIR = "./cleverinvo-data"
@@ -21,6 +22,20 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:  # "²".isdigit(), yet int("²") fails
         raise SettingsError(f"{name} must be a positive integer, not {raw!r}")
     return int(raw)
+
+
+def _rate_limit(environ: Mapping[str, str], default: str) -> str:
+    """A rate `limits` understands, checked now: a bad one would only fail when the app starts."""
+    raw = environ.get("CLEVERINVO_RATE_LIMIT", "").strip()
+    if not raw:
+        return default
+    try:
+        rate = parse(raw)
+    except ValueError:
+        rate = None
+    if rate is None or rate.amount < 1:
+        raise SettingsError(f"CLEVERINVO_RATE_LIMIT must be a rate such as '120/minute', not {raw!r}")
+    return raw
 
 
 @dataclass(frozen=True)
@@ -45,7 +60,7 @@ class Settings:
         return cls(
             data_dir=data_dir,
             database_url=database_url,
-            rate_limit=env.get("CLEVERINVO_RATE_LIMIT") or "120/minute",
+            rate_limit=_rate_limit(env, "120/minute"),
             max_body_bytes=_positive_int(env, "CLEVERINVO_MAX_BODY_BYTES", 1_048_576),
         )
 
