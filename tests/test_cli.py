@@ -151,7 +151,20 @@ def test_projections_rebuild_reproduces_the_same_read_model(cli, settings):
         services.close()
 
 
-def test_bad_setting_is_reported_not_raised(cli, monkeypatch):
-    monkeypatch.setenv("CLEVERINVO_MAX_BODY_BYTES", "lots")
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CLEVERINVO_MAX_BODY_BYTES", "lots"),
+        ("CLEVERINVO_MAX_BODY_BYTES", "0"),
+        ("CLEVERINVO_MAX_BODY_BYTES", "²"),
+        ("CLEVERINVO_RATE_LIMIT", "lots"),
+        ("CLEVERINVO_RATE_LIMIT", "5/fortnight"),
+        ("CLEVERINVO_RATE_LIMIT", "0/minute"),
+        ("CLEVERINVO_DATABASE_URL", "mysql://localhost/cleverinvo"),
+        ("CLEVERINVO_DATABASE_URL", "not a url"),
+    ],
+)
+def test_bad_setting_is_reported_not_raised(cli, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
     code, lines, err = cli("accounts", "list")
-    assert code == 2 and lines == [] and "CLEVERINVO_MAX_BODY_BYTES" in err
+    assert code == 2 and lines == [] and err.startswith(f"cleverinvo: {name}")
