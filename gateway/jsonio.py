@@ -1,6 +1,6 @@
 """JSON in and out: exact decimals both ways, bounded bodies, an error for every bad byte."""
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import simplejson
@@ -56,6 +56,8 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
         )
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise BadRequest("Request body is not valid JSON") from None
+    except InvalidOperation:  # an exponent beyond Decimal's range: 1e9999999999999999999
+        raise BadRequest("Request body holds a number out of range") from None
     if not isinstance(value, dict):
         raise BadRequest("Request body must be a JSON object")
     return value
