@@ -151,6 +151,8 @@ NOT_JSON = [
     b'{"name": Infinity}',
     b'{"name": -Infinity}',
     b'{"name": undefined}',
+    b'{"name": 1e9999999999999999999}',  # beyond any Decimal exponent
+    b'{"name": "x", "notes": -1E-9999999999999999999}',
     b"[" * 4000,
     b'{"a":' * 3000,
 ]
@@ -263,6 +265,7 @@ INVOICE_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("line-quantity-huge", with_line(quantity=RawJSON("1e999999999")), "any"),
     ("line-quantity-long-integer", with_line(quantity=RawJSON("9" * 5000)), "any"),
     ("line-quantity-tiny", with_line(quantity=RawJSON("1e-999999999")), "any"),
+    ("line-quantity-exponent-overflow", with_line(quantity=RawJSON("1e9999999999999999999")), "any"),
     ("line-quantity-too-precise", with_line(quantity=RawJSON("1.0000001")), "any"),
     ("line-no-unitPrice", with_line(unitPrice=DROP), "any"),
     ("line-unitPrice-negative", with_line(unitPrice=RawJSON("-0.01")), "any"),
@@ -477,8 +480,12 @@ def test_body_exactly_at_the_limit_is_accepted(fresh, method, path):
 
 # --- anything at all: never a 500 ------------------------------------------------------
 
+# Numbers written with any exponent, many beyond what Decimal can hold.
+exponents = st.builds(
+    lambda digits, exponent: RawJSON(f"{digits}e{exponent}"), st.integers(0, 99), st.integers(-(10**20), 10**20)
+)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers() | st.floats() | exponents | st.text(max_size=20),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
     max_leaves=8,
 )
@@ -487,6 +494,7 @@ LINE_KEYS = ["description", "quantity", "unitPrice", "taxRate", "amount"]
 INVOICE_KEYS = ["clientId", "invoiceNumber", "currency", "issueDate", "dueDate", "notes", "terms", "status", "total"]
 numberish = (
     st.integers(-(10**30), 10**30)
+    | exponents
     | st.decimals(allow_nan=True, allow_infinity=True).map(lambda d: RawJSON(str(d)))
     | st.text(alphabet="0123456789.-eE+ ", max_size=12)
 )
