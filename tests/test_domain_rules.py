@@ -19,6 +19,7 @@ from domain.errors import Conflict, DomainError, NotFound, PlanLimitReached, Val
 from domain.invoice import InvoiceDraft
 from domain.keys import looks_like_key
 from domain.money import LineItemDraft
+from gateway.auth import authenticate
 from gateway.services import Services
 from gateway.settings import Settings
 from tests.conftest import FakeClock
@@ -97,8 +98,6 @@ def test_revoking_an_unknown_key_is_not_found(app):
 
 
 def test_revoked_key_no_longer_authenticates_and_revoking_again_is_harmless(services):
-    from gateway.auth import authenticate
-
     account_id = services.execute(lambda: services.app.open_account("Seller", "free"))
     key_id, key = services.execute(lambda: services.app.issue_api_key(account_id))
     assert authenticate(services, key) is not None

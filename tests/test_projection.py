@@ -1,5 +1,6 @@
 """The read model: built from the events exactly once, resumable, and rebuildable to the same rows."""
 
+import threading
 from datetime import date
 from decimal import Decimal
 from uuid import UUID
@@ -137,8 +138,6 @@ def test_event_written_by_another_process_is_visible_after_catch_up(settings: Se
 
 
 def test_two_processes_catching_up_together_apply_each_event_once(settings: Settings, clock: FakeClock):
-    import threading
-
     server, other = Services(settings, clock=clock), Services(settings, clock=clock)
     try:
         account_id = server.execute(lambda: server.app.open_account("Seller", "business"))
