@@ -1,0 +1,1 @@
+"""Behaviour tests; a package so helpers import as tests.conftest under any runner."""
