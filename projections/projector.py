@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from domain.application import CleverInvo
 from domain.money import LineItem
+from projections.folding import fold
 from projections.tables import (
     READ_MODEL_TABLES,
     SCHEMA_VERSION,
@@ -36,10 +37,6 @@ Handler = Callable[[Connection, Any], None]
 
 def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def _fold(text: str | None) -> str:
-    return (text or "").casefold()
 
 
 def _line_rows(invoice_id: str, lines: list[LineItem]) -> list[dict[str, Any]]:
@@ -221,8 +218,8 @@ class ReadModelProjector:
                 is_active=True,
                 created_at=at,
                 updated_at=at,
-                name_folded=_fold(e.name),
-                email_folded=_fold(e.email),
+                name_folded=fold(e.name),
+                email_folded=fold(e.email),
             )
         )
 
@@ -231,7 +228,7 @@ class ReadModelProjector:
         values: dict[str, Any] = dict(e.changes)
         for field in ("name", "email"):
             if field in values:
-                values[f"{field}_folded"] = _fold(values[field])
+                values[f"{field}_folded"] = fold(values[field])
         conn.execute(
             update(clients).where(clients.c.id == client_id).values(**values, updated_at=_naive_utc(e.timestamp))
         )
@@ -260,8 +257,8 @@ class ReadModelProjector:
         return {
             "client_name": row.name,
             "client_email": row.email,
-            "client_name_folded": _fold(row.name),
-            "client_email_folded": _fold(row.email),
+            "client_name_folded": fold(row.name),
+            "client_email_folded": fold(row.email),
         }
 
     def _invoice_created(self, conn: Connection, e: Any) -> None:
@@ -287,7 +284,7 @@ class ReadModelProjector:
                 version=e.originator_version,
                 created_at=at,
                 updated_at=at,
-                number_folded=_fold(e.number),
+                number_folded=fold(e.number),
                 **self._client_columns(conn, str(e.client_id)),
             )
         )
@@ -298,7 +295,7 @@ class ReadModelProjector:
         values: dict[str, Any] = dict(e.changes)
         if "number" in values:
             values["invoice_number"] = values.pop("number")
-            values["number_folded"] = _fold(values["invoice_number"])
+            values["number_folded"] = fold(values["invoice_number"])
         if "client_id" in values:
             values["client_id"] = str(values["client_id"])
             values.update(self._client_columns(conn, values["client_id"]))

@@ -5,6 +5,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Engine, Select, Table, and_, func, or_, select
 
+from projections.folding import fold
 from projections.tables import accounts, api_keys, clients, invoices, line_items
 from projections.views import (
     AccountView,
@@ -89,7 +90,7 @@ class ReadModel:
             clients.c.account_id == account_id, clients.c.is_active.is_(True)
         )
         if search:
-            term = search.casefold()
+            term = fold(search)
             query = query.where(or_(_contains(clients.c.name_folded, term), _contains(clients.c.email_folded, term)))
         return self._page(clients, query, ClientView, page, limit)
 
@@ -119,7 +120,7 @@ class ReadModel:
         if status is not None:
             conditions.append(invoices.c.status == status)
         if search:
-            term = search.casefold()
+            term = fold(search)
             conditions.append(
                 or_(
                     _contains(invoices.c.number_folded, term),

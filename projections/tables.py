@@ -61,8 +61,8 @@ clients = Table(
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     # Case-folded copies for case-insensitive search that is right beyond ASCII.
-    Column("name_folded", String(255), nullable=False),
-    Column("email_folded", String(254), nullable=False),
+    Column("name_folded", Text, nullable=False),
+    Column("email_folded", Text, nullable=False),
     Index("ix_clients_list", "account_id", "is_active", "created_at", "id"),
 )
 
@@ -91,9 +91,9 @@ invoices = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
-    Column("number_folded", String(64), nullable=False),
-    Column("client_name_folded", String(255), nullable=False),
-    Column("client_email_folded", String(254), nullable=False),
+    Column("number_folded", Text, nullable=False),
+    Column("client_name_folded", Text, nullable=False),
+    Column("client_email_folded", Text, nullable=False),
     Index("ix_invoices_list", "account_id", "created_at", "id"),
     Index("ix_invoices_client", "account_id", "client_id", "created_at"),
     Index("ix_invoices_status", "account_id", "status", "created_at"),
@@ -130,4 +130,4 @@ READ_MODEL_TABLES = (accounts, api_keys, clients, invoices, line_items)
 
 # Raise when a table or handler changes: a read model built by another version is then
 # rebuilt from the events at start-up, so no migration is ever needed for derived rows.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
