@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from borb.pdf import TrueTypeFont
+from borb.pdf.primitives import name
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
@@ -23,6 +24,9 @@ FONT_DIR = Path(__file__).parent / "fonts"
 FILES = {"regular": FONT_DIR / "DejaVuSans.ttf", "bold": FONT_DIR / "DejaVuSans-Bold.ttf"}
 REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
 CACHE_SIZE = 128
+# borb makes a simple (single-byte) font when every Adobe-named glyph is below U+0100, and
+# then cannot encode glyphs like ₹ at all; an em dash (U+2014) keeps every subset composite.
+ALWAYS = frozenset(" \u2014")
 
 _lock = threading.Lock()
 _cache: "OrderedDict[tuple[str, frozenset[str]], Any]" = OrderedDict()
@@ -73,7 +77,15 @@ def _subset(weight: str, characters: frozenset[str]) -> Any:
     with tempfile.TemporaryDirectory(prefix="cleverinvo-font-") as folder:
         path = Path(folder) / f"DejaVuSans-{weight}.ttf"
         font.save(str(path))
-        return TrueTypeFont.from_file(path)
+        made = TrueTypeFont.from_file(path)
+    if "DescendantFonts" in made:
+        # borb fills widths only for glyphs with Adobe names and leaves others (uni20B9, ₹)
+        # at 0, so viewers would draw them with no advance: take every width from the font.
+        units = font["head"].unitsPerEm
+        advances = font["hmtx"].metrics
+        widths = [round(advances[glyph][0] / units * 1000, 2) for glyph in font.getGlyphOrder()]
+        made["DescendantFonts"][0][name("W")] = [0, widths]
+    return made
 
 
 def font_for(weight: str, characters: frozenset[str]) -> Any:
@@ -84,7 +96,7 @@ def font_for(weight: str, characters: frozenset[str]) -> Any:
         if found is not None:
             _cache.move_to_end(key)
             return found
-    made = _subset(weight, characters | frozenset(" "))
+    made = _subset(weight, characters | ALWAYS)
     with _lock:
         _cache[key] = made
         while len(_cache) > CACHE_SIZE:

@@ -80,6 +80,9 @@ class _Builder:
         return _Fonts(frozenset("".join(self.texts)))
 
     def para(self, value: str, size: float = 9, weight: str = "regular", color: Any = INK, **extra: Any) -> Any:
+        if extra.get("text_alignment") is RIGHT_ALIGN:
+            # text_alignment only aligns wrapped lines; the paragraph itself must sit right too
+            extra.setdefault("horizontal_alignment", H_RIGHT)
         return ("para", self.text(value), size, weight, color, extra)
 
     # --- building ---------------------------------------------------------------------

@@ -368,3 +368,25 @@ def test_seller_details_appear_on_the_invoice(services: Services) -> None:
         after = Api(client, key).get(f"/invoices/{invoice['id']}/pdf")
         assert "+34 600 000 000" in _text(after.content)
         assert after.headers["etag"] != before.headers["etag"]
+
+
+def test_every_glyph_advances_by_its_width_in_the_font() -> None:
+    # borb left glyphs without an Adobe name (₹ is 'uni20B9') at width 0: drawn on top of the next.
+    from fontTools.ttLib import TTFont
+
+    source = TTFont(str(fonts.FILES["regular"]))
+    units, advances, cmap = source["head"].unitsPerEm, source["hmtx"].metrics, source.getBestCmap()
+    for ch in "₹€Ελλάδα—Łódź":
+        expected = advances[cmap[ord(ch)]][0] / units * 1000
+        font = fonts.font_for("regular", frozenset(ch))
+        assert font.get_width(ch, font_size=1000) == pytest.approx(expected, abs=1), ch
+
+
+def test_rupee_sign_survives_on_an_otherwise_ascii_invoice(api: Api) -> None:
+    invoice = _invoice(
+        api,
+        client_name="Acme",
+        currency="INR",
+        lines=[{"description": "Consulting", "quantity": 1, "unitPrice": 1000, "taxRate": 0}],
+    )
+    assert "₹1,000.00" in _text(api.get(f"/invoices/{invoice['id']}/pdf").content)
