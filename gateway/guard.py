@@ -28,7 +28,12 @@ class ApiGuard:
             return
         header = Headers(scope=scope).get("authorization")
         token = bearer_token(header)
-        key = await run_in_threadpool(authenticate, self.services, token) if token else None
+        try:
+            key = await run_in_threadpool(authenticate, self.services, token) if token else None
+        except Exception:
+            log.exception("Authentication failed on %s %s", scope["method"], scope["path"])
+            await error_response(500, "Internal server error")(scope, receive, send)
+            return
         client = scope.get("client")
         identity = f"key:{key.id}" if key else f"ip:{client[0] if client else 'unknown'}"
         budget = await self.limiter.spend(identity)

@@ -15,3 +15,9 @@ class BadRequest(HttpProblem):
 
 class PayloadTooLarge(HttpProblem):
     status = 413
+
+
+class ReadModelBehind(HttpProblem):
+    """A write was saved but the read model could not apply it in time."""
+
+    status = 503

@@ -1,9 +1,11 @@
 """The running core that both doors share: the application, its projection and queries."""
 
+import logging
 from collections.abc import Callable
 from typing import TypeVar
 
 from domain.application import CleverInvo, Clock, utc_now
+from gateway.problems import ReadModelBehind
 from gateway.settings import Settings
 from pdf.service import InvoicePdfs
 from pdf.worker import PdfWorker
@@ -13,6 +15,7 @@ from projections.projector import ReadModelProjector
 from projections.queries import ReadModel
 
 T = TypeVar("T")
+log = logging.getLogger("cleverinvo")
 
 
 class Services:
@@ -33,8 +36,15 @@ class Services:
     def execute(self, command: Callable[[], T]) -> T:
         """Runs a command, then brings the read model up to its write (read-your-writes)."""
         result = command()
-        self.projector.catch_up()
-        self.pdf_worker.notify()
+        try:
+            self.projector.catch_up()
+        except Exception as exc:  # the events are saved; only reading them back is late
+            log.exception("Read model did not catch up after a saved write")
+            raise ReadModelBehind(
+                "The change was saved, but it cannot be read back yet; read it again shortly instead of retrying"
+            ) from exc
+        finally:
+            self.pdf_worker.notify()
         return result
 
     def close(self) -> None:

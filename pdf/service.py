@@ -21,15 +21,10 @@ class InvoicePdf:
 
 
 def render_key(source: InvoiceDocument) -> str:
-    client = source.client
-    parts = [
-        LAYOUT_VERSION,
-        source.invoice.id,
-        str(source.invoice.version),
-        client.updated_at.isoformat() if client else "",
-        source.account.updated_at.isoformat(),
-    ]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    """A digest of everything the PDF shows. Computed from the very records that were
+    rendered, so bytes can never be cached under the key of a newer state than they show
+    (the invoice, client and account rows are read one after another)."""
+    return hashlib.sha256(f"{LAYOUT_VERSION}\x1f{source!r}".encode()).hexdigest()
 
 
 class InvoicePdfs:

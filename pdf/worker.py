@@ -50,11 +50,14 @@ class PdfWorker:
             if not self.pdfs.cache.advance(start, notes[-1].id if notes else limit):
                 continue  # another process took this batch
             for invoice_id, alive in touched.items():
-                if alive:
-                    self.pdfs.refresh(invoice_id)
-                    rendered += 1
-                else:
-                    self.pdfs.discard(invoice_id)
+                try:
+                    if alive:
+                        self.pdfs.refresh(invoice_id)
+                        rendered += 1
+                    else:
+                        self.pdfs.discard(invoice_id)
+                except Exception:  # one bad invoice must not hold back the rest; GET renders it later
+                    log.exception("Could not render the PDF of invoice %s", invoice_id)
 
     def notify(self) -> None:
         self._wake.set()

@@ -9,9 +9,23 @@ sees the same cache; a row whose key no longer matches the invoice is never serv
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Engine, LargeBinary, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    delete,
+    exists,
+    insert,
+    literal,
+    select,
+    update,
+)
 
-from projections.tables import tracking_table
+from projections.tables import invoices, tracking_table
 
 metadata = MetaData()
 
@@ -67,16 +81,16 @@ class PdfCache:
         return None if row is None else bytes(row.content)
 
     def put(self, invoice_id: str, render_key: str, content: bytes) -> None:
+        """Stores the bytes, unless the invoice was deleted while they were rendered."""
+        row = select(
+            literal(invoice_id, String),
+            literal(render_key, String),
+            literal(content, LargeBinary),
+            literal(datetime.now(UTC).replace(tzinfo=None), DateTime),
+        ).where(exists().where(invoices.c.id == invoice_id))
         with self.engine.begin() as conn:
             conn.execute(delete(invoice_pdfs).where(invoice_pdfs.c.invoice_id == invoice_id))
-            conn.execute(
-                insert(invoice_pdfs).values(
-                    invoice_id=invoice_id,
-                    render_key=render_key,
-                    content=content,
-                    rendered_at=datetime.now(UTC).replace(tzinfo=None),
-                )
-            )
+            conn.execute(insert(invoice_pdfs).from_select(["invoice_id", "render_key", "content", "rendered_at"], row))
 
     def discard(self, invoice_id: str) -> None:
         with self.engine.begin() as conn:

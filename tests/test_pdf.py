@@ -6,9 +6,11 @@ import socket
 import sys
 import unicodedata
 from collections.abc import Iterator
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pikepdf
 import pypdf
@@ -22,6 +24,9 @@ from pdf import fonts
 from pdf.borb_setup import borb_get_width
 from pdf.document import InvoiceDocument
 from pdf.layout import render
+from projections.views import AccountView, InvoiceDetail
+
+NOW = datetime(2024, 1, 1)
 
 # --- an audit hook that records every outbound connection (it cannot be removed, so it
 # --- only records while a test switches it on)
@@ -390,3 +395,48 @@ def test_rupee_sign_survives_on_an_otherwise_ascii_invoice(api: Api) -> None:
         lines=[{"description": "Consulting", "quantity": 1, "unitPrice": 1000, "taxRate": 0}],
     )
     assert "₹1,000.00" in _text(api.get(f"/invoices/{invoice['id']}/pdf").content)
+
+
+def test_bytes_rendered_for_a_deleted_invoice_are_not_kept(services: Services) -> None:
+    document = _document(services, "Late render")
+    invoice_id = document.invoice.id
+    services.execute(lambda: services.app.delete_invoice(UUID(document.account.id), UUID(invoice_id)))
+    services.pdfs.cache.put(invoice_id, "key", render(document))  # a render that finished after the delete
+    assert not services.pdfs.cache.has(invoice_id)
+
+
+def test_the_render_key_follows_what_the_pdf_shows() -> None:
+    from dataclasses import replace
+
+    from pdf.service import render_key
+
+    invoice = InvoiceDetail(
+        id="i",
+        account_id="a",
+        client_id="c",
+        invoice_number="INV-1",
+        currency="USD",
+        issue_date=date(2024, 1, 1),
+        due_date=date(2024, 1, 31),
+        subtotal=Decimal(1),
+        tax_total=Decimal(0),
+        discount_total=Decimal(0),
+        total=Decimal(1),
+        status="DRAFT",
+        created_at=NOW,
+        updated_at=NOW,
+        client_name="Old name",
+        client_email=None,
+        line_items=[],
+        notes=None,
+        terms=None,
+        sent_via_email=False,
+        sent_at=None,
+        paid_at=None,
+        version=1,
+    )
+    account = AccountView(id="a", name="Seller", plan="pro", locale="en", created_at=NOW, updated_at=NOW)
+    before = render_key(InvoiceDocument(invoice, None, account))
+    # same version and timestamps, another denormalised client name: another key
+    assert render_key(InvoiceDocument(replace(invoice, client_name="New name"), None, account)) != before
+    assert render_key(InvoiceDocument(invoice, None, account)) == before
