@@ -5,6 +5,8 @@ import sys
 from collections.abc import Sequence
 from uuid import UUID
 
+from eventsourcing.persistence import InfrastructureFactoryError
+
 from domain.errors import DomainError
 from domain.plans import Plan
 from gateway.services import Services
@@ -125,9 +127,14 @@ def _run(args: argparse.Namespace, services: Services) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        services = Services(Settings.from_env())
+        settings = Settings.from_env()
+        services = Services(settings)
     except SettingsError as exc:
         print(f"cleverinvo: {exc}", file=sys.stderr)
+        return 2
+    except (ImportError, InfrastructureFactoryError) as exc:
+        hint = " (install the PostgreSQL support: pip install 'cleverinvo[postgres]')" if settings.uses_postgres else ""
+        print(f"cleverinvo: cannot open the event store: {exc}{hint}", file=sys.stderr)
         return 2
     try:
         _run(args, services)
