@@ -7,6 +7,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import InfrastructureFactoryError
 
+from domain.account import DETAILS
 from domain.errors import DomainError
 from domain.plans import Plan
 from gateway.services import Services
@@ -18,9 +19,6 @@ def _uuid(text: str) -> UUID:
         return UUID(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an id: {text!r}") from None
-
-
-DETAILS = ("address", "email", "tax_id", "phone")
 
 
 def _detail_options(parser: argparse.ArgumentParser) -> None:

@@ -17,21 +17,24 @@ class InvoiceDocument:
 
     def seller_lines(self, tax_label: str) -> list[str]:
         account = self.account
-        lines = [account.name]
-        lines += [part for part in (account.address or "").splitlines() if part.strip()]
-        lines += [value for value in (account.email, account.phone) if value]
-        if account.tax_id:
-            lines.append(f"{tax_label}: {account.tax_id}")
-        return lines
+        return [account.name, *_contact(account.address, account.email, account.phone, account.tax_id, tax_label)]
 
     def client_lines(self, tax_label: str) -> list[str]:
         client = self.client
-        lines = [self.invoice.client_name]
-        if client is not None:
-            lines += [part for part in (client.address or "").splitlines() if part.strip()]
-            lines += [value for value in (client.email, client.phone) if value]
-            if client.tax_id:
-                lines.append(f"{tax_label}: {client.tax_id}")
-        elif self.invoice.client_email:
-            lines.append(self.invoice.client_email)
-        return lines
+        if client is None:  # only what the invoice row carries
+            return [self.invoice.client_name, *([self.invoice.client_email] if self.invoice.client_email else [])]
+        return [
+            self.invoice.client_name,
+            *_contact(client.address, client.email, client.phone, client.tax_id, tax_label),
+        ]
+
+
+def _contact(
+    address: str | None, email: str | None, phone: str | None, tax_id: str | None, tax_label: str
+) -> list[str]:
+    """The lines of a seller or client block under its name."""
+    lines = [part for part in (address or "").splitlines() if part.strip()]
+    lines += [value for value in (email, phone) if value]
+    if tax_id:
+        lines.append(f"{tax_label}: {tax_id}")
+    return lines

@@ -6,6 +6,7 @@ the rows that fit with the column header repeated, and, as the page count is the
 every page its "Page i of n" footer.
 """
 
+import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -96,7 +97,7 @@ class _Builder:
             for i, line in enumerate(self.source.seller_lines(self.labels["tax_id"]))
         ]
         header_right = [
-            self.para(self.labels["invoice"], 20, "bold", **{"text_alignment": RIGHT_ALIGN}),
+            self.para(self.labels["invoice"], 20, "bold", text_alignment=RIGHT_ALIGN),
             self.para(f"{self.labels['number']}: {invoice.invoice_number}", 10, "bold", text_alignment=RIGHT_ALIGN),
             self.para(f"{self.labels['issue_date']}: {f.date(invoice.issue_date)}", text_alignment=RIGHT_ALIGN),
             self.para(f"{self.labels['due_date']}: {f.date(invoice.due_date)}", text_alignment=RIGHT_ALIGN),
@@ -118,7 +119,7 @@ class _Builder:
             [
                 self.para(line.description),
                 self.para(f.number(line.quantity), text_alignment=RIGHT_ALIGN),
-                self.para(money_raw(f, line.unit_price, invoice.currency), text_alignment=RIGHT_ALIGN),
+                self.para(money(line.unit_price), text_alignment=RIGHT_ALIGN),  # at the scale given
                 self.para(f.percent(line.tax_rate), text_alignment=RIGHT_ALIGN),
                 self.para(money(line.amount), text_alignment=RIGHT_ALIGN),
             ]
@@ -320,11 +321,6 @@ def _height(element: Any, width: int) -> float:
     return float(element.get_size(available_space=(width, 10_000))[1])
 
 
-def money_raw(formats: Formats, amount: Any, currency: str) -> str:
-    """Unit prices keep the precision they were given (0.125 stays 0.125)."""
-    return formats.money(amount, currency)
-
-
 def _text_string(text: str) -> Any:
     """A PDF text string as UTF-16BE hex: borb writes plain strings as unescaped latin-1."""
     return hexstr("FEFF" + text.encode("utf-16-be", "replace").hex().upper())
@@ -335,8 +331,6 @@ def _pdf_date(moment: datetime) -> str:
 
 
 def _to_bytes(document: Any) -> bytes:
-    import io
-
     buffer = io.BytesIO()
     PDF.write(what=document, where_to=buffer)
     return buffer.getvalue()
