@@ -8,6 +8,7 @@ silences the reminder, and every renderer imports borb through it. borb is pinne
 """
 
 import math
+import sys
 from typing import Any
 
 from borb.pdf import UsageStatistics
@@ -66,3 +67,37 @@ def _get_width(
 
 borb_get_width = CIDType0Font.get_width
 CIDType0Font.get_width = _get_width  # type: ignore[method-assign]
+
+
+# borb 3.0.9 decorates layout methods (Chunk.get_size, Table.TableCell.get_size, ...) with
+# functools.cache, which keys on `self`: every element ever laid out stays alive, so a
+# process that renders grows without bound. The caches only help within one document.
+def _layout_caches() -> list[Any]:
+    found: dict[int, Any] = {}
+    for module_name, module in list(sys.modules.items()):
+        if not module_name.startswith("borb.") or module is None:
+            continue
+        for owner in list(vars(module).values()):
+            if not isinstance(owner, type) or not owner.__module__.startswith("borb."):
+                continue
+            for klass in (owner, *(v for v in vars(owner).values() if isinstance(v, type))):
+                for member in vars(klass).values():
+                    if callable(getattr(member, "cache_clear", None)):
+                        found[id(member)] = member
+    return list(found.values())
+
+
+_caches: list[Any] = []
+
+
+def layout_caches() -> list[Any]:
+    """Every functools cache on a borb class (found once borb's layout modules are loaded)."""
+    if not _caches:
+        _caches.extend(_layout_caches())
+    return _caches
+
+
+def forget_layouts() -> None:
+    """Drops what borb cached while laying out documents; call it after each render."""
+    for cache in layout_caches():
+        cache.cache_clear()

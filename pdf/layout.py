@@ -17,7 +17,7 @@ from borb.pdf import PDF, Document, FixedColumnWidthTable, HexColor, Page, Parag
 from borb.pdf.layout_element.layout_element import LayoutElement
 from borb.pdf.primitives import datestr, hexstr, name
 
-import pdf.borb_setup  # noqa: F401
+from pdf.borb_setup import forget_layouts
 from pdf.document import InvoiceDocument
 from pdf.fonts import drawable, font_for
 from pdf.formats import Formats
@@ -338,4 +338,7 @@ def _to_bytes(document: Any) -> bytes:
 
 def render(source: InvoiceDocument) -> bytes:
     """The invoice as PDF bytes."""
-    return _Builder(source, Formats(source.account.locale)).build()
+    try:
+        return _Builder(source, Formats(source.account.locale)).build()
+    finally:
+        forget_layouts()

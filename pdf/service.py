@@ -10,7 +10,7 @@ from projections.pdf_cache import PdfCache
 from projections.queries import ReadModel
 
 # Part of every render key: a layout change makes every cached PDF stale.
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"
 
 
 @dataclass(frozen=True)
