@@ -46,11 +46,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         follower = asyncio.create_task(_follow(core))
-        core.pdf_worker.start()
         try:
             yield
         finally:
-            await run_in_threadpool(core.pdf_worker.stop)
             follower.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await follower

@@ -1,6 +1,7 @@
 """The `cleverinvo` command line: serve, accounts, keys, projections."""
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from uuid import UUID
@@ -12,6 +13,7 @@ from domain.errors import DomainError
 from domain.plans import Plan
 from gateway.services import Services
 from gateway.settings import Settings, SettingsError
+from gateway.workers import child_workers, run_workers
 
 
 def _uuid(text: str) -> UUID:
@@ -39,9 +41,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="serve the REST API")
+    serve = commands.add_parser("serve", help="serve the REST API (and run the workers as a child process)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--no-workers", dest="workers", action="store_false", help="do not start workers (run them elsewhere)"
+    )
+
+    workers = commands.add_parser("workers", help="run the workers: render PDFs off the request path")
+    workers.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
 
     accounts = commands.add_parser("accounts", help="manage accounts").add_subparsers(dest="action", required=True)
     create = accounts.add_parser("create", help="open an account; prints its id last")
@@ -73,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _serve(services: Services, host: str, port: int) -> None:
+def _serve(services: Services, host: str, port: int, workers: bool) -> None:
     import uvicorn
 
     from gateway.app import create_app
@@ -84,12 +92,20 @@ def _serve(services: Services, host: str, port: int) -> None:
         print(f"Created a default account {account_id} (plan pro) and its API key:", flush=True)
         print(f"  {key}", flush=True)
         print("Keep it: it is shown only this once.", flush=True)
-    uvicorn.run(create_app(services.settings, services), host=host, port=port, log_level="info")
+    app = create_app(services.settings, services)
+    if not workers:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+        return
+    with child_workers():
+        uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 def _run(args: argparse.Namespace, services: Services) -> None:
     if args.command == "serve":
-        _serve(services, args.host, args.port)
+        _serve(services, args.host, args.port, args.workers)
+    elif args.command == "workers":
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        run_workers(services, args.parent_pid)
     elif args.command == "accounts" and args.action == "create":
         details = _given(args, DETAILS)
         account_id = services.execute(lambda: services.app.open_account(args.name, args.plan, args.locale, details))

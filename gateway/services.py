@@ -8,9 +8,10 @@ from domain.application import CleverInvo, Clock, utc_now
 from gateway.problems import ReadModelBehind
 from gateway.settings import Settings
 from pdf.service import InvoicePdfs
+from pdf.store import PdfStore
 from pdf.worker import PdfWorker
 from projections.db import make_engine
-from projections.pdf_cache import PdfCache
+from projections.pdf_cache import PdfIndex
 from projections.projector import ReadModelProjector
 from projections.queries import ReadModel
 
@@ -30,8 +31,12 @@ class Services:
         self.projector.ensure_schema()
         self.projector.catch_up()
         self.read = ReadModel(self._reader)
-        self.pdfs = InvoicePdfs(self.read, PdfCache(self._writer, follower=self.app.name))
-        self.pdf_worker = PdfWorker(self.app, self.projector, self.pdfs)
+        index = PdfIndex(self._writer, self._reader, follower=self.app.name)
+        self.pdfs = InvoicePdfs(self.read, PdfStore(index, settings.pdf_dir, settings.pdf_cache_max))
+
+    def pdf_worker(self) -> PdfWorker:
+        """A follower that renders PDFs (run by `cleverinvo workers`, never by the API)."""
+        return PdfWorker(self.app, self.projector, self.pdfs, lease_seconds=self.settings.worker_lease_seconds)
 
     def execute(self, command: Callable[[], T]) -> T:
         """Runs a command, then brings the read model up to its write (read-your-writes)."""
@@ -43,12 +48,9 @@ class Services:
             raise ReadModelBehind(
                 "The change was saved, but it cannot be read back yet; read it again shortly instead of retrying"
             ) from exc
-        finally:
-            self.pdf_worker.notify()
         return result
 
     def close(self) -> None:
-        self.pdf_worker.stop()
         self.app.close()
         self._writer.dispose()
         self._reader.dispose()

@@ -45,6 +45,9 @@ class Settings:
     rate_limit: str = "120/minute"
     rate_limit_storage: str = "async+memory://"
     max_body_bytes: int = 1_048_576
+    pdf_dir: Path = Path(DEFAULT_DATA_DIR) / "pdfs"
+    pdf_cache_max: int = 10_000
+    worker_lease_seconds: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -62,6 +65,9 @@ class Settings:
             database_url=database_url,
             rate_limit=_rate_limit(env, "120/minute"),
             max_body_bytes=_positive_int(env, "CLEVERINVO_MAX_BODY_BYTES", 1_048_576),
+            pdf_dir=Path(env.get("CLEVERINVO_PDF_DIR") or data_dir / "pdfs").expanduser().absolute(),
+            pdf_cache_max=_positive_int(env, "CLEVERINVO_PDF_CACHE_MAX", 10_000),
+            worker_lease_seconds=_positive_int(env, "CLEVERINVO_WORKER_LEASE_SECONDS", 30),
         )
 
     @property

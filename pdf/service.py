@@ -1,16 +1,24 @@
-"""Invoice PDFs for the doors: served from the cache, rendered when the cache lacks them."""
+"""Invoice PDFs for the doors: served from the cache, rendered once when the cache lacks them."""
 
 import hashlib
+import os
+import socket
 import threading
+import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pdf.document import InvoiceDocument
 from pdf.layout import render
-from projections.pdf_cache import PdfCache
+from pdf.store import PdfStore
 from projections.queries import ReadModel
 
 # Part of every render key: a layout change makes every cached PDF stale.
 LAYOUT_VERSION = "2"
+# How long a render may hold its claim before others presume its process dead.
+CLAIM_SECONDS = 60.0
+POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -27,10 +35,25 @@ def render_key(source: InvoiceDocument) -> str:
     return hashlib.sha256(f"{LAYOUT_VERSION}\x1f{source!r}".encode()).hexdigest()
 
 
+def process_name() -> str:
+    """Who holds a claim or a lease: this host and process, unique across restarts."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
 class InvoicePdfs:
-    def __init__(self, read: ReadModel, cache: PdfCache) -> None:
+    def __init__(
+        self,
+        read: ReadModel,
+        store: PdfStore,
+        renderer: Callable[[InvoiceDocument], bytes] = render,
+        claim_seconds: float = CLAIM_SECONDS,
+    ) -> None:
         self.read = read
-        self.cache = cache
+        self.store = store
+        self.renderer = renderer
+        self.claim_seconds = claim_seconds
+        self.owner = process_name()
+        self.rendered = 0  # renders done by this process: for tests and the bench
         # borb's fonts and documents are not made for concurrent use; one render at a time.
         self._render_lock = threading.Lock()
 
@@ -42,32 +65,54 @@ class InvoicePdfs:
         return InvoiceDocument(invoice, self.read.client(account_id, invoice.client_id), account)
 
     def get(self, account_id: str, invoice_id: str) -> InvoicePdf | None:
-        """The current PDF of the invoice, or None if the account has no such invoice."""
-        source = self._source(account_id, invoice_id)
-        if source is None:
-            return None
-        key = render_key(source)
-        content = self.cache.get(invoice_id, key)
-        if content is None:
-            content = self._render(source, key)
-        return InvoicePdf(content, f'"{key[:32]}"', source.invoice.invoice_number)
+        """The current PDF of the invoice, or None if the account has no such invoice.
 
-    def refresh(self, invoice_id: str) -> None:
-        """Renders the invoice's current version into the cache unless it is there already."""
+        A version nobody has rendered yet is rendered here, once: concurrent requests in
+        any process wait for the render that holds the claim instead of starting their own.
+        """
+        while True:
+            source = self._source(account_id, invoice_id)
+            if source is None:
+                return None
+            key = render_key(source)
+            content = self._render_once(source, key)
+            if content is not None:
+                return InvoicePdf(content, f'"{key[:32]}"', source.invoice.invoice_number)
+            # the claim holder's invoice changed or vanished under it: look again
+
+    def refresh(self, invoice_id: str) -> bool:
+        """Renders the invoice's current version unless it is cached; True if it rendered."""
         account_id = self.read.invoice_account(invoice_id)
         source = self._source(account_id, invoice_id) if account_id else None
         if source is None:
-            self.cache.discard(invoice_id)
-            return
-        key = render_key(source)
-        if self.cache.get(invoice_id, key) is None:
-            self._render(source, key)
+            self.store.discard(invoice_id)
+            return False
+        before = self.rendered
+        self._render_once(source, render_key(source))
+        return self.rendered > before
 
     def discard(self, invoice_id: str) -> None:
-        self.cache.discard(invoice_id)
+        self.store.discard(invoice_id)
 
-    def _render(self, source: InvoiceDocument, key: str) -> bytes:
-        with self._render_lock:
-            content = render(source)
-        self.cache.put(source.invoice.id, key, content)
-        return content
+    def _render_once(self, source: InvoiceDocument, key: str) -> bytes | None:
+        """The bytes of ``key``: cached, rendered here under the claim, or rendered by the
+        claim's holder while this waited. None if the holder stored nothing (the invoice
+        was deleted or changed meanwhile)."""
+        invoice_id = source.invoice.id
+        content = self.store.get(invoice_id, key)
+        if content is not None:
+            return content
+        if self.store.index.claim(key, self.owner, self.claim_seconds):
+            try:
+                content = self.store.get(invoice_id, key)  # finished while we asked for the claim
+                if content is None:
+                    with self._render_lock:
+                        content = self.renderer(source)
+                    self.rendered += 1
+                    self.store.put(invoice_id, key, content)
+                return content
+            finally:
+                self.store.index.unclaim(key, self.owner)
+        while self.store.index.claimed(key):
+            time.sleep(POLL_SECONDS)
+        return self.store.get(invoice_id, key)

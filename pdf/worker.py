@@ -1,7 +1,13 @@
-"""Renders PDFs off the request path: a thread that follows the event store.
+"""The PDF follower: renders what changed, off the request path, in its own process.
 
-It keeps its own tracked position (beside the read-model projection's), so after a
-restart it resumes; a PDF it has not rendered yet is rendered on demand by GET.
+It moves new events from the event store into a queue (pdf_queue) in the same transaction
+that advances its tracked position, then leases a few queued invoices at a time and
+renders them. Any number of followers can run, on any host: the position's
+compare-and-set hands each batch of events to one of them, a lease hands each queued
+invoice to one of them, and a render key's claim (see pdf/service.py) makes even a
+request that asks for the same PDF wait for that one render. A follower killed mid-batch
+leaves its leased invoices in the queue; they are taken up again when the lease runs out,
+and what it had already stored is never rendered again (the cache is keyed by content).
 """
 
 import logging
@@ -9,79 +15,92 @@ import threading
 
 from domain.application import CleverInvo
 from pdf.service import InvoicePdfs
+from projections.pdf_cache import QueuedInvoice
 from projections.projector import ReadModelProjector
 
 log = logging.getLogger("cleverinvo.pdf")
-BATCH = 500
+BATCH = 500  # events moved into the queue per transaction
+LEASE_BATCH = 8  # invoices leased at a time: a slow batch must finish well within its lease
+LEASE_SECONDS = 30.0
 TOUCHING = ("Invoice.InvoiceCreated", "Invoice.InvoiceUpdated")
 DELETING = "Invoice.InvoiceDeleted"
 
 
 class PdfWorker:
-    def __init__(self, app: CleverInvo, projector: ReadModelProjector, pdfs: InvoicePdfs) -> None:
+    def __init__(
+        self,
+        app: CleverInvo,
+        projector: ReadModelProjector,
+        pdfs: InvoicePdfs,
+        lease_seconds: float = LEASE_SECONDS,
+    ) -> None:
         self.app = app
         self.projector = projector
         self.pdfs = pdfs
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.index = pdfs.store.index
+        self.lease_seconds = lease_seconds
+        self.owner = pdfs.owner
 
     def position(self) -> int:
-        return self.pdfs.cache.position()
+        return self.index.position()
 
-    def run_once(self) -> int:
-        """Renders what changed since the last run; returns how many invoices it rendered."""
-        rendered = 0
+    def follow(self) -> None:
+        """Moves every event recorded so far into the queue."""
         limit = self.projector.catch_up()  # the read model it renders from must be this far
         while True:
-            start = self.pdfs.cache.position()
+            start = self.index.position()
             if start >= limit:
-                return rendered
+                return
             notes = self.app.recorder.select_notifications(
                 start=start, limit=BATCH, stop=limit, inclusive_of_start=False
             )
-            touched: dict[str, bool] = {}
+            touched: dict[str, int] = {}
+            deleted: set[str] = set()
             for note in notes:
                 kind = note.topic.rsplit(":", 1)[-1]
+                invoice_id = str(note.originator_id)
                 if kind in TOUCHING:
-                    touched[str(note.originator_id)] = True
+                    touched[invoice_id] = note.id
+                    deleted.discard(invoice_id)
                 elif kind == DELETING:
-                    touched[str(note.originator_id)] = False
-            if not self.pdfs.cache.advance(start, notes[-1].id if notes else limit):
-                continue  # another process took this batch
-            for invoice_id, alive in touched.items():
-                try:
-                    if alive:
-                        self.pdfs.refresh(invoice_id)
-                        rendered += 1
-                    else:
-                        self.pdfs.discard(invoice_id)
-                except Exception:  # one bad invoice must not hold back the rest; GET renders it later
-                    log.exception("Could not render the PDF of invoice %s", invoice_id)
+                    touched.pop(invoice_id, None)
+                    deleted.add(invoice_id)
+            gone = self.index.enqueue(start, notes[-1].id if notes else limit, touched, deleted)
+            if gone:  # another process may have moved the position first: then it removes them
+                self.pdfs.store.remove(gone)
 
-    def notify(self) -> None:
-        self._wake.set()
+    def run_once(self, stop: threading.Event | None = None) -> int:
+        """Follows the store, then renders queued invoices until the queue is empty or
+        ``stop`` is set; returns how many PDFs it rendered."""
+        self.follow()
+        rendered = 0
+        while not (stop and stop.is_set()):
+            items = self.index.lease(self.owner, LEASE_BATCH, self.lease_seconds)
+            if not items:
+                break
+            rendered += self._render(items, stop)
+        return rendered
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="cleverinvo-pdf", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(timeout=1.0)
-            self._wake.clear()
-            if self._stop.is_set():
-                return
+    def _render(self, items: list[QueuedInvoice], stop: threading.Event | None) -> int:
+        rendered = 0
+        for number, item in enumerate(items):
+            if stop and stop.is_set():  # leave the rest to the next follower, at once
+                self.index.release(self.owner, items[number:])
+                break
             try:
-                self.run_once()
-            except Exception:  # a bad render must not stop later ones; GET renders on demand
-                log.exception("PDF worker failed; will retry")
+                rendered += self.pdfs.refresh(item.invoice_id)
+            except Exception:  # one bad invoice must not hold back the rest; GET renders it later
+                log.exception("Could not render the PDF of invoice %s", item.invoice_id)
+            self.index.finish(self.owner, item)
+        return rendered
+
+    def serve(self, stop: threading.Event, poll_seconds: float = 0.25) -> None:
+        """Follows and renders until ``stop`` is set; a failure is logged and retried."""
+        while not stop.is_set():
+            try:
+                busy = self.run_once(stop)
+            except Exception:
+                log.exception("PDF worker failed; retrying")
+                busy = 0
+            if not busy:
+                stop.wait(poll_seconds)

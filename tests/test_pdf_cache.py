@@ -65,9 +65,9 @@ def test_matching_etag_gets_304_without_a_body(api: Api) -> None:
 def test_deleting_the_invoice_removes_its_cached_pdf(api: Api, services: Services) -> None:
     invoice = make_invoice(api)
     assert api.get(f"/invoices/{invoice['id']}/pdf").status_code == 200
-    assert services.pdfs.cache.has(invoice["id"])
+    assert services.pdfs.store.has(invoice["id"])
     assert api.client.delete(f"/api/v1/invoices/{invoice['id']}", headers=api.headers).status_code == 204
-    assert not services.pdfs.cache.has(invoice["id"])
+    assert not services.pdfs.store.has(invoice["id"])
     response = api.get(f"/invoices/{invoice['id']}/pdf")
     assert response.status_code == 404
     assert "error" in response.json()
@@ -105,19 +105,19 @@ def test_the_worker_renders_in_the_background_and_resumes_from_its_position(serv
 
     draft = InvoiceDraft(client_id=client, line_items=[LineItemDraft("Work", Decimal(1), Decimal(10))])
     invoice = services.execute(lambda: services.app.create_invoice(account, draft))
-    assert not services.pdfs.cache.has(str(invoice))
-    assert services.pdf_worker.run_once() == 1
-    assert services.pdfs.cache.has(str(invoice))
-    assert services.pdf_worker.position() == services.projector.position()
-    assert services.pdf_worker.run_once() == 0  # nothing new: nothing rendered twice
+    assert not services.pdfs.store.has(str(invoice))
+    assert services.pdf_worker().run_once() == 1
+    assert services.pdfs.store.has(str(invoice))
+    assert services.pdf_worker().position() == services.projector.position()
+    assert services.pdf_worker().run_once() == 0  # nothing new: nothing rendered twice
 
 
 def test_bytes_rendered_for_a_deleted_invoice_are_not_kept(services: Services) -> None:
     document = make_document(services, "Late render")
     invoice_id = document.invoice.id
     services.execute(lambda: services.app.delete_invoice(UUID(document.account.id), UUID(invoice_id)))
-    services.pdfs.cache.put(invoice_id, "key", render(document))  # a render that finished after the delete
-    assert not services.pdfs.cache.has(invoice_id)
+    services.pdfs.store.put(invoice_id, "key", render(document))  # a render that finished after the delete
+    assert not services.pdfs.store.has(invoice_id)
 
 
 def test_the_render_key_follows_what_the_pdf_shows() -> None:

@@ -1,0 +1,64 @@
+"""The worker process (`cleverinvo workers`) and how `cleverinvo serve` runs it as a child.
+
+Workers follow the event store and do the slow work the API must never do on a request:
+today rendering PDFs. They run in their own process so that rendering never competes with
+requests for the GIL; `serve` starts one as a child and stops it with itself, and any
+number can run on their own, on any host, sharing the work through the store.
+"""
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
+from gateway.services import Services
+
+log = logging.getLogger("cleverinvo.workers")
+STOP_SECONDS = 10.0  # how long serve waits for its child to finish its current render
+
+
+def run_workers(services: Services, parent_pid: int | None = None) -> None:
+    """Renders until SIGTERM or SIGINT (or, for serve's child, until its parent is gone);
+    a render under way is finished, leased work not started is handed back."""
+    stop = threading.Event()
+
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    if parent_pid is not None:
+        threading.Thread(target=_watch_parent, args=(parent_pid, stop), daemon=True).start()
+    log.info("workers started (pid %d)", os.getpid())
+    services.pdf_worker().serve(stop)
+    log.info("workers stopped")
+
+
+def _watch_parent(parent_pid: int, stop: threading.Event) -> None:
+    """A child whose parent died (SIGKILL leaves no chance to stop it) stops too."""
+    while not stop.wait(0.5):
+        if os.getppid() != parent_pid:
+            stop.set()
+
+
+@contextlib.contextmanager
+def child_workers() -> Iterator[subprocess.Popen[bytes]]:
+    """Runs `cleverinvo workers` beside this process, with the same environment; on exit
+    asks it to stop (SIGTERM) and, should it not within STOP_SECONDS, kills it."""
+    command = [sys.executable, "-m", "gateway.cli", "workers", "--parent-pid", str(os.getpid())]
+    child = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+    try:
+        yield child
+    finally:
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
