@@ -1,9 +1,12 @@
 """The `cleverinvo` command line: serve, accounts, keys, projections."""
 
 import argparse
+import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 from uuid import UUID
 
 from eventsourcing.persistence import InfrastructureFactoryError
@@ -93,11 +96,18 @@ def _serve(services: Services, host: str, port: int, workers: bool) -> None:
         print(f"  {key}", flush=True)
         print("Keep it: it is shown only this once.", flush=True)
     app = create_app(services.settings, services)
-    if not workers:
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then raises the signal again for the
+    # handler it found: make that an orderly exit, so the workers are stopped on the way out.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _exit_cleanly)
+    with contextlib.ExitStack() as stack:
+        if workers:
+            stack.enter_context(child_workers())
         uvicorn.run(app, host=host, port=port, log_level="info")
-        return
-    with child_workers():
-        uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def _run(args: argparse.Namespace, services: Services) -> None:

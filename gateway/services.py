@@ -32,7 +32,8 @@ class Services:
         self.projector.catch_up()
         self.read = ReadModel(self._reader)
         index = PdfIndex(self._writer, self._reader, follower=self.app.name)
-        self.pdfs = InvoicePdfs(self.read, PdfStore(index, settings.pdf_dir, settings.pdf_cache_max))
+        store = PdfStore(index, settings.pdf_dir, settings.pdf_cache_max)
+        self.pdfs = InvoicePdfs(self.read, store, claim_seconds=settings.worker_lease_seconds)
 
     def pdf_worker(self) -> PdfWorker:
         """A follower that renders PDFs (run by `cleverinvo workers`, never by the API)."""

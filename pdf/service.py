@@ -17,7 +17,7 @@ from projections.queries import ReadModel
 # Part of every render key: a layout change makes every cached PDF stale.
 LAYOUT_VERSION = "2"
 # How long a render may hold its claim before others presume its process dead.
-CLAIM_SECONDS = 60.0
+CLAIM_SECONDS = 30.0
 POLL_SECONDS = 0.05
 
 
@@ -78,17 +78,14 @@ class InvoicePdfs:
             content = self._render_once(source, key)
             if content is not None:
                 return InvoicePdf(content, f'"{key[:32]}"', source.invoice.invoice_number)
-            # the claim holder's invoice changed or vanished under it: look again
+            # the claim's holder stored nothing (its invoice changed or vanished): look again
 
     def refresh(self, invoice_id: str) -> bool:
-        """Renders the invoice's current version unless it is cached; True if it rendered."""
-        account_id = self.read.invoice_account(invoice_id)
-        source = self._source(account_id, invoice_id) if account_id else None
-        if source is None:
-            self.store.discard(invoice_id)
-            return False
+        """Renders the invoice's current version unless it is cached; True if this did."""
         before = self.rendered
-        self._render_once(source, render_key(source))
+        account_id = self.read.invoice_account(invoice_id)
+        if account_id is None or self.get(account_id, invoice_id) is None:
+            self.store.discard(invoice_id)
         return self.rendered > before
 
     def discard(self, invoice_id: str) -> None:
