@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         middleware=[
             Middleware(ApiGuard, services=core, limiter=RateLimiter(settings.rate_limit, settings.rate_limit_storage))
         ],
-        exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=HANDLERS,
         lifespan=lifespan,
     )
     app.state.services = core

@@ -138,10 +138,11 @@ def _run(args: argparse.Namespace, services: Services) -> None:
             state = f"revoked {view.revoked_at:%Y-%m-%d}" if view.revoked_at else "active"
             print(f"{view.id}  {view.prefix}…  {state:<18}  {view.name}")
     elif args.command == "keys" and args.action == "revoke":
-        view = services.read.key(str(args.key_id))
-        if view is None:
+        found = services.read.key(str(args.key_id))
+        if found is None:
             raise DomainError("No such API key")
-        services.execute(lambda: services.app.revoke_api_key(UUID(view.account_id), args.key_id))
+        owner = UUID(found.account_id)
+        services.execute(lambda: services.app.revoke_api_key(owner, args.key_id))
         print(f"revoked {args.key_id}")
     elif args.command == "projections":
         position = services.projector.rebuild()

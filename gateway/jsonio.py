@@ -15,7 +15,8 @@ def _no_constants(name: str) -> Any:
 
 
 def dumps(payload: Any) -> bytes:
-    return simplejson.dumps(payload, use_decimal=True, ensure_ascii=False, separators=(",", ":")).encode()
+    text: str = simplejson.dumps(payload, use_decimal=True, ensure_ascii=False, separators=(",", ":"))
+    return text.encode()
 
 
 class JSONResponse(Response):

@@ -30,7 +30,7 @@ class Budget:
 class RateLimiter:
     def __init__(self, spec: str, storage_uri: str) -> None:
         self.item = parse(spec)
-        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))  # type: ignore[arg-type]
+        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
 
     async def spend(self, identity: str) -> Budget:
         allowed = await self.limiter.hit(self.item, identity)

@@ -11,8 +11,8 @@ import math
 import sys
 from typing import Any
 
-from borb.pdf import UsageStatistics
-from borb.pdf.font.composite_font.cid_type_0_font import CIDType0Font
+from borb.pdf import UsageStatistics  # type: ignore[import-untyped]
+from borb.pdf.font.composite_font.cid_type_0_font import CIDType0Font  # type: ignore[import-untyped]
 
 _REMINDER = "_UsageStatistics__print_usage_warning"
 
@@ -49,7 +49,8 @@ def _indexed_widths(font: Any) -> dict[int, float]:
             else:
                 break
         font.__dict__["_cid_widths"] = table
-    return table
+    widths: dict[int, float] = table
+    return widths
 
 
 def _get_width(
@@ -58,7 +59,7 @@ def _get_width(
     if "W" not in self:
         return int(self.get("DW", 1000))
     table = _indexed_widths(self)
-    default = self.get("DW", 1000)
+    default = float(self.get("DW", 1000))
     widths = [table.get(cid, default) / 1000 + character_spacing for cid, _ in text]
     widths[-1] -= character_spacing
     total = sum(w + word_spacing if glyph == "space" else w for w, (_, glyph) in zip(widths, text, strict=True))
@@ -66,7 +67,7 @@ def _get_width(
 
 
 borb_get_width = CIDType0Font.get_width
-CIDType0Font.get_width = _get_width  # type: ignore[method-assign]
+CIDType0Font.get_width = _get_width
 
 
 # borb 3.0.9 decorates layout methods (Chunk.get_size, Table.TableCell.get_size, ...) with
