@@ -151,6 +151,9 @@ class PdfIndex:
         """Takes up to ``limit`` queued invoices nobody holds (or whose lease ran out)."""
         now = _now()
         free = or_(pdf_queue.c.lease_until.is_(None), pdf_queue.c.lease_until < now)
+        with self.reader.connect() as conn:  # an idle worker asks often: only a read, no write lock
+            if conn.execute(select(pdf_queue.c.invoice_id).where(free).limit(1)).first() is None:
+                return []
         with self.engine.begin() as conn:
             candidates = list(
                 conn.execute(
