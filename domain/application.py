@@ -1,9 +1,11 @@
 """The event-sourced application: each public method is one command, one atomic save."""
 
 import random
+import secrets
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -12,11 +14,12 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from domain.account import Account, check_account_name, check_locale, check_plan
-from domain.client import Client, check_client_fields
-from domain.errors import Conflict, NotFound, ValidationError
+from domain.client import Client, check_client_fields, is_email
+from domain.errors import Conflict, NotFound, PlanLimitReached, ValidationError
 from domain.invoice import (
     Invoice,
     InvoiceDraft,
+    Sending,
     check_currency,
     check_dates,
     check_lines,
@@ -303,5 +306,118 @@ class CleverInvo(Application[UUID]):
             index = self._load(InvoiceNumber, InvoiceNumber.create_id(account_id, number_key(invoice.number)))
             index.release()
             self.save(invoice, index)
+
+        self._retrying(command)
+
+    # --- the invoice's life --------------------------------------------------------------
+
+    def send_invoice(self, account_id: UUID, invoice_id: UUID, sending: Sending) -> None:
+        """DRAFT -> SENT, or a re-send; with ``email`` the email follower delivers it."""
+        recipients = [*sending.to, *sending.cc]
+        for address in recipients:
+            if not is_email(address):
+                raise ValidationError(f"'{address}' is not a valid email address")
+        message = check_text(sending.message, "message")
+        token = secrets.token_urlsafe(24)  # 192 bits: the share link cannot be guessed
+
+        def command() -> None:
+            invoice = self.get_invoice(account_id, invoice_id)
+            if sending.email:
+                if not limits_of(self.get_account(account_id).plan).email_sending:
+                    raise PlanLimitReached("Plan limit reached: this plan has no email sending")
+                if not sending.to and not self._load(Client, invoice.client_id).email:
+                    raise ValidationError("The client has no email address; give one in 'to'")
+            invoice.send(self.clock(), Sending(sending.email, sending.to, sending.cc, message), token)
+            self.save(invoice)
+
+        self._retrying(command)
+
+    def record_view(self, invoice_id: UUID) -> bool:
+        """The share link was opened; the first time, SENT -> VIEWED. True if recorded."""
+
+        def command() -> bool:
+            invoice = self._load(Invoice, invoice_id)
+            if invoice.is_deleted or invoice.viewed_at is not None or invoice.sent_at is None:
+                return False
+            recorded = invoice.view(self.clock())
+            self.save(invoice)
+            return recorded
+
+        return self._retrying(command)
+
+    def record_payment(
+        self,
+        account_id: UUID,
+        invoice_id: UUID,
+        amount: Decimal,
+        paid_on: date | None = None,
+        method: str | None = None,
+        reference: str | None = None,
+    ) -> UUID:
+        payment_id = uuid4()
+        for wire, text in (("method", method), ("reference", reference)):
+            if text is not None and len(text) > 255:
+                raise ValidationError(f"Field '{wire}' must be at most 255 characters")
+
+        def command() -> UUID:
+            invoice = self.get_invoice(account_id, invoice_id)
+            now = self.clock()
+            invoice.record_payment(payment_id, amount, paid_on or now.date(), method, reference, now)
+            self.save(invoice)
+            return payment_id
+
+        return self._retrying(command)
+
+    def reverse_payment(self, account_id: UUID, invoice_id: UUID, payment_id: UUID) -> None:
+        def command() -> None:
+            invoice = self.get_invoice(account_id, invoice_id)
+            invoice.reverse_payment(payment_id, self.clock())
+            self.save(invoice)
+
+        self._retrying(command)
+
+    def void_invoice(self, account_id: UUID, invoice_id: UUID, reason: str | None = None) -> None:
+        why = check_text(reason, "reason")
+
+        def command() -> None:
+            invoice = self.get_invoice(account_id, invoice_id)
+            invoice.void(self.clock(), why)
+            self.save(invoice)
+
+        self._retrying(command)
+
+    def mark_overdue(self, invoice_id: UUID) -> bool:
+        """Records that a sent invoice with a balance is past its due date; False when it
+        is not (paid, voided or changed meanwhile), so a sweep can race safely."""
+
+        def command() -> bool:
+            invoice = self._get(Invoice, invoice_id)
+            now = self.clock()
+            if invoice is None or invoice.is_deleted or not invoice.is_overdue_on(now.date()):
+                return False
+            invoice.mark_overdue(now)
+            self.save(invoice)
+            return True
+
+        return self._retrying(command)
+
+    def record_email_outcome(
+        self,
+        invoice_id: UUID,
+        send: int,
+        recipients: list[str],
+        reply: str | None,
+        attempt: int,
+        retry_at: datetime | None,
+    ) -> None:
+        """What the mail server said of one send: delivered (``reply`` None) or failed."""
+
+        def command() -> None:
+            invoice = self._load(Invoice, invoice_id)
+            if reply is None:
+                invoice.email_delivered(send=send, at=self.clock(), recipients=recipients)
+            else:
+                invoice.email_failed(send=send, at=self.clock(), reply=reply, attempt=attempt, retry_at=retry_at)
+            self.save(invoice)
 
         self._retrying(command)

@@ -21,6 +21,10 @@ _EMAIL = re.compile(r"[^@\s\"(),:;<>\[\]\\]+@[^@\s\"(),:;<>\[\]\\]+\.[^@\s\"(),:
 WIRE_NAMES = {"tax_id": "taxId"}
 
 
+def is_email(text: str) -> bool:
+    return len(text) <= CLIENT_FIELDS["email"] and _EMAIL.fullmatch(text) is not None
+
+
 def _wire(field: str) -> str:
     return WIRE_NAMES.get(field, field)
 

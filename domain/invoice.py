@@ -3,17 +3,20 @@
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import Conflict, ValidationError
-from domain.money import LineItem, LineItemDraft, check_line, is_currency, price_lines
+from domain import lifecycle
+from domain.errors import Conflict, NotFound, ValidationError
+from domain.lifecycle import STATUSES, Facts, derive_status
+from domain.money import LineItem, LineItemDraft, check_line, check_payment_amount, is_currency, price_lines
 
-STATUSES = ("DRAFT", "SENT", "VIEWED", "PAID", "PARTIALLY_PAID", "OVERDUE")
+__all__ = ["STATUSES", "Invoice", "InvoiceDraft", "Payment", "Sending"]
+
 DEFAULT_CURRENCY = "USD"
 DEFAULT_PAYMENT_DAYS = 30
 MAX_LINE_ITEMS = 500
@@ -31,6 +34,27 @@ EDITABLE = {
     "notes": "notes",
     "terms": "terms",
 }
+
+
+@dataclass(frozen=True)
+class Sending:
+    """How an invoice is sent: by email (to the client, or ``to``) or only recorded as sent."""
+
+    email: bool = False
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class Payment:
+    id: UUID
+    amount: Decimal
+    paid_on: date
+    method: str | None
+    reference: str | None
+    recorded_at: datetime
+    reversed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -124,16 +148,42 @@ class Invoice(Aggregate):
         self.total = total
         self.notes = notes
         self.terms = terms
-        self.status = "DRAFT"
         self.is_deleted = False
+        self.sent_at: datetime | None = None
+        self.sends = 0
+        self.share_token: str | None = None
+        self.viewed_at: datetime | None = None
+        self.overdue_at: datetime | None = None
+        self.voided_at: datetime | None = None
+        self.void_reason: str | None = None
+        self.paid_at: datetime | None = None
+        self.payments: dict[UUID, Payment] = {}
+        self.email_status: str | None = None  # queued, delivered or failed: the last emailed send's
+        self.emailed_send = 0
+        self.email_reply: str | None = None
+
+    # --- status ------------------------------------------------------------------------
+
+    @property
+    def amount_paid(self) -> Decimal:
+        paid = sum((p.amount for p in self.payments.values() if p.reversed_at is None), Decimal(0))
+        return paid if paid else Decimal(0).quantize(self.total)
+
+    @property
+    def balance_due(self) -> Decimal:
+        return self.total - self.amount_paid
+
+    @property
+    def status(self) -> str:
+        facts = Facts(self.sent_at, self.viewed_at, self.overdue_at, self.voided_at, self.amount_paid, self.total)
+        return derive_status(facts)
 
     def revise(self, values: Mapping[str, Any]) -> None:
         """Applies checked changes; lines and currency are re-priced together.
 
         ``values`` holds already-typed values keyed as in ``EDITABLE``.
         """
-        if self.status != "DRAFT":
-            raise Conflict(f"Only DRAFT invoices can be changed; this one is {self.status}")
+        lifecycle.check(lifecycle.EDIT, self.status)
         unknown = set(values) - set(EDITABLE)
         if unknown:
             raise ValidationError(f"Unknown field: {sorted(unknown)[0]}")
@@ -155,7 +205,10 @@ class Invoice(Aggregate):
             drafts = (
                 check_lines(values["line_items"])
                 if "line_items" in values
-                else [LineItemDraft(li.description, li.quantity, li.unit_price, li.tax_rate) for li in self.line_items]
+                else [
+                    LineItemDraft(li.description, li.quantity, li.unit_price, li.tax_rate, li.discount_rate)
+                    for li in self.line_items
+                ]
             )
             lines, totals = price_lines(drafts, currency)
             changes.update(
@@ -176,9 +229,120 @@ class Invoice(Aggregate):
         for name, value in changes.items():
             setattr(self, name, value)
 
-    @event("InvoiceDeleted")
     def delete(self) -> None:
+        lifecycle.check(lifecycle.DELETE, self.status)
+        self._deleted()
+
+    @event("InvoiceDeleted")
+    def _deleted(self) -> None:
         self.is_deleted = True
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def send(self, at: datetime, sending: Sending, share_token: str) -> None:
+        """Issues a draft (DRAFT -> SENT) or records a re-send, which keeps the status."""
+        lifecycle.check(lifecycle.SEND, self.status)
+        self._sent(
+            at=at,
+            email=sending.email,
+            to=list(sending.to),
+            cc=list(sending.cc),
+            message=sending.message,
+            share_token=self.share_token or share_token,
+        )
+
+    @event("InvoiceSent")
+    def _sent(
+        self, at: datetime, email: bool, to: list[str], cc: list[str], message: str | None, share_token: str
+    ) -> None:
+        self.sent_at = self.sent_at or at
+        self.sends += 1
+        self.share_token = share_token
+        if email:
+            self.emailed_send = self.sends
+            self.email_status, self.email_reply = "queued", None
+
+    # The email follower records each delivery's outcome; ``send`` is the number of the send.
+
+    @event("EmailDelivered")
+    def email_delivered(self, send: int, at: datetime, recipients: list[str]) -> None:
+        if send == self.emailed_send:
+            self.email_status, self.email_reply = "delivered", None
+
+    @event("EmailFailed")
+    def email_failed(self, send: int, at: datetime, reply: str, attempt: int, retry_at: datetime | None) -> None:
+        if send == self.emailed_send:
+            self.email_status, self.email_reply = "failed", reply
+
+    def view(self, at: datetime) -> bool:
+        """Records the first view through the share link; True if this was it."""
+        lifecycle.check(lifecycle.VIEW, self.status)
+        if self.viewed_at is not None:
+            return False
+        self._viewed(at=at)
+        return True
+
+    @event("InvoiceViewed")
+    def _viewed(self, at: datetime) -> None:
+        self.viewed_at = at
+
+    def record_payment(
+        self, payment_id: UUID, amount: Decimal, paid_on: date, method: str | None, reference: str | None, at: datetime
+    ) -> None:
+        lifecycle.check(lifecycle.RECORD_PAYMENT, self.status)
+        amount = check_payment_amount(amount, self.currency, self.balance_due)
+        self._payment_recorded(
+            payment_id=payment_id, amount=amount, paid_on=paid_on, method=method, reference=reference, at=at
+        )
+
+    @event("PaymentRecorded")
+    def _payment_recorded(
+        self, payment_id: UUID, amount: Decimal, paid_on: date, method: str | None, reference: str | None, at: datetime
+    ) -> None:
+        self.payments[payment_id] = Payment(payment_id, amount, paid_on, method, reference, at)
+        if self.balance_due <= 0:
+            self.paid_at = at
+
+    def reverse_payment(self, payment_id: UUID, at: datetime) -> None:
+        """Records that a payment was a mistake; the payment itself stays on record."""
+        payment = self.payments.get(payment_id)
+        if payment is None:
+            raise NotFound("Payment not found")
+        lifecycle.check(lifecycle.REVERSE_PAYMENT, self.status)
+        if payment.reversed_at is not None:
+            raise Conflict("This payment was already reversed")
+        self._payment_reversed(payment_id=payment_id, at=at)
+
+    @event("PaymentReversed")
+    def _payment_reversed(self, payment_id: UUID, at: datetime) -> None:
+        payment = self.payments[payment_id]
+        self.payments[payment_id] = Payment(
+            payment.id, payment.amount, payment.paid_on, payment.method, payment.reference, payment.recorded_at, at
+        )
+        if self.balance_due > 0:
+            self.paid_at = None
+
+    def is_overdue_on(self, today: date) -> bool:
+        return self.status in lifecycle.MARK_OVERDUE.allowed and self.due_date < today
+
+    def mark_overdue(self, at: datetime) -> None:
+        lifecycle.check(lifecycle.MARK_OVERDUE, self.status)
+        if self.due_date >= at.date():
+            raise ValidationError(f"Invoice {self.number} is not past its due date {self.due_date.isoformat()}")
+        self._marked_overdue(at=at)
+
+    @event("InvoiceMarkedOverdue")
+    def _marked_overdue(self, at: datetime) -> None:
+        self.overdue_at = at
+
+    def void(self, at: datetime, reason: str | None) -> None:
+        lifecycle.check(lifecycle.VOID_INVOICE, self.status)
+        self._voided(at=at, reason=reason)
+
+    @event("InvoiceVoided")
+    def _voided(self, at: datetime, reason: str | None) -> None:
+        self.voided_at = at
+        self.void_reason = reason
 
 
 def default_due_date(issue_date: date) -> date:

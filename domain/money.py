@@ -47,17 +47,34 @@ class LineItemDraft:
     quantity: Decimal
     unit_price: Decimal
     tax_rate: Decimal = Decimal(0)
+    discount_rate: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
 class LineItem:
-    """A priced line: ``amount = quantity x unit_price``, rounded to the minor unit."""
+    """A priced line: ``amount = quantity x unit_price`` and ``discount = amount x
+    discount_rate / 100``, each rounded to the minor unit; tax is due on ``amount - discount``."""
 
     description: str
     quantity: Decimal
     unit_price: Decimal
     tax_rate: Decimal
     amount: Decimal
+    discount_rate: Decimal = Decimal(0)
+    discount: Decimal = Decimal(0)
+
+    @property
+    def taxable(self) -> Decimal:
+        return self.amount - self.discount
+
+
+@dataclass(frozen=True)
+class TaxRateTotal:
+    """One row of a tax breakdown: the base taxed at ``rate`` and the tax on it."""
+
+    rate: Decimal
+    base: Decimal
+    tax: Decimal
 
 
 @dataclass(frozen=True)
@@ -91,7 +108,12 @@ def check_line(line: LineItemDraft, where: str) -> LineItemDraft:
         raise ValidationError(f"Field '{where}.description' must not be empty")
     if len(description) > 1000:
         raise ValidationError(f"Field '{where}.description' must be at most 1000 characters")
-    numbers = {"quantity": line.quantity, "unitPrice": line.unit_price, "taxRate": line.tax_rate}
+    numbers = {
+        "quantity": line.quantity,
+        "unitPrice": line.unit_price,
+        "taxRate": line.tax_rate,
+        "discountRate": line.discount_rate,
+    }
     for name, value in numbers.items():
         if not value.is_finite():
             raise ValidationError(f"Field '{where}.{name}' must be a finite number")
@@ -101,10 +123,13 @@ def check_line(line: LineItemDraft, where: str) -> LineItemDraft:
         raise ValidationError(f"Field '{where}.unitPrice' must be between 0 and {MAX_UNIT_PRICE}")
     if not Decimal(0) <= line.tax_rate <= HUNDRED:
         raise ValidationError(f"Field '{where}.taxRate' must be a percentage between 0 and 100")
+    if not Decimal(0) <= line.discount_rate <= HUNDRED:
+        raise ValidationError(f"Field '{where}.discountRate' must be a percentage between 0 and 100")
     for name, value, most in (
         ("quantity", line.quantity, MAX_INPUT_DECIMALS),
         ("unitPrice", line.unit_price, MAX_INPUT_DECIMALS),
         ("taxRate", line.tax_rate, MAX_TAX_DECIMALS),
+        ("discountRate", line.discount_rate, MAX_TAX_DECIMALS),
     ):
         if _decimals(value) > most:
             raise ValidationError(f"Field '{where}.{name}' must have at most {most} decimal places")
@@ -113,6 +138,7 @@ def check_line(line: LineItemDraft, where: str) -> LineItemDraft:
         quantity=tidy_number(line.quantity),
         unit_price=tidy_number(line.unit_price),
         tax_rate=tidy_number(line.tax_rate),
+        discount_rate=tidy_number(line.discount_rate),
     )
 
 
@@ -123,10 +149,47 @@ def price_lines(drafts: Sequence[LineItemDraft], currency: str) -> tuple[list[Li
     with localcontext(_CONTEXT):
         for draft in drafts:
             amount = round_money(draft.quantity * draft.unit_price, currency)
-            unrounded_tax += amount * draft.tax_rate / HUNDRED
-            lines.append(LineItem(draft.description, draft.quantity, draft.unit_price, draft.tax_rate, amount))
+            discount = round_money(amount * draft.discount_rate / HUNDRED, currency)
+            unrounded_tax += (amount - discount) * draft.tax_rate / HUNDRED
+            lines.append(
+                LineItem(
+                    draft.description,
+                    draft.quantity,
+                    draft.unit_price,
+                    draft.tax_rate,
+                    amount,
+                    draft.discount_rate,
+                    discount,
+                )
+            )
         subtotal = round_money(sum((line.amount for line in lines), Decimal(0)), currency)
         tax_total = round_money(unrounded_tax, currency)
-        discount_total = round_money(Decimal(0), currency)
+        discount_total = round_money(sum((line.discount for line in lines), Decimal(0)), currency)
         total = subtotal - discount_total + tax_total
     return lines, Totals(subtotal, tax_total, discount_total, total)
+
+
+def tax_breakdown(lines: Sequence[LineItem], currency: str) -> list[TaxRateTotal]:
+    """The taxable base and the tax of each rate, as EU invoices show them, lowest rate
+    first. Each rate's tax is rounded once, like the invoice's tax total."""
+    bases: dict[Decimal, Decimal] = {}
+    with localcontext(_CONTEXT):
+        for line in lines:
+            rate = line.tax_rate.normalize() if line.tax_rate else Decimal(0)
+            bases[rate] = bases.get(rate, Decimal(0)) + line.taxable
+        return [
+            TaxRateTotal(rate, round_money(base, currency), round_money(base * rate / HUNDRED, currency))
+            for rate, base in sorted(bases.items())
+        ]
+
+
+def check_payment_amount(amount: Decimal, currency: str, balance: Decimal) -> Decimal:
+    """A payment: more than zero, in the currency's minor units, at most what is due."""
+    if not amount.is_finite() or amount <= 0:
+        raise ValidationError("Field 'amount' must be greater than 0")
+    if _decimals(amount) > minor_units(currency):
+        places = minor_units(currency)
+        raise ValidationError(f"Field 'amount' must have at most {places} decimal places in {currency}")
+    if amount > balance:
+        raise ValidationError(f"Field 'amount' must be at most the balance due ({balance} {currency})")
+    return round_money(amount, currency)

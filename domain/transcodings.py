@@ -32,7 +32,9 @@ class LineItemAsDict(Transcoding):
             "unit_price": obj.unit_price,
             "tax_rate": obj.tax_rate,
             "amount": obj.amount,
+            "discount_rate": obj.discount_rate,
+            "discount": obj.discount,
         }
 
     def decode(self, data: dict[str, Any]) -> LineItem:
-        return LineItem(**data)
+        return LineItem(**data)  # lines recorded before discounts have none: the defaults

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
-from domain.invoice import InvoiceDraft
+from domain.invoice import InvoiceDraft, Sending
 from domain.money import LineItemDraft
 from gateway.problems import BadRequest
 
@@ -42,9 +42,19 @@ INVOICE_READ_ONLY = {
     "sentViaEmail",
     "sentAt",
     "paidAt",
+    "amountPaid",
+    "balanceDue",
+    "viewedAt",
+    "overdueAt",
+    "voidedAt",
+    "voidReason",
+    "shareUrl",
+    "emailStatus",
+    "emailError",
+    "pdfWarnings",
 }
-LINE_FIELDS = {"description", "quantity", "unitPrice", "taxRate"}
-LINE_READ_ONLY = {"amount"}
+LINE_FIELDS = {"description", "quantity", "unitPrice", "taxRate", "discountRate"}
+LINE_READ_ONLY = {"amount", "discount"}
 
 
 def _safe(name: str) -> str:
@@ -133,12 +143,14 @@ def _lines(value: Any) -> list[LineItemDraft]:
             if item.get(required) is None:
                 raise BadRequest(f"Missing required field: {where}.{required}")
         tax = item.get("taxRate")
+        discount = item.get("discountRate")
         lines.append(
             LineItemDraft(
                 description=_required_string(item["description"], f"{where}.description"),
                 quantity=_number(item["quantity"], f"{where}.quantity"),
                 unit_price=_number(item["unitPrice"], f"{where}.unitPrice"),
                 tax_rate=Decimal(0) if tax is None else _number(tax, f"{where}.taxRate"),
+                discount_rate=Decimal(0) if discount is None else _number(discount, f"{where}.discountRate"),
             )
         )
     return lines
@@ -184,3 +196,50 @@ def invoice_changes(body: Mapping[str, Any]) -> dict[str, Any]:
         if name in body:
             changes[name] = _string(body[name], name)
     return changes
+
+
+# --- the invoice's life ----------------------------------------------------------------
+
+SEND_FIELDS = {"email", "to", "cc", "message"}
+PAYMENT_FIELDS = {"amount", "date", "method", "reference"}
+VOID_FIELDS = {"reason"}
+
+
+def _addresses(value: Any, name: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise BadRequest(f"Field '{name}' must be an array of email addresses")
+    if len(value) > 20:
+        raise BadRequest(f"Field '{name}' must hold at most 20 addresses")
+    return tuple(_required_string(item, name).strip() for item in value)
+
+
+def sending(body: Mapping[str, Any]) -> Sending:
+    """``{"email": bool, "to": [...], "cc": [...], "message": "..."}``; every field optional."""
+    _refuse_unknown(body, SEND_FIELDS)
+    email = body.get("email", False)
+    if not isinstance(email, bool):
+        raise BadRequest("Field 'email' must be true or false")
+    to, cc = _addresses(body.get("to"), "to"), _addresses(body.get("cc"), "cc")
+    if (to or cc) and not email:
+        raise BadRequest("Fields 'to' and 'cc' need \"email\": true")
+    return Sending(email=email, to=to, cc=cc, message=_string(body.get("message"), "message"))
+
+
+def payment(body: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"amount", "date"?, "method"?, "reference"?}`` as ``record_payment`` arguments."""
+    _refuse_unknown(body, PAYMENT_FIELDS)
+    if body.get("amount") is None:
+        raise BadRequest("Missing required field: amount")
+    return {
+        "amount": _number(body["amount"], "amount"),
+        "paid_on": None if body.get("date") is None else _date(body["date"], "date"),
+        "method": _string(body.get("method"), "method"),
+        "reference": _string(body.get("reference"), "reference"),
+    }
+
+
+def void_reason(body: Mapping[str, Any]) -> str | None:
+    _refuse_unknown(body, VOID_FIELDS)
+    return _string(body.get("reason"), "reason")

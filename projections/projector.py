@@ -10,12 +10,14 @@ same handlers, so a rebuilt read model equals the live one.
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from domain.application import CleverInvo
+from domain.lifecycle import Facts, derive_status
 from domain.money import LineItem
 from projections.folding import fold
 from projections.tables import (
@@ -27,6 +29,7 @@ from projections.tables import (
     invoices,
     line_items,
     metadata,
+    payments,
     tracking,
 )
 
@@ -49,6 +52,8 @@ def _line_rows(invoice_id: str, lines: list[LineItem]) -> list[dict[str, Any]]:
             "unit_price": line.unit_price,
             "tax_rate": line.tax_rate,
             "amount": line.amount,
+            "discount_rate": line.discount_rate,
+            "discount": line.discount,
         }
         for position, line in enumerate(lines)
     ]
@@ -76,6 +81,14 @@ class ReadModelProjector:
             "Invoice.InvoiceCreated": self._invoice_created,
             "Invoice.InvoiceUpdated": self._invoice_updated,
             "Invoice.InvoiceDeleted": self._invoice_deleted,
+            "Invoice.InvoiceSent": self._invoice_sent,
+            "Invoice.InvoiceViewed": self._invoice_fact("viewed_at"),
+            "Invoice.InvoiceMarkedOverdue": self._invoice_fact("overdue_at"),
+            "Invoice.InvoiceVoided": self._invoice_voided,
+            "Invoice.PaymentRecorded": self._payment_recorded,
+            "Invoice.PaymentReversed": self._payment_reversed,
+            "Invoice.EmailDelivered": self._email_outcome("delivered"),
+            "Invoice.EmailFailed": self._email_outcome("failed"),
         }
 
     # --- lifecycle -------------------------------------------------------------------
@@ -278,6 +291,9 @@ class ReadModelProjector:
                 discount_total=e.discount_total,
                 total=e.total,
                 status="DRAFT",
+                amount_paid=_zero_like(e.total),
+                sends=0,
+                balance_due=e.total,
                 notes=e.notes,
                 terms=e.terms,
                 sent_via_email=False,
@@ -299,6 +315,8 @@ class ReadModelProjector:
         if "client_id" in values:
             values["client_id"] = str(values["client_id"])
             values.update(self._client_columns(conn, values["client_id"]))
+        if "total" in values:  # only a draft changes, and a draft has nothing paid
+            values["balance_due"] = values["total"]
         lines = values.pop("line_items", None)
         if lines is not None:
             conn.execute(delete(line_items).where(line_items.c.invoice_id == invoice_id))
@@ -312,4 +330,94 @@ class ReadModelProjector:
     def _invoice_deleted(self, conn: Connection, e: Any) -> None:
         invoice_id = str(e.originator_id)
         conn.execute(delete(line_items).where(line_items.c.invoice_id == invoice_id))
+        conn.execute(delete(payments).where(payments.c.invoice_id == invoice_id))
         conn.execute(delete(invoices).where(invoices.c.id == invoice_id))
+
+    # --- the invoice's life -------------------------------------------------------------
+
+    def _lifecycle(self, conn: Connection, e: Any, **values: Any) -> None:
+        """Writes new facts, then the status and balance that follow from all of them."""
+        invoice_id = str(e.originator_id)
+        conn.execute(
+            update(invoices)
+            .where(invoices.c.id == invoice_id)
+            .values(**values, version=e.originator_version, updated_at=_naive_utc(e.timestamp))
+        )
+        row = conn.execute(select(invoices).where(invoices.c.id == invoice_id)).one()
+        paid = conn.execute(
+            select(payments.c.amount).where(payments.c.invoice_id == invoice_id, payments.c.reversed_at.is_(None))
+        ).scalars()
+        amount_paid = sum(paid, _zero_like(row.total))
+        facts = Facts(row.sent_at, row.viewed_at, row.overdue_at, row.voided_at, amount_paid, row.total)
+        conn.execute(
+            update(invoices)
+            .where(invoices.c.id == invoice_id)
+            .values(status=derive_status(facts), amount_paid=amount_paid, balance_due=row.total - amount_paid)
+        )
+
+    def _invoice_sent(self, conn: Connection, e: Any) -> None:
+        row = conn.execute(
+            select(invoices.c.sent_at, invoices.c.sends).where(invoices.c.id == str(e.originator_id))
+        ).one()
+        sends = row.sends + 1
+        values: dict[str, Any] = {
+            "share_token": e.share_token,
+            "sent_at": row.sent_at or _naive_utc(e.at),
+            "sends": sends,
+        }
+        if e.email:
+            values.update(sent_via_email=True, emailed_send=sends, email_status="queued", email_reply=None)
+        self._lifecycle(conn, e, **values)
+
+    def _invoice_fact(self, column: str) -> Handler:
+        def handler(conn: Connection, e: Any) -> None:
+            self._lifecycle(conn, e, **{column: _naive_utc(e.at)})
+
+        return handler
+
+    def _invoice_voided(self, conn: Connection, e: Any) -> None:
+        self._lifecycle(conn, e, voided_at=_naive_utc(e.at), void_reason=e.reason)
+
+    def _payment_recorded(self, conn: Connection, e: Any) -> None:
+        conn.execute(
+            insert(payments).values(
+                id=str(e.payment_id),
+                invoice_id=str(e.originator_id),
+                amount=e.amount,
+                paid_on=e.paid_on,
+                method=e.method,
+                reference=e.reference,
+                recorded_at=_naive_utc(e.at),
+            )
+        )
+        self._lifecycle(conn, e)
+        self._settle_paid_at(conn, e)
+
+    def _payment_reversed(self, conn: Connection, e: Any) -> None:
+        conn.execute(update(payments).where(payments.c.id == str(e.payment_id)).values(reversed_at=_naive_utc(e.at)))
+        self._lifecycle(conn, e)
+        self._settle_paid_at(conn, e)
+
+    def _settle_paid_at(self, conn: Connection, e: Any) -> None:
+        """``paidAt`` is when the balance reached zero; a reversal that reopens it clears it."""
+        invoice_id = str(e.originator_id)
+        balance = conn.execute(select(invoices.c.balance_due).where(invoices.c.id == invoice_id)).scalar_one()
+        paid_at = _naive_utc(e.at) if balance <= 0 else None
+        conn.execute(update(invoices).where(invoices.c.id == invoice_id).values(paid_at=paid_at))
+
+    def _email_outcome(self, outcome: str) -> Handler:
+        def handler(conn: Connection, e: Any) -> None:
+            this = invoices.c.id == str(e.originator_id)
+            conn.execute(update(invoices).where(this).values(version=e.originator_version))
+            conn.execute(
+                update(invoices)
+                .where(this, invoices.c.emailed_send == e.send)
+                .values(email_status=outcome, email_reply=getattr(e, "reply", None))
+            )
+
+        return handler
+
+
+def _zero_like(amount: Decimal) -> Decimal:
+    """Zero at the amount's scale: nothing paid of 5500.00 is 0.00."""
+    return Decimal(0).quantize(amount)

@@ -1,12 +1,13 @@
 """The read side: indexed SQL over the read model, never a replay of events."""
 
 from dataclasses import fields
+from datetime import date
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Engine, Select, Table, and_, func, or_, select
 
 from projections.folding import fold
-from projections.tables import accounts, api_keys, clients, invoices, line_items
+from projections.tables import accounts, api_keys, clients, invoices, line_items, payments
 from projections.views import (
     AccountView,
     ClientView,
@@ -15,6 +16,7 @@ from projections.views import (
     KeyView,
     LineView,
     Page,
+    PaymentView,
 )
 
 V = TypeVar("V")
@@ -152,3 +154,34 @@ class ReadModel:
                 .order_by(line_items.c.position)
             )
             return InvoiceDetail(**row._mapping, line_items=[LineView(**line._mapping) for line in lines])
+
+    def payments(self, account_id: str, invoice_id: str) -> list[PaymentView] | None:
+        """The invoice's payments, reversed ones too, oldest first; None if no such invoice."""
+        with self.engine.connect() as conn:
+            if self.invoice_account(invoice_id) != account_id:
+                return None
+            rows = conn.execute(
+                select(*_columns(payments, PaymentView))
+                .where(payments.c.invoice_id == invoice_id)
+                .order_by(payments.c.recorded_at, payments.c.id)
+            )
+            return [PaymentView(**row._mapping) for row in rows]
+
+    def shared_invoice(self, share_token: str) -> InvoiceDetail | None:
+        """The invoice behind a share link, whatever its account."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(invoices.c.id, invoices.c.account_id).where(invoices.c.share_token == share_token)
+            ).first()
+        return None if row is None else self.invoice(str(row.account_id), str(row.id))
+
+    def overdue_candidates(self, today: date, limit: int = 1000) -> list[str]:
+        """Sent invoices with a balance whose due date has passed and that are not yet overdue."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(invoices.c.id)
+                .where(invoices.c.status.in_(("SENT", "VIEWED", "PARTIALLY_PAID")), invoices.c.due_date < today)
+                .order_by(invoices.c.due_date, invoices.c.id)
+                .limit(limit)
+            )
+            return [str(row.id) for row in rows]

@@ -86,6 +86,18 @@ invoices = Table(
     Column("sent_via_email", Boolean, nullable=False),
     Column("sent_at", DateTime),
     Column("paid_at", DateTime),
+    # The lifecycle's facts; `status` is derived from them by domain.lifecycle.
+    Column("viewed_at", DateTime),
+    Column("overdue_at", DateTime),
+    Column("voided_at", DateTime),
+    Column("void_reason", Text),
+    Column("amount_paid", DecimalText, nullable=False),
+    Column("balance_due", DecimalText, nullable=False),
+    Column("share_token", String(64), unique=True),
+    Column("sends", Integer, nullable=False),
+    Column("emailed_send", Integer),  # which send the email status is about
+    Column("email_status", String(16)),
+    Column("email_reply", Text),
     Column("client_name", String(255), nullable=False),
     Column("client_email", String(254)),
     Column("version", Integer, nullable=False),
@@ -98,6 +110,7 @@ invoices = Table(
     Index("ix_invoices_client", "account_id", "client_id", "created_at"),
     Index("ix_invoices_status", "account_id", "status", "created_at"),
     Index("ix_invoices_client_ref", "client_id"),
+    Index("ix_invoices_due", "status", "due_date"),
 )
 
 line_items = Table(
@@ -110,6 +123,21 @@ line_items = Table(
     Column("unit_price", DecimalText, nullable=False),
     Column("tax_rate", DecimalText, nullable=False),
     Column("amount", DecimalText, nullable=False),
+    Column("discount_rate", DecimalText, nullable=False),
+    Column("discount", DecimalText, nullable=False),
+)
+
+payments = Table(
+    "invoice_payments",
+    metadata,
+    Column("id", String(UUID_LEN), primary_key=True),
+    Column("invoice_id", String(UUID_LEN), nullable=False, index=True),
+    Column("amount", DecimalText, nullable=False),
+    Column("paid_on", Date, nullable=False),
+    Column("method", String(255)),
+    Column("reference", String(255)),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("reversed_at", DateTime),
 )
 
 
@@ -126,8 +154,8 @@ def tracking_table(name: str, owner: MetaData) -> Table:
 # The projection's position, committed with the rows it produced.
 tracking = tracking_table("projection_tracking", metadata)
 
-READ_MODEL_TABLES = (accounts, api_keys, clients, invoices, line_items)
+READ_MODEL_TABLES = (accounts, api_keys, clients, invoices, line_items, payments)
 
 # Raise when a table or handler changes: a read model built by another version is then
 # rebuilt from the events at start-up, so no migration is ever needed for derived rows.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4

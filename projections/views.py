@@ -1,6 +1,6 @@
 """What read-model queries return: plain frozen records, not aggregates or ORM rows."""
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Generic, TypeVar
@@ -65,6 +65,20 @@ class LineView:
     unit_price: Decimal
     tax_rate: Decimal
     amount: Decimal
+    discount_rate: Decimal = Decimal(0)
+    discount: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    id: str
+    invoice_id: str
+    amount: Decimal
+    paid_on: date
+    method: str | None
+    reference: str | None
+    recorded_at: datetime
+    reversed_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -85,6 +99,9 @@ class InvoiceSummary:
     updated_at: datetime
     client_name: str
     client_email: str | None
+    _: KW_ONLY
+    amount_paid: Decimal = Decimal(0)
+    balance_due: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -96,3 +113,10 @@ class InvoiceDetail(InvoiceSummary):
     sent_at: datetime | None
     paid_at: datetime | None
     version: int
+    viewed_at: datetime | None = field(default=None, kw_only=True)
+    overdue_at: datetime | None = field(default=None, kw_only=True)
+    voided_at: datetime | None = field(default=None, kw_only=True)
+    void_reason: str | None = field(default=None, kw_only=True)
+    share_token: str | None = field(default=None, kw_only=True)
+    email_status: str | None = field(default=None, kw_only=True)
+    email_reply: str | None = field(default=None, kw_only=True)

@@ -16,7 +16,7 @@ import pytest
 
 from domain.application import CleverInvo
 from domain.errors import Conflict, DomainError, NotFound, PlanLimitReached, ValidationError
-from domain.invoice import InvoiceDraft
+from domain.invoice import InvoiceDraft, Sending
 from domain.keys import looks_like_key
 from domain.money import LineItemDraft
 from gateway.auth import authenticate
@@ -455,13 +455,11 @@ def test_update_moving_due_date_before_issue_date_is_refused(app):
 
 
 def test_only_a_draft_can_be_changed(app):
-    # No command sends an invoice yet (the lifecycle is another issue), so the loaded
-    # aggregate is put in SENT by hand to reach the rule.
     account_id = account(app, "pro")
-    invoice = app.get_invoice(account_id, app.create_invoice(account_id, draft(new_client(app, account_id))))
-    invoice.status = "SENT"
-    with pytest.raises(Conflict):
-        invoice.revise({"notes": "Too late"})
+    invoice_id = app.create_invoice(account_id, draft(new_client(app, account_id)))
+    app.send_invoice(account_id, invoice_id, Sending())
+    with pytest.raises(Conflict, match="Cannot change a SENT invoice"):
+        app.update_invoice(account_id, invoice_id, {"notes": "Too late"})
 
 
 def test_deleted_invoice_is_gone_for_commands_but_stays_in_the_ledger(app):
