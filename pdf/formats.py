@@ -79,7 +79,7 @@ class Formats:
         exponent = amount.as_tuple().exponent
         digits = -exponent if isinstance(exponent, int) and exponent < 0 else 0
         pattern.frac_prec = (digits, digits)
-        return pattern.apply(amount, self.locale, currency=currency, currency_digits=False)
+        return str(pattern.apply(amount, self.locale, currency=currency, currency_digits=False))
 
     def number(self, value: Decimal) -> str:
         return format_decimal(value, locale=self.locale, decimal_quantization=False)

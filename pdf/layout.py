@@ -1,64 +1,70 @@
 """The invoice layout, painted with borb at computed positions.
 
-borb's page layouts move an element that does not fit to the next page but cannot split
-a table, so line items are paginated here: rows are measured, each page gets a table of
-the rows that fit with the column header repeated, and, as the page count is then known,
-every page its "Page i of n" footer.
+Everything is placed here, top-down, page by page: text is broken into lines by
+pdf/text.py (measured with the fonts), so every block knows its lines before it is
+placed and can continue on the next page line by line. A line-item row taller than the
+space left is split between its lines, and the next page repeats the column header;
+notes and terms flow on the same way. As the page count is then known, every page gets
+its "Page i of n" footer. Rows are drawn as a band and a rule under cells of text (what
+borb's tables drew, without their cost per cell).
 """
 
 import io
-import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from borb.pdf import PDF, Document, FixedColumnWidthTable, HexColor, Page, Paragraph, Table
-from borb.pdf.layout_element.layout_element import LayoutElement
-from borb.pdf.primitives import datestr, hexstr, name
+from borb.pdf import PDF, Document, HexColor, Page  # type: ignore[import-untyped]
+from borb.pdf.layout_element.layout_element import LayoutElement  # type: ignore[import-untyped]
+from borb.pdf.primitives import datestr, hexstr, name  # type: ignore[import-untyped]
 
 from pdf.borb_setup import forget_layouts
 from pdf.document import InvoiceDocument
-from pdf.fonts import drawable, font_for
 from pdf.formats import Formats
+from pdf.text import Align, Fonts, Line, Style, TextBox, line_height
 
 WIDTH, HEIGHT = 595, 842  # A4 in points
 LEFT, RIGHT, TOP, BOTTOM = 50, 50, 50, 60
 CONTENT = WIDTH - LEFT - RIGHT
 COLUMNS = [215, 45, 85, 50, 100]  # description, quantity, unit price, tax, amount
+TOTALS = [110, 140]
 PAD = 4
 INK = HexColor("#1f2937")
 MUTED = HexColor("#6b7280")
 RULE = HexColor("#d1d5db")
 BAND = HexColor("#f3f4f6")
-LONGEST_WORD = 30
-RIGHT_ALIGN = LayoutElement.TextAlignment.RIGHT
-H_RIGHT = LayoutElement.HorizontalAlignment.RIGHT
-
-_WORD = re.compile(rf"\S{{{LONGEST_WORD + 1},}}")
+KEEP = 2  # lines of a row or paragraph kept together at the foot and the head of a page
 
 
-def _breakable(text: str) -> str:
-    """Splits words longer than a column can hold (URLs, IBANs), which borb cannot wrap."""
-    return _WORD.sub(lambda m: " ".join(m[0][i : i + LONGEST_WORD] for i in range(0, len(m[0]), LONGEST_WORD)), text)
+class _Band(LayoutElement):  # type: ignore[misc]  # borb has no type hints
+    """A row's background and rules: what borb's table cells painted around our text."""
 
+    def __init__(self, background: Any = None, rule_top: int = 0, rule_bottom: int = 0) -> None:
+        super().__init__(
+            background_color=background, border_color=RULE, border_width_top=rule_top, border_width_bottom=rule_bottom
+        )
 
-@dataclass
-class _Fonts:
-    characters: frozenset[str]
-    cache: dict[str, Any] = field(default_factory=dict)
+    def get_size(self, available_space: tuple[int, int]) -> tuple[int, int]:
+        return available_space
 
-    def __call__(self, weight: str) -> Any:
-        if weight not in self.cache:
-            self.cache[weight] = font_for(weight, self.characters)
-        return self.cache[weight]
+    def paint(self, available_space: tuple[float, float, float, float], page: Any) -> None:
+        self._paint_background_and_borders(page=page, rectangle=available_space)
 
 
 @dataclass
 class _Placed:
     element: Any
-    x: int
+    x: float
     top: float
+    width: float
+    height: float
+
+
+@dataclass
+class _Cell:
+    box: TextBox
     width: int
 
 
@@ -67,229 +73,198 @@ class _Builder:
         self.source = source
         self.formats = formats
         self.labels = formats.labels
-        self.texts: list[str] = []
+        self.fonts = Fonts()
         self.pages: list[list[_Placed]] = []
+        self.top = 0.0
+        self.fresh = False  # nothing but the continuation heading on this page yet
 
-    # --- text -----------------------------------------------------------------------
+    # --- pieces ---------------------------------------------------------------------------
 
-    def text(self, value: str) -> str:
-        clean = _breakable(drawable(value))
-        self.texts.append(clean)
-        return clean
+    def box(
+        self, text: str, size: int = 9, weight: str = "regular", color: Any = INK, align: Align = "left"
+    ) -> TextBox:
+        return TextBox(text, Style(size, weight, color), self.fonts, align)
 
-    def fonts(self) -> _Fonts:
-        return _Fonts(frozenset("".join(self.texts)))
+    def money(self, amount: Decimal) -> str:
+        return self.formats.money(amount, self.source.invoice.currency)
 
-    def para(self, value: str, size: float = 9, weight: str = "regular", color: Any = INK, **extra: Any) -> Any:
-        if extra.get("text_alignment") is RIGHT_ALIGN:
-            # text_alignment only aligns wrapped lines; the paragraph itself must sit right too
-            extra.setdefault("horizontal_alignment", H_RIGHT)
-        return ("para", self.text(value), size, weight, color, extra)
+    def place(self, element: Any, x: float, width: float, height: float, top: float | None = None) -> None:
+        self.pages[-1].append(_Placed(element, x, self.top if top is None else top, width, height))
 
-    # --- building ---------------------------------------------------------------------
-
-    def build(self) -> bytes:
-        invoice = self.source.invoice
-        f = self.formats
-        money = lambda amount: f.money(amount, invoice.currency)  # noqa: E731
-        header_left = [
-            self.para(line, 16 if i == 0 else 9, "bold" if i == 0 else "regular")
-            for i, line in enumerate(self.source.seller_lines(self.labels["tax_id"]))
-        ]
-        header_right = [
-            self.para(self.labels["invoice"], 20, "bold", text_alignment=RIGHT_ALIGN),
-            self.para(f"{self.labels['number']}: {invoice.invoice_number}", 10, "bold", text_alignment=RIGHT_ALIGN),
-            self.para(f"{self.labels['issue_date']}: {f.date(invoice.issue_date)}", text_alignment=RIGHT_ALIGN),
-            self.para(f"{self.labels['due_date']}: {f.date(invoice.due_date)}", text_alignment=RIGHT_ALIGN),
-            self.para(
-                f"{self.labels['status']}: {self.labels.get(invoice.status, invoice.status)}",
-                text_alignment=RIGHT_ALIGN,
-            ),
-        ]
-        client_lines = self.source.client_lines(self.labels["tax_id"])
-        bill_to = [self.para(self.labels["bill_to"].upper(), 8, "bold", MUTED)] + [
-            self.para(line, 10 if i == 0 else 9, "bold" if i == 0 else "regular") for i, line in enumerate(client_lines)
-        ]
-        heads = [self.labels[k] for k in ("description", "quantity", "unit_price", "tax", "amount")]
-        head_cells = [
-            self.para(h, 8, "bold", MUTED, **({} if i == 0 else {"text_alignment": RIGHT_ALIGN}))
-            for i, h in enumerate(heads)
-        ]
-        rows = [
-            [
-                self.para(line.description),
-                self.para(f.number(line.quantity), text_alignment=RIGHT_ALIGN),
-                self.para(money(line.unit_price), text_alignment=RIGHT_ALIGN),  # at the scale given
-                self.para(f.percent(line.tax_rate), text_alignment=RIGHT_ALIGN),
-                self.para(money(line.amount), text_alignment=RIGHT_ALIGN),
-            ]
-            for line in invoice.line_items
-        ]
-        totals = [
-            (self.labels["subtotal"], money(invoice.subtotal), "regular"),
-            (
-                self.labels["discount"],
-                money(-invoice.discount_total) if invoice.discount_total else money(invoice.discount_total),
-                "regular",
-            ),
-            (self.labels["tax_total"], money(invoice.tax_total), "regular"),
-            (self.labels["total"], money(invoice.total), "bold"),
-        ]
-        total_cells = [
-            (
-                self.para(label, 10 if weight == "bold" else 9, weight),
-                self.para(value, 10 if weight == "bold" else 9, weight, text_alignment=RIGHT_ALIGN),
-            )
-            for label, value, weight in totals
-        ]
-        blocks: list[list[Any]] = []
-        for key, value in ((("notes"), invoice.notes), ("terms", invoice.terms)):
-            if value:
-                blocks.append(
-                    [self.para(self.labels[key].upper(), 8, "bold", MUTED)]
-                    + [self.para(part) for part in value.splitlines() if part.strip()]
-                )
-        continued = self.para(
-            f"{self.source.account.name} — {self.labels['invoice']} {invoice.invoice_number} "
-            f"({self.labels['continued']})",
+    def new_page(self) -> None:
+        self.pages.append([])
+        self.top = HEIGHT - TOP
+        labels, invoice = self.labels, self.source.invoice
+        heading = self.box(
+            f"{self.source.account.name} — {labels['invoice']} {invoice.invoice_number} ({labels['continued']})",
             9,
             "bold",
             MUTED,
         )
-        footer_left = self.para(f"{invoice.invoice_number}", 8, color=MUTED)
-        # The footer's page numbers are known only after pagination: register their characters now.
-        self.text(self.labels["page"] + "0123456789")
+        height = heading.get_size((CONTENT, HEIGHT))[1]
+        self.place(heading, LEFT, CONTENT, height)
+        self.top -= height + 14
+        self.fresh = True
 
-        self.font = self.fonts()
-        make = self.make
-        # page 1 header
-        page: list[_Placed] = []
-        self.pages.append(page)
-        top = HEIGHT - TOP
-        left_bottom = self.stack(page, [make(p) for p in header_left], LEFT, top, 300)
-        right_bottom = self.stack(page, [make(p) for p in header_right], LEFT + 300, top, CONTENT - 300)
-        top = min(left_bottom, right_bottom) - 24
-        top = self.stack(page, [make(p) for p in bill_to], LEFT, top, 300) - 18
-        # line-item tables, paginated
-        cells = [[make(p) for p in row] for row in rows]
-        heights = [
-            max(_height(c, w - 2 * PAD) for c, w in zip(row, COLUMNS, strict=True)) + 2 * PAD + 1 for row in cells
-        ]
-        head_height = max(_height(make(p), w - 2 * PAD) for p, w in zip(head_cells, COLUMNS, strict=True)) + 2 * PAD + 2
-        index = 0
-        while index < len(cells):
-            room = top - BOTTOM - head_height
-            take, used = 0, 0.0
-            while index + take < len(cells) and used + heights[index + take] <= room:
-                used += heights[index + take]
-                take += 1
-            if take == 0:
-                page, top = self.new_page(make(continued))
-                continue
-            table = self.table([make(p) for p in head_cells], cells[index : index + take])
-            while table.get_size(available_space=(CONTENT, 10_000))[1] > top - BOTTOM and take > 1:
-                take -= 1
-                table = self.table([make(p) for p in head_cells], cells[index : index + take])
-            page.append(_Placed(table, LEFT, top, CONTENT))
-            top -= table.get_size(available_space=(CONTENT, 10_000))[1] + 12
-            index += take
-            if index < len(cells):
-                page, top = self.new_page(make(continued))
-        # totals, notes and terms: each on this page if it fits, else the next
-        totals_table = self.totals([(make(a), make(b)) for a, b in total_cells])
-        for element, x, width in [(totals_table, LEFT + CONTENT - 250, 250)] + [
-            (self.column([make(p) for p in block]), LEFT, CONTENT) for block in blocks
-        ]:
-            needed = element.get_size(available_space=(width, 10_000))[1]
-            if needed > top - BOTTOM:
-                page, top = self.new_page(make(continued))
-            page.append(_Placed(element, x, top, width))
-            top -= needed + 14
-        return self.paint(footer_left)
+    def take(self, lines: int, room: float, height: int) -> int:
+        """How many of ``lines`` (each ``height`` tall) go into ``room`` on this page: all if
+        they fit; else at least KEEP here and KEEP on the next page, or none; on a fresh page
+        as many as fit (at least one, so a block taller than a page always progresses)."""
+        fit = max(0, int(room // height))
+        if fit >= lines:
+            return lines
+        if self.fresh:
+            return max(fit, 1)
+        here = min(fit, lines - KEEP)
+        return here if here >= KEEP else 0
 
-    # --- pieces -----------------------------------------------------------------------
-
-    def make(self, spec: Any) -> Any:
-        _, text, size, weight, color, extra = spec
-        return Paragraph(text, font=self.font(weight), font_size=size, font_color=color, **extra)
-
-    def stack(self, page: list[_Placed], elements: Iterable[Any], x: int, top: float, width: int) -> float:
-        for element in elements:
-            page.append(_Placed(element, x, top, width))
-            top -= element.get_size(available_space=(width, 10_000))[1] + 2
+    def stack(self, boxes: Sequence[TextBox], x: int, width: int, top: float) -> float:
+        """Boxes one under another from ``top`` on the current page; returns the bottom."""
+        for box in boxes:
+            height = box.get_size((width, HEIGHT))[1]
+            self.place(box, x, width, height, top)
+            top -= height + 2
         return top
 
-    def column(self, elements: list[Any]) -> Any:
-        table = FixedColumnWidthTable(number_of_rows=len(elements), number_of_columns=1, column_widths=[CONTENT])
-        for element in elements:
-            table.append_layout_element(
-                Table.TableCell(
-                    element,
-                    border_width_bottom=0,
-                    border_width_left=0,
-                    border_width_right=0,
-                    border_width_top=0,
-                    padding_bottom=2,
-                )
-            )
-        return table
+    def flow(self, box: TextBox, x: int, width: int, gap: int = 2) -> None:
+        """A box's lines from the cursor on, continuing on new pages as needed."""
+        lines = box.lines(width)
+        while lines:
+            count = self.take(len(lines), self.top - BOTTOM, box.line_height)
+            if count == 0:
+                self.new_page()
+                continue
+            self.place(box.part(lines[:count]), x, width, count * box.line_height)
+            self.top -= count * box.line_height
+            self.fresh = False
+            lines = lines[count:]
+            if lines:
+                self.new_page()
+        self.top -= gap
 
-    def table(self, head: list[Any], rows: list[list[Any]]) -> Any:
-        table = FixedColumnWidthTable(
-            number_of_rows=len(rows) + 1, number_of_columns=len(COLUMNS), column_widths=COLUMNS
-        )
-        for cell in head:
-            table.append_layout_element(self.cell(cell, BAND, bottom=1))
-        for row in rows:
-            for cell in row:
-                table.append_layout_element(self.cell(cell, None, bottom=1))
-        return table
+    def row(self, cells: Sequence[_Cell], x: int, pad_y: int, band: _Band) -> None:
+        height = max(cell.box.get_size((cell.width - 2 * PAD, HEIGHT))[1] for cell in cells) + 2 * pad_y + 1
+        self.place(band, x, sum(cell.width for cell in cells), height)
+        for cell in cells:
+            self.place(cell.box, x + PAD, cell.width - 2 * PAD, height - 2 * pad_y - 1, self.top - pad_y)
+            x += cell.width
+        self.top -= height
+        self.fresh = False
 
-    def cell(self, element: Any, background: Any, bottom: int) -> Any:
-        return Table.TableCell(
-            element,
-            background_color=background,
-            border_color=RULE,
-            border_width_bottom=bottom,
-            border_width_left=0,
-            border_width_right=0,
-            border_width_top=0,
-            padding_bottom=PAD,
-            padding_left=PAD,
-            padding_right=PAD,
-            padding_top=PAD,
-        )
+    # --- the invoice ----------------------------------------------------------------------
 
-    def totals(self, rows: list[tuple[Any, Any]]) -> Any:
-        table = FixedColumnWidthTable(number_of_rows=len(rows), number_of_columns=2, column_widths=[110, 140])
-        for i, (label, value) in enumerate(rows):
-            last = i == len(rows) - 1
-            for element in (label, value):
-                table.append_layout_element(
-                    Table.TableCell(
-                        element,
-                        background_color=BAND if last else None,
-                        border_color=RULE,
-                        border_width_top=1 if last else 0,
-                        border_width_bottom=0,
-                        border_width_left=0,
-                        border_width_right=0,
-                        padding_bottom=3,
-                        padding_left=PAD,
-                        padding_right=PAD,
-                        padding_top=3,
-                    )
-                )
-        return table
+    def build(self) -> bytes:
+        labels, f = self.labels, self.formats
+        invoice = self.source.invoice
+        self.pages.append([])
+        self.top = HEIGHT - TOP
+        right = [
+            self.box(labels["invoice"], 20, "bold", align="right"),
+            self.box(f"{labels['number']}: {invoice.invoice_number}", 10, "bold", align="right"),
+            self.box(f"{labels['issue_date']}: {f.date(invoice.issue_date)}", align="right"),
+            self.box(f"{labels['due_date']}: {f.date(invoice.due_date)}", align="right"),
+            self.box(f"{labels['status']}: {labels.get(invoice.status, invoice.status)}", align="right"),
+        ]
+        right_bottom = self.stack(right, LEFT + 300, CONTENT - 300, self.top)
+        seller = [
+            self.box(line, 16 if i == 0 else 9, "bold" if i == 0 else "regular")
+            for i, line in enumerate(self.source.seller_lines(labels["tax_id"]))
+        ]
+        for box in seller:
+            self.flow(box, LEFT, 300)
+        self.top = (min(self.top, right_bottom) if len(self.pages) == 1 else self.top) - 24
+        bill_to = [self.box(labels["bill_to"].upper(), 8, "bold", MUTED)] + [
+            self.box(line, 10 if i == 0 else 9, "bold" if i == 0 else "regular")
+            for i, line in enumerate(self.source.client_lines(labels["tax_id"]))
+        ]
+        for box in bill_to:
+            self.flow(box, LEFT, 300)
+        self.top -= 18
+        self.items()
+        self.top -= 12
+        self.totals()
+        for key, value in (("notes", invoice.notes), ("terms", invoice.terms)):
+            if value:
+                paragraphs = [self.box(part) for part in value.splitlines() if part.strip()]
+                self.block(self.box(labels[key].upper(), 8, "bold", MUTED), paragraphs)
+        return self.paint()
 
-    def new_page(self, heading: Any) -> tuple[list[_Placed], float]:
-        page: list[_Placed] = []
-        self.pages.append(page)
-        top = HEIGHT - TOP
-        page.append(_Placed(heading, LEFT, top, CONTENT))
-        return page, top - heading.get_size(available_space=(CONTENT, 10_000))[1] - 14
+    def items(self) -> None:
+        invoice = self.source.invoice
+        money, f = self.money, self.formats
+        heads = [self.labels[k] for k in ("description", "quantity", "unit_price", "tax", "amount")]
+        head = [
+            _Cell(self.box(h, 8, "bold", MUTED, "left" if i == 0 else "right"), width)
+            for i, (h, width) in enumerate(zip(heads, COLUMNS, strict=True))
+        ]
+        head_height = max(c.box.get_size((c.width - 2 * PAD, HEIGHT))[1] for c in head) + 2 * PAD + 1
+        need_head = True
+        for line in invoice.line_items:
+            texts = [
+                line.description,
+                f.number(line.quantity),
+                money(line.unit_price),  # at the scale given
+                f.percent(line.tax_rate),
+                money(line.amount),
+            ]
+            boxes = [self.box(text, align="left" if i == 0 else "right") for i, text in enumerate(texts)]
+            parts: list[list[Line]] = [box.lines(width - 2 * PAD) for box, width in zip(boxes, COLUMNS, strict=True)]
+            while any(parts):
+                room = self.top - BOTTOM - 2 * PAD - 1 - (head_height if need_head else 0)
+                count = self.take(max(len(p) for p in parts), room, line_height(9))
+                if count == 0:
+                    self.new_page()
+                    need_head = True
+                    continue
+                if need_head:
+                    self.row(head, LEFT, PAD, _Band(BAND, rule_bottom=1))
+                    need_head = False
+                cells = [_Cell(box.part(p[:count]), width) for box, p, width in zip(boxes, parts, COLUMNS, strict=True)]
+                self.row(cells, LEFT, PAD, _Band(rule_bottom=1))
+                parts = [p[count:] for p in parts]
+                if any(parts):
+                    self.new_page()
+                    need_head = True
 
-    def paint(self, footer_left: Any) -> bytes:
+    def totals(self) -> None:
+        invoice, money, labels = self.source.invoice, self.money, self.labels
+        discount = money(-invoice.discount_total) if invoice.discount_total else money(invoice.discount_total)
+        rows = [
+            (labels["subtotal"], money(invoice.subtotal), "regular"),
+            (labels["discount"], discount, "regular"),
+            (labels["tax_total"], money(invoice.tax_total), "regular"),
+            (labels["total"], money(invoice.total), "bold"),
+        ]
+        cells = [
+            [
+                _Cell(self.box(label, 10 if weight == "bold" else 9, weight), TOTALS[0]),
+                _Cell(self.box(value, 10 if weight == "bold" else 9, weight, align="right"), TOTALS[1]),
+            ]
+            for label, value, weight in rows
+        ]
+        needed = sum(max(c.box.get_size((c.width - 2 * PAD, HEIGHT))[1] for c in row) + 7 for row in cells)
+        if needed > self.top - BOTTOM and not self.fresh:
+            self.new_page()
+        x = LEFT + CONTENT - sum(TOTALS)
+        for i, row in enumerate(cells):
+            last = i == len(cells) - 1
+            self.row(row, x, 3, _Band(BAND, rule_top=1) if last else _Band())
+        self.top -= 14
+
+    def block(self, label: TextBox, paragraphs: list[TextBox]) -> None:
+        """A labelled block (notes, terms), flowing over pages; the label stays with text."""
+        first = paragraphs[0].lines(CONTENT) if paragraphs else []
+        needed = label.line_height + 2 + min(KEEP, len(first)) * (paragraphs[0].line_height if paragraphs else 0)
+        if needed > self.top - BOTTOM and not self.fresh:
+            self.new_page()
+        self.flow(label, LEFT, CONTENT)
+        for paragraph in paragraphs:
+            self.flow(paragraph, LEFT, CONTENT)
+        self.top -= 12
+
+    # --- painting -------------------------------------------------------------------------
+
+    def paint(self) -> bytes:
         document = Document()
         info: dict[Any, Any] = {}
         document[name("Trailer")] = {name("Info"): info}
@@ -298,27 +273,22 @@ class _Builder:
         info[name("Subject")] = _text_string(f"{self.source.title} — {self.source.invoice.client_name}")
         info[name("CreationDate")] = datestr(_pdf_date(datetime.now(UTC)))
         total = len(self.pages)
-        for number, placed in enumerate(self.pages, start=1):
+        footers = [
+            self.box(self.labels["page"].format(page=number, pages=total), 8, color=MUTED, align="right")
+            for number in range(1, total + 1)
+        ]
+        number = self.box(self.source.invoice.invoice_number, 8, color=MUTED)
+        for box in footers:
+            box.lines(CONTENT)  # every character is known before the first font is made
+        number.lines(200)
+        for placed, footer in zip(self.pages, footers, strict=True):
             page = Page(width_in_points=WIDTH, height_in_points=HEIGHT)
             document.append_page(page)
             for item in placed:
-                item.element.paint(available_space=(item.x, BOTTOM, item.width, int(item.top - BOTTOM)), page=page)
-            footer = self.make(
-                self.para(
-                    self.labels["page"].format(page=number, pages=total),
-                    8,
-                    color=MUTED,
-                    text_alignment=RIGHT_ALIGN,
-                    horizontal_alignment=H_RIGHT,
-                )
-            )
+                item.element.paint(available_space=(item.x, item.top - item.height, item.width, item.height), page=page)
             footer.paint(available_space=(LEFT, 25, CONTENT, 15), page=page)
-            self.make(footer_left).paint(available_space=(LEFT, 25, 200, 15), page=page)
+            number.paint(available_space=(LEFT, 25, 200, 15), page=page)
         return _to_bytes(document)
-
-
-def _height(element: Any, width: int) -> float:
-    return float(element.get_size(available_space=(width, 10_000))[1])
 
 
 def _text_string(text: str) -> Any:

@@ -1,28 +1,38 @@
 """Invoice PDFs end to end: what the page shows. Real app, real SQLite, real borb, text read back with pypdf."""
 
 import io
+import random
+import re
+import shutil
 import socket
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pikepdf
 import pypdf
 import pytest
+from arabic_reshaper import ArabicReshaper
+from bidi import get_display
 from starlette.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.services import Services
 from gateway.settings import Settings
-from pdf import fonts
+from pdf import faces, fonts
 from pdf.borb_setup import borb_get_width
-from pdf.layout import render
+from pdf.layout import BOTTOM, COLUMNS, LEFT, PAD, render
 from tests.pdf_support import (
     Api,
+    Drawn,
     connections,
+    drawn_text,
     is_loopback,
     make_document,
     make_invoice,
+    no_space,
+    page_gray,
     pdf_text,
     recording,
     seller_api,
@@ -119,11 +129,14 @@ def test_names_in_three_scripts_and_currency_signs_survive(api: Api) -> None:
         assert expected in text, expected
 
 
-def test_characters_the_font_lacks_become_a_visible_replacement_not_an_error(api: Api) -> None:
+def test_chinese_and_a_snowman_are_drawn_by_the_fallback_fonts(api: Api) -> None:
     invoice = make_invoice(api, lines=[{"description": "Tea 茶 and ☃", "quantity": 1, "unitPrice": 5}])
     response = api.get(f"/invoices/{invoice['id']}/pdf")
     assert response.status_code == 200
-    assert "Tea" in pdf_text(response.content)
+    assert "Tea 茶 and ☃" in pdf_text(response.content)
+    drawn = [piece for page in drawn_text(response.content) for piece in page]
+    assert "\ufffd" not in "".join(piece.text for piece in drawn)
+    assert all(0 not in piece.glyphs for piece in drawn)  # no .notdef box
 
 
 def test_spanish_account_gets_spanish_labels_and_number_formats(api_es: Api) -> None:
@@ -230,3 +243,137 @@ def test_rupee_sign_survives_on_an_otherwise_asciimake_invoice(api: Api) -> None
         lines=[{"description": "Consulting", "quantity": 1, "unitPrice": 1000, "taxRate": 0}],
     )
     assert "₹1,000.00" in pdf_text(api.get(f"/invoices/{invoice['id']}/pdf").content)
+
+
+# --- text that continues, stays in its column, and is drawn in every script -------------
+
+DESCRIPTION_RIGHT = LEFT + COLUMNS[0] - PAD  # where description text must end
+needs_pdftoppm = pytest.mark.skipif(
+    shutil.which("pdftoppm") is None, reason="pdftoppm (Debian package poppler-utils) is not installed"
+)
+
+
+def _words(seed: int, characters: int) -> str:
+    """Prose-like text of words of 1 to 14 letters, exactly ``characters`` long."""
+    rng = random.Random(seed)
+    words: list[str] = []
+    while sum(len(word) + 1 for word in words) < characters:
+        words.append("".join(rng.choice("abcdefghijklmnopqrstuvwxyzäöü") for _ in range(rng.randint(1, 14))))
+    return " ".join(words)[:characters].strip()
+
+
+def _body(content: bytes) -> list[Drawn]:
+    """Everything drawn above the footers, except the continuation headings."""
+    return [
+        piece for page in drawn_text(content) for piece in page if piece.y > BOTTOM and "(continued)" not in piece.text
+    ]
+
+
+def test_long_notes_and_terms_continue_on_the_next_page_with_every_character(api: Api) -> None:
+    notes, terms = _words(1, 5000), _words(2, 5000)
+    invoice = make_invoice(api, notes=notes, terms=terms)
+    content = api.get(f"/invoices/{invoice['id']}/pdf").content
+    pages = drawn_text(content)
+    assert len(pages) >= 3  # 10,000 characters at 9 pt do not fit on the first page and one more
+    for number, page in enumerate(pages, start=1):
+        footer = {piece.text for piece in page if piece.y < BOTTOM}
+        assert footer == {f"Page {number} of {len(pages)}", "INV-0042"}
+        assert all(piece.y - 0.25 * piece.size >= BOTTOM for piece in page if piece.y > BOTTOM)  # above the footer
+    body = no_space("".join(piece.text for piece in _body(content)))
+    assert no_space(notes) in body and no_space(terms) in body
+    # and through pypdf's own extraction, once each page's footer and heading are taken out
+    reader = pypdf.PdfReader(io.BytesIO(content))
+    extracted = "".join(
+        page.extract_text()
+        .replace("Seller Ltd — INVOICE INV-0042 (continued)", "")
+        .replace(f"Page {number} of {len(pages)}", "")
+        .replace("INV-0042", "")
+        for number, page in enumerate(reader.pages, start=1)
+    )
+    assert no_space(notes) in no_space(extracted) and no_space(terms) in no_space(extracted)
+
+
+def test_wide_letters_stay_inside_the_description_column_and_all_are_drawn(api: Api) -> None:
+    description = ("W" * 29 + " ") * 20
+    invoice = make_invoice(api, lines=[{"description": description, "quantity": 1, "unitPrice": 1, "taxRate": 0}])
+    content = api.get(f"/invoices/{invoice['id']}/pdf").content
+    pieces = [piece for piece in drawn_text(content)[0] if piece.text and set(piece.text) == {"W"}]
+    advance = faces.advance("W", "regular") * 9
+    assert sum(len(piece.text) for piece in pieces) == description.count("W")
+    assert all(
+        piece.x >= LEFT + PAD and piece.x + len(piece.text) * advance <= DESCRIPTION_RIGHT + 0.01 for piece in pieces
+    )
+    assert no_space(description) in no_space(pdf_text(content))
+    if shutil.which("pdftoppm"):
+        # no ink between the description column and the quantity, over the whole row
+        gray = page_gray(content)
+        top, bottom = max(piece.y for piece in pieces) + 9, min(piece.y for piece in pieces) - 3
+        assert gray.ink(DESCRIPTION_RIGHT + 1, bottom, LEFT + COLUMNS[0] + 25, top) == 0
+        assert gray.ink(LEFT + PAD, bottom, DESCRIPTION_RIGHT, top) > 1000
+
+
+def test_a_line_item_taller_than_a_page_continues_on_the_next_pages_under_the_column_header(api: Api) -> None:
+    description = "\n".join(f"{i:03d}" for i in range(250))  # 999 characters, 250 lines: several pages tall
+    lines = [
+        {"description": "First", "quantity": 1, "unitPrice": 1, "taxRate": 0},
+        {"description": description, "quantity": 3, "unitPrice": 7, "taxRate": 0},
+        {"description": "Last", "quantity": 1, "unitPrice": 1, "taxRate": 0},
+    ]
+    content = api.get(f"/invoices/{make_invoice(api, lines=lines)['id']}/pdf").content
+    pages = drawn_text(content)
+    assert len(pages) >= 4
+    for page in pages:
+        texts = [piece.text for piece in page]
+        assert "Description" in texts and "Amount" in texts  # the column header, on every page
+        assert all(piece.y >= BOTTOM for piece in page if piece.y > 40)
+    numbers = [piece.text for piece in _body(content) if re.fullmatch(r"[0-9]{3}", piece.text)]
+    assert numbers == [f"{i:03d}" for i in range(250)]  # each line once, in order
+    assert [piece.text for page in pages for piece in page].count("$21.00") == 1  # the row's numbers, once
+
+
+SCRIPTS = {
+    "arabic": "تطوير مواقع الويب",
+    "hebrew": "פיתוח אתרים ואפליקציות",
+    "chinese": "网站开发与设计服务",
+    "japanese": "ウェブサイト開発とデザイン",
+    "korean": "웹사이트 개발 및 디자인",
+    "emoji": "Party 🎉 supplies 🎈 coffee ☕ 😀",
+}
+RIGHT_TO_LEFT = {"arabic", "hebrew"}
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_every_script_is_drawn_in_display_order(api: Api, script: str) -> None:
+    text = SCRIPTS[script]
+    lines = [{"description": text, "quantity": 1, "unitPrice": 1, "taxRate": 0}]
+    content = api.get(f"/invoices/{make_invoice(api, client_name='Acme', lines=lines)['id']}/pdf").content
+    # every character, NFKC-normalised (Arabic is drawn in presentation forms), with
+    # whitespace ignored: pypdf turns each right-to-left run back into logical order
+    extracted = Counter(no_space(pdf_text(content)))
+    assert not Counter(no_space(text)) - extracted
+    # the row as drawn, left to right: the text in display order, no .notdef, no U+FFFD
+    row = sorted(
+        (piece for piece in drawn_text(content)[0] if 500 < piece.y < 590 and piece.x < DESCRIPTION_RIGHT),
+        key=lambda piece: piece.x,
+    )
+    visual = "".join(piece.text for piece in row)
+    shaped = ArabicReshaper(configuration={"delete_harakat": False}).reshape(text)
+    assert visual == (get_display(shaped, base_dir="R") if script in RIGHT_TO_LEFT else text)
+    assert all(0 not in piece.glyphs for piece in row)
+    # right-to-left text ends at the column's right edge
+    end = row[-1].x + sum(faces.advance(ch, faces.face_for(ch) or "regular") for ch in row[-1].text) * 9
+    assert (end == pytest.approx(DESCRIPTION_RIGHT, abs=0.05)) == (script in RIGHT_TO_LEFT)
+
+
+@needs_pdftoppm
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_every_script_puts_ink_where_its_text_is(api: Api, script: str) -> None:
+    lines = [{"description": SCRIPTS[script], "quantity": 1, "unitPrice": 1, "taxRate": 0}]
+    content = api.get(f"/invoices/{make_invoice(api, client_name='Acme', lines=lines)['id']}/pdf").content
+    row = [piece for piece in drawn_text(content)[0] if 500 < piece.y < 590 and piece.x < DESCRIPTION_RIGHT]
+    baseline = row[0].y
+    gray = page_gray(content)
+    start = min(piece.x for piece in row)
+    assert gray.ink(start, baseline - 3, DESCRIPTION_RIGHT, baseline + 9) > 150
+    assert gray.ink(LEFT + PAD, baseline - 3, start - 1, baseline + 9) == 0  # nothing before the text
+    assert gray.ink(LEFT + PAD, baseline + 10, DESCRIPTION_RIGHT, baseline + 14) == 0  # nor above it
