@@ -4,6 +4,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from pdf.coverage import pdf_warnings
 from projections.views import ClientView, InvoiceDetail, InvoiceSummary, Page
 
 V = TypeVar("V")
@@ -82,4 +83,6 @@ def invoice_detail(view: InvoiceDetail) -> dict[str, Any]:
         "sentViaEmail": view.sent_via_email,
         "sentAt": timestamp(view.sent_at),
         "paidAt": timestamp(view.paid_at),
+        # characters of the invoice's own fields its PDF draws as U+FFFD (pdf/coverage.py)
+        "pdfWarnings": pdf_warnings(view),
     }

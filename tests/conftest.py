@@ -50,7 +50,15 @@ INVOICE_SUMMARY_KEYS = {
     "createdAt",
     "client",
 }
-INVOICE_DETAIL_KEYS = INVOICE_SUMMARY_KEYS | {"lineItems", "notes", "terms", "sentViaEmail", "sentAt", "paidAt"}
+INVOICE_DETAIL_KEYS = INVOICE_SUMMARY_KEYS | {
+    "lineItems",
+    "notes",
+    "terms",
+    "sentViaEmail",
+    "sentAt",
+    "paidAt",
+    "pdfWarnings",
+}
 LINE_KEYS = {"description", "quantity", "unitPrice", "amount", "taxRate"}
 
 TODAY = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)

@@ -377,3 +377,21 @@ def test_every_script_puts_ink_where_its_text_is(api: Api, script: str) -> None:
     assert gray.ink(start, baseline - 3, DESCRIPTION_RIGHT, baseline + 9) > 150
     assert gray.ink(LEFT + PAD, baseline - 3, start - 1, baseline + 9) == 0  # nothing before the text
     assert gray.ink(LEFT + PAD, baseline + 10, DESCRIPTION_RIGHT, baseline + 14) == 0  # nor above it
+
+
+def test_pdf_warnings_list_private_use_and_unassigned_characters(api: Api) -> None:
+    lines = [
+        {"description": "Logo \ue000 and \u0378", "quantity": 1, "unitPrice": 1},
+        {"description": "Web Development 网站 웹 🎉", "quantity": 1, "unitPrice": 1},
+    ]
+    invoice = make_invoice(api, lines=lines)
+    detail = api.get(f"/invoices/{invoice['id']}").json()["data"]
+    assert detail["pdfWarnings"] == ["lineItems[0].description: no font draws U+E000 (\ue000), U+0378 (\u0378)"]
+    drawn = "".join(piece.text for piece in drawn_text(api.get(f"/invoices/{invoice['id']}/pdf").content)[0])
+    assert "Logo \ufffd and \ufffd" in drawn
+    assert all("pdfWarnings" not in item for item in api.get("/invoices").json()["data"])
+
+
+def test_pdf_warnings_are_empty_for_a_normal_invoice(api: Api) -> None:
+    invoice = make_invoice(api)
+    assert api.get(f"/invoices/{invoice['id']}").json()["data"]["pdfWarnings"] == []
