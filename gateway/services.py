@@ -14,6 +14,7 @@ from projections.db import make_engine
 from projections.pdf_cache import PdfIndex
 from projections.projector import ReadModelProjector
 from projections.queries import ReadModel
+from projections.work_queue import WorkQueue
 
 T = TypeVar("T")
 log = logging.getLogger("cleverinvo")
@@ -31,13 +32,14 @@ class Services:
         self.projector.ensure_schema()
         self.projector.catch_up()
         self.read = ReadModel(self._reader)
-        index = PdfIndex(self._writer, self._reader, follower=self.app.name)
+        index = PdfIndex(self._writer, self._reader)
         store = PdfStore(index, settings.pdf_dir, settings.pdf_cache_max)
         self.pdfs = InvoicePdfs(self.read, store, claim_seconds=settings.worker_lease_seconds)
 
     def pdf_worker(self) -> PdfWorker:
         """A follower that renders PDFs (run by `cleverinvo workers`, never by the API)."""
-        return PdfWorker(self.app, self.projector, self.pdfs, lease_seconds=self.settings.worker_lease_seconds)
+        queue = WorkQueue(self._writer, self._reader, follower="pdf")
+        return PdfWorker(self.app, self.projector, self.pdfs, queue, lease_seconds=self.settings.worker_lease_seconds)
 
     def execute(self, command: Callable[[], T]) -> T:
         """Runs a command, then brings the read model up to its write (read-your-writes)."""

@@ -1,28 +1,23 @@
-"""The PDF cache's index and the PDF workers' shared state, in the read-model database.
+"""The PDF cache's index and its render claims, in the read-model database.
 
-The bytes live in files (see pdf/store.py); this module keeps only what every process and
-host must agree on, so SQL stays in projections/:
+The bytes live in files (see pdf/store.py) and the work of rendering is queued in
+projections/work_queue.py; this module keeps what every process and host must agree on of
+the cache itself, so SQL stays in projections/:
 
 - ``pdf_files``: which render keys are stored (one current key per invoice), how often
   each was rendered and when it was last served, so the cache can be bounded.
-- ``pdf_tracking``: how far the PDF followers have read the event store.
-- ``pdf_queue``: invoices whose PDF must be rendered, moved out of the event store in the
-  same transaction that advances ``pdf_tracking``; a worker leases rows before rendering
-  them, so workers share the queue and a killed worker's rows are taken up again once its
-  lease runs out.
 - ``pdf_claims``: single flight for one render key, across threads, processes and hosts.
 
 None of these tables is a read-model table: a read-model rebuild leaves them alone, and a
 rebuilt invoice has the same render key, so its PDF is served from the cache.
 """
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import (
     Column,
+    Connection,
     DateTime,
     Engine,
     Index,
@@ -35,15 +30,15 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    or_,
     select,
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from projections.tables import invoices, tracking_table
+from projections.tables import invoices
+from projections.work_queue import now as _now
+from projections.work_queue import upsert
 
 metadata = MetaData()
 
@@ -60,16 +55,6 @@ pdf_files = Table(
     Index("pdf_files_used", "used_at"),
 )
 
-pdf_queue = Table(
-    "pdf_queue",
-    metadata,
-    Column("invoice_id", String(36), primary_key=True),
-    Column("seq", Integer, nullable=False),  # the notification id of the latest event that touched it
-    Column("owner", String(128), nullable=True),
-    Column("lease_until", DateTime, nullable=True),
-    Index("pdf_queue_seq", "seq"),
-)
-
 pdf_claims = Table(
     "pdf_claims",
     metadata,
@@ -78,127 +63,21 @@ pdf_claims = Table(
     Column("expires_at", DateTime, nullable=False),
 )
 
-# The PDF followers' position in the event store (kept apart from the read model's).
-pdf_tracking = tracking_table("pdf_tracking", metadata)
-
 # A served entry's last use is written at most this often: a hit stays a read.
 TOUCH_AFTER = timedelta(minutes=10)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-@dataclass(frozen=True)
-class QueuedInvoice:
-    invoice_id: str
-    seq: int
-
-
 class PdfIndex:
-    def __init__(self, writer: Engine, reader: Engine, follower: str) -> None:
+    def __init__(self, writer: Engine, reader: Engine) -> None:
         self.engine = writer
         self.reader = reader
-        self.follower = follower
         with writer.begin() as conn:
-            # Before 0.2 the bytes lived in the database; they are derived, so just drop them.
+            # Before 0.2 the bytes lived in the database and the follower's position beside
+            # them; both are derived, so they just go (the follower starts over, and
+            # renders each invoice once).
             conn.execute(text("DROP TABLE IF EXISTS invoice_pdfs"))
+            conn.execute(text("DROP TABLE IF EXISTS pdf_tracking"))
             metadata.create_all(conn)
-            if self._position(conn) is None:
-                conn.execute(insert(pdf_tracking).values(application_name=follower, notification_id=0))
-
-    # --- the followers' position and queue --------------------------------------------
-
-    def _position(self, conn: Any) -> int | None:
-        query = select(pdf_tracking.c.notification_id).where(pdf_tracking.c.application_name == self.follower)
-        value = conn.execute(query).scalar_one_or_none()
-        return None if value is None else int(value)
-
-    def position(self) -> int:
-        """How far the PDF followers have moved the event store into the queue."""
-        with self.reader.connect() as conn:
-            return self._position(conn) or 0
-
-    def enqueue(self, start: int, end: int, touched: dict[str, int], deleted: Iterable[str]) -> list[str] | None:
-        """Moves the position from ``start`` to ``end`` and, in the same transaction, queues
-        the ``touched`` invoices (id -> notification id) and forgets the ``deleted`` ones.
-
-        Returns the render keys dropped for deleted invoices (their files are the caller's
-        to remove), or None if another process moved the position first.
-        """
-        gone = list(deleted)
-        with self.engine.begin() as conn:
-            moved = conn.execute(
-                update(pdf_tracking)
-                .where(pdf_tracking.c.application_name == self.follower, pdf_tracking.c.notification_id == start)
-                .values(notification_id=end)
-            )
-            if moved.rowcount != 1:
-                return None
-            if touched:
-                statement = _upsert(conn, pdf_queue).values(
-                    [{"invoice_id": i, "seq": seq} for i, seq in touched.items()]
-                )
-                conn.execute(
-                    statement.on_conflict_do_update(index_elements=["invoice_id"], set_={"seq": statement.excluded.seq})
-                )
-            if not gone:
-                return []
-            conn.execute(delete(pdf_queue).where(pdf_queue.c.invoice_id.in_(gone)))
-            return self._drop(conn, pdf_files.c.invoice_id.in_(gone))
-
-    def lease(self, owner: str, limit: int, seconds: float) -> list[QueuedInvoice]:
-        """Takes up to ``limit`` queued invoices nobody holds (or whose lease ran out)."""
-        now = _now()
-        free = or_(pdf_queue.c.lease_until.is_(None), pdf_queue.c.lease_until < now)
-        with self.reader.connect() as conn:  # an idle worker asks often: only a read, no write lock
-            if conn.execute(select(pdf_queue.c.invoice_id).where(free).limit(1)).first() is None:
-                return []
-        with self.engine.begin() as conn:
-            candidates = list(
-                conn.execute(
-                    select(pdf_queue.c.invoice_id).where(free).order_by(pdf_queue.c.seq).limit(limit)
-                ).scalars()
-            )
-            if not candidates:
-                return []
-            # The lease condition is checked again by the UPDATE itself, row by row, so two
-            # workers that picked the same candidates cannot both take one.
-            conn.execute(
-                update(pdf_queue)
-                .where(pdf_queue.c.invoice_id.in_(candidates), free)
-                .values(owner=owner, lease_until=now + timedelta(seconds=seconds))
-            )
-            rows = conn.execute(
-                select(pdf_queue.c.invoice_id, pdf_queue.c.seq)
-                .where(pdf_queue.c.invoice_id.in_(candidates), pdf_queue.c.owner == owner)
-                .order_by(pdf_queue.c.seq)
-            ).all()
-        return [QueuedInvoice(row.invoice_id, int(row.seq)) for row in rows]
-
-    def finish(self, owner: str, item: QueuedInvoice) -> None:
-        """Removes a rendered invoice from the queue, unless a newer event queued it again
-        meanwhile: then it is released for the next render."""
-        mine = and_(pdf_queue.c.invoice_id == item.invoice_id, pdf_queue.c.owner == owner)
-        with self.engine.begin() as conn:
-            done = conn.execute(delete(pdf_queue).where(mine, pdf_queue.c.seq == item.seq))
-            if done.rowcount == 0:
-                conn.execute(update(pdf_queue).where(mine).values(owner=None, lease_until=None))
-
-    def release(self, owner: str, items: Sequence[QueuedInvoice]) -> None:
-        """Gives back leased invoices that were not rendered (a worker stopping)."""
-        if not items:
-            return
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(pdf_queue)
-                .where(pdf_queue.c.invoice_id.in_([item.invoice_id for item in items]), pdf_queue.c.owner == owner)
-                .values(owner=None, lease_until=None)
-            )
-
-    def queued(self) -> int:
-        with self.reader.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(pdf_queue)).scalar_one())
 
     # --- single flight ------------------------------------------------------------------
 
@@ -257,7 +136,7 @@ class PdfIndex:
             if conn.execute(select(exists().where(invoices.c.id == invoice_id))).scalar_one() is not True:
                 return False, []
             stale = self._drop(conn, and_(pdf_files.c.invoice_id == invoice_id, pdf_files.c.render_key != render_key))
-            statement = _upsert(conn, pdf_files).values(
+            statement = upsert(conn, pdf_files).values(
                 render_key=render_key, invoice_id=invoice_id, size=size, renders=1, rendered_at=now, used_at=now
             )
             conn.execute(
@@ -282,6 +161,10 @@ class PdfIndex:
         with self.engine.begin() as conn:
             return self._drop(conn, pdf_files.c.invoice_id == invoice_id)
 
+    def forget_in(self, conn: Connection, invoice_ids: list[str]) -> list[str]:
+        """The same for several invoices, inside the caller's transaction."""
+        return self._drop(conn, pdf_files.c.invoice_id.in_(invoice_ids))
+
     def keys(self, invoice_id: str) -> list[str]:
         with self.reader.connect() as conn:
             return list(
@@ -299,8 +182,3 @@ class PdfIndex:
         if keys:
             conn.execute(delete(pdf_files).where(pdf_files.c.render_key.in_(keys)))
         return keys
-
-
-def _upsert(conn: Any, table: Table) -> Any:
-    """The dialect's own INSERT, which has ON CONFLICT on both SQLite and PostgreSQL."""
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)

@@ -83,7 +83,7 @@ def _all_rendered_once(services: Services, invoices: list[str]) -> None:
     assert len(renders) == len(invoices)
     assert set(renders.values()) == {1}, renders
     assert all(services.pdfs.store.has(invoice) for invoice in invoices)
-    assert services.pdfs.store.index.queued() == 0
+    assert services.pdf_worker().queue.queued() == 0
 
 
 # --- in one process ----------------------------------------------------------------------
@@ -93,7 +93,7 @@ def test_the_api_process_renders_nothing_when_invoices_are_written(core: Service
     _invoices(core, 3)
     assert core.pdfs.rendered == 0
     assert _rendered(core) == {}
-    assert core.pdfs.store.index.queued() == 0  # the queue is the workers' to fill
+    assert core.pdf_worker().queue.queued() == 0  # the queue is the workers' to fill
 
 
 def test_ten_concurrent_downloads_of_one_new_version_render_it_once(core: Services) -> None:
@@ -280,7 +280,7 @@ def test_a_worker_process_renders_the_backlog_and_its_position_follows_the_store
         worker.terminate()
         assert worker.wait(10) == 0
     _all_rendered_once(core, invoices)
-    assert core.pdfs.store.index.position() == core.app.recorder.max_notification_id()
+    assert core.pdf_worker().position() == core.app.recorder.max_notification_id()
     assert core.pdfs.rendered == 0
 
 
@@ -288,7 +288,7 @@ def test_several_worker_processes_never_render_one_version_twice(core: Services,
     invoices = _invoices(core, 40)
     workers = [_workers(data) for _ in range(3)]
     try:
-        _until(lambda: len(_rendered(core)) == 40 and core.pdfs.store.index.queued() == 0, 120, "40 renders")
+        _until(lambda: len(_rendered(core)) == 40 and core.pdf_worker().queue.queued() == 0, 120, "40 renders")
     finally:
         for worker in workers:
             worker.terminate()
@@ -305,12 +305,12 @@ def test_a_worker_killed_mid_batch_and_restarted_renders_everything_exactly_once
         worker.kill()
         worker.wait()
         assert len(_rendered(core)) < 40  # it died with work left
-        assert core.pdfs.store.index.queued() > 0
+        assert core.pdf_worker().queue.queued() > 0
     finally:
         worker.kill()
     restarted = _workers(data, CLEVERINVO_WORKER_LEASE_SECONDS="1")
     try:
-        _until(lambda: core.pdfs.store.index.queued() == 0, 120, "the backlog after the restart")
+        _until(lambda: core.pdf_worker().queue.queued() == 0, 120, "the backlog after the restart")
     finally:
         restarted.terminate()
         assert restarted.wait(10) == 0
@@ -331,7 +331,7 @@ def test_sigterm_during_a_backlog_stops_within_five_seconds_and_the_rest_resumes
     assert len(_rendered(core)) < 60
     restarted = _workers(data)  # no lease to wait for: the stopped worker handed its work back
     try:
-        _until(lambda: core.pdfs.store.index.queued() == 0, 60, "the rest of the backlog")
+        _until(lambda: core.pdf_worker().queue.queued() == 0, 60, "the rest of the backlog")
     finally:
         restarted.terminate()
         assert restarted.wait(10) == 0
@@ -381,7 +381,7 @@ def test_serve_runs_the_workers_as_a_child_and_stops_them_with_itself(data: Path
         client = httpx.post(f"{base}/clients", json={"name": "Acme"}, headers=headers).json()["data"]
         body = {"clientId": client["id"], "lineItems": [{"description": "Work", "quantity": 1, "unitPrice": 10}]}
         invoice = httpx.post(f"{base}/invoices", json=body, headers=headers).json()["data"]
-        index = PdfIndex(*_engines(data), follower="CleverInvo")
+        index = PdfIndex(*_engines(data))
         _until(lambda: bool(index.keys(invoice["id"])), 30, "the child's render")  # no GET asked for it
         started = time.monotonic()
         serve.send_signal(signal.SIGTERM)
