@@ -15,10 +15,12 @@ from starlette.routing import Route
 from gateway.errors import HANDLERS
 from gateway.guard import ApiGuard
 from gateway.jsonio import JSONResponse
+from gateway.lifecycle_routes import ROUTES as LIFECYCLE_ROUTES
 from gateway.ratelimit import RateLimiter
 from gateway.routes import ROUTES
 from gateway.services import Services
 from gateway.settings import Settings
+from gateway.share import ROUTES as SHARE_ROUTES
 
 log = logging.getLogger("cleverinvo")
 FOLLOW_SECONDS = 0.5
@@ -56,7 +58,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 core.close()
 
     app = Starlette(
-        routes=[*ROUTES, Route("/healthz", health)],
+        routes=[*ROUTES, *LIFECYCLE_ROUTES, *SHARE_ROUTES, Route("/healthz", health)],
         middleware=[
             Middleware(ApiGuard, services=core, limiter=RateLimiter(settings.rate_limit, settings.rate_limit_storage))
         ],
@@ -64,4 +66,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         lifespan=lifespan,
     )
     app.state.services = core
+    app.state.share_limiter = RateLimiter(settings.share_rate_limit, settings.rate_limit_storage)
     return app

@@ -1,8 +1,13 @@
-"""Download headers (RFC 6266): a plain filename every client reads, plus filename* for the rest."""
+"""PDF downloads: ETags, and RFC 6266 names (a plain filename every client reads, plus filename*)."""
 
 import re
 import unicodedata
 from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from pdf.service import InvoicePdf
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]")
 
@@ -16,3 +21,12 @@ def content_disposition(filename: str) -> str:
     if fallback == filename:
         return f'attachment; filename="{filename}"'
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def pdf_response(request: Request, pdf: InvoicePdf) -> Response:
+    """The PDF as a download, or 304 when the client's copy (its ETag) is current."""
+    headers = {"ETag": pdf.etag, "Cache-Control": "private, no-cache"}
+    if pdf.etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    headers["Content-Disposition"] = content_disposition(f"{pdf.invoice_number}.pdf")
+    return Response(pdf.content, media_type="application/pdf", headers=headers)

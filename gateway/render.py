@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pdf.coverage import pdf_warnings
-from projections.views import ClientView, InvoiceDetail, InvoiceSummary, Page
+from projections.views import ClientView, InvoiceDetail, InvoiceSummary, Page, PaymentView
 
 V = TypeVar("V")
 
@@ -59,13 +59,19 @@ def invoice_summary(view: InvoiceSummary) -> dict[str, Any]:
         "discountTotal": view.discount_total,
         "total": view.total,
         "status": view.status,
+        "amountPaid": view.amount_paid,
+        "balanceDue": view.balance_due,
         "createdAt": timestamp(view.created_at),
         "updatedAt": timestamp(view.updated_at),
         "client": {"name": view.client_name, "email": view.client_email},
     }
 
 
-def invoice_detail(view: InvoiceDetail) -> dict[str, Any]:
+def share_url(view: InvoiceDetail, public_url: str) -> str | None:
+    return f"{public_url}/i/{view.share_token}" if view.share_token else None
+
+
+def invoice_detail(view: InvoiceDetail, public_url: str) -> dict[str, Any]:
     return {
         **invoice_summary(view),
         "lineItems": [
@@ -75,6 +81,8 @@ def invoice_detail(view: InvoiceDetail) -> dict[str, Any]:
                 "unitPrice": line.unit_price,
                 "amount": line.amount,
                 "taxRate": line.tax_rate,
+                "discountRate": line.discount_rate,
+                "discount": line.discount,
             }
             for line in view.line_items
         ],
@@ -83,6 +91,30 @@ def invoice_detail(view: InvoiceDetail) -> dict[str, Any]:
         "sentViaEmail": view.sent_via_email,
         "sentAt": timestamp(view.sent_at),
         "paidAt": timestamp(view.paid_at),
+        "viewedAt": timestamp(view.viewed_at),
+        "overdueAt": timestamp(view.overdue_at),
+        "voidedAt": timestamp(view.voided_at),
+        "voidReason": view.void_reason,
+        "shareUrl": share_url(view, public_url),
+        "emailStatus": view.email_status,
+        "emailError": view.email_reply,
         # characters of the invoice's own fields its PDF draws as U+FFFD (pdf/coverage.py)
         "pdfWarnings": pdf_warnings(view),
     }
+
+
+def payment(view: PaymentView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "amount": view.amount,
+        "date": view.paid_on.isoformat(),
+        "method": view.method,
+        "reference": view.reference,
+        "createdAt": timestamp(view.recorded_at),
+        "reversedAt": timestamp(view.reversed_at),
+    }
+
+
+def balance(view: InvoiceSummary) -> dict[str, Any]:
+    """Where an invoice stands after a payment or a reversal."""
+    return {"id": view.id, "status": view.status, "amountPaid": view.amount_paid, "balanceDue": view.balance_due}

@@ -4,6 +4,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from limits import parse
 from sqlalchemy.engine import make_url
@@ -24,9 +25,19 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
-def _rate_limit(environ: Mapping[str, str], default: str) -> str:
+def _url(environ: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in schemes or not parts.hostname:
+        raise SettingsError(f"{name} must be a {' or '.join(s + '://' for s in schemes)} URL, not {raw!r}")
+    return raw
+
+
+def _rate_limit(environ: Mapping[str, str], default: str, name: str = "CLEVERINVO_RATE_LIMIT") -> str:
     """A rate `limits` understands, checked now: a bad one would only fail when the app starts."""
-    raw = environ.get("CLEVERINVO_RATE_LIMIT", "").strip()
+    raw = environ.get(name, "").strip()
     if not raw:
         return default
     try:
@@ -34,7 +45,7 @@ def _rate_limit(environ: Mapping[str, str], default: str) -> str:
     except ValueError:
         rate = None
     if rate is None or rate.amount < 1:
-        raise SettingsError(f"CLEVERINVO_RATE_LIMIT must be a rate such as '120/minute', not {raw!r}")
+        raise SettingsError(f"{name} must be a rate such as '120/minute', not {raw!r}")
     return raw
 
 
@@ -48,6 +59,10 @@ class Settings:
     pdf_dir: Path = Path(DEFAULT_DATA_DIR) / "pdfs"
     pdf_cache_max: int = 10_000
     worker_lease_seconds: int = 30
+    public_url: str | None = None
+    smtp_url: str | None = None
+    mail_from: str = "invoices@localhost"
+    share_rate_limit: str = "60/minute"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -68,6 +83,10 @@ class Settings:
             pdf_dir=Path(env.get("CLEVERINVO_PDF_DIR") or data_dir / "pdfs").expanduser().absolute(),
             pdf_cache_max=_positive_int(env, "CLEVERINVO_PDF_CACHE_MAX", 10_000),
             worker_lease_seconds=_positive_int(env, "CLEVERINVO_WORKER_LEASE_SECONDS", 30),
+            public_url=_url(env, "CLEVERINVO_PUBLIC_URL", ("http", "https")),
+            smtp_url=_url(env, "CLEVERINVO_SMTP_URL", ("smtp", "smtps")),
+            mail_from=env.get("CLEVERINVO_MAIL_FROM", "").strip() or "invoices@localhost",
+            share_rate_limit=_rate_limit(env, "60/minute", "CLEVERINVO_SHARE_RATE_LIMIT"),
         )
 
     @property

@@ -49,6 +49,8 @@ INVOICE_SUMMARY_KEYS = {
     "status",
     "createdAt",
     "client",
+    "amountPaid",
+    "balanceDue",
 }
 INVOICE_DETAIL_KEYS = INVOICE_SUMMARY_KEYS | {
     "lineItems",
@@ -58,8 +60,15 @@ INVOICE_DETAIL_KEYS = INVOICE_SUMMARY_KEYS | {
     "sentAt",
     "paidAt",
     "pdfWarnings",
+    "viewedAt",
+    "overdueAt",
+    "voidedAt",
+    "voidReason",
+    "shareUrl",
+    "emailStatus",
+    "emailError",
 }
-LINE_KEYS = {"description", "quantity", "unitPrice", "amount", "taxRate"}
+LINE_KEYS = {"description", "quantity", "unitPrice", "amount", "taxRate", "discountRate", "discount"}
 
 TODAY = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
 

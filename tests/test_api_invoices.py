@@ -193,7 +193,15 @@ def test_get_invoice_is_the_full_detail(api: Api, acme):
     assert {key: detail[key] for key in expected} == expected
     assert [detail[key] for key in ("subtotal", "taxTotal", "discountTotal", "total")] == [5000, 500, 0, 5500]
     assert detail["lineItems"] == [
-        {"description": "Web Development", "quantity": 40, "unitPrice": 125, "amount": 5000, "taxRate": 10}
+        {
+            "description": "Web Development",
+            "quantity": 40,
+            "unitPrice": 125,
+            "amount": 5000,
+            "taxRate": 10,
+            "discountRate": 0,
+            "discount": 0,
+        }
     ]
     assert ISO_TIMESTAMP.fullmatch(detail["createdAt"])
 
