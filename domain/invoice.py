@@ -244,6 +244,7 @@ class Invoice(Aggregate):
         lifecycle.check(lifecycle.SEND, self.status)
         self._sent(
             at=at,
+            number=self.sends + 1,
             email=sending.email,
             to=list(sending.to),
             cc=list(sending.cc),
@@ -253,10 +254,17 @@ class Invoice(Aggregate):
 
     @event("InvoiceSent")
     def _sent(
-        self, at: datetime, email: bool, to: list[str], cc: list[str], message: str | None, share_token: str
+        self,
+        at: datetime,
+        number: int,
+        email: bool,
+        to: list[str],
+        cc: list[str],
+        message: str | None,
+        share_token: str,
     ) -> None:
         self.sent_at = self.sent_at or at
-        self.sends += 1
+        self.sends = number
         self.share_token = share_token
         if email:
             self.emailed_send = self.sends

@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
         "--no-workers", dest="workers", action="store_false", help="do not start workers (run them elsewhere)"
     )
 
-    workers = commands.add_parser("workers", help="run the workers: render PDFs off the request path")
+    workers = commands.add_parser("workers", help="run the workers: render PDFs, deliver emails, record overdue invoices")
     workers.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
 
     accounts = commands.add_parser("accounts", help="manage accounts").add_subparsers(dest="action", required=True)
@@ -76,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     key_list.add_argument("account_id", type=_uuid)
     key_revoke = keys.add_parser("revoke", help="revoke a key at once")
     key_revoke.add_argument("key_id", type=_uuid)
+
+    invoices = commands.add_parser("invoices", help="manage invoices").add_subparsers(dest="action", required=True)
+    invoices.add_parser("mark-overdue", help="record every sent invoice past its due date with a balance as overdue")
 
     projections = commands.add_parser("projections", help="manage read models").add_subparsers(
         dest="action", required=True
@@ -102,7 +105,7 @@ def _serve(services: Services, host: str, port: int, workers: bool) -> None:
         signal.signal(signum, _exit_cleanly)
     with contextlib.ExitStack() as stack:
         if workers:
-            stack.enter_context(child_workers())
+            stack.enter_context(child_workers(f"http://{host}:{port}"))
         uvicorn.run(app, host=host, port=port, log_level="info")
 
 
@@ -144,6 +147,9 @@ def _run(args: argparse.Namespace, services: Services) -> None:
         owner = UUID(found.account_id)
         services.execute(lambda: services.app.revoke_api_key(owner, args.key_id))
         print(f"revoked {args.key_id}")
+    elif args.command == "invoices":
+        marked = services.overdue_sweep().sweep()
+        print(f"marked {marked} invoice{'s' if marked != 1 else ''} overdue")
     elif args.command == "projections":
         position = services.projector.rebuild()
         print(f"rebuilt read models through event {position}")

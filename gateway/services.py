@@ -5,6 +5,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from domain.application import CleverInvo, Clock, utc_now
+from gateway.email_worker import EmailWorker
+from gateway.overdue import OverdueSweep
 from gateway.problems import ReadModelBehind
 from gateway.settings import Settings
 from pdf.service import InvoicePdfs
@@ -18,6 +20,7 @@ from projections.work_queue import WorkQueue
 
 T = TypeVar("T")
 log = logging.getLogger("cleverinvo")
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"  # where share links point when nothing says otherwise
 
 
 class Services:
@@ -35,6 +38,26 @@ class Services:
         index = PdfIndex(self._writer, self._reader)
         store = PdfStore(index, settings.pdf_dir, settings.pdf_cache_max)
         self.pdfs = InvoicePdfs(self.read, store, claim_seconds=settings.worker_lease_seconds)
+
+    def email_worker(self) -> EmailWorker:
+        """The follower that delivers emailed sends (run by `cleverinvo workers`)."""
+        settings = self.settings
+        return EmailWorker(
+            self.app,
+            self.projector,
+            self.read,
+            self.pdfs,
+            WorkQueue(self._writer, self._reader, follower="email"),
+            smtp_url=settings.smtp_url,
+            sender=settings.mail_from,
+            outbox=settings.outbox,
+            public_url=settings.public_url or DEFAULT_PUBLIC_URL,
+            retry_seconds=settings.email_retry_seconds,
+            lease_seconds=settings.worker_lease_seconds,
+        )
+
+    def overdue_sweep(self) -> OverdueSweep:
+        return OverdueSweep(self.app, self.projector, self.read, self.settings.overdue_every_seconds)
 
     def pdf_worker(self) -> PdfWorker:
         """A follower that renders PDFs (run by `cleverinvo workers`, never by the API)."""

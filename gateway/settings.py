@@ -63,6 +63,8 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str = "invoices@localhost"
     share_rate_limit: str = "60/minute"
+    email_retry_seconds: int = 60
+    overdue_every_seconds: int = 300
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -87,7 +89,14 @@ class Settings:
             smtp_url=_url(env, "CLEVERINVO_SMTP_URL", ("smtp", "smtps")),
             mail_from=env.get("CLEVERINVO_MAIL_FROM", "").strip() or "invoices@localhost",
             share_rate_limit=_rate_limit(env, "60/minute", "CLEVERINVO_SHARE_RATE_LIMIT"),
+            email_retry_seconds=_positive_int(env, "CLEVERINVO_EMAIL_RETRY_SECONDS", 60),
+            overdue_every_seconds=_positive_int(env, "CLEVERINVO_OVERDUE_EVERY_SECONDS", 300),
         )
+
+    @property
+    def outbox(self) -> Path:
+        """Where emails are written when no SMTP server is configured."""
+        return self.data_dir / "outbox"
 
     @property
     def uses_postgres(self) -> bool:

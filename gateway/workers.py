@@ -1,9 +1,10 @@
 """The worker process (`cleverinvo workers`) and how `cleverinvo serve` runs it as a child.
 
 Workers follow the event store and do the slow work the API must never do on a request:
-today rendering PDFs. They run in their own process so that rendering never competes with
-requests for the GIL; `serve` starts one as a child and stops it with itself, and any
-number can run on their own, on any host, sharing the work through the store.
+rendering PDFs, delivering emails, recording overdue invoices. They run in their own
+process so that this work never competes with requests for the GIL; `serve` starts one as
+a child and stops it with itself, and any number can run on their own, on any host,
+sharing the work through the store.
 """
 
 import contextlib
@@ -15,11 +16,17 @@ import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
+from typing import Protocol
 
 from gateway.services import Services
 
 log = logging.getLogger("cleverinvo.workers")
 STOP_SECONDS = 10.0  # how long serve waits for its child to finish its current render
+POLL_SECONDS = 0.25  # how often idle workers look for new events
+
+
+class Task(Protocol):
+    def run_once(self, stop: threading.Event | None = None) -> int: ...
 
 
 def run_workers(services: Services, parent_pid: int | None = None) -> None:
@@ -35,7 +42,16 @@ def run_workers(services: Services, parent_pid: int | None = None) -> None:
     if parent_pid is not None:
         threading.Thread(target=_watch_parent, args=(parent_pid, stop), daemon=True).start()
     log.info("workers started (pid %d)", os.getpid())
-    services.pdf_worker().serve(stop)
+    tasks: list[Task] = [services.pdf_worker(), services.email_worker(), services.overdue_sweep()]
+    while not stop.is_set():
+        busy = 0
+        for task in tasks:
+            try:
+                busy += task.run_once(stop)
+            except Exception:  # a failing task must not stop the others; it is tried again
+                log.exception("%s failed; retrying", type(task).__name__)
+        if not busy:
+            stop.wait(POLL_SECONDS)
     log.info("workers stopped")
 
 
@@ -47,11 +63,13 @@ def _watch_parent(parent_pid: int, stop: threading.Event) -> None:
 
 
 @contextlib.contextmanager
-def child_workers() -> Iterator[subprocess.Popen[bytes]]:
-    """Runs `cleverinvo workers` beside this process, with the same environment; on exit
+def child_workers(public_url: str) -> Iterator[subprocess.Popen[bytes]]:
+    """Runs `cleverinvo workers` beside this process, with the same environment (and this
+    server's address for share links, unless CLEVERINVO_PUBLIC_URL says otherwise); on exit
     asks it to stop (SIGTERM) and, should it not within STOP_SECONDS, kills it."""
     command = [sys.executable, "-m", "gateway.cli", "workers", "--parent-pid", str(os.getpid())]
-    child = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+    environment = {"CLEVERINVO_PUBLIC_URL": public_url, **os.environ}
+    child = subprocess.Popen(command, stdin=subprocess.DEVNULL, env=environment)
     try:
         yield child
     finally:

@@ -98,14 +98,3 @@ class PdfWorker:
                 log.exception("Could not render the PDF of invoice %s", item.item)
             self.queue.finish(self.owner, item)
         return rendered
-
-    def serve(self, stop: threading.Event, poll_seconds: float = 0.25) -> None:
-        """Follows and renders until ``stop`` is set; a failure is logged and retried."""
-        while not stop.is_set():
-            try:
-                busy = self.run_once(stop)
-            except Exception:
-                log.exception("PDF worker failed; retrying")
-                busy = 0
-            if not busy:
-                stop.wait(poll_seconds)

@@ -356,17 +356,14 @@ class ReadModelProjector:
         )
 
     def _invoice_sent(self, conn: Connection, e: Any) -> None:
-        row = conn.execute(
-            select(invoices.c.sent_at, invoices.c.sends).where(invoices.c.id == str(e.originator_id))
-        ).one()
-        sends = row.sends + 1
+        sent_at = conn.execute(select(invoices.c.sent_at).where(invoices.c.id == str(e.originator_id))).scalar_one()
         values: dict[str, Any] = {
             "share_token": e.share_token,
-            "sent_at": row.sent_at or _naive_utc(e.at),
-            "sends": sends,
+            "sent_at": sent_at or _naive_utc(e.at),
+            "sends": e.number,
         }
         if e.email:
-            values.update(sent_via_email=True, emailed_send=sends, email_status="queued", email_reply=None)
+            values.update(sent_via_email=True, emailed_send=e.number, email_status="queued", email_reply=None)
         self._lifecycle(conn, e, **values)
 
     def _invoice_fact(self, column: str) -> Handler:

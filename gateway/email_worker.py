@@ -1,0 +1,137 @@
+"""The email follower: delivers every emailed send of an invoice, never inside a request.
+
+The store is the outbox. A send with ``email: true`` is an InvoiceSent event; this follower
+queues it (projections/work_queue.py) in the transaction that moves its position, then
+delivers it with the invoice's PDF attached and records the outcome as an event on the
+invoice: EmailDelivered, or EmailFailed with the server's reply and, while attempts remain,
+when it will try again (exponential backoff). A worker that dies mid-delivery leaves the
+item leased; it is tried again when the lease runs out.
+"""
+
+import logging
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from domain.application import CleverInvo
+from gateway.mail import DeliveryFailed, Envelope, compose, deliver
+from pdf.service import InvoicePdfs
+from projections.projector import ReadModelProjector
+from projections.queries import ReadModel
+from projections.work_queue import QueuedItem, WorkQueue, now
+
+log = logging.getLogger("cleverinvo.email")
+BATCH = 500
+LEASE_BATCH = 4
+MAX_ATTEMPTS = 6
+SENT = "Invoice.InvoiceSent"
+
+
+class EmailWorker:
+    def __init__(
+        self,
+        app: CleverInvo,
+        projector: ReadModelProjector,
+        read: ReadModel,
+        pdfs: InvoicePdfs,
+        queue: WorkQueue,
+        *,
+        smtp_url: str | None,
+        sender: str,
+        outbox: Path,
+        public_url: str,
+        retry_seconds: float,
+        lease_seconds: float,
+    ) -> None:
+        self.app = app
+        self.projector = projector
+        self.read = read
+        self.pdfs = pdfs
+        self.queue = queue
+        self.smtp_url = smtp_url
+        self.sender = sender
+        self.outbox = outbox
+        self.public_url = public_url.rstrip("/")
+        self.retry_seconds = retry_seconds
+        self.lease_seconds = lease_seconds
+        self.owner = pdfs.owner
+
+    def follow(self) -> None:
+        """Queues every emailed send recorded so far."""
+        limit = self.projector.catch_up()
+        while (start := self.queue.position()) < limit:
+            notes = self.app.recorder.select_notifications(
+                start=start, limit=BATCH, stop=limit, inclusive_of_start=False
+            )
+            sends: dict[str, int] = {}
+            for note in notes:
+                if note.topic.rsplit(":", 1)[-1] == SENT:
+                    sent: Any = self.app.mapper.to_domain_event(note)
+                    if getattr(sent, "email", False):
+                        sends[f"{note.originator_id}:{sent.number}"] = note.id
+            self.queue.advance(start, notes[-1].id if notes else limit, sends)
+
+    def run_once(self, stop: threading.Event | None = None) -> int:
+        """Follows the store, then delivers what is due; returns how many it attempted."""
+        self.follow()
+        attempted = 0
+        while not (stop and stop.is_set()):
+            items = self.queue.lease(self.owner, LEASE_BATCH, self.lease_seconds)
+            if not items:
+                break
+            for number, item in enumerate(items):
+                if stop and stop.is_set():
+                    self.queue.release(self.owner, items[number:])
+                    break
+                self._deliver(item)
+                attempted += 1
+        return attempted
+
+    def _event(self, item: QueuedItem) -> Any:
+        [note] = self.app.recorder.select_notifications(start=item.seq, limit=1)
+        return self.app.mapper.to_domain_event(note)
+
+    def _deliver(self, item: QueuedItem) -> None:
+        sent = self._event(item)
+        invoice_id = str(sent.originator_id)
+        account_id = self.read.invoice_account(invoice_id)
+        invoice = self.read.invoice(account_id, invoice_id) if account_id else None
+        account = self.read.account(account_id) if account_id else None
+        if invoice is None or account is None:  # deleted since: there is nothing to send
+            self.queue.finish(self.owner, item)
+            return
+        to = list(sent.to) or [email for email in [self._client_email(account_id, invoice.client_id)] if email]
+        envelope = Envelope(to=to, cc=list(sent.cc), message=sent.message)
+        recipients = [*envelope.to, *envelope.cc]
+        try:
+            pdf = self.pdfs.get(account.id, invoice_id)
+            if pdf is None:
+                self.queue.finish(self.owner, item)
+                return
+            link = f"{self.public_url}/i/{invoice.share_token}"
+            message = compose(invoice, account, envelope, pdf.content, link, self.sender)
+            where = deliver(message, self.smtp_url, self.outbox)
+        except DeliveryFailed as failure:
+            self._failed(item, sent, recipients, failure.reply)
+            return
+        log.info("Emailed invoice %s (send %s) to %s via %s", invoice_id, sent.number, recipients, where)
+        self.app.record_email_outcome(UUID(invoice_id), sent.number, recipients, None, item.attempt + 1, None)
+        self.queue.finish(self.owner, item)
+
+    def _client_email(self, account_id: str | None, client_id: str) -> str | None:
+        client = self.read.client(account_id, client_id) if account_id else None
+        return client.email if client else None
+
+    def _failed(self, item: QueuedItem, sent: Any, recipients: list[str], reply: str) -> None:
+        attempt = item.attempt + 1
+        retry_at: datetime | None = None
+        if attempt < MAX_ATTEMPTS:
+            retry_at = now() + timedelta(seconds=self.retry_seconds * 2 ** (attempt - 1))
+        log.warning("Email of invoice %s failed (attempt %d): %s", sent.originator_id, attempt, reply)
+        self.app.record_email_outcome(sent.originator_id, sent.number, recipients, reply, attempt, retry_at)
+        if retry_at is None:
+            self.queue.finish(self.owner, item)
+        else:
+            self.queue.retry(self.owner, item, retry_at)

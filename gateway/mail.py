@@ -1,0 +1,120 @@
+"""Invoice emails: the message (text, the share link, the PDF attached) and its delivery.
+
+With CLEVERINVO_SMTP_URL (``smtp://user:pass@host:587``, STARTTLS when the server offers
+it; ``smtps://`` for TLS from the first byte; ``?starttls=required`` refuses a server that
+cannot) it is handed to that server with aiosmtplib. Without it, the message is written as
+an ``.eml`` file into ``<data dir>/outbox/``: the embedded default needs no mail server,
+and a user can open exactly what would have been sent.
+"""
+
+import asyncio
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import aiosmtplib
+
+from gateway.downloads import content_disposition
+from pdf.formats import Formats
+from projections.views import AccountView, InvoiceDetail
+
+SMTP_TIMEOUT = 30.0
+
+SUBJECT = {"en": "Invoice {number} from {seller}", "es": "Factura {number} de {seller}"}
+BODY = {
+    "en": "Hello {client},\n\nPlease find invoice {number} for {total} attached, due on {due}.\n"
+    "You can also view it online: {link}\n\n{message}Kind regards,\n{seller}\n",
+    "es": "Hola {client}:\n\nAdjuntamos la factura {number} por {total}, con vencimiento el {due}.\n"
+    "También puede verla en línea: {link}\n\n{message}Saludos cordiales,\n{seller}\n",
+}
+
+
+class DeliveryFailed(Exception):
+    """The mail server refused the message or could not be reached; ``reply`` says why."""
+
+    def __init__(self, reply: str) -> None:
+        super().__init__(reply)
+        self.reply = reply
+
+
+@dataclass(frozen=True)
+class Envelope:
+    to: list[str]
+    cc: list[str]
+    message: str | None
+
+
+def compose(
+    invoice: InvoiceDetail, account: AccountView, envelope: Envelope, pdf: bytes, link: str, sender: str
+) -> EmailMessage:
+    formats = Formats(account.locale)
+    language = str(formats.locale.language) if str(formats.locale.language) in SUBJECT else "en"
+    values = {
+        "number": invoice.invoice_number,
+        "seller": account.name,
+        "client": invoice.client_name,
+        "total": formats.money(invoice.balance_due or invoice.total, invoice.currency),
+        "due": formats.date(invoice.due_date),
+        "link": link,
+        "message": f"{envelope.message}\n\n" if envelope.message else "",
+    }
+    message = EmailMessage()
+    message["Subject"] = SUBJECT[language].format(**values)
+    message["From"] = formataddr((account.name, sender))
+    message["To"] = ", ".join(envelope.to)
+    if envelope.cc:
+        message["Cc"] = ", ".join(envelope.cc)
+    if account.email:
+        message["Reply-To"] = account.email
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
+    message.set_content(BODY[language].format(**values))
+    filename = f"{invoice.invoice_number}.pdf"
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
+    attachment = list(message.iter_attachments())[-1]
+    attachment.replace_header("Content-Disposition", content_disposition(filename))
+    return message
+
+
+def deliver(message: EmailMessage, smtp_url: str | None, outbox: Path) -> str:
+    """Sends the message; returns where it went. Raises DeliveryFailed with the reply."""
+    if smtp_url is None:
+        return str(_write_eml(message, outbox))
+    url = urlsplit(smtp_url)
+    options = {key: values[-1] for key, values in parse_qs(url.query).items()}
+    tls = url.scheme == "smtps"
+    starttls = None if options.get("starttls") != "required" else True
+    try:
+        asyncio.run(
+            aiosmtplib.send(
+                message,
+                hostname=url.hostname,
+                port=url.port or (465 if tls else 587),
+                username=unquote(url.username) if url.username else None,
+                password=unquote(url.password) if url.password else None,
+                use_tls=tls,
+                start_tls=False if tls else starttls,
+                timeout=SMTP_TIMEOUT,
+            )
+        )
+    except aiosmtplib.SMTPResponseException as exc:
+        raise DeliveryFailed(f"{exc.code} {exc.message}") from None
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        raise DeliveryFailed(str(exc) or type(exc).__name__) from None
+    return f"{url.hostname}:{url.port or (465 if tls else 587)}"
+
+
+def _write_eml(message: EmailMessage, outbox: Path) -> Path:
+    outbox.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", str(message["Message-ID"]).strip("<>"))
+    target = outbox / f"{stem}.eml"
+    handle, temporary = tempfile.mkstemp(dir=outbox, prefix=".", suffix=".part")
+    with os.fdopen(handle, "wb") as out:
+        out.write(message.as_bytes())
+    os.replace(temporary, target)  # a reader never sees half a message
+    return target
