@@ -90,6 +90,15 @@ def _decimals(value: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
+def _significant_decimals(value: Decimal) -> int:
+    """Decimal places without trailing zeros, counted exactly (``normalize`` would round long numbers)."""
+    _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int) or exponent >= 0 or value.is_zero():
+        return 0
+    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -exponent - zeros)
+
+
 def tidy_number(value: Decimal) -> Decimal:
     """Writes ``1E+3`` as ``1000``, ``-0.0`` as ``0.0``, and keeps the scale the caller gave (``125.00``)."""
     if value.is_zero():
@@ -184,11 +193,13 @@ def tax_breakdown(lines: Sequence[LineItem], currency: str) -> list[TaxRateTotal
 
 
 def check_payment_amount(amount: Decimal, currency: str, balance: Decimal) -> Decimal:
-    """A payment: more than zero, in the currency's minor units, at most what is due."""
+    """A payment: more than zero, in the currency's minor units, at most what is due.
+
+    Trailing zeros are no extra precision: 100.0 JPY is 100 yen and 12.500 USD is 12.50."""
     if not amount.is_finite() or amount <= 0:
         raise ValidationError("Field 'amount' must be greater than 0")
-    if _decimals(amount) > minor_units(currency):
-        places = minor_units(currency)
+    places = minor_units(currency)
+    if _significant_decimals(amount) > places:
         raise ValidationError(f"Field 'amount' must have at most {places} decimal places in {currency}")
     if amount > balance:
         raise ValidationError(f"Field 'amount' must be at most the balance due ({balance} {currency})")
