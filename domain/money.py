@@ -180,16 +180,32 @@ def price_lines(drafts: Sequence[LineItemDraft], currency: str) -> tuple[list[Li
 
 def tax_breakdown(lines: Sequence[LineItem], currency: str) -> list[TaxRateTotal]:
     """The taxable base and the tax of each rate, as EU invoices show them, lowest rate
-    first. Each rate's tax is rounded once, like the invoice's tax total."""
+    first (rates written plainly: 10, not 1E+1).
+
+    Each rate's tax is its exact tax rounded, except that the rows must add up to the
+    invoice's tax total (the exact tax of all lines, rounded once): rounding each row on
+    its own can miss it by a minor unit or more (0.005 + 0.015 -> 0.01 + 0.02 = 0.03, yet
+    0.020 -> 0.02). The minor units missing or in excess go to the rows whose rounding
+    moved them furthest the other way (largest remainder), so no row is off by more
+    than one minor unit of its exact tax."""
     bases: dict[Decimal, Decimal] = {}
     with localcontext(_CONTEXT):
         for line in lines:
-            rate = line.tax_rate.normalize() if line.tax_rate else Decimal(0)
+            rate = tidy_number(line.tax_rate.normalize()) if line.tax_rate else Decimal(0)
             bases[rate] = bases.get(rate, Decimal(0)) + line.taxable
-        return [
-            TaxRateTotal(rate, round_money(base, currency), round_money(base * rate / HUNDRED, currency))
-            for rate, base in sorted(bases.items())
-        ]
+        rates = sorted(bases)
+        exact = {rate: bases[rate] * rate / HUNDRED for rate in rates}
+        taxes = {rate: round_money(exact[rate], currency) for rate in rates}
+        unit = Decimal(1).scaleb(-minor_units(currency))
+        target = round_money(sum(exact.values(), Decimal(0)), currency)
+        missing = int((target - sum(taxes.values(), Decimal(0))) / unit)
+        if missing:
+            step = unit if missing > 0 else -unit
+            # rows rounded down the most first when units are missing, rounded up the most when in excess
+            order = sorted(rates, key=lambda rate: (exact[rate] - taxes[rate]) * step, reverse=True)
+            for rate in order[: abs(missing)]:
+                taxes[rate] += step
+        return [TaxRateTotal(rate, round_money(bases[rate], currency), taxes[rate]) for rate in rates]
 
 
 def check_payment_amount(amount: Decimal, currency: str, balance: Decimal) -> Decimal:
