@@ -263,6 +263,8 @@ class Invoice(Aggregate):
         message: str | None,
         share_token: str,
     ) -> None:
+        if self.sent_at is None and self.balance_due <= 0:
+            self.paid_at = at  # nothing to pay (a zero total): settled as it is issued
         self.sent_at = self.sent_at or at
         self.sends = number
         self.share_token = share_token

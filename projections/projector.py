@@ -365,6 +365,8 @@ class ReadModelProjector:
         if e.email:
             values.update(sent_via_email=True, emailed_send=e.number, email_status="queued", email_reply=None)
         self._lifecycle(conn, e, **values)
+        if sent_at is None:  # issued with nothing to pay (a zero total): paid as it is sent
+            self._settle_paid_at(conn, e)
 
     def _invoice_fact(self, column: str) -> Handler:
         def handler(conn: Connection, e: Any) -> None:
