@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain import lifecycle
-from domain.errors import Conflict, NotFound, ValidationError
+from domain.errors import NotFound, ValidationError
 from domain.lifecycle import STATUSES, Facts, derive_status
 from domain.money import LineItem, LineItemDraft, check_line, check_payment_amount, is_currency, price_lines
 
@@ -320,7 +320,7 @@ class Invoice(Aggregate):
             raise NotFound("Payment not found")
         lifecycle.check(lifecycle.REVERSE_PAYMENT, self.status)
         if payment.reversed_at is not None:
-            raise Conflict("This payment was already reversed")
+            raise lifecycle.refusal(lifecycle.REVERSE_PAYMENT, self.status, "this payment was already reversed")
         self._payment_reversed(payment_id=payment_id, at=at)
 
     @event("PaymentReversed")

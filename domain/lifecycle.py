@@ -48,11 +48,16 @@ def _hint(action: Action, status: str) -> str:
     return "it is paid in full" if status == PAID else "it is void" if status == VOID else f"it is {status}"
 
 
+def refusal(action: Action, status: str, why: str) -> Conflict:
+    """The 409 every refusal is: "Cannot {verb} a {status} invoice; {why}"."""
+    article = "an" if status[0] in "AEIOU" else "a"
+    return Conflict(f"Cannot {action.verb} {article} {status} invoice; {why}")
+
+
 def check(action: Action, status: str) -> None:
     """Raises Conflict naming the status and the action unless ``action`` is allowed now."""
     if status not in action.allowed:
-        article = "an" if status[0] in "AEIOU" else "a"
-        raise Conflict(f"Cannot {action.verb} {article} {status} invoice; {_hint(action, status)}")
+        raise refusal(action, status, _hint(action, status))
 
 
 @dataclass(frozen=True)
