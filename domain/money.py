@@ -8,6 +8,7 @@ and the tax total rounded once, so no rounding error is multiplied by the line c
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from typing import Protocol
 
 from domain.currencies import MINOR_UNITS
 from domain.errors import ValidationError
@@ -178,7 +179,18 @@ def price_lines(drafts: Sequence[LineItemDraft], currency: str) -> tuple[list[Li
     return lines, Totals(subtotal, tax_total, discount_total, total)
 
 
-def tax_breakdown(lines: Sequence[LineItem], currency: str) -> list[TaxRateTotal]:
+class TaxedLine(Protocol):
+    """What a tax breakdown needs of a line: a priced line, or a read model's view of one."""
+
+    @property
+    def tax_rate(self) -> Decimal: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def discount(self) -> Decimal: ...
+
+
+def tax_breakdown(lines: Sequence[TaxedLine], currency: str) -> list[TaxRateTotal]:
     """The taxable base and the tax of each rate, as EU invoices show them, lowest rate
     first (rates written plainly: 10, not 1E+1).
 
@@ -192,7 +204,7 @@ def tax_breakdown(lines: Sequence[LineItem], currency: str) -> list[TaxRateTotal
     with localcontext(_CONTEXT):
         for line in lines:
             rate = tidy_number(line.tax_rate.normalize()) if line.tax_rate else Decimal(0)
-            bases[rate] = bases.get(rate, Decimal(0)) + line.taxable
+            bases[rate] = bases.get(rate, Decimal(0)) + line.amount - line.discount
         rates = sorted(bases)
         exact = {rate: bases[rate] * rate / HUNDRED for rate in rates}
         taxes = {rate: round_money(exact[rate], currency) for rate in rates}

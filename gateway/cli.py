@@ -3,6 +3,7 @@
 import argparse
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -51,7 +52,9 @@ def _parser() -> argparse.ArgumentParser:
         "--no-workers", dest="workers", action="store_false", help="do not start workers (run them elsewhere)"
     )
 
-    workers = commands.add_parser("workers", help="run the workers: render PDFs, deliver emails, record overdue invoices")
+    workers = commands.add_parser(
+        "workers", help="run the workers: render PDFs, deliver emails, record overdue invoices"
+    )
     workers.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
 
     accounts = commands.add_parser("accounts", help="manage accounts").add_subparsers(dest="action", required=True)
@@ -105,7 +108,7 @@ def _serve(services: Services, host: str, port: int, workers: bool) -> None:
         signal.signal(signum, _exit_cleanly)
     with contextlib.ExitStack() as stack:
         if workers:
-            stack.enter_context(child_workers(f"http://{host}:{port}"))
+            stack.enter_context(child_workers())
         uvicorn.run(app, host=host, port=port, log_level="info")
 
 
@@ -157,6 +160,8 @@ def _run(args: argparse.Namespace, services: Services) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "serve":  # share links point here unless configured; the workers inherit it
+        os.environ.setdefault("CLEVERINVO_PUBLIC_URL", f"http://{args.host}:{args.port}")
     try:
         settings = Settings.from_env()
         services = Services(settings)

@@ -37,7 +37,12 @@ class Services:
         self.read = ReadModel(self._reader)
         index = PdfIndex(self._writer, self._reader)
         store = PdfStore(index, settings.pdf_dir, settings.pdf_cache_max)
-        self.pdfs = InvoicePdfs(self.read, store, claim_seconds=settings.worker_lease_seconds)
+        self.pdfs = InvoicePdfs(
+            self.read,
+            store,
+            claim_seconds=settings.worker_lease_seconds,
+            public_url=settings.public_url or DEFAULT_PUBLIC_URL,
+        )
 
     def email_worker(self) -> EmailWorker:
         """The follower that delivers emailed sends (run by `cleverinvo workers`)."""

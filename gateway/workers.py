@@ -63,13 +63,11 @@ def _watch_parent(parent_pid: int, stop: threading.Event) -> None:
 
 
 @contextlib.contextmanager
-def child_workers(public_url: str) -> Iterator[subprocess.Popen[bytes]]:
-    """Runs `cleverinvo workers` beside this process, with the same environment (and this
-    server's address for share links, unless CLEVERINVO_PUBLIC_URL says otherwise); on exit
+def child_workers() -> Iterator[subprocess.Popen[bytes]]:
+    """Runs `cleverinvo workers` beside this process, with the same environment; on exit
     asks it to stop (SIGTERM) and, should it not within STOP_SECONDS, kills it."""
     command = [sys.executable, "-m", "gateway.cli", "workers", "--parent-pid", str(os.getpid())]
-    environment = {"CLEVERINVO_PUBLIC_URL": public_url, **os.environ}
-    child = subprocess.Popen(command, stdin=subprocess.DEVNULL, env=environment)
+    child = subprocess.Popen(command, stdin=subprocess.DEVNULL)
     try:
         yield child
     finally:

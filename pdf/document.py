@@ -10,6 +10,7 @@ class InvoiceDocument:
     invoice: InvoiceDetail
     client: ClientView | None
     account: AccountView
+    share_url: str | None = None  # where the client can view it online, once it was sent
 
     @property
     def title(self) -> str:

@@ -8,6 +8,8 @@ from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
+from domain.currencies import MINOR_UNITS
+
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         "invoice": "INVOICE",
@@ -36,6 +38,13 @@ LABELS: dict[str, dict[str, str]] = {
         "PAID": "Paid",
         "PARTIALLY_PAID": "Partially paid",
         "OVERDUE": "Overdue",
+        "VOID": "Void",
+        "discount_rate": "Disc.",
+        "tax_on": "Tax {rate} on {base}",
+        "amount_paid": "Amount paid",
+        "balance_due": "Balance due",
+        "view_online": "View and download online",
+        "void_reason": "Reason",
     },
     "es": {
         "invoice": "FACTURA",
@@ -64,6 +73,13 @@ LABELS: dict[str, dict[str, str]] = {
         "PAID": "Pagada",
         "PARTIALLY_PAID": "Pagada parcialmente",
         "OVERDUE": "Vencida",
+        "VOID": "Anulada",
+        "discount_rate": "Dto.",
+        "tax_on": "Impuesto {rate} sobre {base}",
+        "amount_paid": "Importe pagado",
+        "balance_due": "Saldo pendiente",
+        "view_online": "Ver y descargar en línea",
+        "void_reason": "Motivo",
     },
 }
 
@@ -74,10 +90,12 @@ class Formats:
         self.labels = LABELS[str(self.locale.language) if str(self.locale.language) in LABELS else "en"]
 
     def money(self, amount: Decimal, currency: str) -> str:
-        """The amount at the scale it is stored (the ISO 4217 minor unit): $5,500.00, 5.500,00 €, ¥5,500."""
+        """The amount at the currency's minor unit, or finer when it was given finer (a unit
+        price of 0.125): $5,500.00, $17.20, 5.500,00 €, ¥5,500."""
         pattern = copy.copy(self.locale.currency_formats["standard"])
         exponent = amount.as_tuple().exponent
-        digits = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        given = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        digits = max(given, MINOR_UNITS.get(currency, 2))
         pattern.frac_prec = (digits, digits)
         return str(pattern.apply(amount, self.locale, currency=currency, currency_digits=False))
 

@@ -20,6 +20,7 @@ from borb.pdf import PDF, Document, HexColor, Page  # type: ignore[import-untype
 from borb.pdf.layout_element.layout_element import LayoutElement  # type: ignore[import-untyped]
 from borb.pdf.primitives import datestr, hexstr, name  # type: ignore[import-untyped]
 
+from domain.money import tax_breakdown
 from pdf.borb_setup import forget_layouts
 from pdf.document import InvoiceDocument
 from pdf.formats import Formats
@@ -29,7 +30,10 @@ WIDTH, HEIGHT = 595, 842  # A4 in points
 LEFT, RIGHT, TOP, BOTTOM = 50, 50, 50, 60
 CONTENT = WIDTH - LEFT - RIGHT
 COLUMNS = [215, 45, 85, 50, 100]  # description, quantity, unit price, tax, amount
-TOTALS = [110, 140]
+# with a discount column when any line has a discount
+DISCOUNTED = [170, 40, 80, 40, 55, 110]  # description, quantity, unit price, discount, tax, amount
+TOTALS = [180, 110]
+STAMPS = {"PAID": HexColor("#047857"), "VOID": HexColor("#b91c1c")}
 PAD = 4
 INK = HexColor("#1f2937")
 MUTED = HexColor("#6b7280")
@@ -163,8 +167,13 @@ class _Builder:
             self.box(f"{labels['number']}: {invoice.invoice_number}", 10, "bold", align="right"),
             self.box(f"{labels['issue_date']}: {f.date(invoice.issue_date)}", align="right"),
             self.box(f"{labels['due_date']}: {f.date(invoice.due_date)}", align="right"),
-            self.box(f"{labels['status']}: {labels.get(invoice.status, invoice.status)}", align="right"),
         ]
+        if invoice.status == "DRAFT":  # the client never gets a draft; the seller must see it is one
+            right.append(self.box(f"{labels['status']}: {labels['DRAFT']}", align="right"))
+        if invoice.status in STAMPS:
+            right.append(self.box(labels[invoice.status].upper(), 24, "bold", STAMPS[invoice.status], align="right"))
+            if invoice.status == "VOID" and invoice.void_reason:
+                right.append(self.box(f"{labels['void_reason']}: {invoice.void_reason}", align="right"))
         right_bottom = self.stack(right, LEFT + 300, CONTENT - 300, self.top)
         seller = [
             self.box(line, 16 if i == 0 else 9, "bold" if i == 0 else "regular")
@@ -187,15 +196,20 @@ class _Builder:
             if value:
                 paragraphs = [self.box(part) for part in value.splitlines() if part.strip()]
                 self.block(self.box(labels[key].upper(), 8, "bold", MUTED), paragraphs)
+        if self.source.share_url and invoice.status != "DRAFT":
+            self.block(self.box(labels["view_online"].upper(), 8, "bold", MUTED), [self.box(self.source.share_url)])
         return self.paint()
 
     def items(self) -> None:
         invoice = self.source.invoice
         money, f = self.money, self.formats
-        heads = [self.labels[k] for k in ("description", "quantity", "unit_price", "tax", "amount")]
+        discounted = any(line.discount_rate for line in invoice.line_items)
+        columns = DISCOUNTED if discounted else COLUMNS
+        keys = ("description", "quantity", "unit_price", *(("discount_rate",) if discounted else ()), "tax", "amount")
+        heads = [self.labels[k] for k in keys]
         head = [
             _Cell(self.box(h, 8, "bold", MUTED, "left" if i == 0 else "right"), width)
-            for i, (h, width) in enumerate(zip(heads, COLUMNS, strict=True))
+            for i, (h, width) in enumerate(zip(heads, columns, strict=True))
         ]
         head_height = max(c.box.get_size((c.width - 2 * PAD, HEIGHT))[1] for c in head) + 2 * PAD + 1
         need_head = True
@@ -203,12 +217,13 @@ class _Builder:
             texts = [
                 line.description,
                 f.number(line.quantity),
-                money(line.unit_price),  # at the scale given
+                money(line.unit_price),  # at the currency's decimals, or finer as given
+                *([f.percent(line.discount_rate) if line.discount_rate else ""] if discounted else []),
                 f.percent(line.tax_rate),
                 money(line.amount),
             ]
             boxes = [self.box(text, align="left" if i == 0 else "right") for i, text in enumerate(texts)]
-            parts: list[list[Line]] = [box.lines(width - 2 * PAD) for box, width in zip(boxes, COLUMNS, strict=True)]
+            parts: list[list[Line]] = [box.lines(width - 2 * PAD) for box, width in zip(boxes, columns, strict=True)]
             while any(parts):
                 room = self.top - BOTTOM - 2 * PAD - 1 - (head_height if need_head else 0)
                 count = self.take(max(len(p) for p in parts), room, line_height(9))
@@ -219,7 +234,7 @@ class _Builder:
                 if need_head:
                     self.row(head, LEFT, PAD, _Band(BAND, rule_bottom=1))
                     need_head = False
-                cells = [_Cell(box.part(p[:count]), width) for box, p, width in zip(boxes, parts, COLUMNS, strict=True)]
+                cells = [_Cell(box.part(p[:count]), width) for box, p, width in zip(boxes, parts, columns, strict=True)]
                 self.row(cells, LEFT, PAD, _Band(rule_bottom=1))
                 parts = [p[count:] for p in parts]
                 if any(parts):
@@ -227,14 +242,22 @@ class _Builder:
                     need_head = True
 
     def totals(self) -> None:
-        invoice, money, labels = self.source.invoice, self.money, self.labels
-        discount = money(-invoice.discount_total) if invoice.discount_total else money(invoice.discount_total)
-        rows = [
-            (labels["subtotal"], money(invoice.subtotal), "regular"),
-            (labels["discount"], discount, "regular"),
-            (labels["tax_total"], money(invoice.tax_total), "regular"),
-            (labels["total"], money(invoice.total), "bold"),
-        ]
+        """Subtotal, the discount if any, the tax of each rate on its base (as EU invoices
+        must show it), the total, and once anything is paid, what was paid and what is due."""
+        invoice, money, labels, f = self.source.invoice, self.money, self.labels, self.formats
+        rows = [(labels["subtotal"], money(invoice.subtotal), "regular")]
+        if invoice.discount_total:
+            rows.append((labels["discount"], money(-invoice.discount_total), "regular"))
+        rates = tax_breakdown(invoice.line_items, invoice.currency)
+        for rate in rates:
+            label = labels["tax_on"].format(rate=f.percent(rate.rate), base=money(rate.base))
+            rows.append((label, money(rate.tax), "regular"))
+        if len(rates) > 1:
+            rows.append((labels["tax_total"], money(invoice.tax_total), "regular"))
+        rows.append((labels["total"], money(invoice.total), "bold"))
+        if invoice.amount_paid and invoice.status != "VOID":
+            rows.append((labels["amount_paid"], money(-invoice.amount_paid), "regular"))
+            rows.append((labels["balance_due"], money(invoice.balance_due), "bold"))
         cells = [
             [
                 _Cell(self.box(label, 10 if weight == "bold" else 9, weight), TOTALS[0]),
@@ -246,9 +269,8 @@ class _Builder:
         if needed > self.top - BOTTOM and not self.fresh:
             self.new_page()
         x = LEFT + CONTENT - sum(TOTALS)
-        for i, row in enumerate(cells):
-            last = i == len(cells) - 1
-            self.row(row, x, 3, _Band(BAND, rule_top=1) if last else _Band())
+        for row, (_, _, weight) in zip(cells, rows, strict=True):
+            self.row(row, x, 3, _Band(BAND, rule_top=1) if weight == "bold" else _Band())
         self.top -= 14
 
     def block(self, label: TextBox, paragraphs: list[TextBox]) -> None:

@@ -15,7 +15,7 @@ from pdf.store import PdfStore
 from projections.queries import ReadModel
 
 # Part of every render key: a layout change makes every cached PDF stale.
-LAYOUT_VERSION = "2"
+LAYOUT_VERSION = "3"
 # How long a render may hold its claim before others presume its process dead.
 CLAIM_SECONDS = 30.0
 POLL_SECONDS = 0.05
@@ -47,8 +47,10 @@ class InvoicePdfs:
         store: PdfStore,
         renderer: Callable[[InvoiceDocument], bytes] = render,
         claim_seconds: float = CLAIM_SECONDS,
+        public_url: str | None = None,
     ) -> None:
         self.read = read
+        self.public_url = (public_url or "").rstrip("/")
         self.store = store
         self.renderer = renderer
         self.claim_seconds = claim_seconds
@@ -62,7 +64,8 @@ class InvoicePdfs:
         account = self.read.account(account_id)
         if invoice is None or account is None:
             return None
-        return InvoiceDocument(invoice, self.read.client(account_id, invoice.client_id), account)
+        link = f"{self.public_url}/i/{invoice.share_token}" if self.public_url and invoice.share_token else None
+        return InvoiceDocument(invoice, self.read.client(account_id, invoice.client_id), account, link)
 
     def get(self, account_id: str, invoice_id: str) -> InvoicePdf | None:
         """The current PDF of the invoice, or None if the account has no such invoice.
