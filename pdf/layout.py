@@ -32,7 +32,7 @@ CONTENT = WIDTH - LEFT - RIGHT
 COLUMNS = [215, 45, 85, 50, 100]  # description, quantity, unit price, tax, amount
 # with a discount column when any line has a discount
 DISCOUNTED = [170, 40, 80, 40, 55, 110]  # description, quantity, unit price, discount, tax, amount
-TOTALS = [180, 110]
+TOTALS = [170, 110]
 STAMPS = {"PAID": HexColor("#047857"), "VOID": HexColor("#b91c1c")}
 PAD = 4
 INK = HexColor("#1f2937")
