@@ -87,6 +87,8 @@ class EmailWorker:
                     break
                 self._deliver(item)
                 attempted += 1
+        if attempted:  # the outcomes it recorded show on the detail at once, as the sweep's do
+            self.projector.catch_up()
         return attempted
 
     def _event(self, item: QueuedItem) -> Any:
