@@ -409,13 +409,15 @@ class CleverInvo(Application[UUID]):
         reply: str | None,
         attempt: int,
         retry_at: datetime | None,
+        refused: str | None = None,
     ) -> None:
-        """What the mail server said of one send: delivered (``reply`` None) or failed."""
+        """What the mail server said of one send: delivered to ``recipients`` (``reply``
+        None; ``refused`` names any recipient it refused meanwhile) or failed."""
 
         def command() -> None:
             invoice = self._load(Invoice, invoice_id)
             if reply is None:
-                invoice.email_delivered(send=send, at=self.clock(), recipients=recipients)
+                invoice.email_delivered(send=send, at=self.clock(), recipients=recipients, reply=refused)
             else:
                 invoice.email_failed(send=send, at=self.clock(), reply=reply, attempt=attempt, retry_at=retry_at)
             self.save(invoice)

@@ -275,9 +275,10 @@ class Invoice(Aggregate):
     # The email follower records each delivery's outcome; ``send`` is the number of the send.
 
     @event("EmailDelivered")
-    def email_delivered(self, send: int, at: datetime, recipients: list[str]) -> None:
+    def email_delivered(self, send: int, at: datetime, recipients: list[str], reply: str | None = None) -> None:
+        """``recipients`` got it; ``reply`` names those the server refused, if any."""
         if send == self.emailed_send:
-            self.email_status, self.email_reply = "delivered", None
+            self.email_status, self.email_reply = "delivered", reply
 
     @event("EmailFailed")
     def email_failed(self, send: int, at: datetime, reply: str, attempt: int, retry_at: datetime | None) -> None:

@@ -114,12 +114,17 @@ class EmailWorker:
                 return
             link = f"{self.public_url}/i/{invoice.share_token}"
             message = compose(invoice, account, envelope, pdf.content, link, self.sender)
-            where = deliver(message, self.smtp_url, self.outbox)
+            delivered = deliver(message, self.smtp_url, self.outbox)
         except DeliveryFailed as failure:
             self._failed(item, sent, recipients, failure.reply)
             return
-        log.info("Emailed invoice %s (send %s) to %s via %s", invoice_id, sent.number, recipients, where)
-        self.app.record_email_outcome(UUID(invoice_id), sent.number, recipients, None, item.attempt + 1, None)
+        got = [address for address in recipients if address not in delivered.refused]
+        refused = "; ".join(f"{reply} ({address})" for address, reply in delivered.refused.items()) or None
+        log.info("Emailed invoice %s (send %s) to %s via %s", invoice_id, sent.number, got, delivered.where)
+        if refused:
+            log.warning("Email of invoice %s: the server refused %s", invoice_id, refused)
+        outcome = f"Refused: {refused}" if refused else None
+        self.app.record_email_outcome(UUID(invoice_id), sent.number, got, None, item.attempt + 1, None, outcome)
         self.queue.finish(self.owner, item)
 
     def _client_email(self, account_id: str | None, client_id: str) -> str | None:

@@ -81,16 +81,29 @@ def compose(
     return message
 
 
-def deliver(message: EmailMessage, smtp_url: str | None, outbox: Path) -> str:
-    """Sends the message; returns where it went. Raises DeliveryFailed with the reply."""
+@dataclass(frozen=True)
+class Delivered:
+    """Where the message went, and the recipients the server refused while taking it for
+    the others (address -> reply); a retry would send the others a second copy."""
+
+    where: str
+    refused: dict[str, str]
+
+
+def _reply(code: int, message: str) -> str:
+    return f"{code} {message}".strip()
+
+
+def deliver(message: EmailMessage, smtp_url: str | None, outbox: Path) -> Delivered:
+    """Sends the message. Raises DeliveryFailed with the server's reply when nobody got it."""
     if smtp_url is None:
-        return str(_write_eml(message, outbox))
+        return Delivered(str(_write_eml(message, outbox)), {})
     url = urlsplit(smtp_url)
     options = {key: values[-1] for key, values in parse_qs(url.query).items()}
     tls = url.scheme == "smtps"
     starttls = None if options.get("starttls") != "required" else True
     try:
-        asyncio.run(
+        refused, _ = asyncio.run(
             aiosmtplib.send(
                 message,
                 hostname=url.hostname,
@@ -102,11 +115,17 @@ def deliver(message: EmailMessage, smtp_url: str | None, outbox: Path) -> str:
                 timeout=SMTP_TIMEOUT,
             )
         )
+    except aiosmtplib.SMTPRecipientsRefused as exc:  # every recipient: say what was said of each
+        replies = [f"{_reply(each.code, each.message)} ({each.recipient})" for each in exc.recipients]
+        raise DeliveryFailed("; ".join(replies)) from None
     except aiosmtplib.SMTPResponseException as exc:
-        raise DeliveryFailed(f"{exc.code} {exc.message}") from None
-    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        raise DeliveryFailed(_reply(exc.code, exc.message)) from None
+    except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as exc:  # ValueError: an unsendable address
         raise DeliveryFailed(str(exc) or type(exc).__name__) from None
-    return f"{url.hostname}:{url.port or (465 if tls else 587)}"
+    return Delivered(
+        f"{url.hostname}:{url.port or (465 if tls else 587)}",
+        {address: _reply(response.code, response.message) for address, response in refused.items()},
+    )
 
 
 def _write_eml(message: EmailMessage, outbox: Path) -> Path:
