@@ -5,7 +5,9 @@ queues it (projections/work_queue.py) in the transaction that moves its position
 delivers it with the invoice's PDF attached and records the outcome as an event on the
 invoice: EmailDelivered, or EmailFailed with the server's reply and, while attempts remain,
 when it will try again (exponential backoff). A worker that dies mid-delivery leaves the
-item leased; it is tried again when the lease runs out.
+item leased; it is tried again when the lease runs out. An invoice voided before its email
+went out is not emailed (nobody should be asked to pay it): that is recorded as a failure
+saying so, as is a send whose client no longer has an address; neither is tried again.
 """
 
 import logging
@@ -16,6 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.application import CleverInvo
+from domain.lifecycle import VOID
 from gateway.mail import DeliveryFailed, Envelope, compose, deliver
 from pdf.service import InvoicePdfs
 from projections.projector import ReadModelProjector
@@ -107,6 +110,15 @@ class EmailWorker:
         to = list(sent.to) or [email for email in [self._client_email(account_id, invoice.client_id)] if email]
         envelope = Envelope(to=to, cc=list(sent.cc), message=sent.message)
         recipients = [*envelope.to, *envelope.cc]
+        # Reasons no later attempt can change: recorded as a failure, and not tried again.
+        if invoice.status == VOID:  # a client must not be asked to pay a void invoice
+            reply = "Not sent: the invoice was voided before its email went out"
+            self._failed(item, sent, recipients, reply, final=True)
+            return
+        if not to:
+            reply = "Not sent: the client has no email address any more; send it again with 'to'"
+            self._failed(item, sent, recipients, reply, final=True)
+            return
         try:
             pdf = self.pdfs.get(account.id, invoice_id)
             if pdf is None:
@@ -131,10 +143,11 @@ class EmailWorker:
         client = self.read.client(account_id, client_id) if account_id else None
         return client.email if client else None
 
-    def _failed(self, item: QueuedItem, sent: Any, recipients: list[str], reply: str) -> None:
+    def _failed(self, item: QueuedItem, sent: Any, recipients: list[str], reply: str, final: bool = False) -> None:
+        """Records a failed attempt; tries again after a backoff unless it was the last or ``final``."""
         attempt = item.attempt + 1
         retry_at: datetime | None = None
-        if attempt < MAX_ATTEMPTS:
+        if attempt < MAX_ATTEMPTS and not final:
             retry_at = now() + timedelta(seconds=self.retry_seconds * 2 ** (attempt - 1))
         log.warning("Email of invoice %s failed (attempt %d): %s", sent.originator_id, attempt, reply)
         self.app.record_email_outcome(sent.originator_id, sent.number, recipients, reply, attempt, retry_at)
