@@ -126,6 +126,11 @@ class EmailWorker:
                 return
             link = f"{self.public_url}/i/{invoice.share_token}"
             message = compose(invoice, account, envelope, pdf.content, link, self.sender)
+        except Exception as exc:  # a failed attempt like any other, not an item stuck in its lease
+            log.exception("Email of invoice %s could not be prepared", invoice_id)
+            self._failed(item, sent, recipients, f"Not sent: the message could not be prepared ({type(exc).__name__})")
+            return
+        try:
             delivered = deliver(message, self.smtp_url, self.outbox)
         except DeliveryFailed as failure:
             self._failed(item, sent, recipients, failure.reply)
