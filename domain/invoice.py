@@ -171,6 +171,9 @@ class Invoice(Aggregate):
 
     @property
     def balance_due(self) -> Decimal:
+        """What is still owed: nothing on a void invoice, whatever was paid before."""
+        if self.voided_at is not None:
+            return Decimal(0).quantize(self.total)
         return self.total - self.amount_paid
 
     @property

@@ -349,10 +349,11 @@ class ReadModelProjector:
         ).scalars()
         amount_paid = sum(paid, _zero_like(row.total))
         facts = Facts(row.sent_at, row.viewed_at, row.overdue_at, row.voided_at, amount_paid, row.total)
+        balance_due = _zero_like(row.total) if row.voided_at is not None else row.total - amount_paid  # void: none
         conn.execute(
             update(invoices)
             .where(invoices.c.id == invoice_id)
-            .values(status=derive_status(facts), amount_paid=amount_paid, balance_due=row.total - amount_paid)
+            .values(status=derive_status(facts), amount_paid=amount_paid, balance_due=balance_due)
         )
 
     def _invoice_sent(self, conn: Connection, e: Any) -> None:
