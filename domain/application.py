@@ -46,6 +46,16 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _short_text(value: str | None, wire: str, most: int = 255) -> str | None:
+    """Stripped, blank as None, at most ``most`` characters: like every other text field."""
+    text = value.strip() if value is not None else None
+    if not text:
+        return None
+    if len(text) > most:
+        raise ValidationError(f"Field '{wire}' must be at most {most} characters")
+    return text
+
+
 class CleverInvo(Application[UUID]):
     name = "CleverInvo"
     snapshotting_intervals = {ClientQuota: 50, InvoiceQuota: 50, InvoiceNumbering: 50}
@@ -355,9 +365,7 @@ class CleverInvo(Application[UUID]):
         reference: str | None = None,
     ) -> UUID:
         payment_id = uuid4()
-        for wire, text in (("method", method), ("reference", reference)):
-            if text is not None and len(text) > 255:
-                raise ValidationError(f"Field '{wire}' must be at most 255 characters")
+        method, reference = _short_text(method, "method"), _short_text(reference, "reference")
 
         def command() -> UUID:
             invoice = self.get_invoice(account_id, invoice_id)
