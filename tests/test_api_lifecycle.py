@@ -186,6 +186,9 @@ def test_void_an_issued_invoice_is_200_with_the_detail(life: Lifecycle, clock: F
         "2024-06-15T12:01:00.000Z",
     )
     assert detail["shareUrl"] is not None
+    assert str(detail["balanceDue"]) == "0.00"  # nothing is owed on a void invoice
+    [item] = payload(life.api.get("/api/v1/invoices", status=VOID))["data"]
+    assert str(item["balanceDue"]) == "0.00"
 
 
 def test_void_without_a_body_or_reason(life: Lifecycle):

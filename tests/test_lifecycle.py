@@ -726,3 +726,21 @@ def test_every_lifecycle_fact_is_stamped_by_the_applications_clock(books: Books,
     row = books.row(invoice_id)
     assert (row.sent_at, row.viewed_at, row.overdue_at, row.voided_at) == tuple(stamps.values())
     assert clock.now.date() > PAST_DUE and clock.now - TODAY == timedelta(hours=4)
+
+
+def test_a_voided_invoice_has_nothing_due_and_keeps_what_was_paid(books: Books):
+    """Nothing is owed on a void invoice: summing balanceDue over a list must not count it."""
+    invoice_id, _ = books.in_status(VOID, with_payment=True)
+    row = books.row(invoice_id)
+    assert (str(row.total), str(row.amount_paid), str(row.balance_due)) == ("5500.00", "1000.00", "0.00")
+    assert books.invoice(invoice_id).balance_due == Decimal("0.00")
+    books.services.projector.rebuild()
+    assert str(books.row(invoice_id).balance_due) == "0.00"
+
+
+@pytest.mark.parametrize(("given", "stored"), [("  Bank transfer  ", "Bank transfer"), ("", None), ("   ", None)])
+def test_payment_method_and_reference_are_tidied_like_every_other_text(books: Books, given, stored):
+    invoice_id, _ = books.in_status(SENT)
+    books.pay(invoice_id, "1.00", method=given, reference=given)
+    [row] = books.services.read.payments(str(books.account), str(invoice_id)) or []
+    assert (row.method, row.reference) == (stored, stored)
