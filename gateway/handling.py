@@ -7,11 +7,13 @@ from uuid import UUID
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.responses import Response
 
 from domain.errors import NotFound
-from gateway import params
-from gateway.jsonio import read_json_object
+from gateway import params, render
+from gateway.jsonio import JSONResponse, read_json_object
 from gateway.services import Services
+from projections.views import AccountView, ClientView, InvoiceDetail
 
 T = TypeVar("T")
 
@@ -54,3 +56,20 @@ def public_url(request: Request) -> str:
     """Where share links point: CLEVERINVO_PUBLIC_URL, or this server's own address."""
     configured = services_of(request).settings.public_url
     return (configured or str(request.base_url)).rstrip("/")
+
+
+def _detail_parts(
+    services: Services, account_id: str, invoice_id: str
+) -> tuple[InvoiceDetail | None, ClientView | None, AccountView | None]:
+    invoice = services.read.invoice(account_id, invoice_id)
+    if invoice is None:
+        return None, None, None
+    return invoice, services.read.client(account_id, invoice.client_id), services.read.account(account_id)
+
+
+async def detail_response(request: Request, account: UUID, invoice_id: UUID) -> Response:
+    """``{"data": <the invoice's detail>}`` as the read model has it now."""
+    services = services_of(request)
+    invoice, client, seller = await run_in_threadpool(_detail_parts, services, str(account), str(invoice_id))
+    detail = render.invoice_detail(found(invoice, "Invoice not found"), public_url(request), client, seller)
+    return JSONResponse({"data": detail})

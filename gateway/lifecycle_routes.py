@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway import bodies, render
-from gateway.handling import account_of, found, json_body, path_uuid, public_url, services_of, write
+from gateway.handling import account_of, detail_response, found, json_body, path_uuid, services_of, write
 from gateway.jsonio import JSONResponse
 from projections.views import InvoiceDetail
 
@@ -23,9 +23,7 @@ async def send_invoice(request: Request) -> Response:
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
     sending = bodies.sending(await json_body(request, optional=True))
     await write(request, lambda: services.app.send_invoice(account, invoice_id, sending))
-    return JSONResponse(
-        {"data": render.invoice_detail(await _detail(request, account, invoice_id), public_url(request))}
-    )
+    return await detail_response(request, account, invoice_id)
 
 
 async def void_invoice(request: Request) -> Response:
@@ -33,9 +31,7 @@ async def void_invoice(request: Request) -> Response:
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
     reason = bodies.void_reason(await json_body(request, optional=True))
     await write(request, lambda: services.app.void_invoice(account, invoice_id, reason))
-    return JSONResponse(
-        {"data": render.invoice_detail(await _detail(request, account, invoice_id), public_url(request))}
-    )
+    return await detail_response(request, account, invoice_id)
 
 
 async def payments_collection(request: Request) -> Response:

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pdf.coverage import pdf_warnings
-from projections.views import ClientView, InvoiceDetail, InvoiceSummary, Page, PaymentView
+from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, Page, PaymentView
 
 V = TypeVar("V")
 
@@ -71,7 +71,10 @@ def share_url(view: InvoiceDetail, public_url: str) -> str | None:
     return f"{public_url}/i/{view.share_token}" if view.share_token else None
 
 
-def invoice_detail(view: InvoiceDetail, public_url: str) -> dict[str, Any]:
+def invoice_detail(
+    view: InvoiceDetail, public_url: str, client: ClientView | None = None, account: AccountView | None = None
+) -> dict[str, Any]:
+    """The detail; ``client`` and ``account`` let pdfWarnings cover what the PDF shows of them."""
     return {
         **invoice_summary(view),
         "lineItems": [
@@ -99,7 +102,7 @@ def invoice_detail(view: InvoiceDetail, public_url: str) -> dict[str, Any]:
         "emailStatus": view.email_status,
         "emailError": view.email_reply,
         # characters of the invoice's own fields its PDF draws as U+FFFD (pdf/coverage.py)
-        "pdfWarnings": pdf_warnings(view),
+        "pdfWarnings": pdf_warnings(view, client, account),
     }
 
 

@@ -8,7 +8,7 @@ from starlette.routing import Route
 from domain.errors import ValidationError
 from gateway import bodies, params, render
 from gateway.downloads import pdf_response
-from gateway.handling import account_of, found, json_body, path_uuid, public_url, services_of, write
+from gateway.handling import account_of, detail_response, found, json_body, path_uuid, services_of, write
 from gateway.jsonio import JSONResponse
 
 # --- clients -------------------------------------------------------------------------
@@ -77,9 +77,9 @@ async def invoice_item(request: Request) -> Response:
         await write(request, lambda: services.app.delete_invoice(account, invoice_id))
         await run_in_threadpool(services.pdfs.discard, str(invoice_id))
         return Response(status_code=204)
-    view = found(await run_in_threadpool(services.read.invoice, str(account), str(invoice_id)), "Invoice not found")
     if request.method == "GET":
-        return JSONResponse({"data": render.invoice_detail(view, public_url(request))})
+        return await detail_response(request, account, invoice_id)
+    view = found(await run_in_threadpool(services.read.invoice, str(account), str(invoice_id)), "Invoice not found")
     return JSONResponse({"data": render.invoice_brief(view)})
 
 

@@ -95,10 +95,15 @@ def render_invoice(invoice: InvoiceDetail, account: AccountView, pdf_href: str) 
         for part in [*(account.address or "").splitlines(), account.email or "", account.phone or ""]
         if part.strip()
     )
+    discounted = any(line.discount_rate for line in invoice.line_items)
+
+    def discount_cell(rate: Decimal) -> str:
+        return f"<td class=num>{escape(f.percent(rate)) if rate else ''}</td>" if discounted else ""
+
     rows = "".join(
         f"<tr><td>{escape(line.description)}</td><td class=num>{escape(f.number(line.quantity))}</td>"
-        f"<td class=num>{money(line.unit_price)}</td><td class=num>{escape(f.percent(line.tax_rate))}</td>"
-        f"<td class=num>{money(line.amount)}</td></tr>"
+        f"<td class=num>{money(line.unit_price)}</td>{discount_cell(line.discount_rate)}"
+        f"<td class=num>{escape(f.percent(line.tax_rate))}</td><td class=num>{money(line.amount)}</td></tr>"
         for line in invoice.line_items
     )
     totals = [(labels["subtotal"], invoice.subtotal)]
@@ -119,7 +124,9 @@ def render_invoice(invoice: InvoiceDetail, account: AccountView, pdf_href: str) 
         void_note = f"<p><strong>{escape(words['void'])}</strong>{reason}</p>"
     heads = "".join(
         f"<th{' class=num' if i else ''}>{escape(labels[k])}</th>"
-        for i, k in enumerate(("description", "quantity", "unit_price", "tax", "amount"))
+        for i, k in enumerate(
+            ("description", "quantity", "unit_price", *(("discount_rate",) if discounted else ()), "tax", "amount")
+        )
     )
     notes = "".join(
         f"<h2 class='small muted'>{escape(labels[key].upper())}</h2><p>{_lines(value)}</p>"
