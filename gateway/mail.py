@@ -11,7 +11,9 @@ import asyncio
 import os
 import re
 import tempfile
+import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
@@ -24,6 +26,7 @@ from pdf.formats import Formats
 from projections.views import AccountView, InvoiceDetail
 
 SMTP_TIMEOUT = 30.0
+INVOICE_HEADER = "X-CleverInvo-Invoice"  # lets a mail client or the outbox find the invoice
 
 SUBJECT = {"en": "Invoice {number} from {seller}", "es": "Factura {number} de {seller}"}
 BODY = {
@@ -72,6 +75,7 @@ def compose(
     if account.email:
         message["Reply-To"] = account.email
     message["Date"] = formatdate(localtime=False, usegmt=True)
+    message[INVOICE_HEADER] = invoice.invoice_number
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
     message.set_content(BODY[language].format(**values))
     filename = f"{invoice.invoice_number}.pdf"
@@ -130,7 +134,10 @@ def deliver(message: EmailMessage, smtp_url: str | None, outbox: Path) -> Delive
 
 def _write_eml(message: EmailMessage, outbox: Path) -> Path:
     outbox.mkdir(parents=True, exist_ok=True)
-    stem = re.sub(r"[^A-Za-z0-9._-]", "_", str(message["Message-ID"]).strip("<>"))
+    # Named so that a listing reads in order: when, which invoice, and a tie-breaker.
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    number = str(message.get(INVOICE_HEADER, "message"))
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", f"{stamp}-{number}-{uuid.uuid4().hex[:8]}")
     target = outbox / f"{stem}.eml"
     handle, temporary = tempfile.mkstemp(dir=outbox, prefix=".", suffix=".part")
     with os.fdopen(handle, "wb") as out:
