@@ -22,6 +22,7 @@ from sqlalchemy import select
 from starlette.exceptions import StarletteDeprecationWarning
 
 from gateway.app import create_app
+from gateway.cli import main
 from gateway.services import Services
 from gateway.settings import Settings
 from projections.tables import READ_MODEL_TABLES, tracking
@@ -266,3 +267,20 @@ def api(http: TestClient, tenant: Tenant) -> Api:
 @pytest.fixture
 def anonymous(http: TestClient) -> Api:
     return Api(http, None)
+
+
+@pytest.fixture
+def cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> Callable[..., tuple[int, list[str], str]]:
+    """Runs `cleverinvo ARGS...` in-process; returns (exit code, stdout lines, stderr)."""
+    for name in ("CLEVERINVO_DATABASE_URL", "CLEVERINVO_RATE_LIMIT", "CLEVERINVO_MAX_BODY_BYTES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CLEVERINVO_DATA_DIR", str(data_dir))
+
+    def run(*args: str) -> tuple[int, list[str], str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, [line for line in out.splitlines() if line.strip()], err
+
+    return run

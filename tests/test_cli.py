@@ -1,13 +1,11 @@
 """The `cleverinvo` command line, run in-process on a real data directory."""
 
 import re
-from pathlib import Path
 from uuid import UUID
 
 import pytest
 
 from gateway.app import create_app
-from gateway.cli import main
 from gateway.services import Services
 from gateway.settings import Settings
 from tests.conftest import TestClient, assert_error, dump_read_model
@@ -15,19 +13,6 @@ from tests.conftest import TestClient, assert_error, dump_read_model
 KEY_SHAPE = re.compile(r"cinv_[A-Za-z0-9_-]{32,}")
 
 
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], data_dir: Path):
-    """Runs `cleverinvo ARGS...`; returns (exit code, stdout lines, stderr)."""
-    for name in ("CLEVERINVO_DATABASE_URL", "CLEVERINVO_RATE_LIMIT", "CLEVERINVO_MAX_BODY_BYTES"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("CLEVERINVO_DATA_DIR", str(data_dir))
-
-    def run(*args: str) -> tuple[int, list[str], str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, [line for line in out.splitlines() if line.strip()], err
-
-    return run
 
 
 def created_account(cli, *args: str) -> str:

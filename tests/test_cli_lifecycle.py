@@ -2,13 +2,11 @@
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from pathlib import Path
 from uuid import UUID
 
 import pytest
 
 from domain.lifecycle import DRAFT, OVERDUE, PAID, PARTIALLY_PAID, SENT, VIEWED, VOID
-from gateway.cli import main
 from gateway.services import Services
 from gateway.settings import Settings
 from tests.conftest import TODAY, FakeClock
@@ -17,19 +15,6 @@ from tests.lifecycle_support import Books, web_line
 Run = Callable[..., tuple[int, list[str], str]]
 
 
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], data_dir: Path) -> Run:
-    """Runs `cleverinvo ARGS...`; returns (exit code, stdout lines, stderr)."""
-    for name in ("CLEVERINVO_DATABASE_URL", "CLEVERINVO_RATE_LIMIT", "CLEVERINVO_MAX_BODY_BYTES"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("CLEVERINVO_DATA_DIR", str(data_dir))
-
-    def run(*args: str) -> tuple[int, list[str], str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, [line for line in out.splitlines() if line.strip()], err
-
-    return run
 
 
 def statuses(settings: Settings, books: Books, invoices: dict[str, UUID]) -> dict[str, str]:
