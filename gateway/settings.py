@@ -16,12 +16,14 @@ class SettingsError(ValueError):
     """A setting that cannot be used; the message names it."""
 
 
-def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+def _positive_int(environ: Mapping[str, str], name: str, default: int, low: int = 1, high: int | None = None) -> int:
     raw = environ.get(name, "").strip()
     if not raw:
         return default
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:  # "²".isdigit(), yet int("²") fails
-        raise SettingsError(f"{name} must be a positive integer, not {raw!r}")
+    # "²".isdigit(), yet int("²") fails
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < low or (high is not None and int(raw) > high):
+        wanted = "a positive integer" if low == 1 and high is None else f"an integer from {low} to {high}"
+        raise SettingsError(f"{name} must be {wanted}, not {raw!r}")
     return int(raw)
 
 
@@ -65,6 +67,7 @@ class Settings:
     share_rate_limit: str = "60/minute"
     email_retry_seconds: int = 60
     overdue_every_seconds: int = 300
+    worker_nice: int = 10
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -91,6 +94,7 @@ class Settings:
             share_rate_limit=_rate_limit(env, "60/minute", "CLEVERINVO_SHARE_RATE_LIMIT"),
             email_retry_seconds=_positive_int(env, "CLEVERINVO_EMAIL_RETRY_SECONDS", 60),
             overdue_every_seconds=_positive_int(env, "CLEVERINVO_OVERDUE_EVERY_SECONDS", 300),
+            worker_nice=_positive_int(env, "CLEVERINVO_WORKER_NICE", 10, low=0, high=19),
         )
 
     @property

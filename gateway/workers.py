@@ -37,6 +37,9 @@ def run_workers(services: Services, parent_pid: int | None = None) -> None:
     def _stop(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
+    if services.settings.worker_nice:
+        # Rendering is throughput work: where it shares cores with the API, requests go first.
+        os.nice(services.settings.worker_nice)
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     if parent_pid is not None:

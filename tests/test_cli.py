@@ -147,6 +147,17 @@ def test_projections_rebuild_reproduces_the_same_read_model(cli, settings):
         ("CLEVERINVO_RATE_LIMIT", "0/minute"),
         ("CLEVERINVO_DATABASE_URL", "mysql://localhost/cleverinvo"),
         ("CLEVERINVO_DATABASE_URL", "not a url"),
+        ("CLEVERINVO_PDF_CACHE_MAX", "0"),
+        ("CLEVERINVO_WORKER_LEASE_SECONDS", "-5"),
+        ("CLEVERINVO_WORKER_NICE", "20"),
+        ("CLEVERINVO_WORKER_NICE", "-1"),
+        ("CLEVERINVO_EMAIL_RETRY_SECONDS", "soon"),
+        ("CLEVERINVO_OVERDUE_EVERY_SECONDS", "0"),
+        ("CLEVERINVO_SHARE_RATE_LIMIT", "lots"),
+        ("CLEVERINVO_PUBLIC_URL", "ftp://example.com"),
+        ("CLEVERINVO_PUBLIC_URL", "not a url"),
+        ("CLEVERINVO_SMTP_URL", "http://mail.example.com"),
+        ("CLEVERINVO_SMTP_URL", "smtp://"),
     ],
 )
 def test_bad_setting_is_reported_not_raised(cli, monkeypatch, name, value):
