@@ -30,8 +30,9 @@ class Task(Protocol):
 
 
 def run_workers(services: Services, parent_pid: int | None = None) -> None:
-    """Renders until SIGTERM or SIGINT (or, for serve's child, until its parent is gone);
-    a render under way is finished, leased work not started is handed back."""
+    """Works until SIGTERM or SIGINT (or, for serve's child, until its parent is gone),
+    each follower in turn; a render or delivery under way is finished, leased work not
+    started is handed back."""
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:

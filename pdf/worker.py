@@ -12,6 +12,7 @@ and what it had already stored is never rendered again (the cache is keyed by co
 
 import logging
 import threading
+import time
 
 from sqlalchemy import Connection
 
@@ -24,6 +25,7 @@ log = logging.getLogger("cleverinvo.pdf")
 BATCH = 500  # events moved into the queue per transaction
 LEASE_BATCH = 8  # invoices leased at a time: a slow batch must finish well within its lease
 LEASE_SECONDS = 30.0
+TURN_SECONDS = 2.0  # how long one turn of rendering may last before email and the sweep get theirs
 DELETING = "Invoice.InvoiceDeleted"  # every other Invoice event may change what the PDF shows
 
 
@@ -74,12 +76,14 @@ class PdfWorker:
         self.queue.advance(start, notes[-1].id if notes else limit, touched, deleted, forget)
         self.pdfs.store.remove(gone)  # nothing, if another process moved the position first
 
-    def run_once(self, stop: threading.Event | None = None) -> int:
-        """Follows the store, then renders queued invoices until the queue is empty or
-        ``stop`` is set; returns how many PDFs it rendered."""
+    def run_once(self, stop: threading.Event | None = None, budget_seconds: float = TURN_SECONDS) -> int:
+        """Follows the store, then renders queued invoices until the queue is empty,
+        ``stop`` is set or ``budget_seconds`` have passed (so the other followers in its
+        process get their turn during a long backlog); returns how many PDFs it rendered."""
         self.follow()
         rendered = 0
-        while not (stop and stop.is_set()):
+        deadline = time.monotonic() + budget_seconds
+        while not (stop and stop.is_set()) and time.monotonic() < deadline:
             items = self.queue.lease(self.owner, LEASE_BATCH, self.lease_seconds)
             if not items:
                 break

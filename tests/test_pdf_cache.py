@@ -106,10 +106,10 @@ def test_the_worker_renders_in_the_background_and_resumes_from_its_position(serv
     draft = InvoiceDraft(client_id=client, line_items=[LineItemDraft("Work", Decimal(1), Decimal(10))])
     invoice = services.execute(lambda: services.app.create_invoice(account, draft))
     assert not services.pdfs.store.has(str(invoice))
-    assert services.pdf_worker().run_once() == 1
+    assert services.pdf_worker().run_once(budget_seconds=60) == 1
     assert services.pdfs.store.has(str(invoice))
     assert services.pdf_worker().position() == services.projector.position()
-    assert services.pdf_worker().run_once() == 0  # nothing new: nothing rendered twice
+    assert services.pdf_worker().run_once(budget_seconds=60) == 0  # nothing new: nothing rendered twice
 
 
 def test_bytes_rendered_for_a_deleted_invoice_are_not_kept(services: Services) -> None:

@@ -160,7 +160,7 @@ def test_a_claim_left_by_a_dead_process_is_taken_over_when_it_expires(core: Serv
 
 def test_a_rebuild_of_the_read_model_keeps_every_cached_pdf(core: Services) -> None:
     invoices = _invoices(core, 3)
-    assert core.pdf_worker().run_once() == 3
+    assert core.pdf_worker().run_once(budget_seconds=60) == 3
     etags = {}
     for invoice in invoices:
         account = core.read.invoice_account(invoice)
@@ -179,7 +179,7 @@ def test_a_rebuild_of_the_read_model_keeps_every_cached_pdf(core: Services) -> N
 
 def test_cached_pdfs_are_files_under_the_data_directory_not_database_rows(core: Services, data: Path) -> None:
     [invoice] = _invoices(core, 1)
-    core.pdf_worker().run_once()
+    core.pdf_worker().run_once(budget_seconds=60)
     [key] = core.pdfs.store.index.keys(invoice)
     path = data / "pdfs" / key[:2] / f"{key}.pdf"
     assert path.read_bytes().startswith(b"%PDF")
@@ -190,7 +190,7 @@ def test_a_setting_bounds_how_many_pdfs_are_kept_and_the_rest_render_on_demand(d
     services = Services(_settings(data, CLEVERINVO_PDF_CACHE_MAX="3"))
     try:
         invoices = _invoices(services, 5)
-        assert services.pdf_worker().run_once() == 5
+        assert services.pdf_worker().run_once(budget_seconds=60) == 5
         files = sorted((data / "pdfs").rglob("*.pdf"))
         assert len(files) == 3 and len(_rendered(services)) == 3
         assert not services.pdfs.store.has(invoices[0])  # the least recently used went first
@@ -205,7 +205,7 @@ def test_a_setting_bounds_how_many_pdfs_are_kept_and_the_rest_render_on_demand(d
 
 def test_a_file_missing_from_disk_is_rendered_again_not_served_broken(core: Services, data: Path) -> None:
     [invoice] = _invoices(core, 1)
-    core.pdf_worker().run_once()
+    core.pdf_worker().run_once(budget_seconds=60)
     for path in (data / "pdfs").rglob("*.pdf"):
         path.unlink()
     account = core.read.invoice_account(invoice)
@@ -217,11 +217,11 @@ def test_a_file_missing_from_disk_is_rendered_again_not_served_broken(core: Serv
 def test_an_updated_invoice_is_queued_again_and_its_old_file_removed(core: Services, data: Path) -> None:
     [invoice] = _invoices(core, 1)
     worker = core.pdf_worker()
-    worker.run_once()
+    worker.run_once(budget_seconds=60)
     [old] = core.pdfs.store.index.keys(invoice)
     account = UUID(core.read.invoice_account(invoice) or "")
     core.execute(lambda: core.app.update_invoice(account, UUID(invoice), {"notes": "Changed"}))
-    assert worker.run_once() == 1
+    assert worker.run_once(budget_seconds=60) == 1
     [new] = core.pdfs.store.index.keys(invoice)
     assert new != old
     assert not core.pdfs.store.path(old).exists() and core.pdfs.store.path(new).exists()
@@ -230,11 +230,11 @@ def test_an_updated_invoice_is_queued_again_and_its_old_file_removed(core: Servi
 def test_a_deleted_invoice_leaves_the_queue_and_the_disk(core: Services) -> None:
     [keep, drop] = _invoices(core, 2)
     worker = core.pdf_worker()
-    worker.run_once()
+    worker.run_once(budget_seconds=60)
     path = core.pdfs.store.path(core.pdfs.store.index.keys(drop)[0])
     account = UUID(core.read.invoice_account(drop) or "")
     core.execute(lambda: core.app.delete_invoice(account, UUID(drop)))
-    worker.run_once()
+    worker.run_once(budget_seconds=60)
     assert not path.exists()
     assert core.pdfs.store.has(keep) and not core.pdfs.store.has(drop)
 
@@ -398,3 +398,11 @@ def _engines(data: Path) -> tuple[object, object]:
 
     url = f"sqlite:///{data / 'readmodels.sqlite3'}"
     return make_engine(url, writer=True), make_engine(url)
+
+
+def test_a_long_backlog_is_rendered_in_turns_so_email_and_the_sweep_are_not_starved(core: Services) -> None:
+    _invoices(core, 3)
+    worker = core.pdf_worker()
+    assert worker.run_once(budget_seconds=0) == 0  # its turn is over before it starts
+    assert worker.queue.queued() == 3
+    assert worker.run_once(budget_seconds=60) == 3
