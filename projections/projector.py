@@ -338,22 +338,25 @@ class ReadModelProjector:
     def _lifecycle(self, conn: Connection, e: Any, **values: Any) -> None:
         """Writes new facts, then the status and balance that follow from all of them."""
         invoice_id = str(e.originator_id)
-        conn.execute(
-            update(invoices)
-            .where(invoices.c.id == invoice_id)
-            .values(**values, version=e.originator_version, updated_at=_naive_utc(e.timestamp))
-        )
-        row = conn.execute(select(invoices).where(invoices.c.id == invoice_id)).one()
+        row = {**conn.execute(select(invoices).where(invoices.c.id == invoice_id)).one()._mapping, **values}
         paid = conn.execute(
             select(payments.c.amount).where(payments.c.invoice_id == invoice_id, payments.c.reversed_at.is_(None))
         ).scalars()
-        amount_paid = sum(paid, _zero_like(row.total))
-        facts = Facts(row.sent_at, row.viewed_at, row.overdue_at, row.voided_at, amount_paid, row.total)
-        balance_due = _zero_like(row.total) if row.voided_at is not None else row.total - amount_paid  # void: none
+        total = row["total"]
+        amount_paid = sum(paid, _zero_like(total))
+        facts = Facts(row["sent_at"], row["viewed_at"], row["overdue_at"], row["voided_at"], amount_paid, total)
+        balance_due = _zero_like(total) if row["voided_at"] is not None else total - amount_paid  # void: none
         conn.execute(
             update(invoices)
             .where(invoices.c.id == invoice_id)
-            .values(status=derive_status(facts), amount_paid=amount_paid, balance_due=balance_due)
+            .values(
+                **values,
+                status=derive_status(facts),
+                amount_paid=amount_paid,
+                balance_due=balance_due,
+                version=e.originator_version,
+                updated_at=_naive_utc(e.timestamp),
+            )
         )
 
     def _invoice_sent(self, conn: Connection, e: Any) -> None:

@@ -158,7 +158,8 @@ class ReadModel:
     def payments(self, account_id: str, invoice_id: str) -> list[PaymentView] | None:
         """The invoice's payments, reversed ones too, oldest first; None if no such invoice."""
         with self.engine.connect() as conn:
-            if self.invoice_account(invoice_id) != account_id:
+            owner = conn.execute(select(invoices.c.account_id).where(invoices.c.id == invoice_id)).scalar()
+            if owner is None or str(owner) != account_id:
                 return None
             rows = conn.execute(
                 select(*_columns(payments, PaymentView))
