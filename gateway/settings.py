@@ -16,7 +16,7 @@ class SettingsError(ValueError):
     """A setting that cannot be used; the message names it."""
 
 
-def _positive_int(environ: Mapping[str, str], name: str, default: int, low: int = 1, high: int | None = None) -> int:
+def _int_setting(environ: Mapping[str, str], name: str, default: int, low: int = 1, high: int | None = None) -> int:
     raw = environ.get(name, "").strip()
     if not raw:
         return default
@@ -84,17 +84,17 @@ class Settings:
             data_dir=data_dir,
             database_url=database_url,
             rate_limit=_rate_limit(env, "120/minute"),
-            max_body_bytes=_positive_int(env, "CLEVERINVO_MAX_BODY_BYTES", 1_048_576),
+            max_body_bytes=_int_setting(env, "CLEVERINVO_MAX_BODY_BYTES", 1_048_576),
             pdf_dir=Path(env.get("CLEVERINVO_PDF_DIR") or data_dir / "pdfs").expanduser().absolute(),
-            pdf_cache_max=_positive_int(env, "CLEVERINVO_PDF_CACHE_MAX", 10_000),
-            worker_lease_seconds=_positive_int(env, "CLEVERINVO_WORKER_LEASE_SECONDS", 30),
+            pdf_cache_max=_int_setting(env, "CLEVERINVO_PDF_CACHE_MAX", 10_000),
+            worker_lease_seconds=_int_setting(env, "CLEVERINVO_WORKER_LEASE_SECONDS", 30),
             public_url=_url(env, "CLEVERINVO_PUBLIC_URL", ("http", "https")),
             smtp_url=_url(env, "CLEVERINVO_SMTP_URL", ("smtp", "smtps")),
             mail_from=env.get("CLEVERINVO_MAIL_FROM", "").strip() or "invoices@localhost",
             share_rate_limit=_rate_limit(env, "60/minute", "CLEVERINVO_SHARE_RATE_LIMIT"),
-            email_retry_seconds=_positive_int(env, "CLEVERINVO_EMAIL_RETRY_SECONDS", 60),
-            overdue_every_seconds=_positive_int(env, "CLEVERINVO_OVERDUE_EVERY_SECONDS", 300),
-            worker_nice=_positive_int(env, "CLEVERINVO_WORKER_NICE", 10, low=0, high=19),
+            email_retry_seconds=_int_setting(env, "CLEVERINVO_EMAIL_RETRY_SECONDS", 60),
+            overdue_every_seconds=_int_setting(env, "CLEVERINVO_OVERDUE_EVERY_SECONDS", 300),
+            worker_nice=_int_setting(env, "CLEVERINVO_WORKER_NICE", 10, low=0, high=19),
         )
 
     @property
