@@ -235,7 +235,7 @@ def test_every_glyph_advances_by_its_width_in_the_font() -> None:
         assert font.get_width(ch, font_size=1000) == pytest.approx(expected, abs=1), ch
 
 
-def test_rupee_sign_survives_on_an_otherwise_asciimake_invoice(api: Api) -> None:
+def test_rupee_sign_survives_on_an_otherwise_ascii_invoice(api: Api) -> None:
     invoice = make_invoice(
         api,
         client_name="Acme",
