@@ -64,17 +64,14 @@ class EmailWorker:
     def follow(self) -> None:
         """Queues every emailed send recorded so far."""
         limit = self.projector.catch_up()
-        while (start := self.queue.position()) < limit:
-            notes = self.app.recorder.select_notifications(
-                start=start, limit=BATCH, stop=limit, inclusive_of_start=False
-            )
+        for start, notes, end in self.queue.unqueued(self.app.recorder, limit, BATCH):
             sends: dict[str, int] = {}
             for note in notes:
                 if note.topic.rsplit(":", 1)[-1] == SENT:
                     sent: Any = self.app.mapper.to_domain_event(note)
                     if getattr(sent, "email", False):
                         sends[f"{note.originator_id}:{sent.number}"] = note.id
-            self.queue.advance(start, notes[-1].id if notes else limit, sends)
+            self.queue.advance(start, end, sends)
 
     def run_once(self, stop: threading.Event | None = None) -> int:
         """Follows the store, then delivers what is due; returns how many it attempted."""

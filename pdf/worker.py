@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 
+from eventsourcing.persistence import Notification
 from sqlalchemy import Connection
 
 from domain.application import CleverInvo
@@ -51,12 +52,11 @@ class PdfWorker:
     def follow(self) -> None:
         """Moves every event recorded so far into the queue."""
         limit = self.projector.catch_up()  # the read model it renders from must be this far
-        while (start := self.queue.position()) < limit:
-            self._move(start, limit)
+        for start, notes, end in self.queue.unqueued(self.app.recorder, limit, BATCH):
+            self._move(start, notes, end)
 
-    def _move(self, start: int, limit: int) -> None:
+    def _move(self, start: int, notes: list[Notification], end: int) -> None:
         """Queues the invoices one batch of events touched; forgets the deleted ones' PDFs."""
-        notes = self.app.recorder.select_notifications(start=start, limit=BATCH, stop=limit, inclusive_of_start=False)
         touched: dict[str, int] = {}
         deleted: set[str] = set()
         for note in notes:
@@ -73,7 +73,7 @@ class PdfWorker:
         def forget(conn: Connection) -> None:
             gone.extend(self.pdfs.store.index.forget_in(conn, sorted(deleted)))
 
-        self.queue.advance(start, notes[-1].id if notes else limit, touched, deleted, forget)
+        self.queue.advance(start, end, touched, deleted, forget)
         self.pdfs.store.remove(gone)  # nothing, if another process moved the position first
 
     def run_once(self, stop: threading.Event | None = None, budget_seconds: float = TURN_SECONDS) -> int:

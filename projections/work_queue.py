@@ -10,11 +10,13 @@ runs out. An item can be put off (a retry with backoff) and counts its attempts.
 Neither table is a read-model table: a read-model rebuild leaves the work alone.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from eventsourcing.persistence import ApplicationRecorder as Recorder
+from eventsourcing.persistence import Notification
 from sqlalchemy import (
     Column,
     Connection,
@@ -93,6 +95,15 @@ class WorkQueue:
         """How far the follower has moved the event store into its queue."""
         with self.reader.connect() as conn:
             return self._position(conn) or 0
+
+    def unqueued(self, recorder: Recorder, limit: int, batch: int) -> Iterator[tuple[int, list[Notification], int]]:
+        """The events after the position up to ``limit``, a batch at a time, as
+        ``(start, notifications, end)``: the caller queues what they call for with
+        ``advance(start, end, ...)``. Should another process advance first, the next batch
+        starts from where it left the position, so no event is queued twice or skipped."""
+        while (start := self.position()) < limit:
+            notes = list(recorder.select_notifications(start=start, limit=batch, stop=limit, inclusive_of_start=False))
+            yield start, notes, notes[-1].id if notes else limit
 
     def advance(
         self,
