@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Mapper
 
 from domain.account import Account, check_account_name, check_locale, check_plan
 from domain.client import Client, check_client_fields, is_email
@@ -28,6 +28,7 @@ from domain.invoice import (
     default_due_date,
 )
 from domain.keys import display_prefix, hash_key, new_key
+from domain.ledger import LedgerEventStore, LedgerMapper
 from domain.money import price_lines
 from domain.plans import limits_of
 from domain.quotas import ClientQuota, InvoiceNumber, InvoiceNumbering, InvoiceQuota, number_key
@@ -63,6 +64,13 @@ class CleverInvo(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None, clock: Clock = utc_now) -> None:
         super().__init__(env)
         self.clock = clock
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return LedgerMapper(transcoder=self.construct_transcoder())
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        """Events are sealed into the ledger as they are stored (``domain.ledger``)."""
+        return LedgerEventStore(mapper=self.mapper, recorder=self.recorder)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -13,6 +13,7 @@ from uuid import UUID
 from eventsourcing.persistence import InfrastructureFactoryError
 
 from domain.account import DETAILS
+from domain.actors import acting_as, command_line
 from domain.errors import DomainError
 from domain.plans import Plan
 from gateway.services import Services
@@ -172,8 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         hint = " (install the PostgreSQL support: pip install 'cleverinvo[postgres]')" if settings.uses_postgres else ""
         print(f"cleverinvo: cannot open the event store: {exc}{hint}", file=sys.stderr)
         return 2
+    command = " ".join(word for word in (args.command, getattr(args, "action", None)) if word)
     try:
-        _run(args, services)
+        with acting_as(command_line(command)):  # every event this command records names it
+            _run(args, services)
     except DomainError as exc:
         print(f"cleverinvo: {exc.message}", file=sys.stderr)
         return 1

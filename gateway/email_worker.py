@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from domain.actors import acting_as, system
 from domain.application import CleverInvo
 from domain.lifecycle import VOID
 from gateway.mail import DeliveryFailed, Envelope, compose, deliver
@@ -85,7 +86,8 @@ class EmailWorker:
                 if stop and stop.is_set():
                     self.queue.release(self.owner, items[number:])
                     break
-                self._deliver(item)
+                with acting_as(system("email delivery")):
+                    self._deliver(item)
                 attempted += 1
         if attempted:  # the outcomes it recorded show on the detail at once, as the sweep's do
             self.projector.catch_up()

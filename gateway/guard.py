@@ -7,6 +7,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from domain.actors import acting_as, api_key
 from gateway.auth import authenticate, bearer_token
 from gateway.jsonio import error_response
 from gateway.ratelimit import RateLimiter
@@ -66,7 +67,8 @@ class ApiGuard:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_headers)
+            with acting_as(api_key(key.id, key.name)):  # every event this request records names the key
+                await self.app(scope, receive, send_with_headers)
         except Exception:
             log.exception("Unhandled error on %s %s", scope["method"], scope["path"])
             if started:

@@ -1,6 +1,6 @@
 """The overdue sweep: a sent invoice with a balance past its due date gets an overdue event,
 so the ledger shows when it became overdue. Run by the workers at start and every few
-minutes, and by `cleverinvo invoices mark-overdue`. Racing sweeps are harmless: the
+minutes (as the system), and by `cleverinvo invoices mark-overdue`. Racing sweeps are harmless: the
 command re-checks the invoice and records nothing the second time.
 """
 
@@ -8,6 +8,7 @@ import threading
 import time
 from uuid import UUID
 
+from domain.actors import acting_as, system
 from domain.application import CleverInvo
 from projections.projector import ReadModelProjector
 from projections.queries import ReadModel
@@ -42,4 +43,5 @@ class OverdueSweep:
         if self._last is not None and moment - self._last < self.every_seconds:
             return 0
         self._last = moment
-        return self.sweep(stop)
+        with acting_as(system("overdue sweep")):
+            return self.sweep(stop)

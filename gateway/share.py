@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from domain.actors import acting_as, system
 from gateway.downloads import pdf_response
 from gateway.handling import services_of
 from gateway.ratelimit import RateLimiter
@@ -181,7 +182,8 @@ async def shared_invoice(request: Request) -> Response:
         return _not_found()
     if invoice.viewed_at is None and invoice.status != "VOID":
         invoice_id = invoice.id
-        await run_in_threadpool(services.execute, lambda: services.app.record_view(UUID(invoice_id)))
+        with acting_as(system("share link")):  # the recipient opened it: no key, no login
+            await run_in_threadpool(services.execute, lambda: services.app.record_view(UUID(invoice_id)))
         invoice = await run_in_threadpool(services.read.invoice, invoice.account_id, invoice.id) or invoice
     account = await run_in_threadpool(services.read.account, invoice.account_id)
     if account is None:

@@ -1,0 +1,146 @@
+"""The tamper-evident ledger: every stored event is sealed with a hash chained to the
+previous event of its aggregate, and with who recorded it.
+
+A sealed event's stored state is its JSON (as eventsourcing's transcoder writes it) with
+one more member, ``_ledger``::
+
+    {"account": <account id>, "actor": {"type", "id"?, "name"?}, "prev": <hex>, "hash": <hex>}
+
+``hash`` is SHA-256 over the canonical JSON (RFC 8785: keys sorted, no whitespace, UTF-8;
+our events hold no floating-point numbers, so this is Python's ``json.dumps(value,
+sort_keys=True, separators=(",", ":"), ensure_ascii=False)``) of::
+
+    {"aggregateId": <id>, "version": <int>, "topic": <event class topic>, "state": <state without _ledger.hash>}
+
+``prev`` is the ``hash`` of the aggregate's previous version (64 zeros before version 1).
+An account's digest runs over its events in commit order: it starts as 64 zeros and each
+event makes it SHA-256(bytes of the digest so far + bytes of the event's hash).
+"""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import EventStore, Mapper, Notification, Recording, StoredEvent
+
+from domain.actors import current_actor
+
+GENESIS = "0" * 64
+LEDGER = "_ledger"
+
+
+def _no_floats(text: str) -> Any:
+    raise ValueError(f"an event holds a floating-point number ({text}); the ledger hashes only exact values")
+
+
+def canonical(value: Any) -> bytes:
+    """RFC 8785 canonical JSON for values without floats: what the hashes are taken over."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def parse_state(state: bytes) -> dict[str, Any]:
+    parsed: dict[str, Any] = json.loads(state, parse_float=_no_floats)
+    return parsed
+
+
+def event_hash(aggregate_id: str, version: int, topic: str, state: dict[str, Any]) -> str:
+    """The hash of one event; ``state`` as stored, without ``_ledger.hash`` (if it has one)."""
+    ledger = state.get(LEDGER)
+    if isinstance(ledger, dict) and "hash" in ledger:
+        state = {**state, LEDGER: {k: v for k, v in ledger.items() if k != "hash"}}
+    body = {"aggregateId": aggregate_id, "version": version, "topic": topic, "state": state}
+    return hashlib.sha256(canonical(body)).hexdigest()
+
+
+def stored_hash(stored: StoredEvent) -> str:
+    """The hash of a stored event, computed from its content (sealed or not)."""
+    state = parse_state(stored.state)
+    return event_hash(str(stored.originator_id), stored.originator_version, stored.topic, state)
+
+
+def next_digest(digest: str, hash_hex: str) -> str:
+    """An account's running digest after one more event."""
+    return hashlib.sha256(bytes.fromhex(digest) + bytes.fromhex(hash_hex)).hexdigest()
+
+
+def ledger_of(stored: StoredEvent) -> dict[str, Any] | None:
+    """The ``_ledger`` member of a stored event; None for one recorded before sealing."""
+    found = parse_state(stored.state).get(LEDGER)
+    return found if isinstance(found, dict) else None
+
+
+class LedgerMapper(Mapper[UUID]):
+    """Reads sealed events back as plain domain events: ``_ledger`` is not the event's."""
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        return self.read(stored_event)[0]
+
+    def read(self, stored_event: StoredEvent) -> tuple[DomainEventProtocol[UUID], dict[str, Any] | None]:
+        """The domain event and its ``_ledger`` (None before sealing), decoded once."""
+        domain_event = super().to_domain_event(stored_event)
+        ledger = vars(domain_event).pop(LEDGER, None)
+        return domain_event, ledger
+
+
+def account_of_first(domain_event: DomainEventProtocol[UUID]) -> str:
+    """An aggregate's account, from its first event: the account itself has none."""
+    return str(getattr(domain_event, "account_id", None) or domain_event.originator_id)
+
+
+class LedgerEventStore(EventStore[UUID]):
+    """Seals every event it stores; the mapper alone would not know the previous hash."""
+
+    def put(self, domain_events: Sequence[DomainEventProtocol[UUID]], **kwargs: Any) -> list[Recording[UUID]]:
+        stored_events = self.seal(domain_events)
+        notification_ids = self.recorder.insert_events(stored_events, **kwargs)
+        if not notification_ids:
+            return []
+        return [
+            Recording(
+                domain_event,
+                Notification(
+                    id=notification_id,
+                    originator_id=stored.originator_id,
+                    originator_version=stored.originator_version,
+                    topic=stored.topic,
+                    state=stored.state,
+                ),
+            )
+            for domain_event, stored, notification_id in zip(
+                domain_events, stored_events, notification_ids, strict=True
+            )
+        ]
+
+    def seal(self, domain_events: Sequence[DomainEventProtocol[UUID]]) -> list[StoredEvent]:
+        actor = current_actor().as_dict()
+        latest: dict[UUID, tuple[str, str]] = {}  # aggregate -> (hash, account) of this batch
+        sealed = []
+        for domain_event in domain_events:
+            plain = self.mapper.to_stored_event(domain_event)
+            aggregate_id, version = domain_event.originator_id, plain.originator_version
+            prev, account = latest.get(aggregate_id) or self._before(domain_event, version)
+            state = parse_state(plain.state)
+            state[LEDGER] = {"account": account, "actor": actor, "prev": prev}
+            state[LEDGER]["hash"] = digest = event_hash(str(aggregate_id), version, plain.topic, state)
+            latest[aggregate_id] = (digest, account)
+            sealed.append(StoredEvent(plain.originator_id, version, plain.topic, canonical(state)))
+        return sealed
+
+    def _before(self, domain_event: DomainEventProtocol[UUID], version: int) -> tuple[str, str]:
+        """The previous version's hash and the account, from the store."""
+        aggregate_id = domain_event.originator_id
+        if version <= 1:
+            return GENESIS, account_of_first(domain_event)
+        previous = self.recorder.select_events(aggregate_id, lte=version - 1, desc=True, limit=1)
+        if not previous:
+            return GENESIS, account_of_first(domain_event)
+        ledger = ledger_of(previous[0])
+        if ledger is not None:
+            return str(ledger["hash"]), str(ledger["account"])
+        # Recorded before sealing began: chain to a hash of its content.
+        first = self.recorder.select_events(aggregate_id, lte=1, limit=1)
+        account = account_of_first(self.mapper.to_domain_event(first[0])) if first else str(aggregate_id)
+        return stored_hash(previous[0]), account
