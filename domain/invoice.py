@@ -157,7 +157,7 @@ class Invoice(Aggregate):
         self.voided_at: datetime | None = None
         self.void_reason: str | None = None
         self.paid_at: datetime | None = None
-        self.payments: dict[UUID, Payment] = {}
+        self.payments: dict[str, Payment] = {}  # by str(id): a snapshot's JSON keys are strings
         self.email_status: str | None = None  # queued, delivered or failed: the last emailed send's
         self.emailed_send = 0
         self.email_reply: str | None = None
@@ -313,13 +313,13 @@ class Invoice(Aggregate):
     def _payment_recorded(
         self, payment_id: UUID, amount: Decimal, paid_on: date, method: str | None, reference: str | None, at: datetime
     ) -> None:
-        self.payments[payment_id] = Payment(payment_id, amount, paid_on, method, reference, at)
+        self.payments[str(payment_id)] = Payment(payment_id, amount, paid_on, method, reference, at)
         if self.balance_due <= 0:
             self.paid_at = at
 
     def reverse_payment(self, payment_id: UUID, at: datetime) -> None:
         """Records that a payment was a mistake; the payment itself stays on record."""
-        payment = self.payments.get(payment_id)
+        payment = self.payments.get(str(payment_id))
         if payment is None:
             raise NotFound("Payment not found")
         lifecycle.check(lifecycle.REVERSE_PAYMENT, self.status)
@@ -329,8 +329,8 @@ class Invoice(Aggregate):
 
     @event("PaymentReversed")
     def _payment_reversed(self, payment_id: UUID, at: datetime) -> None:
-        payment = self.payments[payment_id]
-        self.payments[payment_id] = Payment(
+        payment = self.payments[str(payment_id)]
+        self.payments[str(payment_id)] = Payment(
             payment.id, payment.amount, payment.paid_on, payment.method, payment.reference, payment.recorded_at, at
         )
         if self.balance_due > 0:

@@ -5,6 +5,7 @@ from typing import Any
 
 from eventsourcing.persistence import Transcoding
 
+from domain.invoice import Payment
 from domain.money import LineItem
 
 
@@ -38,3 +39,24 @@ class LineItemAsDict(Transcoding):
 
     def decode(self, data: dict[str, Any]) -> LineItem:
         return LineItem(**data)  # lines recorded before discounts have none: the defaults
+
+
+class PaymentAsDict(Transcoding):
+    """A payment inside an invoice's snapshot; its values are transcoded in turn."""
+
+    type = Payment
+    name = "payment"
+
+    def encode(self, obj: Payment) -> dict[str, Any]:
+        return {
+            "id": obj.id,
+            "amount": obj.amount,
+            "paid_on": obj.paid_on,
+            "method": obj.method,
+            "reference": obj.reference,
+            "recorded_at": obj.recorded_at,
+            "reversed_at": obj.reversed_at,
+        }
+
+    def decode(self, data: dict[str, Any]) -> Payment:
+        return Payment(**data)
