@@ -6,11 +6,11 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Mapper
 
 from domain.account import Account, check_account_name, check_locale, check_plan
@@ -32,7 +32,7 @@ from domain.ledger import LedgerEventStore, LedgerMapper
 from domain.money import price_lines
 from domain.plans import limits_of
 from domain.quotas import ClientQuota, InvoiceNumber, InvoiceNumbering, InvoiceQuota, number_key
-from domain.transcodings import DateAsISO, LineItemAsDict
+from domain.transcodings import DateAsISO, LineItemAsDict, PaymentAsDict
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
@@ -59,7 +59,8 @@ def _short_text(value: str | None, wire: str, most: int = 255) -> str | None:
 
 class CleverInvo(Application[UUID]):
     name = "CleverInvo"
-    snapshotting_intervals = {ClientQuota: 50, InvoiceQuota: 50, InvoiceNumbering: 50}
+    # Long-lived aggregates load from their latest snapshot; an invoice's past versions too.
+    snapshotting_intervals = {ClientQuota: 50, InvoiceQuota: 50, InvoiceNumbering: 50, Invoice: 50}
 
     def __init__(self, env: Mapping[str, str] | None = None, clock: Clock = utc_now) -> None:
         super().__init__(env)
@@ -76,6 +77,7 @@ class CleverInvo(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
         transcoder.register(LineItemAsDict())
+        transcoder.register(PaymentAsDict())
 
     # --- helpers -------------------------------------------------------------------
 
@@ -100,6 +102,22 @@ class CleverInvo(Application[UUID]):
         if aggregate is None:
             raise NotFound(f"{cls.__name__} not found")
         return aggregate
+
+    def sealed_events(
+        self, aggregate_id: UUID, after: int = 0, upto: int | None = None
+    ) -> list[tuple[DomainEventProtocol[UUID], dict[str, Any] | None]]:
+        """The aggregate's events after version ``after`` (through ``upto``), each with
+        its ``_ledger`` seal (actor, hashes); None for one stored before sealing began."""
+        mapper = cast(LedgerMapper, self.mapper)
+        found = self.recorder.select_events(aggregate_id, gt=after or None, lte=upto)
+        return [mapper.read(stored) for stored in found]
+
+    def sealed_event(self, position: int) -> tuple[DomainEventProtocol[UUID], dict[str, Any] | None] | None:
+        """The event at ``position`` in commit order (its notification id), with its seal."""
+        found = self.recorder.select_notifications(start=position, limit=1)
+        if not found or found[0].id != position:
+            return None
+        return cast(LedgerMapper, self.mapper).read(found[0])
 
     def get_account(self, account_id: UUID) -> Account:
         account = self._get(Account, account_id)

@@ -20,6 +20,7 @@ event makes it SHA-256(bytes of the digest so far + bytes of the event's hash).
 import hashlib
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -144,3 +145,9 @@ class LedgerEventStore(EventStore[UUID]):
         first = self.recorder.select_events(aggregate_id, lte=1, limit=1)
         account = account_of_first(self.mapper.to_domain_event(first[0])) if first else str(aggregate_id)
         return stored_hash(previous[0]), account
+
+
+def recorded_on(domain_event: DomainEventProtocol[UUID]) -> datetime:
+    """When an event was recorded (aware, UTC): every aggregate event carries it."""
+    moment: datetime = vars(domain_event)["timestamp"]
+    return moment

@@ -23,10 +23,21 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+def not_modified(request: Request, etag: str) -> Response | None:
+    """304 when the client's copy (its ETag) is current."""
+    if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": "private, no-cache"})
+    return None
+
+
 def pdf_response(request: Request, pdf: InvoicePdf) -> Response:
     """The PDF as a download, or 304 when the client's copy (its ETag) is current."""
-    headers = {"ETag": pdf.etag, "Cache-Control": "private, no-cache"}
-    if pdf.etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
-        return Response(status_code=304, headers=headers)
-    headers["Content-Disposition"] = content_disposition(f"{pdf.invoice_number}.pdf")
+    unchanged = not_modified(request, pdf.etag)
+    if unchanged is not None:
+        return unchanged
+    headers = {
+        "ETag": pdf.etag,
+        "Cache-Control": "private, no-cache",
+        "Content-Disposition": content_disposition(f"{pdf.invoice_number}.pdf"),
+    }
     return Response(pdf.content, media_type="application/pdf", headers=headers)

@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
 from starlette.datastructures import QueryParams
@@ -21,7 +22,7 @@ class ListParams:
     search: str | None
 
 
-def _integer(query: QueryParams, name: str, default: int, low: int, high: int | None) -> int:
+def integer(query: QueryParams, name: str, default: int, low: int, high: int | None) -> int:
     raw = query.get(name)
     if raw is None:
         return default
@@ -44,8 +45,8 @@ def _text(query: QueryParams, name: str) -> str | None:
 
 def list_params(query: QueryParams) -> ListParams:
     return ListParams(
-        page=_integer(query, "page", 1, 1, None),
-        limit=_integer(query, "limit", 20, 1, 100),
+        page=integer(query, "page", 1, 1, None),
+        limit=integer(query, "limit", 20, 1, 100),
         search=_text(query, "search"),
     )
 
@@ -75,3 +76,44 @@ def path_id(raw: str) -> UUID | None:
         return UUID(raw)
     except ValueError:
         return None
+
+
+@dataclass(frozen=True)
+class PastParams:
+    """``?version=N`` or ``?asOf=<timestamp>``: which past state of a record to show."""
+
+    version: int | None
+    as_of: datetime | None
+
+    @property
+    def given(self) -> bool:
+        return self.version is not None or self.as_of is not None
+
+
+def _timestamp(raw: str, name: str) -> datetime:
+    problem = f"Query parameter '{name}' must be an ISO 8601 timestamp such as 2026-03-31T23:59:59Z"
+    if "T" not in raw.upper() or len(raw) > 64:  # a bare date: which moment of that day?
+        raise BadRequest(problem)
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise BadRequest(problem) from None
+    if moment.tzinfo is None:  # no offset: UTC, like every time the API returns
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # hours from the ends of the calendar: before or after everything
+        return (datetime.min if moment.year == datetime.min.year else datetime.max).replace(tzinfo=UTC)
+
+
+def past_params(query: QueryParams) -> PastParams:
+    raw_version, raw_as_of = query.get("version"), query.get("asOf")
+    if raw_version is not None and raw_as_of is not None:
+        raise BadRequest("Give query parameter 'version' or 'asOf', not both")
+    version = None
+    if raw_version is not None:
+        if not _INTEGER.fullmatch(raw_version) or int(raw_version) < 1:
+            raise BadRequest("Query parameter 'version' must be an integer >= 1")
+        version = int(raw_version)
+    as_of = _timestamp(raw_as_of, "asOf") if raw_as_of is not None else None
+    return PastParams(version, as_of)

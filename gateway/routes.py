@@ -9,6 +9,7 @@ from domain.errors import ValidationError
 from gateway import bodies, params, render
 from gateway.downloads import pdf_response
 from gateway.handling import account_of, detail_response, found, json_body, path_uuid, services_of, write
+from gateway.history_routes import past_detail_response, past_pdf_response
 from gateway.jsonio import JSONResponse
 
 # --- clients -------------------------------------------------------------------------
@@ -78,6 +79,9 @@ async def invoice_item(request: Request) -> Response:
         await run_in_threadpool(services.pdfs.discard, str(invoice_id))
         return Response(status_code=204)
     if request.method == "GET":
+        past = params.past_params(request.query_params)
+        if past.given:
+            return await past_detail_response(request, account, invoice_id, past)
         return await detail_response(request, account, invoice_id)
     view = found(await run_in_threadpool(services.read.invoice, str(account), str(invoice_id)), "Invoice not found")
     return JSONResponse({"data": render.invoice_brief(view)})
@@ -86,6 +90,9 @@ async def invoice_item(request: Request) -> Response:
 async def invoice_pdf(request: Request) -> Response:
     services, account = services_of(request), account_of(request)
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
+    past = params.past_params(request.query_params)
+    if past.given:
+        return await past_pdf_response(request, account, invoice_id, past)
     pdf = found(await run_in_threadpool(services.pdfs.get, str(account), str(invoice_id)), "Invoice not found")
     return pdf_response(request, pdf)
 

@@ -13,6 +13,7 @@ from pdf.document import InvoiceDocument
 from pdf.layout import render
 from pdf.store import PdfStore
 from projections.queries import ReadModel
+from projections.views import AccountView, ClientView, InvoiceDetail
 
 # Part of every render key: a layout change makes every cached PDF stale.
 LAYOUT_VERSION = "3"
@@ -33,6 +34,11 @@ def render_key(source: InvoiceDocument) -> str:
     rendered, so bytes can never be cached under the key of a newer state than they show
     (the invoice, client and account rows are read one after another)."""
     return hashlib.sha256(f"{LAYOUT_VERSION}\x1f{source!r}".encode()).hexdigest()
+
+
+def etag(source: InvoiceDocument, key: str | None = None) -> str:
+    """The strong ETag of what ``source`` renders to: known before rendering it."""
+    return f'"{(key or render_key(source))[:32]}"'
 
 
 def process_name() -> str:
@@ -59,13 +65,16 @@ class InvoicePdfs:
         # borb's fonts and documents are not made for concurrent use; one render at a time.
         self._render_lock = threading.Lock()
 
+    def document(self, invoice: InvoiceDetail, client: ClientView | None, account: AccountView) -> InvoiceDocument:
+        link = f"{self.public_url}/i/{invoice.share_token}" if self.public_url and invoice.share_token else None
+        return InvoiceDocument(invoice, client, account, link)
+
     def _source(self, account_id: str, invoice_id: str) -> InvoiceDocument | None:
         invoice = self.read.invoice(account_id, invoice_id)
         account = self.read.account(account_id)
         if invoice is None or account is None:
             return None
-        link = f"{self.public_url}/i/{invoice.share_token}" if self.public_url and invoice.share_token else None
-        return InvoiceDocument(invoice, self.read.client(account_id, invoice.client_id), account, link)
+        return self.document(invoice, self.read.client(account_id, invoice.client_id), account)
 
     def get(self, account_id: str, invoice_id: str) -> InvoicePdf | None:
         """The current PDF of the invoice, or None if the account has no such invoice.
@@ -80,8 +89,16 @@ class InvoicePdfs:
             key = render_key(source)
             content = self._render_once(source, key)
             if content is not None:
-                return InvoicePdf(content, f'"{key[:32]}"', source.invoice.invoice_number)
+                return InvoicePdf(content, etag(source, key), source.invoice.invoice_number)
             # the claim's holder stored nothing (its invoice changed or vanished): look again
+
+    def render_past(self, source: InvoiceDocument) -> InvoicePdf:
+        """A past version, rendered on request and not cached: the cache holds each
+        invoice's current version, which an auditor's look back must not push out."""
+        with self._render_lock:
+            content = self.renderer(source)
+        self.rendered += 1
+        return InvoicePdf(content, etag(source), source.invoice.invoice_number)
 
     def refresh(self, invoice_id: str) -> bool:
         """Renders the invoice's current version unless it is cached; True if this did."""
