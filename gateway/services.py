@@ -13,6 +13,7 @@ from pdf.service import InvoicePdfs
 from pdf.store import PdfStore
 from pdf.worker import PdfWorker
 from projections.db import make_engine
+from projections.ledger_index import LedgerIndex
 from projections.pdf_cache import PdfIndex
 from projections.projector import ReadModelProjector
 from projections.queries import ReadModel
@@ -35,6 +36,8 @@ class Services:
         self.projector.ensure_schema()
         self.projector.catch_up()
         self.read = ReadModel(self._reader)
+        self.ledger = LedgerIndex(self._writer, self._reader, self.app)  # hashes and digests, by position
+        self.ledger.ensure_schema()
         index = PdfIndex(self._writer, self._reader)
         store = PdfStore(index, settings.pdf_dir, settings.pdf_cache_max)
         self.pdfs = InvoicePdfs(
