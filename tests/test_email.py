@@ -197,6 +197,9 @@ def test_an_emailed_send_arrives_with_the_pdf_and_the_link(mailer: Mailer, smtp:
     [delivered] = mailer.outcomes(invoice_id)
     assert type(delivered).__name__ == "EmailDelivered" and delivered.recipients == recipients
     assert mailer.worker.run_once() == 0 and len(smtp.received) == 1  # delivered once
+    told = mailer.http.get(f"/api/v1/invoices/{invoice_id}/history", headers=mailer.tenant.headers).json()["data"]
+    assert (told[-1]["type"], told[-1]["actor"]) == ("emailDelivered", {"type": "system", "name": "email delivery"})
+    assert told[-1]["changes"]["emailStatus"] == "delivered" and told[-1]["changes"]["recipients"] == recipients
 
 
 def test_to_replaces_the_clients_address(mailer: Mailer, smtp: Mailbox):
