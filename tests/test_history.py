@@ -116,6 +116,10 @@ def test_void_and_deleted_drafts_keep_their_history(api: Api):
     entries = history(api, "invoices", voided)
     assert [e["type"] for e in entries] == ["created", "sent", "voided"]
     assert entries[-1]["changes"]["voidReason"] == "Duplicate" and entries[-1]["changes"]["status"] == "VOID"
+    assert (entries[-1]["previous"]["status"], entries[-1]["previous"]["balanceDue"]) == ("SENT", Decimal("5500.00"))
+    assert detail_at(api, voided, version="2")["status"] == "SENT"
+    assert detail_at(api, voided, version="3") == api.invoice(voided)
+    assert detail_at(api, voided, asOf=entries[1]["occurredAt"])["voidedAt"] is None
 
     draft = api.create_invoice(client_id)["id"]
     assert api.delete(f"/api/v1/invoices/{draft}").status_code == 204
