@@ -1,10 +1,10 @@
 """The worker process (`cleverinvo workers`) and how `cleverinvo serve` runs it as a child.
 
 Workers follow the event store and do the slow work the API must never do on a request:
-rendering PDFs, delivering emails, recording overdue invoices. They run in their own
-process so that this work never competes with requests for the GIL; `serve` starts one as
-a child and stops it with itself, and any number can run on their own, on any host,
-sharing the work through the store.
+rendering PDFs, delivering emails, recording overdue invoices, keeping the ledger's
+digests. They run in their own process so that this work never competes with requests
+for the GIL; `serve` starts one as a child and stops it with itself, and any number can
+run on their own, on any host, sharing the work through the store.
 """
 
 import contextlib
@@ -19,14 +19,28 @@ from types import FrameType
 from typing import Protocol
 
 from gateway.services import Services
+from projections.ledger_index import LedgerIndex
 
 log = logging.getLogger("cleverinvo.workers")
 STOP_SECONDS = 10.0  # how long serve waits for its child to finish its current render
 POLL_SECONDS = 0.25  # how often idle workers look for new events
+LEDGER_BATCHES = 20  # batches of events the ledger follower records a turn, so a backlog shares the loop
 
 
 class Task(Protocol):
     def run_once(self, stop: threading.Event | None = None) -> int: ...
+
+
+class LedgerFollowing:
+    """Keeps the ledger's hashes and digests up with the store, a few batches a turn."""
+
+    def __init__(self, ledger: LedgerIndex) -> None:
+        self.ledger = ledger
+
+    def run_once(self, stop: threading.Event | None = None) -> int:
+        """Records new events; returns how many positions it moved on."""
+        before = self.ledger.position()
+        return max(0, self.ledger.catch_up(batches=LEDGER_BATCHES) - before)
 
 
 def run_workers(services: Services, parent_pid: int | None = None) -> None:
@@ -46,7 +60,12 @@ def run_workers(services: Services, parent_pid: int | None = None) -> None:
     if parent_pid is not None:
         threading.Thread(target=_watch_parent, args=(parent_pid, stop), daemon=True).start()
     log.info("workers started (pid %d)", os.getpid())
-    tasks: list[Task] = [services.pdf_worker(), services.email_worker(), services.overdue_sweep()]
+    tasks: list[Task] = [
+        services.pdf_worker(),
+        services.email_worker(),
+        services.overdue_sweep(),
+        LedgerFollowing(services.ledger),
+    ]
     while not stop.is_set():
         busy = 0
         for task in tasks:
