@@ -1,4 +1,4 @@
-"""The `cleverinvo` command line: serve, accounts, keys, projections."""
+"""The `cleverinvo` command line: serve, accounts, keys, projections, ledger."""
 
 import argparse
 import contextlib
@@ -16,6 +16,7 @@ from domain.account import DETAILS
 from domain.actors import acting_as, command_line
 from domain.errors import DomainError
 from domain.plans import Plan
+from gateway import ledger_cli
 from gateway.services import Services
 from gateway.settings import Settings, SettingsError
 from gateway.workers import child_workers, run_workers
@@ -88,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     projections.add_parser("rebuild", help="drop the read models and rebuild them from the events")
+    ledger_cli.add_commands(commands)
     return parser
 
 
@@ -117,7 +119,9 @@ def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def _run(args: argparse.Namespace, services: Services) -> None:
+def _run(args: argparse.Namespace, services: Services) -> int:
+    if args.command == "ledger":
+        return ledger_cli.run(args, services)
     if args.command == "serve":
         _serve(services, args.host, args.port, args.workers)
     elif args.command == "workers":
@@ -157,6 +161,7 @@ def _run(args: argparse.Namespace, services: Services) -> None:
     elif args.command == "projections":
         position = services.projector.rebuild()
         print(f"rebuilt read models through event {position}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -176,13 +181,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = " ".join(word for word in (args.command, getattr(args, "action", None)) if word)
     try:
         with acting_as(command_line(command)):  # every event this command records names it
-            _run(args, services)
+            return _run(args, services)
     except DomainError as exc:
         print(f"cleverinvo: {exc.message}", file=sys.stderr)
         return 1
     finally:
         services.close()
-    return 0
 
 
 if __name__ == "__main__":
