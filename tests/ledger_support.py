@@ -8,8 +8,13 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import Application
+from eventsourcing.persistence import EventStore, Mapper
+
+from domain.application import CleverInvo
 from domain.ledger import GENESIS, LEDGER, account_of_first, event_hash, next_digest, stored_hash
 from gateway.services import Services
+from gateway.settings import Settings
 from tests.conftest import Api, payload
 
 
@@ -56,6 +61,26 @@ def digest_body(api: Api) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body: dict[str, Any] = json.loads(response.text)
     return body
+
+
+class Unsealed(CleverInvo):
+    """The application as it was before sealing existed: an older data directory's events."""
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return Application.construct_mapper(self)
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        return Application.construct_event_store(self)
+
+
+def write_unsealed(settings: Settings, notes: str | None = None) -> tuple[UUID, UUID]:
+    """An account and a client stored before sealing began; returns their ids."""
+    old = Unsealed(settings.event_store_env())
+    try:
+        account = old.open_account("Old Seller", "pro")
+        return account, old.create_client(account, {"name": "Old Client", "notes": notes})
+    finally:
+        old.close()
 
 
 # --- the raw store -----------------------------------------------------------------------

@@ -10,9 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 from uuid import UUID
 
-from eventsourcing.application import Application
-from eventsourcing.persistence import EventStore, Mapper
-
 from domain.application import CleverInvo
 from gateway.services import Services
 from gateway.settings import Settings
@@ -20,7 +17,7 @@ from gateway.workers import LedgerFollowing
 from projections.db import make_engine
 from projections.ledger_index import LedgerIndex
 from tests.conftest import ISO_TIMESTAMP, Api, Tenant, assert_error
-from tests.ledger_support import digest_body, expected_entries, recorded_entries, write_books
+from tests.ledger_support import digest_body, expected_entries, recorded_entries, write_books, write_unsealed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,17 +73,7 @@ def test_a_rebuild_of_the_read_models_keeps_the_ledger(services: Services, tenan
 def test_events_stored_before_sealing_are_recorded_under_their_aggregates_account(
     services: Services, settings: Settings
 ) -> None:
-    class Unsealed(CleverInvo):  # the application as it was before sealing existed
-        def construct_mapper(self) -> Mapper[UUID]:
-            return Application.construct_mapper(self)
-
-        def construct_event_store(self) -> EventStore[UUID]:
-            return Application.construct_event_store(self)
-
-    old = Unsealed(settings.event_store_env())
-    account = old.open_account("Old Seller", "pro")
-    client = old.create_client(account, {"name": "Old Client"})
-    old.close()
+    account, client = write_unsealed(settings)
     services.execute(lambda: services.app.update_client(account, client, {"name": "Renamed"}))  # sealed, chained
     services.ledger.catch_up()
     recorded = recorded_entries(services)

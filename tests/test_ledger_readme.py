@@ -7,18 +7,14 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from uuid import UUID
 
 import pytest
-from eventsourcing.application import Application
-from eventsourcing.persistence import EventStore, Mapper
 
-from domain.application import CleverInvo
 from domain.ledger import GENESIS, event_hash, next_digest
 from gateway.services import Services
 from gateway.settings import Settings
 from tests.conftest import Api
-from tests.ledger_support import digest_body, write_books
+from tests.ledger_support import digest_body, write_books, write_unsealed
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 Cli = Callable[..., tuple[int, list[str], str]]
@@ -115,17 +111,7 @@ def test_the_readme_verifier_passes_an_export_with_events_stored_before_sealing(
     tmp_path: Path,
     verifier: Callable[[Path], subprocess.CompletedProcess[str]],
 ) -> None:
-    class Unsealed(CleverInvo):  # the application as it was before sealing existed
-        def construct_mapper(self) -> Mapper[UUID]:
-            return Application.construct_mapper(self)
-
-        def construct_event_store(self) -> EventStore[UUID]:
-            return Application.construct_event_store(self)
-
-    old = Unsealed(settings.event_store_env())
-    account = old.open_account("Old Seller", "pro")
-    client = old.create_client(account, {"name": "Old Client", "notes": "Ünïcödé, 中文, \"quoted\"\n\ttabbed"})
-    old.close()
+    account, client = write_unsealed(settings, "Ünïcödé, 中文, \"quoted\"\n\ttabbed")
     services.execute(lambda: services.app.update_client(account, client, {"name": "Renamed"}))
     services.ledger.catch_up()
     lines = export(cli, str(account), tmp_path / "export.jsonl")
