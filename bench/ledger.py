@@ -102,7 +102,8 @@ def one_run(folder: Path, requests: int) -> dict[str, float]:
     results["writes: updates/s unsealed"] = updates_per_second(Unsealed, folder / "plain", 500)
     results["writes: updates/s sealed"] = updates_per_second(CleverInvo, folder / "sealed", 500)
 
-    settings = Settings.from_env({"CLEVERINVO_DATA_DIR": str(folder / "data"), "CLEVERINVO_RATE_LIMIT": "1000000/minute"})
+    environ = {"CLEVERINVO_DATA_DIR": str(folder / "data"), "CLEVERINVO_RATE_LIMIT": "1000000/minute"}
+    settings = Settings.from_env(environ)
     services = Services(settings)
     account = services.app.open_account("Bench", "pro")
     _, key = services.app.issue_api_key(account, "bench")
