@@ -20,7 +20,7 @@ from domain.account import Account
 from domain.client import Client
 from domain.invoice import Invoice, Payment
 from domain.ledger import recorded_on
-from gateway.render import timestamp
+from gateway.render import line_item, timestamp
 from projections.past import naive_utc
 
 UNRECORDED_ACTOR = {"type": "system", "name": "unrecorded"}  # events stored before actors were kept
@@ -39,18 +39,7 @@ def _text(value: Any) -> Any:
 
 
 def _lines(lines: Any) -> list[dict[str, Any]]:
-    return [
-        {
-            "description": line.description,
-            "quantity": line.quantity,
-            "unitPrice": line.unit_price,
-            "amount": line.amount,
-            "taxRate": line.tax_rate,
-            "discountRate": line.discount_rate,
-            "discount": line.discount,
-        }
-        for line in lines
-    ]
+    return [line_item(line) for line in lines]
 
 
 def payment(paid: Payment) -> dict[str, Any]:

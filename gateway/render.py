@@ -4,8 +4,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from domain.money import LineItem
 from pdf.coverage import pdf_warnings
-from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, Page, PaymentView
+from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, LineView, Page, PaymentView
 
 V = TypeVar("V")
 
@@ -67,6 +68,19 @@ def invoice_summary(view: InvoiceSummary) -> dict[str, Any]:
     }
 
 
+def line_item(line: LineView | LineItem) -> dict[str, Any]:
+    """A line as read (``LineView``) or as recorded in an event (``LineItem``)."""
+    return {
+        "description": line.description,
+        "quantity": line.quantity,
+        "unitPrice": line.unit_price,
+        "amount": line.amount,
+        "taxRate": line.tax_rate,
+        "discountRate": line.discount_rate,
+        "discount": line.discount,
+    }
+
+
 def share_url(view: InvoiceDetail, public_url: str) -> str | None:
     return f"{public_url}/i/{view.share_token}" if view.share_token else None
 
@@ -77,18 +91,7 @@ def invoice_detail(
     """The detail; ``client`` and ``account`` let pdfWarnings cover what the PDF shows of them."""
     return {
         **invoice_summary(view),
-        "lineItems": [
-            {
-                "description": line.description,
-                "quantity": line.quantity,
-                "unitPrice": line.unit_price,
-                "amount": line.amount,
-                "taxRate": line.tax_rate,
-                "discountRate": line.discount_rate,
-                "discount": line.discount,
-            }
-            for line in view.line_items
-        ],
+        "lineItems": [line_item(line) for line in view.line_items],
         "notes": view.notes,
         "terms": view.terms,
         "sentViaEmail": view.sent_via_email,
