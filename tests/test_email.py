@@ -200,6 +200,12 @@ def test_an_emailed_send_arrives_with_the_pdf_and_the_link(mailer: Mailer, smtp:
     told = mailer.http.get(f"/api/v1/invoices/{invoice_id}/history", headers=mailer.tenant.headers).json()["data"]
     assert (told[-1]["type"], told[-1]["actor"]) == ("emailDelivered", {"type": "system", "name": "email delivery"})
     assert told[-1]["changes"]["emailStatus"] == "delivered" and told[-1]["changes"]["recipients"] == recipients
+    # An outcome leaves updatedAt alone in the read model; the rebuilt past version agrees.
+    current = mailer.invoice(invoice_id)
+    past = mailer.http.get(
+        f"/api/v1/invoices/{invoice_id}", params={"version": str(told[-1]["version"])}, headers=mailer.tenant.headers
+    )
+    assert past.status_code == 200 and payload(past)["data"] == current
 
 
 def test_to_replaces_the_clients_address(mailer: Mailer, smtp: Mailbox):
