@@ -16,7 +16,6 @@ from gateway.errors import HANDLERS
 from gateway.guard import ApiGuard
 from gateway.history_routes import ROUTES as HISTORY_ROUTES
 from gateway.jsonio import JSONResponse
-from gateway.ledger_routes import ROUTES as LEDGER_ROUTES
 from gateway.lifecycle_routes import ROUTES as LIFECYCLE_ROUTES
 from gateway.ratelimit import RateLimiter
 from gateway.routes import ROUTES
@@ -60,7 +59,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 core.close()
 
     app = Starlette(
-        routes=[*ROUTES, *LIFECYCLE_ROUTES, *LEDGER_ROUTES, *HISTORY_ROUTES, *SHARE_ROUTES, Route("/healthz", health)],
+        routes=[*ROUTES, *LIFECYCLE_ROUTES, *HISTORY_ROUTES, *SHARE_ROUTES, Route("/healthz", health)],
         middleware=[
             Middleware(ApiGuard, services=core, limiter=RateLimiter(settings.rate_limit, settings.rate_limit_storage))
         ],

@@ -1,4 +1,5 @@
-"""Request bodies into command values: JSON types checked here, business rules in the domain.
+"""Request bodies into the use cases' typed inputs: JSON types checked here, everything
+else in ``usecases.inputs`` and the domain, so GraphQL's inputs meet the same checks.
 
 Unknown fields are refused (a typo must not be silently dropped); fields that the API
 itself returns and nobody can set (``id``, ``createdAt``, totals...) are ignored, so a
@@ -10,23 +11,15 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from uuid import UUID
 
-from domain.invoice import InvoiceDraft, Sending
-from domain.money import LineItemDraft
+from domain.invoice import Sending
 from gateway.problems import BadRequest
+from usecases import inputs
+from usecases.inputs import ClientFields, InvoiceChanges, InvoiceInput, LineInput, PaymentInput
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _NUMBER_TEXT = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?")
 
-CLIENT_FIELDS = {
-    "name": "name",
-    "email": "email",
-    "address": "address",
-    "taxId": "tax_id",
-    "phone": "phone",
-    "notes": "notes",
-}
 CLIENT_READ_ONLY = {"id", "createdAt", "updatedAt"}
 
 INVOICE_READ_ONLY = {
@@ -72,12 +65,6 @@ def _string(value: Any, name: str, *, nullable: bool = True) -> str | None:
         return None
     if not isinstance(value, str):
         raise BadRequest(f"Field '{name}' must be a string" + (" or null" if nullable else ""))
-    if "\x00" in value:
-        raise BadRequest(f"Field '{name}' must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise BadRequest(f"Field '{name}' is not valid Unicode text") from None
     return value
 
 
@@ -107,30 +94,19 @@ def _date(value: Any, name: str) -> date:
     raise BadRequest(f"Field '{name}' must be a date as YYYY-MM-DD")
 
 
-def _client_ref(value: Any) -> UUID:
-    text = _required_string(value, "clientId")
-    try:
-        return UUID(text)
-    except ValueError:
-        raise BadRequest("Field 'clientId' must name an active client of this account") from None
-
-
-def client_values(body: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
-    """Client fields keyed by domain name; on update ``isActive`` becomes ``is_active``."""
-    settable = set(CLIENT_FIELDS) | ({"isActive"} if not creating else set())
-    _refuse_unknown(body, settable | CLIENT_READ_ONLY | {"isActive"})
-    values: dict[str, Any] = {}
-    for wire, field in CLIENT_FIELDS.items():
-        if wire in body:
-            values[field] = _string(body[wire], wire)
+def client_fields(body: Mapping[str, Any], *, creating: bool) -> ClientFields:
+    """The client fields sent; on update ``isActive`` too."""
+    _refuse_unknown(body, set(inputs.CLIENT_WIRE) | CLIENT_READ_ONLY | {"isActive"})
+    values = {wire: _string(body[wire], wire) for wire in inputs.CLIENT_WIRE if wire in body}
+    is_active = None
     if not creating and "isActive" in body:
         if not isinstance(body["isActive"], bool):
             raise BadRequest("Field 'isActive' must be true or false")
-        values["is_active"] = body["isActive"]
-    return values
+        is_active = body["isActive"]
+    return ClientFields(values, is_active)
 
 
-def _lines(value: Any) -> list[LineItemDraft]:
+def _lines(value: Any) -> list[LineInput]:
     if not isinstance(value, list):
         raise BadRequest("Field 'lineItems' must be an array of line items")
     lines = []
@@ -142,15 +118,14 @@ def _lines(value: Any) -> list[LineItemDraft]:
         for required in ("description", "quantity", "unitPrice"):
             if item.get(required) is None:
                 raise BadRequest(f"Missing required field: {where}.{required}")
-        tax = item.get("taxRate")
-        discount = item.get("discountRate")
+        tax, discount = item.get("taxRate"), item.get("discountRate")
         lines.append(
-            LineItemDraft(
+            LineInput(
                 description=_required_string(item["description"], f"{where}.description"),
                 quantity=_number(item["quantity"], f"{where}.quantity"),
                 unit_price=_number(item["unitPrice"], f"{where}.unitPrice"),
-                tax_rate=Decimal(0) if tax is None else _number(tax, f"{where}.taxRate"),
-                discount_rate=Decimal(0) if discount is None else _number(discount, f"{where}.discountRate"),
+                tax_rate=None if tax is None else _number(tax, f"{where}.taxRate"),
+                discount_rate=None if discount is None else _number(discount, f"{where}.discountRate"),
             )
         )
     return lines
@@ -159,17 +134,16 @@ def _lines(value: Any) -> list[LineItemDraft]:
 INVOICE_FIELDS = {"clientId", "invoiceNumber", "currency", "issueDate", "dueDate", "lineItems", "notes", "terms"}
 
 
-def invoice_draft(body: Mapping[str, Any]) -> InvoiceDraft:
+def invoice_input(body: Mapping[str, Any]) -> InvoiceInput:
     _refuse_unknown(body, INVOICE_FIELDS | INVOICE_READ_ONLY)
     for required in ("clientId", "lineItems"):
         if body.get(required) is None:
             raise BadRequest(f"Missing required field: {required}")
-    currency = _string(body.get("currency"), "currency")
-    return InvoiceDraft(
-        client_id=_client_ref(body["clientId"]),
+    return InvoiceInput(
+        client_id=inputs.client_ref(_required_string(body["clientId"], "clientId")),
         line_items=_lines(body["lineItems"]),
         invoice_number=_string(body.get("invoiceNumber"), "invoiceNumber"),
-        currency=currency if currency is not None else "USD",
+        currency=_string(body.get("currency"), "currency"),
         issue_date=None if body.get("issueDate") is None else _date(body["issueDate"], "issueDate"),
         due_date=None if body.get("dueDate") is None else _date(body["dueDate"], "dueDate"),
         notes=_string(body.get("notes"), "notes"),
@@ -177,25 +151,24 @@ def invoice_draft(body: Mapping[str, Any]) -> InvoiceDraft:
     )
 
 
-def invoice_changes(body: Mapping[str, Any]) -> dict[str, Any]:
-    """Changes keyed as ``domain.invoice.EDITABLE``; only the fields sent."""
+def invoice_changes(body: Mapping[str, Any]) -> InvoiceChanges:
+    """The fields sent, typed; only those."""
     _refuse_unknown(body, INVOICE_FIELDS | INVOICE_READ_ONLY)
-    changes: dict[str, Any] = {}
+    given: dict[str, Any] = {}
     if "clientId" in body:
-        changes["client_id"] = _client_ref(body["clientId"])
-    if "invoiceNumber" in body:
-        changes["invoice_number"] = _required_string(body["invoiceNumber"], "invoiceNumber")
-    if "currency" in body:
-        changes["currency"] = _required_string(body["currency"], "currency")
-    for wire, field in (("issueDate", "issue_date"), ("dueDate", "due_date")):
-        if wire in body:
-            changes[field] = _date(body[wire], wire)
+        given["clientId"] = inputs.client_ref(_required_string(body["clientId"], "clientId"))
+    for name in ("invoiceNumber", "currency"):
+        if name in body:
+            given[name] = _required_string(body[name], name)
+    for name in ("issueDate", "dueDate"):
+        if name in body:
+            given[name] = _date(body[name], name)
     if "lineItems" in body:
-        changes["line_items"] = _lines(body["lineItems"])
+        given["lineItems"] = _lines(body["lineItems"])
     for name in ("notes", "terms"):
         if name in body:
-            changes[name] = _string(body[name], name)
-    return changes
+            given[name] = _string(body[name], name)
+    return InvoiceChanges(given)
 
 
 # --- the invoice's life ----------------------------------------------------------------
@@ -210,9 +183,7 @@ def _addresses(value: Any, name: str) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise BadRequest(f"Field '{name}' must be an array of email addresses")
-    if len(value) > 20:
-        raise BadRequest(f"Field '{name}' must hold at most 20 addresses")
-    return tuple(_required_string(item, name).strip() for item in value)
+    return tuple(value)
 
 
 def sending(body: Mapping[str, Any]) -> Sending:
@@ -222,22 +193,20 @@ def sending(body: Mapping[str, Any]) -> Sending:
     if not isinstance(email, bool):
         raise BadRequest("Field 'email' must be true or false")
     to, cc = _addresses(body.get("to"), "to"), _addresses(body.get("cc"), "cc")
-    if (to or cc) and not email:
-        raise BadRequest("Fields 'to' and 'cc' need \"email\": true")
-    return Sending(email=email, to=to, cc=cc, message=_string(body.get("message"), "message"))
+    return inputs.sending(email, to, cc, _string(body.get("message"), "message"))
 
 
-def payment(body: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"amount", "date"?, "method"?, "reference"?}`` as ``record_payment`` arguments."""
+def payment(body: Mapping[str, Any]) -> PaymentInput:
+    """``{"amount", "date"?, "method"?, "reference"?}``."""
     _refuse_unknown(body, PAYMENT_FIELDS)
     if body.get("amount") is None:
         raise BadRequest("Missing required field: amount")
-    return {
-        "amount": _number(body["amount"], "amount"),
-        "paid_on": None if body.get("date") is None else _date(body["date"], "date"),
-        "method": _string(body.get("method"), "method"),
-        "reference": _string(body.get("reference"), "reference"),
-    }
+    return PaymentInput(
+        amount=_number(body["amount"], "amount"),
+        paid_on=None if body.get("date") is None else _date(body["date"], "date"),
+        method=_string(body.get("method"), "method"),
+        reference=_string(body.get("reference"), "reference"),
+    )
 
 
 def void_reason(body: Mapping[str, Any]) -> str | None:

@@ -7,19 +7,21 @@ from starlette.responses import Response
 from domain.errors import Conflict, DomainError, NotFound, PlanLimitReached, ValidationError
 from gateway.jsonio import error_response
 from gateway.problems import HttpProblem
+from usecases.errors import Unavailable
 
-STATUS: dict[type[DomainError], int] = {
-    ValidationError: 400,
-    PlanLimitReached: 403,
-    NotFound: 404,
-    Conflict: 409,
+STATUS: dict[str, int] = {  # a domain error's code -> its HTTP status
+    ValidationError.code: 400,
+    PlanLimitReached.code: 403,
+    NotFound.code: 404,
+    Conflict.code: 409,
+    Unavailable.code: 503,
 }
 REASONS = {404: "Not found", 405: "Method not allowed"}
 
 
 async def domain_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return error_response(STATUS.get(type(exc), 400), exc.message)
+    return error_response(STATUS.get(exc.code, 400), exc.message)
 
 
 async def http_problem(_request: Request, exc: Exception) -> Response:

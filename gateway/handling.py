@@ -1,5 +1,5 @@
-"""What every REST handler does: find the core, the account and the ids, read the body,
-run a command with read-your-writes, and turn a missing record into a 404."""
+"""What every REST handler does: find the use cases, the account and the ids, read the
+body, call one use case off the event loop, and turn a missing record into a 404."""
 
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -13,7 +13,8 @@ from domain.errors import NotFound
 from gateway import params, render
 from gateway.jsonio import JSONResponse, read_json_object
 from gateway.services import Services
-from projections.views import AccountView, ClientView, InvoiceDetail
+from usecases.invoices import NOW, Moment
+from usecases.service import UseCases
 
 T = TypeVar("T")
 
@@ -21,6 +22,10 @@ T = TypeVar("T")
 def services_of(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
+
+
+def usecases_of(request: Request) -> UseCases:
+    return services_of(request).usecases
 
 
 def account_of(request: Request) -> UUID:
@@ -42,8 +47,9 @@ async def json_body(request: Request, *, optional: bool = False) -> dict[str, An
     return await read_json_object(request, limit)
 
 
-async def write(request: Request, command: Callable[[], T]) -> T:
-    return await run_in_threadpool(services_of(request).execute, command)
+async def call(use_case: Callable[..., T], *args: Any) -> T:
+    """Runs a use case (they block: SQL, the event store) on the thread pool."""
+    return await run_in_threadpool(use_case, *args)
 
 
 def found(value: T | None, message: str) -> T:
@@ -58,18 +64,7 @@ def public_url(request: Request) -> str:
     return (configured or str(request.base_url)).rstrip("/")
 
 
-def _detail_parts(
-    services: Services, account_id: str, invoice_id: str
-) -> tuple[InvoiceDetail | None, ClientView | None, AccountView | None]:
-    invoice = services.read.invoice(account_id, invoice_id)
-    if invoice is None:
-        return None, None, None
-    return invoice, services.read.client(account_id, invoice.client_id), services.read.account(account_id)
-
-
-async def detail_response(request: Request, account: UUID, invoice_id: UUID) -> Response:
-    """``{"data": <the invoice's detail>}`` as the read model has it now."""
-    services = services_of(request)
-    invoice, client, seller = await run_in_threadpool(_detail_parts, services, str(account), str(invoice_id))
-    detail = render.invoice_detail(found(invoice, "Invoice not found"), public_url(request), client, seller)
-    return JSONResponse({"data": detail})
+async def detail_response(request: Request, account: UUID, invoice_id: UUID, moment: Moment = NOW) -> Response:
+    """``{"data": <the invoice's detail>}``: now, or as it was at ``moment``."""
+    read = await call(usecases_of(request).invoices.get, account, invoice_id, moment)
+    return JSONResponse({"data": render.invoice_detail(read.invoice, public_url(request), read.client, read.account)})

@@ -1,68 +1,59 @@
-"""REST endpoints of an invoice's life: send, void, payments. HTTP in, one command, HTTP out."""
+"""REST endpoints of an invoice's life: send, void, payments. HTTP in, one use case, HTTP out."""
 
-from uuid import UUID
-
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway import bodies, render
-from gateway.handling import account_of, detail_response, found, json_body, path_uuid, services_of, write
+from gateway.handling import account_of, call, json_body, path_uuid, public_url, usecases_of
 from gateway.jsonio import JSONResponse
 from projections.views import InvoiceDetail
+from usecases.lifecycle import PaymentAnswer
+from usecases.wire import timestamp
 
 
-async def _detail(request: Request, account: UUID, invoice_id: UUID) -> InvoiceDetail:
-    view = await run_in_threadpool(services_of(request).read.invoice, str(account), str(invoice_id))
-    return found(view, "Invoice not found")
+def _detail(request: Request, view: InvoiceDetail) -> Response:
+    return JSONResponse({"data": render.invoice_detail(view, public_url(request))})
 
 
 async def send_invoice(request: Request) -> Response:
-    services, account = services_of(request), account_of(request)
+    lifecycle, account = usecases_of(request).lifecycle, account_of(request)
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
     sending = bodies.sending(await json_body(request, optional=True))
-    await write(request, lambda: services.app.send_invoice(account, invoice_id, sending))
-    return await detail_response(request, account, invoice_id)
+    return _detail(request, await call(lifecycle.send, account, invoice_id, sending))
 
 
 async def void_invoice(request: Request) -> Response:
-    services, account = services_of(request), account_of(request)
+    lifecycle, account = usecases_of(request).lifecycle, account_of(request)
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
     reason = bodies.void_reason(await json_body(request, optional=True))
-    await write(request, lambda: services.app.void_invoice(account, invoice_id, reason))
-    return await detail_response(request, account, invoice_id)
+    return _detail(request, await call(lifecycle.void, account, invoice_id, reason))
 
 
 async def payments_collection(request: Request) -> Response:
-    services, account = services_of(request), account_of(request)
+    lifecycle, account = usecases_of(request).lifecycle, account_of(request)
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
     if request.method == "POST":
-        values = bodies.payment(await json_body(request))
-        payment_id = await write(request, lambda: services.app.record_payment(account, invoice_id, **values))
-        return await _payment_answer(request, account, invoice_id, str(payment_id), 201)
-    listed = await run_in_threadpool(services.read.payments, str(account), str(invoice_id))
-    return JSONResponse({"data": [render.payment(view) for view in found(listed, "Invoice not found")]})
+        given = bodies.payment(await json_body(request))
+        return _payment(await call(lifecycle.record_payment, account, invoice_id, given), 201)
+    listed = await call(lifecycle.payments, account, invoice_id)
+    return JSONResponse({"data": [render.payment(view) for view in listed]})
 
 
 async def payment_item(request: Request) -> Response:
     """DELETE records a reversal of a mistaken payment; the payment stays on record."""
-    services, account = services_of(request), account_of(request)
+    lifecycle, account = usecases_of(request).lifecycle, account_of(request)
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
     payment_id = path_uuid(request, "payment_id", "Payment not found")
-    await write(request, lambda: services.app.reverse_payment(account, invoice_id, payment_id))
-    return await _payment_answer(request, account, invoice_id, str(payment_id), 200)
+    return _payment(await call(lifecycle.reverse_payment, account, invoice_id, payment_id), 200)
 
 
-async def _payment_answer(request: Request, account: UUID, invoice_id: UUID, payment_id: str, status: int) -> Response:
+def _payment(answer: PaymentAnswer, status: int) -> Response:
     """The payment, with where its invoice now stands."""
-    services = services_of(request)
-    listed = found(await run_in_threadpool(services.read.payments, str(account), str(invoice_id)), "Invoice not found")
-    payment = found(next((p for p in listed if p.id == payment_id), None), "Payment not found")
-    invoice = await _detail(request, account, invoice_id)
+    invoice = answer.invoice
     body = {
-        **render.payment(payment),
-        "invoice": {**render.balance(invoice), "paidAt": render.timestamp(invoice.paid_at)},
+        **render.payment(answer.payment),
+        "invoice": {**render.balance(invoice), "paidAt": timestamp(invoice.paid_at)},
     }
     return JSONResponse({"data": body}, status_code=status)
 

@@ -15,9 +15,3 @@ class BadRequest(HttpProblem):
 
 class PayloadTooLarge(HttpProblem):
     status = 413
-
-
-class ReadModelBehind(HttpProblem):
-    """A write was saved but the read model could not apply it in time."""
-
-    status = 503

@@ -1,21 +1,13 @@
 """Read-model records as the API's wire shapes (API.md)."""
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, TypeVar
 
-from domain.money import LineItem
 from pdf.coverage import pdf_warnings
-from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, LineView, Page, PaymentView
+from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, Page, PaymentView
+from usecases.wire import line_item, timestamp
 
 V = TypeVar("V")
-
-
-def timestamp(moment: datetime | None) -> str | None:
-    """ISO 8601 UTC with milliseconds and Z: 2024-01-15T00:00:00.000Z."""
-    if moment is None:
-        return None
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def page(result: Page[V], item: Callable[[V], dict[str, Any]]) -> dict[str, Any]:
@@ -65,19 +57,6 @@ def invoice_summary(view: InvoiceSummary) -> dict[str, Any]:
         "createdAt": timestamp(view.created_at),
         "updatedAt": timestamp(view.updated_at),
         "client": {"name": view.client_name, "email": view.client_email},
-    }
-
-
-def line_item(line: LineView | LineItem) -> dict[str, Any]:
-    """A line as read (``LineView``) or as recorded in an event (``LineItem``)."""
-    return {
-        "description": line.description,
-        "quantity": line.quantity,
-        "unitPrice": line.unit_price,
-        "amount": line.amount,
-        "taxRate": line.tax_rate,
-        "discountRate": line.discount_rate,
-        "discount": line.discount,
     }
 
 

@@ -7,7 +7,6 @@ from typing import TypeVar
 from domain.application import CleverInvo, Clock, utc_now
 from gateway.email_worker import EmailWorker
 from gateway.overdue import OverdueSweep
-from gateway.problems import ReadModelBehind
 from gateway.settings import Settings
 from pdf.service import InvoicePdfs
 from pdf.store import PdfStore
@@ -18,6 +17,8 @@ from projections.pdf_cache import PdfIndex
 from projections.projector import ReadModelProjector
 from projections.queries import ReadModel
 from projections.work_queue import WorkQueue
+from usecases.core import Core
+from usecases.service import UseCases
 
 T = TypeVar("T")
 log = logging.getLogger("cleverinvo")
@@ -46,6 +47,8 @@ class Services:
             claim_seconds=settings.worker_lease_seconds,
             public_url=settings.public_url or DEFAULT_PUBLIC_URL,
         )
+        self.core = Core(self.app, self.projector, self.read, self.pdfs, self.ledger)
+        self.usecases = UseCases(self.core)  # what both doors call
 
     def email_worker(self) -> EmailWorker:
         """The follower that delivers emailed sends (run by `cleverinvo workers`)."""
@@ -73,16 +76,8 @@ class Services:
         return PdfWorker(self.app, self.projector, self.pdfs, queue, lease_seconds=self.settings.worker_lease_seconds)
 
     def execute(self, command: Callable[[], T]) -> T:
-        """Runs a command, then brings the read model up to its write (read-your-writes)."""
-        result = command()
-        try:
-            self.projector.catch_up()
-        except Exception as exc:  # the events are saved; only reading them back is late
-            log.exception("Read model did not catch up after a saved write")
-            raise ReadModelBehind(
-                "The change was saved, but it cannot be read back yet; read it again shortly instead of retrying"
-            ) from exc
-        return result
+        """Runs a command with read-your-writes (``usecases.core.Core.execute``)."""
+        return self.core.execute(command)
 
     def close(self) -> None:
         self.app.close()

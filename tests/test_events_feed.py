@@ -10,9 +10,9 @@ import pytest
 from domain.actors import acting_as, system
 from domain.invoice import InvoiceDraft
 from domain.money import LineItemDraft
-from gateway.history import kind_of
 from gateway.services import Services
 from tests.conftest import Api, Tenant, assert_error, payload
+from usecases.history import kind_of
 
 
 def page(api: Api, after: int, limit: int) -> dict[str, Any]:

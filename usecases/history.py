@@ -20,14 +20,13 @@ from domain.account import Account
 from domain.client import Client
 from domain.invoice import Invoice, Payment
 from domain.ledger import recorded_on
-from gateway.render import line_item, timestamp
-from projections.past import naive_utc
+from usecases.wire import line_item, timestamp
 
 UNRECORDED_ACTOR = {"type": "system", "name": "unrecorded"}  # events stored before actors were kept
 
 
 def when(moment: datetime | None) -> str | None:
-    return timestamp(naive_utc(moment))
+    return timestamp(moment)
 
 
 def _day(value: Any) -> Any:

@@ -1,0 +1,37 @@
+"""What every use case stands on: the application, the read side, PDFs and the ledger."""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from domain.application import CleverInvo
+from pdf.service import InvoicePdfs
+from projections.ledger_index import LedgerIndex
+from projections.projector import ReadModelProjector
+from projections.queries import ReadModel
+from usecases.errors import Unavailable
+
+T = TypeVar("T")
+log = logging.getLogger("cleverinvo")
+
+
+@dataclass(frozen=True)
+class Core:
+    app: CleverInvo
+    projector: ReadModelProjector
+    read: ReadModel
+    pdfs: InvoicePdfs
+    ledger: LedgerIndex
+
+    def execute(self, command: Callable[[], T]) -> T:
+        """Runs a command, then brings the read model up to its write (read-your-writes)."""
+        result = command()
+        try:
+            self.projector.catch_up()
+        except Exception as exc:  # the events are saved; only reading them back is late
+            log.exception("Read model did not catch up after a saved write")
+            raise Unavailable(
+                "The change was saved, but it cannot be read back yet; read it again shortly instead of retrying"
+            ) from exc
+        return result

@@ -1,0 +1,244 @@
+"""Typed inputs of the use cases, and the checks every door's values go through.
+
+A door turns its wire format into these (REST from JSON bodies and query strings,
+GraphQL from its arguments), checking only what its format allows to be wrong (a number
+sent as an object, say). Everything else is checked here or in the domain, so the same
+bad value gets the same message through either door. Messages name fields by their wire
+names, which both doors share.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from domain.errors import ValidationError
+from domain.invoice import STATUSES, InvoiceDraft, Sending
+from domain.money import LineItemDraft
+
+MAX_SEARCH = 255
+MAX_LIMIT = 100
+NO_MATCH = "-"  # a clientId filter that names no client: matches nothing
+
+# Client fields: wire name -> domain name.
+CLIENT_WIRE = {
+    "name": "name",
+    "email": "email",
+    "address": "address",
+    "taxId": "tax_id",
+    "phone": "phone",
+    "notes": "notes",
+}
+
+
+def text(value: str | None, wire: str) -> str | None:
+    """A text value as the domain may take it: no NUL, valid Unicode (no lone surrogates)."""
+    if value is None:
+        return None
+    if "\x00" in value:
+        raise ValidationError(f"Field '{wire}' must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(f"Field '{wire}' is not valid Unicode text") from None
+    return value
+
+
+def record_id(value: str, wire: str, message: str) -> UUID:
+    """An id sent as text; one that is no UUID names nothing of this account."""
+    try:
+        return UUID(required_text(value, wire))
+    except ValueError:
+        raise ValidationError(message) from None
+
+
+def client_ref(value: str) -> UUID:
+    return record_id(value, "clientId", "Field 'clientId' must name an active client of this account")
+
+
+def required_text(value: str | None, wire: str) -> str:
+    checked = text(value, wire)
+    if checked is None:
+        raise ValidationError(f"Missing required field: {wire}")
+    return checked
+
+
+# --- lists ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    page: int = 1
+    limit: int = 20
+    search: str | None = None
+
+    def checked(self) -> "ListQuery":
+        if self.page < 1:
+            raise ValidationError("Parameter 'page' must be an integer >= 1")
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise ValidationError(f"Parameter 'limit' must be an integer from 1 to {MAX_LIMIT}")
+        return ListQuery(self.page, self.limit, search_term(self.search))
+
+
+def search_term(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    if len(raw) > MAX_SEARCH:
+        raise ValidationError(f"Parameter 'search' must be at most {MAX_SEARCH} characters")
+    if "\x00" in raw:
+        raise ValidationError("Parameter 'search' must not contain NUL characters")
+    return raw.strip()
+
+
+def status_filter(raw: str | None) -> str | None:
+    if raw is None or raw == "":
+        return None
+    if raw not in STATUSES:
+        raise ValidationError(f"Parameter 'status' must be one of {', '.join(STATUSES)}")
+    return raw
+
+
+def client_filter(raw: str | None) -> str | None:
+    """A clientId that names nothing simply matches nothing (the contract: an empty list)."""
+    if raw is None or raw == "":
+        return None
+    try:
+        return str(UUID(raw))
+    except ValueError:
+        return NO_MATCH
+
+
+@dataclass(frozen=True)
+class InvoiceQuery(ListQuery):
+    client_id: str | None = None
+    status: str | None = None
+
+    def checked(self) -> "InvoiceQuery":
+        base = super().checked()
+        return InvoiceQuery(
+            base.page, base.limit, base.search, client_filter(self.client_id), status_filter(self.status)
+        )
+
+
+# --- clients ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClientFields:
+    """Client fields given, by wire name (only those sent); ``is_active`` on updates."""
+
+    values: Mapping[str, str | None] = field(default_factory=dict)
+    is_active: bool | None = None
+
+    def domain_values(self) -> dict[str, Any]:
+        unknown = set(self.values) - set(CLIENT_WIRE)
+        if unknown:
+            raise ValidationError(f"Unknown field: {sorted(unknown)[0]}")
+        return {CLIENT_WIRE[wire]: text(value, wire) for wire, value in self.values.items()}
+
+
+# --- invoices ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineInput:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    tax_rate: Decimal | None = None
+    discount_rate: Decimal | None = None
+
+    def draft(self, where: str) -> LineItemDraft:
+        return LineItemDraft(
+            description=required_text(self.description, f"{where}.description"),
+            quantity=self.quantity,
+            unit_price=self.unit_price,
+            tax_rate=Decimal(0) if self.tax_rate is None else self.tax_rate,
+            discount_rate=Decimal(0) if self.discount_rate is None else self.discount_rate,
+        )
+
+
+def line_drafts(lines: list[LineInput]) -> list[LineItemDraft]:
+    return [line.draft(f"lineItems[{i}]") for i, line in enumerate(lines)]
+
+
+@dataclass(frozen=True)
+class InvoiceInput:
+    client_id: UUID
+    line_items: list[LineInput]
+    invoice_number: str | None = None
+    currency: str | None = None
+    issue_date: date | None = None
+    due_date: date | None = None
+    notes: str | None = None
+    terms: str | None = None
+
+    def draft(self) -> InvoiceDraft:
+        currency = text(self.currency, "currency")
+        return InvoiceDraft(
+            client_id=self.client_id,
+            line_items=line_drafts(self.line_items),
+            invoice_number=text(self.invoice_number, "invoiceNumber"),
+            currency=currency if currency is not None else "USD",
+            issue_date=self.issue_date,
+            due_date=self.due_date,
+            notes=text(self.notes, "notes"),
+            terms=text(self.terms, "terms"),
+        )
+
+
+@dataclass(frozen=True)
+class InvoiceChanges:
+    """The fields of a draft to change, keyed by wire name: only those sent."""
+
+    values: Mapping[str, Any]
+
+    def domain_values(self) -> dict[str, Any]:
+        given = self.values
+        changes: dict[str, Any] = {}
+        if "clientId" in given:
+            changes["client_id"] = given["clientId"]
+        if "invoiceNumber" in given:
+            changes["invoice_number"] = required_text(given["invoiceNumber"], "invoiceNumber")
+        if "currency" in given:
+            changes["currency"] = required_text(given["currency"], "currency")
+        for wire, name in (("issueDate", "issue_date"), ("dueDate", "due_date")):
+            if wire in given:
+                if given[wire] is None:
+                    raise ValidationError(f"Field '{wire}' must be a date as YYYY-MM-DD")
+                changes[name] = given[wire]
+        if "lineItems" in given:
+            changes["line_items"] = line_drafts(given["lineItems"])
+        for name in ("notes", "terms"):
+            if name in given:
+                changes[name] = text(given[name], name)
+        return changes
+
+
+# --- the invoice's life -----------------------------------------------------------------------
+
+
+def sending(email: bool, to: tuple[str, ...], cc: tuple[str, ...], message: str | None) -> Sending:
+    if (to or cc) and not email:
+        raise ValidationError("Fields 'to' and 'cc' need \"email\": true")
+    for name, addresses in (("to", to), ("cc", cc)):
+        if len(addresses) > 20:
+            raise ValidationError(f"Field '{name}' must hold at most 20 addresses")
+        for address in addresses:
+            text(address, name)
+    return Sending(
+        email=email, to=tuple(a.strip() for a in to), cc=tuple(a.strip() for a in cc), message=text(message, "message")
+    )
+
+
+@dataclass(frozen=True)
+class PaymentInput:
+    amount: Decimal
+    paid_on: date | None = None
+    method: str | None = None
+    reference: str | None = None
+
+    def checked(self) -> "PaymentInput":
+        return PaymentInput(self.amount, self.paid_on, text(self.method, "method"), text(self.reference, "reference"))

@@ -1,0 +1,30 @@
+"""How values are written on the wire, the same through every door: timestamps ISO 8601
+UTC with milliseconds and Z, dates YYYY-MM-DD, line items with the API's field names."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from domain.money import LineItem
+from projections.views import LineView
+
+
+def timestamp(moment: datetime | None) -> str | None:
+    """2024-01-15T00:00:00.000Z; an aware time is converted to UTC, a naive one is UTC."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def line_item(line: LineView | LineItem) -> dict[str, Any]:
+    """A line as read (``LineView``) or as recorded in an event (``LineItem``)."""
+    return {
+        "description": line.description,
+        "quantity": line.quantity,
+        "unitPrice": line.unit_price,
+        "amount": line.amount,
+        "taxRate": line.tax_rate,
+        "discountRate": line.discount_rate,
+        "discount": line.discount,
+    }
