@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.errors import HANDLERS
+from gateway.graphql.app import graphql_routes
 from gateway.guard import ApiGuard
 from gateway.history_routes import ROUTES as HISTORY_ROUTES
 from gateway.jsonio import JSONResponse
@@ -59,7 +60,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 core.close()
 
     app = Starlette(
-        routes=[*ROUTES, *LIFECYCLE_ROUTES, *HISTORY_ROUTES, *SHARE_ROUTES, Route("/healthz", health)],
+        routes=[
+            *ROUTES,
+            *LIFECYCLE_ROUTES,
+            *HISTORY_ROUTES,
+            *SHARE_ROUTES,
+            *graphql_routes(core),
+            Route("/healthz", health),
+        ],
         middleware=[
             Middleware(ApiGuard, services=core, limiter=RateLimiter(settings.rate_limit, settings.rate_limit_storage))
         ],

@@ -9,12 +9,33 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.actors import acting_as, api_key
 from gateway.auth import authenticate, bearer_token
-from gateway.jsonio import error_response
+from gateway.jsonio import JSONResponse, error_response
 from gateway.ratelimit import RateLimiter
 from gateway.services import Services
 
 log = logging.getLogger("cleverinvo")
 PROTECTED = ("/api/", "/graphql")
+
+
+CODES = {401: "UNAUTHENTICATED", 429: "RATE_LIMITED", 500: "INTERNAL"}
+
+
+def graphql_error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """A refusal in GraphQL's own shape, with the HTTP status REST would give."""
+    body = {"data": None, "errors": [{"message": message, "extensions": {"code": CODES.get(status, "BAD_REQUEST")}}]}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _public_page(scope: Scope) -> bool:
+    """GraphiQL: its page (a browser asking for HTML, with no key: the page asks for one)
+    and its assets are public; every operation it sends carries the key."""
+    path = scope["path"]
+    if path.startswith("/graphql/static/"):
+        return True
+    if path != "/graphql" or scope["method"] != "GET":
+        return False
+    headers = Headers(scope=scope)
+    return "text/html" in headers.get("accept", "") and "authorization" not in headers
 
 
 class ApiGuard:
@@ -24,9 +45,10 @@ class ApiGuard:
         self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(PROTECTED):
+        if scope["type"] != "http" or not scope["path"].startswith(PROTECTED) or _public_page(scope):
             await self.app(scope, receive, send)
             return
+        refuse = graphql_error if scope["path"].startswith("/graphql") else error_response
         header = Headers(scope=scope).get("authorization")
         token = bearer_token(header)
         try:
@@ -40,9 +62,7 @@ class ApiGuard:
         budget = await self.limiter.spend(identity)
         extra = budget.headers()
         if not budget.allowed:
-            await error_response(429, "Rate limit exceeded: too many requests, retry later", extra)(
-                scope, receive, send
-            )
+            await refuse(429, "Rate limit exceeded: too many requests, retry later", extra)(scope, receive, send)
             return
         if key is None:
             if token:
@@ -51,7 +71,7 @@ class ApiGuard:
                 message = "Malformed Authorization header: expected 'Bearer cinv_...'"
             else:
                 message = "Missing API key: send 'Authorization: Bearer cinv_...'"
-            response = error_response(401, message, {**extra, "WWW-Authenticate": "Bearer"})
+            response = refuse(401, message, {**extra, "WWW-Authenticate": "Bearer"})
             await response(scope, receive, send)
             return
         scope.setdefault("state", {})["account_id"] = key.account_id

@@ -19,7 +19,7 @@ from domain.application import CleverInvo
 from domain.client import Client
 from domain.invoice import Invoice
 from domain.ledger import recorded_on
-from projections.views import AccountView, ClientView, InvoiceDetail, LineView
+from projections.views import AccountView, ClientView, InvoiceDetail, LineView, PaymentView
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -42,6 +42,7 @@ class PastInvoice:
     client: ClientView | None
     account: AccountView | None
     recorded_at: datetime  # when its version was recorded (aware, UTC)
+    payments: list[PaymentView]  # as they stood then, oldest first
 
 
 class Past:
@@ -139,6 +140,7 @@ class Past:
             client_view(client) if client else None,
             self.account_view(account) if account else None,
             recorded,
+            payment_views(invoice),
         )
 
     def account_view(self, account: Account) -> AccountView:
@@ -215,3 +217,21 @@ def invoice_detail(invoice: Invoice, client: Client | None, updated_on: datetime
         "email_reply": invoice.email_reply,
     }
     return InvoiceDetail(**fields)
+
+
+def payment_views(invoice: Invoice) -> list[PaymentView]:
+    """The invoice's payments as its aggregate holds them, ordered as the read model lists them."""
+    views = [
+        PaymentView(
+            id=str(paid.id),
+            invoice_id=str(invoice.id),
+            amount=paid.amount,
+            paid_on=paid.paid_on,
+            method=paid.method,
+            reference=paid.reference,
+            recorded_at=_naive(paid.recorded_at),
+            reversed_at=naive_utc(paid.reversed_at),
+        )
+        for paid in invoice.payments.values()
+    ]
+    return sorted(views, key=lambda view: (view.recorded_at, view.id))

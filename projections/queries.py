@@ -168,6 +168,54 @@ class ReadModel:
             )
             return [PaymentView(**row._mapping) for row in rows]
 
+    # --- batches: one query for many records, so a page with its relations costs a
+    # constant number of queries (the GraphQL door's data loaders) --------------------
+
+    def clients_in(self, account_id: str, client_ids: list[str]) -> dict[str, ClientView]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(*_columns(clients, ClientView)).where(
+                    clients.c.account_id == account_id, clients.c.id.in_(client_ids)
+                )
+            )
+            return {row.id: ClientView(**row._mapping) for row in rows}
+
+    def invoices_in(self, account_id: str, invoice_ids: list[str]) -> dict[str, InvoiceDetail]:
+        """Details with their lines: two queries for any number of invoices."""
+        with self.engine.connect() as conn:
+            rows = list(
+                conn.execute(
+                    select(*_columns(invoices, InvoiceDetail)).where(
+                        invoices.c.account_id == account_id, invoices.c.id.in_(invoice_ids)
+                    )
+                )
+            )
+            lines: dict[str, list[LineView]] = {row.id: [] for row in rows}
+            if lines:
+                found = conn.execute(
+                    select(line_items.c.invoice_id, *_columns(line_items, LineView))
+                    .where(line_items.c.invoice_id.in_(list(lines)))
+                    .order_by(line_items.c.invoice_id, line_items.c.position)
+                )
+                for line in found:
+                    values = dict(line._mapping)
+                    lines[values.pop("invoice_id")].append(LineView(**values))
+        return {row.id: InvoiceDetail(**row._mapping, line_items=lines[row.id]) for row in rows}
+
+    def payments_in(self, account_id: str, invoice_ids: list[str]) -> dict[str, list[PaymentView]]:
+        """The payments of the account's invoices among ``invoice_ids``, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(*_columns(payments, PaymentView))
+                .join(invoices, invoices.c.id == payments.c.invoice_id)
+                .where(invoices.c.account_id == account_id, payments.c.invoice_id.in_(invoice_ids))
+                .order_by(payments.c.recorded_at, payments.c.id)
+            )
+            found: dict[str, list[PaymentView]] = {invoice_id: [] for invoice_id in invoice_ids}
+            for row in rows:
+                found[row.invoice_id].append(PaymentView(**row._mapping))
+            return found
+
     def shared_invoice(self, share_token: str) -> InvoiceDetail | None:
         """The invoice behind a share link, whatever its account."""
         with self.engine.connect() as conn:

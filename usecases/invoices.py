@@ -8,7 +8,7 @@ from domain.errors import NotFound, ValidationError
 from pdf.document import InvoiceDocument
 from pdf.service import InvoicePdf
 from projections.past import Past
-from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, Page
+from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, Page, PaymentView
 from usecases.core import Core
 from usecases.inputs import InvoiceChanges, InvoiceInput, InvoiceQuery
 from usecases.wire import timestamp
@@ -48,6 +48,7 @@ class InvoiceRead:
     invoice: InvoiceDetail
     client: ClientView | None
     account: AccountView | None
+    payments: list[PaymentView] | None = None  # a past version's, as they stood then (None: read them now)
 
 
 class Invoices:
@@ -70,7 +71,7 @@ class Invoices:
             then = Past(self.core.app).invoice(account, invoice_id, version=moment.version, moment=moment.as_of)
             if then is None:
                 raise moment.not_then()
-            return InvoiceRead(then.invoice, then.client, then.account)
+            return InvoiceRead(then.invoice, then.client, then.account, then.payments)
         invoice = self.detail(account, invoice_id)
         read = self.core.read
         return InvoiceRead(invoice, read.client(str(account), invoice.client_id), read.account(str(account)))

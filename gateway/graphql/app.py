@@ -1,0 +1,63 @@
+"""The GraphQL door: strawberry's ASGI app on /graphql (POST, GET for queries, and the
+graphql-transport-ws websocket for subscriptions), over the same use cases as REST.
+
+HTTP requests are authenticated and rate limited by the same guard as REST (one GraphQL
+request is one request of the key's budget); a websocket authenticates once, with the
+same key, in its ``connection_init`` payload (``{"Authorization": "Bearer cinv_..."}``).
+"""
+
+from typing import Any
+from uuid import UUID
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema import BaseSchema
+
+from gateway.auth import authenticate, bearer_token
+from gateway.graphql.context import Context
+from gateway.graphql.schema import build_schema
+from gateway.services import Services
+
+
+def _public_url(services: Services, request: Request | WebSocket) -> str:
+    configured = services.settings.public_url
+    return (configured or str(request.base_url)).rstrip("/")
+
+
+class GraphQLDoor(GraphQL[Context, None]):
+    def __init__(self, services: Services, schema: BaseSchema, **options: Any) -> None:
+        super().__init__(schema, **options)
+        self.services = services
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        state = request.scope.get("state") or {}
+        account = state.get("account_id")
+        return Context(
+            usecases=self.services.usecases,
+            public_url=_public_url(self.services, request),
+            account_id=UUID(account) if account else None,
+            request=request,
+            response=response,
+        )
+
+    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
+        """The key comes in ``connection_init``; without a live one the socket is closed (4403)."""
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        token = bearer_token(header) if isinstance(header, str) else None
+        key = await run_in_threadpool(authenticate, self.services, token) if token else None
+        if key is None:
+            raise ConnectionRejectionError({"message": "Invalid or revoked API key", "code": "UNAUTHENTICATED"})
+        context.account_id = UUID(key.account_id)
+        return None
+
+
+def graphql_routes(services: Services) -> list[BaseRoute]:
+    """``/graphql`` for HTTP and for websockets, one app behind both."""
+    door = GraphQLDoor(services, build_schema(), graphql_ide=None)
+    return [Route("/graphql", door), WebSocketRoute("/graphql", door)]

@@ -1,0 +1,214 @@
+"""The GraphQL schema: every query and mutation is one call of the same use cases REST
+calls, so the two doors share rules, errors and data. ``schema.graphql`` at the
+repository root is this schema's SDL (``python -m gateway.graphql.sdl`` writes it)."""
+
+import asyncio
+from collections.abc import AsyncGenerator, Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+import strawberry
+from starlette.concurrency import run_in_threadpool
+from strawberry.extensions import SchemaExtension
+
+from domain.errors import NotFound
+from gateway.graphql.inputs import (
+    ClientInput,
+    ClientUpdateInput,
+    InvoiceInput,
+    InvoiceUpdateInput,
+    PaymentInput,
+    SendInvoiceInput,
+)
+from gateway.graphql.scalars import SCALARS
+from gateway.graphql.types import (
+    AccountEvent,
+    Client,
+    ClientPage,
+    EventPage,
+    GraphInfo,
+    Invoice,
+    InvoicePage,
+    InvoiceStatus,
+    LedgerDigest,
+    Payment,
+)
+from usecases.auditing import FEED_LIMIT
+from usecases.inputs import InvoiceQuery, ListQuery
+from usecases.invoices import InvoiceRead, Moment
+
+T = TypeVar("T")
+FOLLOW_SECONDS = 0.5  # how often a subscription looks for new events
+
+
+def _id(value: strawberry.ID, missing: str) -> UUID:
+    """An id argument; one that is no UUID names nothing (NOT_FOUND, as REST's 404)."""
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise NotFound(missing) from None
+
+
+async def _run(use_case: Callable[..., T], *args: Any) -> T:
+    return await run_in_threadpool(use_case, *args)
+
+
+def _invoice(read: InvoiceRead, past: bool) -> Invoice:
+    if past:
+        return Invoice.of(read.invoice, client=read.client, account=read.account, payments=read.payments or [])
+    return Invoice.of(read.invoice)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Active clients, newest first.")
+    async def clients(self, info: GraphInfo, page: int = 1, limit: int = 20, search: str | None = None) -> ClientPage:
+        ctx = info.context
+        result = await _run(ctx.usecases.clients.list, ctx.account, ListQuery(page, limit, search))
+        items = [Client.of(view) for view in result.items]
+        return ClientPage(
+            data=items, total=result.total, page=result.page, limit=result.limit, total_pages=result.total_pages
+        )
+
+    @strawberry.field(description="One client, deactivated ones too.")
+    async def client(self, info: GraphInfo, id: strawberry.ID) -> Client | None:
+        ctx = info.context
+        return Client.of(await _run(ctx.usecases.clients.get, ctx.account, _id(id, "Client not found")))
+
+    @strawberry.field(description="Invoices, newest first.")
+    async def invoices(
+        self,
+        info: GraphInfo,
+        page: int = 1,
+        limit: int = 20,
+        search: str | None = None,
+        client_id: strawberry.ID | None = None,
+        status: InvoiceStatus | None = None,
+    ) -> InvoicePage:
+        ctx = info.context
+        query = InvoiceQuery(
+            page, limit, search, None if client_id is None else str(client_id), status and status.value
+        )
+        result = await _run(ctx.usecases.invoices.list, ctx.account, query)
+        items = [Invoice.of(view) for view in result.items]
+        return InvoicePage(
+            data=items, total=result.total, page=result.page, limit=result.limit, total_pages=result.total_pages
+        )
+
+    @strawberry.field(description="One invoice: now, at a version, or as of a moment (rebuilt from its events).")
+    async def invoice(
+        self, info: GraphInfo, id: strawberry.ID, version: int | None = None, as_of: datetime | None = None
+    ) -> Invoice | None:
+        ctx = info.context
+        moment = Moment(version, as_of)
+        read = await _run(ctx.usecases.invoices.get, ctx.account, _id(id, "Invoice not found"), moment)
+        return _invoice(read, moment.past)
+
+    @strawberry.field(description="The account's events after a position, in commit order; pass `next` on.")
+    async def events(self, info: GraphInfo, after: int = 0, limit: int = FEED_LIMIT) -> EventPage:
+        ctx = info.context
+        page = await _run(ctx.usecases.auditing.feed, ctx.account, after, limit)
+        return EventPage(data=[AccountEvent.of(entry) for entry in page.data], next=page.next)
+
+    @strawberry.field(description="The account's ledger digest after its latest event: keep it to verify later.")
+    async def ledger_digest(self, info: GraphInfo) -> LedgerDigest:
+        ctx = info.context
+        found = await _run(ctx.usecases.auditing.digest, ctx.account)
+        return LedgerDigest(
+            account_id=strawberry.ID(str(ctx.account)), position=found.position, digest=found.digest, at=found.at
+        )
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def create_client(self, info: GraphInfo, input: ClientInput) -> Client:
+        ctx = info.context
+        return Client.of(await _run(ctx.usecases.clients.create, ctx.account, input.use()))
+
+    @strawberry.mutation
+    async def update_client(self, info: GraphInfo, id: strawberry.ID, input: ClientUpdateInput) -> Client:
+        ctx = info.context
+        client_id = _id(id, "Client not found")
+        return Client.of(await _run(ctx.usecases.clients.update, ctx.account, client_id, input.use()))
+
+    @strawberry.mutation(description="Soft delete: the client stays, inactive, for its invoices.")
+    async def delete_client(self, info: GraphInfo, id: strawberry.ID) -> bool:
+        ctx = info.context
+        await _run(ctx.usecases.clients.delete, ctx.account, _id(id, "Client not found"))
+        return True
+
+    @strawberry.mutation(description="A DRAFT; the number is the account's next one when not given.")
+    async def create_invoice(self, info: GraphInfo, input: InvoiceInput) -> Invoice:
+        ctx = info.context
+        return Invoice.of(await _run(ctx.usecases.invoices.create, ctx.account, input.use()))
+
+    @strawberry.mutation(description="Only while DRAFT.")
+    async def update_invoice(self, info: GraphInfo, id: strawberry.ID, input: InvoiceUpdateInput) -> Invoice:
+        ctx = info.context
+        invoice_id = _id(id, "Invoice not found")
+        return Invoice.of(await _run(ctx.usecases.invoices.update, ctx.account, invoice_id, input.use()))
+
+    @strawberry.mutation(description="A DRAFT, for good with its PDF; its history stays in the ledger.")
+    async def delete_invoice(self, info: GraphInfo, id: strawberry.ID) -> bool:
+        ctx = info.context
+        await _run(ctx.usecases.invoices.delete, ctx.account, _id(id, "Invoice not found"))
+        return True
+
+    @strawberry.mutation(description="DRAFT -> SENT, or a re-send; with email: true the workers email it.")
+    async def send_invoice(self, info: GraphInfo, id: strawberry.ID, input: SendInvoiceInput | None = None) -> Invoice:
+        ctx = info.context
+        sending = (input or SendInvoiceInput()).use()
+        invoice_id = _id(id, "Invoice not found")
+        return Invoice.of(await _run(ctx.usecases.lifecycle.send, ctx.account, invoice_id, sending))
+
+    @strawberry.mutation
+    async def record_payment(self, info: GraphInfo, id: strawberry.ID, input: PaymentInput) -> Payment:
+        ctx = info.context
+        invoice_id = _id(id, "Invoice not found")
+        answer = await _run(ctx.usecases.lifecycle.record_payment, ctx.account, invoice_id, input.use())
+        return Payment.of(answer.payment, answer.invoice)
+
+    @strawberry.mutation(description="Records that a payment was a mistake; the payment stays on record.")
+    async def reverse_payment(self, info: GraphInfo, id: strawberry.ID, payment_id: strawberry.ID) -> Payment:
+        ctx = info.context
+        invoice_id, paid = _id(id, "Invoice not found"), _id(payment_id, "Payment not found")
+        answer = await _run(ctx.usecases.lifecycle.reverse_payment, ctx.account, invoice_id, paid)
+        return Payment.of(answer.payment, answer.invoice)
+
+    @strawberry.mutation
+    async def void_invoice(self, info: GraphInfo, id: strawberry.ID, reason: str | None = None) -> Invoice:
+        ctx = info.context
+        invoice_id = _id(id, "Invoice not found")
+        return Invoice.of(await _run(ctx.usecases.lifecycle.void, ctx.account, invoice_id, reason))
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="The account's events as they are recorded, after a position: resume from the last one seen."
+    )
+    async def account_events(self, info: GraphInfo, after: int = 0) -> AsyncGenerator[AccountEvent, None]:
+        ctx = info.context
+        feed = ctx.usecases.auditing.feed
+        cursor = after
+        while True:
+            page = await _run(feed, ctx.account, cursor, FEED_LIMIT)
+            for entry in page.data:
+                yield AccountEvent.of(entry)
+            cursor = page.next
+            if not page.data:
+                await asyncio.sleep(FOLLOW_SECONDS)
+
+
+def build_schema(extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = ()) -> strawberry.Schema:
+    from strawberry.schema.config import StrawberryConfig
+
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=list(extensions),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),
+    )

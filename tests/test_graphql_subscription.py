@@ -1,0 +1,80 @@
+"""The accountEvents subscription over graphql-transport-ws, through the real ASGI app: the
+key in connection_init, live events as writes happen, and no gap after a reconnect."""
+
+from typing import Any
+
+import pytest
+from starlette.testclient import WebSocketTestSession
+from starlette.websockets import WebSocketDisconnect
+
+from tests.conftest import Api, Tenant
+
+SUBSCRIBE = """subscription($after: Int!) {
+  accountEvents(after: $after) { position type resource { type id } actor { type name } }
+}"""
+
+
+def connect(api: Api, tenant: Tenant | None) -> Any:
+    return api.http.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"])
+
+
+def init(ws: WebSocketTestSession, key: str | None) -> dict[str, Any]:
+    ws.send_json({"type": "connection_init", "payload": {"Authorization": f"Bearer {key}"} if key else {}})
+    reply: dict[str, Any] = ws.receive_json()
+    return reply
+
+
+def subscribe(ws: WebSocketTestSession, after: int) -> None:
+    ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE, "variables": {"after": after}}})
+
+
+def receive(ws: WebSocketTestSession, count: int) -> list[dict[str, Any]]:
+    events = []
+    while len(events) < count:
+        message = ws.receive_json()
+        assert message["type"] == "next", message
+        assert not message["payload"].get("errors"), message
+        events.append(message["payload"]["data"]["accountEvents"])
+    return events
+
+
+def test_a_frontend_sees_its_changes_live_and_resumes_without_a_gap(api: Api, tenant: Tenant, http, open_tenant):
+    other = Api(http, open_tenant("pro", "Other"))
+    with connect(api, tenant) as ws:
+        assert init(ws, tenant.key)["type"] == "connection_ack"
+        subscribe(ws, 0)
+        opened = receive(ws, 2)  # the account was opened and its key issued before
+        assert [e["type"] for e in opened] == ["created", "apiKeyIssued"]
+        client = api.create_client(name="Acme")
+        other.create_client(name="Not mine")
+        created = receive(ws, 1)[0]
+        assert (created["type"], created["resource"]) == ("created", {"type": "client", "id": client["id"]})
+        assert created["actor"] == {"type": "apiKey", "name": "tests"}
+        last = created["position"]
+    invoice = api.create_invoice(client["id"])  # written while no one listens
+    api.put(f"/api/v1/clients/{client['id']}", {"notes": "n"})
+    with connect(api, tenant) as ws:
+        assert init(ws, tenant.key)["type"] == "connection_ack"
+        subscribe(ws, last)
+        missed = receive(ws, 2)
+        told = [(e["resource"]["id"], e["type"]) for e in missed]
+        assert told == [(invoice["id"], "created"), (client["id"], "updated")]
+        assert all(e["position"] > last for e in missed)
+        assert missed[0]["position"] < missed[1]["position"]
+
+
+@pytest.mark.parametrize("key", [None, "cinv_not-a-real-key-at-all-000000000000000000"])
+def test_a_socket_without_a_live_key_is_closed(api: Api, tenant: Tenant, key):
+    with connect(api, tenant) as ws:
+        ws.send_json({"type": "connection_init", "payload": {"Authorization": f"Bearer {key}"} if key else {}})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 4403
+
+
+def test_a_revoked_key_cannot_subscribe(api: Api, tenant: Tenant, services):
+    services.execute(lambda: services.app.revoke_api_key(tenant.account_id, tenant.key_id))
+    with connect(api, tenant) as ws:
+        ws.send_json({"type": "connection_init", "payload": {"Authorization": f"Bearer {tenant.key}"}})
+        with pytest.raises(WebSocketDisconnect):
+            ws.receive_json()
