@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types.unset import UNSET
 
 from domain.errors import ValidationError
-from domain.invoice import Sending
+from domain.invoice import EDITABLE, Sending
 from usecases import inputs
 
 Day = date  # a field named "date" must not shadow the type in its own annotation
@@ -58,17 +58,8 @@ class ClientUpdateInput:
 
 
 # attribute -> wire name, for the fields the use cases take by wire name
-CLIENT = {"name": "name", "email": "email", "address": "address", "tax_id": "taxId", "phone": "phone", "notes": "notes"}
-INVOICE = {
-    "client_id": "clientId",
-    "invoice_number": "invoiceNumber",
-    "currency": "currency",
-    "issue_date": "issueDate",
-    "due_date": "dueDate",
-    "line_items": "lineItems",
-    "notes": "notes",
-    "terms": "terms",
-}
+CLIENT = {name: wire for wire, name in inputs.CLIENT_WIRE.items()}
+INVOICE = EDITABLE
 
 
 def _given(source: object, names: dict[str, str]) -> dict[str, Any]:

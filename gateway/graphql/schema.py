@@ -65,11 +65,7 @@ class Query:
     @strawberry.field(description="Active clients, newest first.")
     async def clients(self, info: GraphInfo, page: int = 1, limit: int = 20, search: str | None = None) -> ClientPage:
         ctx = info.context
-        result = await _run(ctx.usecases.clients.list, ctx.account, ListQuery(page, limit, search))
-        items = [Client.of(view) for view in result.items]
-        return ClientPage(
-            data=items, total=result.total, page=result.page, limit=result.limit, total_pages=result.total_pages
-        )
+        return ClientPage.of(await _run(ctx.usecases.clients.list, ctx.account, ListQuery(page, limit, search)))
 
     @strawberry.field(description="One client, deactivated ones too.")
     async def client(self, info: GraphInfo, id: strawberry.ID) -> Client | None:
@@ -90,11 +86,7 @@ class Query:
         query = InvoiceQuery(
             page, limit, search, None if client_id is None else str(client_id), status and status.value
         )
-        result = await _run(ctx.usecases.invoices.list, ctx.account, query)
-        items = [Invoice.of(view) for view in result.items]
-        return InvoicePage(
-            data=items, total=result.total, page=result.page, limit=result.limit, total_pages=result.total_pages
-        )
+        return InvoicePage.of(await _run(ctx.usecases.invoices.list, ctx.account, query))
 
     @strawberry.field(description="One invoice: now, at a version, or as of a moment (rebuilt from its events).")
     async def invoice(

@@ -16,7 +16,7 @@ from strawberry.types import Info
 
 from domain.lifecycle import STATUSES
 from pdf.coverage import pdf_warnings
-from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, LineView, PaymentView
+from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, LineView, Page, PaymentView
 from usecases.inputs import InvoiceQuery
 
 if TYPE_CHECKING:
@@ -218,14 +218,7 @@ class Client:
     ) -> "InvoicePage":
         ctx = info.context
         query = InvoiceQuery(page, limit, search, str(self.id), status.value if status else None)
-        result = await run_in_threadpool(ctx.usecases.invoices.list, ctx.account, query)
-        return InvoicePage(
-            data=[Invoice.of(item) for item in result.items],
-            total=result.total,
-            page=result.page,
-            limit=result.limit,
-            total_pages=result.total_pages,
-        )
+        return InvoicePage.of(await run_in_threadpool(ctx.usecases.invoices.list, ctx.account, query))
 
     @strawberry.field(description="Every event of the client, oldest first.")
     async def history(self, info: GraphInfo) -> list[HistoryEntry]:
@@ -399,6 +392,11 @@ class ClientPage:
     limit: int
     total_pages: int
 
+    @classmethod
+    def of(cls, result: Page[ClientView]) -> "ClientPage":
+        items = [Client.of(view) for view in result.items]
+        return cls(data=items, total=result.total, page=result.page, limit=result.limit, total_pages=result.total_pages)
+
 
 @strawberry.type
 class InvoicePage:
@@ -407,3 +405,8 @@ class InvoicePage:
     page: int
     limit: int
     total_pages: int
+
+    @classmethod
+    def of(cls, result: Page[InvoiceSummary]) -> "InvoicePage":
+        items = [Invoice.of(view) for view in result.items]
+        return cls(data=items, total=result.total, page=result.page, limit=result.limit, total_pages=result.total_pages)
