@@ -59,17 +59,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             if owned:
                 core.close()
 
+    limiter = RateLimiter(settings.rate_limit, settings.rate_limit_storage)  # one budget per key, both doors
     app = Starlette(
         routes=[
             *ROUTES,
             *LIFECYCLE_ROUTES,
             *HISTORY_ROUTES,
             *SHARE_ROUTES,
-            *graphql_routes(core),
+            *graphql_routes(core, limiter),
             Route("/healthz", health),
         ],
         middleware=[
-            Middleware(ApiGuard, services=core, limiter=RateLimiter(settings.rate_limit, settings.rate_limit_storage))
+            Middleware(ApiGuard, services=core, limiter=limiter)
         ],
         exception_handlers=HANDLERS,
         lifespan=lifespan,

@@ -21,6 +21,7 @@ from strawberry.schema import BaseSchema
 from gateway.auth import authenticate, bearer_token
 from gateway.graphql.context import Context
 from gateway.graphql.schema import build_schema
+from gateway.ratelimit import RateLimiter
 from gateway.services import Services
 
 
@@ -30,9 +31,10 @@ def _public_url(services: Services, request: Request | WebSocket) -> str:
 
 
 class GraphQLDoor(GraphQL[Context, None]):
-    def __init__(self, services: Services, schema: BaseSchema, **options: Any) -> None:
+    def __init__(self, services: Services, limiter: RateLimiter, schema: BaseSchema, **options: Any) -> None:
         super().__init__(schema, **options)
         self.services = services
+        self.limiter = limiter
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         state = request.scope.get("state") or {}
@@ -53,11 +55,13 @@ class GraphQLDoor(GraphQL[Context, None]):
         key = await run_in_threadpool(authenticate, self.services, token) if token else None
         if key is None:
             raise ConnectionRejectionError({"message": "Invalid or revoked API key", "code": "UNAUTHENTICATED"})
+        if not (await self.limiter.spend(f"key:{key.id}")).allowed:  # a connection is a request of the budget
+            raise ConnectionRejectionError({"message": "Rate limit exceeded", "code": "RATE_LIMITED"})
         context.account_id = UUID(key.account_id)
         return None
 
 
-def graphql_routes(services: Services) -> list[BaseRoute]:
+def graphql_routes(services: Services, limiter: RateLimiter) -> list[BaseRoute]:
     """``/graphql`` for HTTP and for websockets, one app behind both."""
-    door = GraphQLDoor(services, build_schema(), graphql_ide=None)
+    door = GraphQLDoor(services, limiter, build_schema(), graphql_ide=None)
     return [Route("/graphql", door), WebSocketRoute("/graphql", door)]
