@@ -372,3 +372,26 @@ def test_a_page_with_clients_and_payments_costs_a_constant_number_of_queries(api
     # the key (1), the page and its count (2), the details with their lines (2), the
     # clients (1), the payments (1): however many invoices the page holds
     assert many == 7, many
+
+
+# --- one budget for both doors -------------------------------------------------------------------
+
+
+def test_graphql_and_rest_spend_one_budget(make_settings, clock: FakeClock):
+    from gateway.app import create_app
+    from tests.conftest import TestClient
+
+    settings = make_settings(CLEVERINVO_RATE_LIMIT="3/minute")
+    services = Services(settings, clock=clock)
+    try:
+        with TestClient(create_app(settings, services), raise_server_exceptions=False) as http:
+            account = services.execute(lambda: services.app.open_account("Seller", "pro"))
+            key_id, key = services.execute(lambda: services.app.issue_api_key(account, "tests"))
+            api = Api(http, Tenant(account, key_id, key))
+            assert api.get("/api/v1/clients").status_code == 200
+            assert data(api, "{ clients { total } }") == {"clients": {"total": 0}}
+            assert api.get("/api/v1/invoices").status_code == 200
+            code, message = error(api, "{ clients { total } }", status=429)
+            assert code == "RATE_LIMITED" and message == assert_error(api.get("/api/v1/clients"), 429)
+    finally:
+        services.close()
