@@ -37,6 +37,17 @@ def _url(environ: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str
     return raw
 
 
+def _flag_setting(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if raw.lower() in ("1", "true", "on", "yes"):
+        return True
+    if raw.lower() in ("0", "false", "off", "no"):
+        return False
+    raise SettingsError(f"{name} must be 1, true, on, yes or 0, false, off, no, not {raw!r}")
+
+
 def _rate_limit(environ: Mapping[str, str], default: str, name: str = "CLEVERINVO_RATE_LIMIT") -> str:
     """A rate `limits` understands, checked now: a bad one would only fail when the app starts."""
     raw = environ.get(name, "").strip()
@@ -68,6 +79,7 @@ class Settings:
     email_retry_seconds: int = 60
     overdue_every_seconds: int = 300
     worker_nice: int = 10
+    graphql_introspection: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -95,6 +107,7 @@ class Settings:
             email_retry_seconds=_int_setting(env, "CLEVERINVO_EMAIL_RETRY_SECONDS", 60),
             overdue_every_seconds=_int_setting(env, "CLEVERINVO_OVERDUE_EVERY_SECONDS", 300),
             worker_nice=_int_setting(env, "CLEVERINVO_WORKER_NICE", 10, low=0, high=19),
+            graphql_introspection=_flag_setting(env, "CLEVERINVO_GRAPHQL_INTROSPECTION", True),
         )
 
     @property
