@@ -1,0 +1,298 @@
+"""Every GraphQL error carries a machine code, and nothing unexpected leaks.
+
+What a README needs:
+
+- Every entry of a response's ``errors`` has ``extensions.code``, one of ``BAD_REQUEST``,
+  ``UNAUTHENTICATED``, ``FORBIDDEN``, ``NOT_FOUND``, ``CONFLICT``, ``RATE_LIMITED``,
+  ``INTERNAL`` and ``UNAVAILABLE``: a frontend branches on the code, never on the message.
+- A document that does not parse, does not validate against the schema, has variables of
+  the wrong type or asks for more than the limits allow (``gateway.graphql.limits``) is a
+  ``BAD_REQUEST``, as is a request the endpoint cannot read at all (a body that is not
+  JSON, not an operation, or a batch of too many operations): that one is answered with
+  HTTP 400 and the same ``{"errors": [{"message", "extensions": {"code"}}]}`` shape.
+- A refusal of the application (a domain or use-case error) keeps its message and its own
+  ``code`` (``NotFound`` → ``NOT_FOUND``, ``Conflict`` → ``CONFLICT``, ``PlanLimitReached``
+  → ``FORBIDDEN``, ``Unavailable`` → ``UNAVAILABLE``, ...), so the same bad input reads
+  the same through REST and GraphQL.
+- Anything else is a fault of the service: the client sees "Internal server error" with
+  code ``INTERNAL`` (nothing of the exception), and the log gets the traceback.
+
+How it plugs in: build the schema with :class:`CodedSchema` (``strawberry.Schema`` with
+:class:`ErrorCodes` first among its extensions, and a log that records only the faults),
+and serve it with a view derived from :class:`JsonErrorsGraphQL`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar, overload, runtime_checkable
+
+import strawberry
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
+from strawberry.extensions import SchemaExtension
+from strawberry.http import GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionContext, StreamExecutionResult
+from strawberry.types.unset import UNSET
+
+from gateway.problems import HttpProblem
+
+log = logging.getLogger("cleverinvo")
+
+CODES = frozenset(
+    {"BAD_REQUEST", "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "CONFLICT", "RATE_LIMITED", "INTERNAL", "UNAVAILABLE"}
+)
+INTERNAL_MESSAGE = "Internal server error"
+STATUS_CODES: Mapping[int, str] = {  # an HTTP status of ours -> the GraphQL code that says the same
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "BAD_REQUEST",
+    409: "CONFLICT",
+    413: "BAD_REQUEST",
+    415: "BAD_REQUEST",
+    422: "BAD_REQUEST",
+    429: "RATE_LIMITED",
+    503: "UNAVAILABLE",
+}
+# Refusals strawberry itself raises before a document runs: the client's doing.
+_STRAWBERRY_REFUSALS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
+
+
+@dataclass(frozen=True)
+class Classified:
+    """What the client is told about one error."""
+
+    code: str
+    message: str
+
+    @property
+    def internal(self) -> bool:
+        return self.code == "INTERNAL"
+
+
+def _status_code(status: int) -> str:
+    return STATUS_CODES.get(status, "BAD_REQUEST" if 400 <= status < 500 else "INTERNAL")
+
+
+def classify_exception(exc: BaseException) -> Classified:
+    """The code and message a client may see for an exception a resolver raised."""
+    code, message = getattr(exc, "code", None), getattr(exc, "message", None)
+    # Ours: a domain or use-case error (a known `code`, and a `message` meant for clients).
+    # An unknown code, or one claiming INTERNAL, is not trusted with its message.
+    if isinstance(code, str) and code in CODES and code != "INTERNAL" and isinstance(message, str):
+        return Classified(code, message)
+    if isinstance(exc, HttpProblem):
+        return _from_status(exc.status, exc.message)
+    if isinstance(exc, StarletteHTTPException):
+        return _from_status(exc.status_code, exc.detail)
+    if isinstance(exc, _STRAWBERRY_REFUSALS):
+        return Classified("BAD_REQUEST", str(exc))
+    return Classified("INTERNAL", INTERNAL_MESSAGE)
+
+
+def _from_status(status: int, message: str) -> Classified:
+    code = _status_code(status)
+    return Classified(code, INTERNAL_MESSAGE if code == "INTERNAL" else message)
+
+
+def classify(error: GraphQLError) -> Classified:
+    """The code and message a client may see for one GraphQL error.
+
+    - an error that already carries one of our codes (the query limits set theirs) keeps it;
+    - an error graphql-core raised on its own before execution (parse, validation, variable
+      coercion: it has no ``path``) is the client's: ``BAD_REQUEST``;
+    - one that wraps an exception is what :func:`classify_exception` says of it;
+    - one graphql-core raised on its own *during* execution (it has a ``path``: a resolver
+      returned null for a non-null field, a value the type cannot serialize) is our fault.
+    """
+    code = (error.extensions or {}).get("code")
+    if isinstance(code, str) and code in CODES:
+        return Classified(code, INTERNAL_MESSAGE if code == "INTERNAL" else error.message)
+    original = error.original_error
+    if original is not None and not isinstance(original, GraphQLError):
+        return classify_exception(original)
+    if error.path is None:
+        return Classified("BAD_REQUEST", error.message)
+    return Classified("INTERNAL", INTERNAL_MESSAGE)
+
+
+def coded(error: GraphQLError) -> GraphQLError:
+    """``error`` as the client may see it: with ``extensions.code``, and masked if internal."""
+    found = classify(error)
+    extensions = dict(error.extensions or {})
+    if found.internal:
+        extensions = {}
+    elif extensions.get("code") == found.code and found.message == error.message:
+        return error
+    extensions["code"] = found.code
+    return GraphQLError(
+        found.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
+    )
+
+
+def log_errors(errors: Iterable[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+    """Records a fault of the service with its traceback; a client's mistake only at DEBUG.
+
+    Made for ``Schema.process_errors``, which strawberry calls with the original errors
+    (strawberry's own logs every error, a client's typo included, at ERROR)."""
+    for error in errors:
+        if classify(error).internal:
+            where = ".".join(str(part) for part in error.path) if error.path else "the operation"
+            log.error("GraphQL error in %s: %s", where, error.message, exc_info=error.original_error or error)
+        else:
+            log.debug("GraphQL request refused: %s", error.message)
+
+
+@runtime_checkable
+class _WithErrors(Protocol):
+    errors: list[GraphQLError] | None
+
+
+class ErrorCodes(SchemaExtension):
+    """Gives every error of a result its ``extensions.code`` and masks internal ones.
+
+    List it first in ``extensions=[...]``: strawberry unwinds extensions in reverse, so the
+    first one sees the errors last, whatever the others added."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        _code_errors(self.execution_context.result)
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        # A subscription's events (and a result streamed over SSE or multipart).
+        _code_errors(result)
+        yield
+
+
+def _code_errors(result: object) -> None:
+    if isinstance(result, _WithErrors) and result.errors:
+        result.errors = [coded(error) for error in result.errors]
+
+
+ExtensionFactory = Callable[[], SchemaExtension]
+
+
+class CodedSchema(strawberry.Schema):
+    """``strawberry.Schema`` whose errors all carry codes (:class:`ErrorCodes` is added first
+    among the extensions) and whose log records faults with their traceback, not a
+    client's every typo (:func:`log_errors`)."""
+
+    def __init__(
+        self,
+        query: type,
+        mutation: type | None = None,
+        subscription: type | None = None,
+        *,
+        extensions: Iterable[type[SchemaExtension] | ExtensionFactory] = (),
+        **options: Any,
+    ) -> None:
+        super().__init__(query, mutation, subscription, extensions=[ErrorCodes, *extensions], **options)
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        log_errors(errors, execution_context)
+
+
+def error_body(message: str, code: str = "BAD_REQUEST") -> dict[str, Any]:
+    """The GraphQL response for a request refused before any operation ran."""
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+def refusal_response(status: int, message: str) -> Response:
+    """A refusal of the HTTP request itself, in the shape of a GraphQL response."""
+    code = _status_code(status)
+    body = error_body(INTERNAL_MESSAGE if code == "INTERNAL" else message, code)
+    return Response(json.dumps(body), status_code=status, media_type="application/json")
+
+
+def _check_operation(item: object, what: str = "the request") -> None:
+    if not isinstance(item, dict):
+        raise HTTPException(400, f"{what[0].upper()}{what[1:]} must be a JSON object with a 'query'")
+    for key, kind, wanted in (
+        ("query", str, "a string"),
+        ("operationName", str, "a string"),
+        ("variables", dict, "an object"),
+        ("extensions", dict, "an object"),
+    ):
+        value = item.get(key)
+        if value is not None and not isinstance(value, kind):
+            raise HTTPException(400, f"'{key}' of {what} must be {wanted} or null")
+
+
+def check_body(body: object, max_operations: int | None) -> None:
+    """Refuses a JSON body that is not one operation, or a batch of 1..max_operations of them.
+
+    ``max_operations`` is None when the schema does not take batches."""
+    if not isinstance(body, list):
+        _check_operation(body)
+        return
+    if max_operations is None:
+        raise HTTPException(400, "Batching is not enabled: send one operation as a JSON object, not an array")
+    if not body:
+        raise HTTPException(400, "An empty batch: send at least one operation")
+    if len(body) > max_operations:
+        raise HTTPException(400, f"A batch holds at most {max_operations} operations, not {len(body)}")
+    for number, item in enumerate(body, start=1):
+        _check_operation(item, f"operation {number} of the batch")
+
+
+ContextT = TypeVar("ContextT")
+RootValueT = TypeVar("RootValueT")
+
+
+class JsonErrorsGraphQL(GraphQL[ContextT, RootValueT]):
+    """strawberry's ASGI view, refusing what it cannot run as GraphQL errors with codes.
+
+    strawberry answers such requests with a plain-text body (and a body that is JSON but
+    not an object, such as ``1`` or ``[1]``, with a 500); this view answers HTTP 400 (or
+    405 for a method other than GET and POST) with ``{"errors": [{"message": ...,
+    "extensions": {"code": "BAD_REQUEST"}}]}``. A batch (a JSON array of operations) is
+    taken when the schema's ``StrawberryConfig(batching_config=...)`` allows it, up to its
+    ``max_operations``."""
+
+    @overload
+    async def run(self, request: Request, context: ContextT = ..., root_value: RootValueT | None = ...) -> Response: ...
+
+    @overload
+    async def run(
+        self, request: WebSocket, context: ContextT = ..., root_value: RootValueT | None = ...
+    ) -> WebSocket: ...
+
+    async def run(
+        self,
+        request: Request | WebSocket,
+        context: ContextT = UNSET,
+        root_value: RootValueT | None = UNSET,
+    ) -> Response | WebSocket:
+        if isinstance(request, WebSocket):
+            return await super().run(request, context, root_value)
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as exc:
+            return refusal_response(exc.status_code, exc.reason)
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
+        content_type, _ = parse_content_type(request.content_type or "")
+        if request.method == "POST" and "application/json" in content_type:
+            # Starlette keeps the body, so strawberry reads the same bytes after this check.
+            batching = self.schema.config.batching_config
+            check_body(self.parse_json(await request.get_body()), batching["max_operations"] if batching else None)
+        return await super().parse_http_body(request)
