@@ -14,12 +14,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema import BaseSchema
 
 from gateway.auth import authenticate, bearer_token
 from gateway.graphql.context import Context
+from gateway.graphql.errors import JsonErrorsGraphQL
+from gateway.graphql.graphiql import LocalGraphiQL, graphiql_routes
+from gateway.graphql.limits import GraphQLLimits
 from gateway.graphql.schema import build_schema
 from gateway.ratelimit import RateLimiter
 from gateway.services import Services
@@ -30,7 +32,7 @@ def _public_url(services: Services, request: Request | WebSocket) -> str:
     return (configured or str(request.base_url)).rstrip("/")
 
 
-class GraphQLDoor(GraphQL[Context, None]):
+class GraphQLDoor(JsonErrorsGraphQL[Context, None], LocalGraphiQL[Context, None]):
     def __init__(self, services: Services, limiter: RateLimiter, schema: BaseSchema, **options: Any) -> None:
         super().__init__(schema, **options)
         self.services = services
@@ -63,5 +65,6 @@ class GraphQLDoor(GraphQL[Context, None]):
 
 def graphql_routes(services: Services, limiter: RateLimiter) -> list[BaseRoute]:
     """``/graphql`` for HTTP and for websockets, one app behind both."""
-    door = GraphQLDoor(services, limiter, build_schema(), graphql_ide=None)
-    return [Route("/graphql", door), WebSocketRoute("/graphql", door)]
+    schema = build_schema(GraphQLLimits.from_settings(services.settings))
+    door = GraphQLDoor(services, limiter, schema, graphql_ide="graphiql")
+    return [*graphiql_routes(), Route("/graphql", door), WebSocketRoute("/graphql", door)]

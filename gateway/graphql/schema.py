@@ -3,16 +3,16 @@ calls, so the two doors share rules, errors and data. ``schema.graphql`` at the
 repository root is this schema's SDL (``python -m gateway.graphql.sdl`` writes it)."""
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
-from strawberry.extensions import SchemaExtension
 
 from domain.errors import NotFound
+from gateway.graphql.errors import CodedSchema
 from gateway.graphql.inputs import (
     ClientInput,
     ClientUpdateInput,
@@ -21,6 +21,7 @@ from gateway.graphql.inputs import (
     PaymentInput,
     SendInvoiceInput,
 )
+from gateway.graphql.limits import GraphQLLimits, limit_extensions, strawberry_config
 from gateway.graphql.scalars import SCALARS
 from gateway.graphql.types import (
     AccountEvent,
@@ -194,13 +195,14 @@ class Subscription:
                 await asyncio.sleep(FOLLOW_SECONDS)
 
 
-def build_schema(extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = ()) -> strawberry.Schema:
-    from strawberry.schema.config import StrawberryConfig
-
-    return strawberry.Schema(
+def build_schema(limits: GraphQLLimits | None = None) -> strawberry.Schema:
+    """The schema, every error coded, every operation measured against ``limits`` before
+    it runs (the defaults when None)."""
+    limits = limits or GraphQLLimits()
+    return CodedSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=list(extensions),
-        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),
+        extensions=limit_extensions(limits),
+        config=strawberry_config(limits, auto_camel_case=True, scalar_map=SCALARS),
     )
