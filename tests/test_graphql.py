@@ -13,7 +13,7 @@ from domain.money import LineItemDraft
 from gateway.graphql.schema import build_schema
 from gateway.services import Services
 from tests.conftest import INVOICE_DETAIL_KEYS, Api, FakeClock, Tenant, assert_error, payload
-from tests.graphql_support import CLIENT_FIELDS, INVOICE_FIELDS, PAYMENT_FIELDS, data, error
+from tests.graphql_support import CLIENT_FIELDS, INVOICE_FIELDS, PAYMENT_FIELDS, data, error, gql
 
 ROOT = Path(__file__).resolve().parents[1]
 UNKNOWN = "6f1c9d0e-4a44-4c57-9a0e-2b1f4f6f0a11"
@@ -395,3 +395,86 @@ def test_graphql_and_rest_spend_one_budget(make_settings, clock: FakeClock):
             assert code == "RATE_LIMITED" and message == assert_error(api.get("/api/v1/clients"), 429)
     finally:
         services.close()
+
+
+# --- limits on the real schema ---------------------------------------------------------------------
+
+
+def test_every_response_reports_its_cost(api: Api):
+    body = gql(api, "{ invoices(limit: 50) { total data { id client { name } payments { id } } } }")
+    assert body["extensions"]["cost"] == {"requested": 1 + 50 * 3, "maximum": 1000}
+    failed = gql(api, '{ invoice(id: "nope") { id } }')
+    assert failed["errors"][0]["extensions"]["code"] == "NOT_FOUND" and failed["extensions"]["cost"]["requested"] == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("{ clients(limit: 100) { data { invoices(limit: 100) { data { id } } } } }", "Query cost 10201 exceeds"),
+        ("{ invoices(limit: 100) { data { history { type } } } }", "Query cost 1101 exceeds"),
+        (
+            "{ invoices { data { client { invoices { data { client { invoices { data { client { invoices { data {"
+            " client { invoices { data { id } } } } } } } } } } } } } } }",
+            "depth",
+        ),
+        ("{ " + " ".join(f"a{n}: ledgerDigest {{ position }}" for n in range(31)) + " }", "31 aliases"),
+    ],
+)
+def test_costly_deep_or_aliased_queries_are_refused_before_they_run(api: Api, services: Services, query, words):
+    before = services.app.recorder.max_notification_id()
+    body = gql(api, query)
+    assert body["data"] is None
+    assert {error["extensions"]["code"] for error in body["errors"]} == {"BAD_REQUEST"}
+    assert any(words in error["message"] for error in body["errors"]), body["errors"]
+    assert services.app.recorder.max_notification_id() == before
+
+
+def test_a_mutation_over_the_limits_changes_nothing(api: Api, services: Services):
+    before = services.app.recorder.max_notification_id()
+    aliases = " ".join(f'c{n}: createClient(input: {{name: "C{n}"}}) {{ id }}' for n in range(31))
+    body = gql(api, f"mutation {{ {aliases} }}")
+    assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert services.app.recorder.max_notification_id() == before
+    assert rest(api, "/api/v1/clients") == []
+
+
+def test_batches_of_a_few_operations_run_and_more_are_refused(api: Api):
+    headers = dict(api.tenant.headers)  # type: ignore[union-attr]
+    two = [{"query": "{ clients { total } }"}, {"query": "{ invoices { total } }"}]
+    answered = api.http.post("/graphql", json=two, headers=headers)
+    assert answered.status_code == 200
+    assert [item["data"] for item in answered.json()] == [{"clients": {"total": 0}}, {"invoices": {"total": 0}}]
+    six = [{"query": "{ clients { total } }"}] * 6
+    refused = api.http.post("/graphql", json=six, headers=headers)
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert "at most 5" in refused.json()["errors"][0]["message"]
+
+
+def test_an_internal_fault_is_masked(api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture):
+    def broken(*_args: Any) -> Any:
+        raise RuntimeError("secret detail of the database")
+
+    monkeypatch.setattr("usecases.clients.Clients.list", broken)
+    body = gql(api, "{ clients { total } }")
+    [fault] = body["errors"]
+    assert fault["extensions"]["code"] == "INTERNAL" and fault["message"] == "Internal server error"
+    assert "secret" not in str(body) and "secret detail" in caplog.text
+
+
+def test_introspection_can_be_turned_off(make_settings, clock: FakeClock):
+    from gateway.app import create_app
+    from tests.conftest import TestClient
+
+    for setting, allowed in (("on", True), ("off", False)):
+        settings = make_settings(CLEVERINVO_GRAPHQL_INTROSPECTION=setting)
+        services = Services(settings, clock=clock)
+        try:
+            with TestClient(create_app(settings, services), raise_server_exceptions=False) as http:
+                account = services.app.open_account("Seller", "pro")
+                key_id, key = services.app.issue_api_key(account, "tests")
+                services.projector.catch_up()
+                body = gql(Api(http, Tenant(account, key_id, key)), "{ __schema { queryType { name } } }")
+                assert (body.get("data") is not None and not body.get("errors")) == allowed, body
+        finally:
+            services.close()

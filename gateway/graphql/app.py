@@ -21,8 +21,7 @@ from gateway.auth import authenticate, bearer_token
 from gateway.graphql.context import Context
 from gateway.graphql.errors import JsonErrorsGraphQL
 from gateway.graphql.graphiql import LocalGraphiQL, graphiql_routes
-from gateway.graphql.limits import GraphQLLimits
-from gateway.graphql.schema import build_schema
+from gateway.graphql.schema import build_schema, query_limits
 from gateway.ratelimit import RateLimiter
 from gateway.services import Services
 
@@ -65,6 +64,6 @@ class GraphQLDoor(JsonErrorsGraphQL[Context, None], LocalGraphiQL[Context, None]
 
 def graphql_routes(services: Services, limiter: RateLimiter) -> list[BaseRoute]:
     """``/graphql`` for HTTP and for websockets, one app behind both."""
-    schema = build_schema(GraphQLLimits.from_settings(services.settings))
+    schema = build_schema(query_limits(services.settings.graphql_introspection))
     door = GraphQLDoor(services, limiter, schema, graphql_ide="graphiql")
     return [*graphiql_routes(), Route("/graphql", door), WebSocketRoute("/graphql", door)]

@@ -41,6 +41,14 @@ from usecases.invoices import InvoiceRead, Moment
 
 T = TypeVar("T")
 FOLLOW_SECONDS = 0.5  # how often a subscription looks for new events
+# What a list without a `limit` counts for in a query's cost: a history is read whole, one
+# record at a time, so a page of invoices with their histories must stay small.
+LIST_SIZES = {"Invoice.history": 10, "Client.history": 10}
+
+
+def query_limits(introspection: bool = True) -> GraphQLLimits:
+    """The limits the service runs with: the defaults, and these lists' sizes."""
+    return GraphQLLimits(introspection=introspection, list_sizes=LIST_SIZES)
 
 
 def _id(value: strawberry.ID, missing: str) -> UUID:
@@ -198,7 +206,7 @@ class Subscription:
 def build_schema(limits: GraphQLLimits | None = None) -> strawberry.Schema:
     """The schema, every error coded, every operation measured against ``limits`` before
     it runs (the defaults when None)."""
-    limits = limits or GraphQLLimits()
+    limits = limits or query_limits()
     return CodedSchema(
         query=Query,
         mutation=Mutation,
