@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.actors import acting_as, api_key
 from gateway.auth import authenticate, bearer_token
+from gateway.graphql.errors import STATUS_CODES, error_body
 from gateway.jsonio import JSONResponse, error_response
 from gateway.ratelimit import RateLimiter
 from gateway.services import Services
@@ -17,13 +18,10 @@ log = logging.getLogger("cleverinvo")
 PROTECTED = ("/api/", "/graphql")
 
 
-CODES = {401: "UNAUTHENTICATED", 429: "RATE_LIMITED", 500: "INTERNAL"}
-
-
 def graphql_error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """A refusal in GraphQL's own shape, with the HTTP status REST would give."""
-    body = {"data": None, "errors": [{"message": message, "extensions": {"code": CODES.get(status, "BAD_REQUEST")}}]}
-    return JSONResponse(body, status_code=status, headers=headers)
+    """A refusal before any operation ran, in GraphQL's own shape (no ``data``: nothing
+    was executed), with the HTTP status REST would give."""
+    return JSONResponse(error_body(message, STATUS_CODES[status]), status_code=status, headers=headers)
 
 
 def _public_page(scope: Scope) -> bool:
