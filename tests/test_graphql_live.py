@@ -25,7 +25,7 @@ def served(settings, services: Services) -> Iterator[str]:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    config = uvicorn.Config(create_app(settings, services), log_level="warning", lifespan="off", ws="websockets")
+    config = uvicorn.Config(create_app(settings, services), log_level="warning", lifespan="off")  # as serve: ws "auto"
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
