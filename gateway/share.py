@@ -7,16 +7,13 @@ token cannot be guessed by brute force and a shared link cannot be used to load 
 
 from decimal import Decimal
 from html import escape
-from uuid import UUID
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from domain.actors import acting_as, system
 from gateway.downloads import pdf_response
-from gateway.handling import services_of
+from gateway.handling import call, usecases_of
 from gateway.ratelimit import RateLimiter
 from pdf.formats import Formats
 from projections.views import AccountView, InvoiceDetail
@@ -175,31 +172,17 @@ async def shared_invoice(request: Request) -> Response:
     refused = await _allowed(request)
     if refused is not None:
         return refused
-    services = services_of(request)
-    token = request.path_params["token"]
-    invoice = await run_in_threadpool(services.read.shared_invoice, token)
-    if invoice is None:
+    shared = await call(usecases_of(request).sharing.open, request.path_params["token"])
+    if shared is None:
         return _not_found()
-    if invoice.viewed_at is None and invoice.status != "VOID":
-        invoice_id = invoice.id
-        with acting_as(system("share link")):  # the recipient opened it: no key, no login
-            await run_in_threadpool(services.execute, lambda: services.app.record_view(UUID(invoice_id)))
-        invoice = await run_in_threadpool(services.read.invoice, invoice.account_id, invoice.id) or invoice
-    account = await run_in_threadpool(services.read.account, invoice.account_id)
-    if account is None:
-        return _not_found()
-    return render_invoice(invoice, account, f"{request.url.path}/pdf")
+    return render_invoice(shared.invoice, shared.seller, f"{request.url.path}/pdf")
 
 
 async def shared_pdf(request: Request) -> Response:
     refused = await _allowed(request)
     if refused is not None:
         return refused
-    services = services_of(request)
-    invoice = await run_in_threadpool(services.read.shared_invoice, request.path_params["token"])
-    if invoice is None:
-        return _not_found()
-    pdf = await run_in_threadpool(services.pdfs.get, invoice.account_id, invoice.id)
+    pdf = await call(usecases_of(request).sharing.pdf, request.path_params["token"])
     return _not_found() if pdf is None else pdf_response(request, pdf)
 
 

@@ -5,6 +5,7 @@ from usecases.clients import Clients
 from usecases.core import Core
 from usecases.invoices import Invoices
 from usecases.lifecycle import Lifecycle
+from usecases.sharing import Sharing
 
 
 class UseCases:
@@ -14,3 +15,4 @@ class UseCases:
         self.invoices = Invoices(core)
         self.lifecycle = Lifecycle(core, self.invoices)
         self.auditing = Auditing(core)
+        self.sharing = Sharing(core)
