@@ -478,3 +478,15 @@ def test_introspection_can_be_turned_off(make_settings, clock: FakeClock):
                 assert (body.get("data") is not None and not body.get("errors")) == allowed, body
         finally:
             services.close()
+
+
+def test_queries_also_go_by_get_and_mutations_do_not(api: Api, services: Services):
+    headers = dict(api.tenant.headers)  # type: ignore[union-attr]
+    answered = api.http.get("/graphql", params={"query": "{ clients { total } }"}, headers=headers)
+    assert answered.status_code == 200 and answered.json()["data"] == {"clients": {"total": 0}}
+    before = services.app.recorder.max_notification_id()
+    refused = api.http.get(
+        "/graphql", params={"query": 'mutation { createClient(input: {name: "X"}) { id } }'}, headers=headers
+    )
+    assert refused.status_code in (400, 405) and refused.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert services.app.recorder.max_notification_id() == before
