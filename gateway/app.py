@@ -16,6 +16,7 @@ from gateway.errors import HANDLERS
 from gateway.graphql.app import graphql_routes
 from gateway.guard import ApiGuard
 from gateway.history_routes import ROUTES as HISTORY_ROUTES
+from gateway.idempotency import Idempotency
 from gateway.jsonio import JSONResponse
 from gateway.lifecycle_routes import ROUTES as LIFECYCLE_ROUTES
 from gateway.ratelimit import RateLimiter
@@ -70,7 +71,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             Route("/healthz", health),
         ],
         middleware=[
-            Middleware(ApiGuard, services=core, limiter=limiter)
+            Middleware(ApiGuard, services=core, limiter=limiter),
+            Middleware(Idempotency, services=core),  # inside the guard: it needs the key's account
         ],
         exception_handlers=HANDLERS,
         lifespan=lifespan,
