@@ -1,6 +1,7 @@
 """The GraphQL door through the real ASGI app: every query and mutation, parity with REST
 (the same values, the same errors), tenant isolation, and the query count of a page."""
 
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -490,3 +491,144 @@ def test_queries_also_go_by_get_and_mutations_do_not(api: Api, services: Service
     )
     assert refused.status_code in (400, 405) and refused.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
     assert services.app.recorder.max_notification_id() == before
+
+
+# --- what probing found: each case once broke a rule ----------------------------------------------
+
+
+def _nothing_written(services: Services, before: int | None) -> None:
+    assert services.app.recorder.max_notification_id() == before
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{description: "x", quantity: "abc", unitPrice: 1}',
+        '{description: "x", quantity: 1e999999, unitPrice: 1}',
+        '{description: "x", quantity: "NaN", unitPrice: 1}',
+        '{description: "x", quantity: "1E+5", unitPrice: 1}',
+        '{description: "x", quantity: true, unitPrice: 1}',
+        '{description: "x", quantity: {a: 1}, unitPrice: 1}',
+    ],
+)
+def test_a_bad_number_literal_is_the_clients_mistake(api: Api, services: Services, line):
+    client_id = api.create_client()["id"]
+    before = services.app.recorder.max_notification_id()
+    code, _ = error(
+        api, f'mutation {{ createInvoice(input: {{clientId: "{client_id}", lineItems: [{line}]}}) {{ id }} }}'
+    )
+    assert code == "BAD_REQUEST"
+    _nothing_written(services, before)
+
+
+@pytest.mark.parametrize("day", ["2024-02-30", "20240101", "2024-W01-1", "2024W01120"])
+def test_a_date_rest_refuses_graphql_refuses(api: Api, services: Services, day):
+    client_id = api.create_client()["id"]
+    assert_error(
+        api.post(
+            "/api/v1/invoices",
+            {
+                "clientId": client_id,
+                "lineItems": [{"description": "x", "quantity": 1, "unitPrice": 1}],
+                "issueDate": day,
+            },
+        ),
+        400,
+    )
+    before = services.app.recorder.max_notification_id()
+    given = f'{{clientId: "{client_id}", issueDate: "{day}", lineItems: [{LINE}]}}'
+    query = f"mutation {{ createInvoice(input: {given}) {{ id }} }}"
+    assert error(api, query)[0] == "BAD_REQUEST"
+    variables = {
+        "input": {
+            "clientId": client_id,
+            "issueDate": day,
+            "lineItems": [{"description": "x", "quantity": "1", "unitPrice": "1"}],
+        }
+    }
+    assert (
+        error(api, "mutation($input: InvoiceInput!) { createInvoice(input: $input) { id } }", variables)[0]
+        == "BAD_REQUEST"
+    )
+    _nothing_written(services, before)
+
+
+EXACT = "mutation(%s$c: ID!) { createInvoice(input: {clientId: $c, lineItems: [%s]}) { lineItems { unitPrice } } }"
+
+
+def _raw(api: Api, body: str) -> dict[str, Any]:
+    """A JSON body sent exactly as written (a number too precise for a float, a lone surrogate)."""
+    headers = {**api.tenant.headers, "Content-Type": "application/json"}  # type: ignore[union-attr]
+    answer: dict[str, Any] = api.http.post("/graphql", content=body, headers=headers).json()
+    return answer
+
+
+def test_numbers_are_kept_exactly_as_written(api: Api):
+    client_id = api.create_client()["id"]
+    line = '{description: "x", quantity: 1, unitPrice: %s}'
+    literal = data(api, EXACT % ("", line % "123456789012.345678"), {"c": client_id})
+    assert literal["createInvoice"]["lineItems"][0]["unitPrice"] == "123456789012.345678"
+    body = json.dumps({"query": EXACT % ("$p: Decimal!, ", line % "$p"), "variables": {"p": "PRICE", "c": client_id}})
+    answer = _raw(api, body.replace('"PRICE"', "123456789012.345678"))  # a JSON number, not a string
+    assert answer["data"]["createInvoice"]["lineItems"][0]["unitPrice"] == "123456789012.345678"
+    tiny = {"clientId": client_id, "lineItems": [{"description": "x", "quantity": Decimal("1e-7"), "unitPrice": 1}]}
+    rest_message = assert_error(api.post("/api/v1/invoices", tiny), 400)
+    tiny_line = line.replace("quantity: 1", "quantity: 1e-7") % "1"
+    code, message = error(api, EXACT % ("", tiny_line), {"c": client_id})
+    assert (code, message) == ("BAD_REQUEST", rest_message)
+
+
+def test_a_lone_surrogate_in_a_search_is_refused(api: Api):
+    for field in ("clients", "invoices"):
+        query = f"query($s: String) {{ {field}(search: $s) {{ total }} }}"
+        answer = _raw(api, json.dumps({"query": query, "variables": {"s": "\ud800"}}))
+        assert answer["errors"][0]["extensions"]["code"] == "BAD_REQUEST", answer
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("clientId", "null"),
+        ("invoiceNumber", "null"),
+        ("currency", "null"),
+        ("lineItems", "null"),
+        ("issueDate", "null"),
+    ],
+)
+def test_null_in_an_update_reads_as_through_rest(api: Api, field, value):
+    invoice_id = api.create_invoice(api.create_client()["id"])["id"]
+    message = assert_error(api.put(f"/api/v1/invoices/{invoice_id}", {field: None}), 400)
+    code, got = error(api, f'mutation {{ updateInvoice(id: "{invoice_id}", input: {{{field}: {value}}}) {{ id }} }}')
+    assert (code, got) == ("BAD_REQUEST", message)
+
+
+@pytest.mark.parametrize(
+    ("moment", "rest_status"), [("9999-12-31T23:59:59-01:00", 200), ("0001-01-01T00:00:00+01:00", 404)]
+)
+def test_moments_at_the_ends_of_the_calendar_agree(api: Api, moment, rest_status):
+    invoice_id = api.create_invoice(api.create_client()["id"])["id"]
+    assert api.get(f"/api/v1/invoices/{invoice_id}", asOf=moment).status_code == rest_status
+    body = gql(
+        api, "query($id: ID!, $t: DateTime!) { invoice(id: $id, asOf: $t) { id } }", {"id": invoice_id, "t": moment}
+    )
+    if rest_status == 200:
+        assert body["data"]["invoice"]["id"] == invoice_id
+    else:
+        assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_a_moment_before_the_year_1000_is_written_with_four_digits(api: Api):
+    invoice_id = api.create_invoice(api.create_client()["id"])["id"]
+    message = assert_error(api.get(f"/api/v1/invoices/{invoice_id}", asOf="0999-01-01T00:00:00Z"), 404)
+    assert message == "Invoice not found as of 0999-01-01T00:00:00.000Z"
+
+
+def test_a_subscription_over_http_and_unnamed_operations_are_refused(api: Api, services: Services):
+    code, message = error(api, "subscription { accountEvents { position } }")
+    assert code == "BAD_REQUEST" and "websocket" in message
+    before = services.app.recorder.max_notification_id()
+    code, message = error(
+        api, 'mutation A { createClient(input: {name: "A"}) { id } } mutation B { deleteClient(id: "x") }'
+    )
+    assert code == "BAD_REQUEST" and "operationName" in message
+    _nothing_written(services, before)

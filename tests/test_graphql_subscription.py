@@ -78,3 +78,34 @@ def test_a_revoked_key_cannot_subscribe(api: Api, tenant: Tenant, services):
         ws.send_json({"type": "connection_init", "payload": {"Authorization": f"Bearer {tenant.key}"}})
         with pytest.raises(WebSocketDisconnect):
             ws.receive_json()
+
+
+def test_the_websocket_carries_subscriptions_only(api: Api, tenant: Tenant, services):
+    client = api.create_client(name="Acme")
+    before = services.app.recorder.max_notification_id()
+    with connect(api, tenant) as ws:
+        assert init(ws, tenant.key)["type"] == "connection_ack"
+        for query in (
+            f'mutation {{ updateClient(id: "{client["id"]}", input: {{notes: "ws"}}) {{ id }} }}',
+            "{ clients { total } }",
+        ):
+            ws.send_json({"id": "m", "type": "subscribe", "payload": {"query": query}})
+            message = ws.receive_json()
+            assert message["type"] == "error", message
+            assert message["payload"][0]["extensions"]["code"] == "BAD_REQUEST"
+            assert "over HTTP" in message["payload"][0]["message"]
+    assert services.app.recorder.max_notification_id() == before
+
+
+def test_a_subscription_ends_when_its_key_is_revoked(api: Api, tenant: Tenant, services):
+    with connect(api, tenant) as ws:
+        assert init(ws, tenant.key)["type"] == "connection_ack"
+        subscribe(ws, 0)
+        receive(ws, 2)
+        services.execute(lambda: services.app.revoke_api_key(tenant.account_id, tenant.key_id))
+        seen = [ws.receive_json()]
+        while seen[-1]["type"] == "next" and not seen[-1]["payload"].get("errors"):
+            seen.append(ws.receive_json())
+        assert seen[0]["payload"]["data"]["accountEvents"]["type"] == "apiKeyRevoked"  # told first
+        assert seen[-1]["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", seen
+        assert seen[-1]["payload"]["errors"][0]["message"] == "Invalid or revoked API key"

@@ -8,3 +8,9 @@ class Unavailable(DomainError):
     shortly instead of retrying the write."""
 
     code = "UNAVAILABLE"
+
+
+class Unauthenticated(DomainError):
+    """The key that opened a long-lived connection is no longer valid."""
+
+    code = "UNAUTHENTICATED"

@@ -60,8 +60,8 @@ def client_ref(value: str) -> UUID:
 
 def required_text(value: str | None, wire: str) -> str:
     checked = text(value, wire)
-    if checked is None:
-        raise ValidationError(f"Missing required field: {wire}")
+    if checked is None:  # sent as null: REST's and GraphQL's words for it are the same
+        raise ValidationError(f"Field '{wire}' must be a string")
     return checked
 
 
@@ -89,6 +89,10 @@ def search_term(raw: str | None) -> str | None:
         raise ValidationError(f"Parameter 'search' must be at most {MAX_SEARCH} characters")
     if "\x00" in raw:
         raise ValidationError("Parameter 'search' must not contain NUL characters")
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: GraphQL strings can carry one
+        raise ValidationError("Parameter 'search' is not valid Unicode text") from None
     return raw.strip()
 
 

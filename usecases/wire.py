@@ -14,7 +14,7 @@ def timestamp(moment: datetime | None) -> str | None:
         return None
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return f"{moment.year:04d}-" + moment.strftime("%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def line_item(line: LineView | LineItem) -> dict[str, Any]:

@@ -6,6 +6,8 @@ request is one request of the key's budget); a websocket authenticates once, wit
 same key, in its ``connection_init`` payload (``{"Authorization": "Bearer cinv_..."}``).
 """
 
+import json
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -48,6 +50,10 @@ class GraphQLDoor(JsonErrorsGraphQL[Context, None], LocalGraphiQL[Context, None]
             response=response,
         )
 
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON numbers in variables are read as exact decimals, never as binary floats."""
+        return json.loads(data, parse_float=Decimal)
+
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         """The key comes in ``connection_init``; without a live one the socket is closed (4403)."""
         params = context.connection_params or {}
@@ -59,6 +65,7 @@ class GraphQLDoor(JsonErrorsGraphQL[Context, None], LocalGraphiQL[Context, None]
         if not (await self.limiter.spend(f"key:{key.id}")).allowed:  # a connection is a request of the budget
             raise ConnectionRejectionError({"message": "Rate limit exceeded", "code": "RATE_LIMITED"})
         context.account_id = UUID(key.account_id)
+        context.key_id = key.id
         return None
 
 

@@ -49,6 +49,7 @@ class Context:
     usecases: UseCases
     public_url: str
     account_id: UUID | None = None
+    key_id: str | None = None  # a websocket's key, checked again while its subscriptions run
     request: Any = None
     response: Any = None
     connection_params: dict[str, Any] | None = None  # a websocket's connection_init payload

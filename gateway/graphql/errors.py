@@ -83,6 +83,11 @@ class Classified:
         return self.code == "INTERNAL"
 
 
+# What a scalar's parsing raises for a value it cannot take (a date that does not exist, a
+# number out of range): before execution (no path), these are the client's mistakes.
+CLIENT_VALUE_ERRORS = (ValueError, TypeError, ArithmeticError)
+
+
 def _status_code(status: int) -> str:
     return STATUS_CODES.get(status, "BAD_REQUEST" if 400 <= status < 500 else "INTERNAL")
 
@@ -123,7 +128,11 @@ def classify(error: GraphQLError) -> Classified:
         return Classified(code, INTERNAL_MESSAGE if code == "INTERNAL" else error.message)
     original = error.original_error
     if original is not None and not isinstance(original, GraphQLError):
-        return classify_exception(original)
+        found = classify_exception(original)
+        if found.internal and error.path is None and isinstance(original, CLIENT_VALUE_ERRORS):
+            # a scalar refusing a literal, wrapped by graphql-core's validation: the client's
+            return Classified("BAD_REQUEST", error.message)
+        return found
     if error.path is None:
         return Classified("BAD_REQUEST", error.message)
     return Classified("INTERNAL", INTERNAL_MESSAGE)

@@ -107,7 +107,7 @@ class InvoiceUpdateInput:
             given["clientId"] = inputs.client_ref(given["clientId"])
         if "lineItems" in given:
             if given["lineItems"] is None:
-                raise ValidationError("Field 'lineItems' must hold at least one line item")
+                raise ValidationError("Field 'lineItems' must be an array of line items")
             given["lineItems"] = [line.use() for line in given["lineItems"]]
         return inputs.InvoiceChanges(given)
 

@@ -1,47 +1,76 @@
-"""The scalars the schema adds: exact money, the API's timestamps, free-form JSON."""
+"""The scalars the schema adds: exact money, the API's timestamps and dates, free-form JSON.
 
-from datetime import UTC, date, datetime
+Each takes exactly what REST takes for the same field: a number as written (never through
+a binary float), a numeric string of digits, a date as YYYY-MM-DD, a timestamp with a time.
+"""
+
+import re
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import strawberry
+from graphql import FloatValueNode, IntValueNode, StringValueNode, ValueNode
 from strawberry.scalars import JSON
 from strawberry.types.scalar import ScalarDefinition
 
+from gateway import params
 from usecases.wire import timestamp
 
 __all__ = ["JSON", "SCALARS", "DateScalar", "DateTimeScalar", "DecimalScalar"]
 
+# As gateway/bodies.py reads them from JSON: a string of digits, a date as YYYY-MM-DD.
+_NUMBER_TEXT = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+NUMBER_PROBLEM = 'Decimal must be a number, or a string of digits such as "5500.00"'
+
+
+def _exact(text: str) -> Decimal:
+    try:
+        found = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(NUMBER_PROBLEM) from None
+    if not found.is_finite():
+        raise ValueError(NUMBER_PROBLEM)
+    return found
+
 
 def _decimal(value: Any) -> Decimal:
-    """From a string ("5500.00", exact) or a number literal (as written in the query)."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError('Decimal must be a string such as "5500.00" or a number')
-    try:
-        found = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"Decimal must be a number, not {str(value)[:40]!r}") from None
-    if not found.is_finite():
-        raise ValueError("Decimal must be a finite number")
-    return found
+    """A variable: a JSON number (read exactly: the door parses JSON numbers as Decimal) or
+    a string of digits."""
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        return _exact(str(value))
+    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()):
+        return _exact(value.strip())
+    raise ValueError(NUMBER_PROBLEM)
+
+
+def _decimal_literal(node: ValueNode, _variables: dict[str, Any] | None = None) -> Decimal:
+    """A literal in the query: the number's own text, so 0.1 stays 0.1."""
+    if isinstance(node, IntValueNode | FloatValueNode):
+        return _exact(node.value)
+    if isinstance(node, StringValueNode):
+        return _decimal(node.value)
+    raise ValueError(NUMBER_PROBLEM)
 
 
 DecimalScalar = strawberry.scalar(
     name="Decimal",
     description=(
         'An exact decimal number, written as a JSON string ("5500.00") so no client rounds it through a '
-        "binary float; amounts carry the currency's minor unit. Inputs take a string or a number."
+        "binary float; amounts carry the currency's minor unit. Inputs take a number (read exactly as "
+        "written) or a string of digits."
     ),
     serialize=lambda value: format(value, "f"),
     parse_value=_decimal,
+    parse_literal=_decimal_literal,
 )
 
 
 def _datetime(value: Any) -> datetime:
-    if not isinstance(value, str) or "T" not in value.upper():
+    if not isinstance(value, str):
         raise ValueError("DateTime must be an ISO 8601 timestamp such as 2026-03-31T23:59:59Z")
-    moment = datetime.fromisoformat(value.strip())
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return params.timestamp(value, "asOf")
 
 
 DateTimeScalar = strawberry.scalar(
@@ -53,9 +82,12 @@ DateTimeScalar = strawberry.scalar(
 
 
 def _date(value: Any) -> date:
-    if not isinstance(value, str) or len(value) != 10:
-        raise ValueError("Date must be YYYY-MM-DD")
-    return date.fromisoformat(value)
+    if isinstance(value, str) and _DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError("Date must be a date as YYYY-MM-DD")
 
 
 DateScalar = strawberry.scalar(

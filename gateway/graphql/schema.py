@@ -12,6 +12,7 @@ import strawberry
 from starlette.concurrency import run_in_threadpool
 
 from domain.errors import NotFound
+from gateway.graphql.context import Context
 from gateway.graphql.errors import CodedSchema
 from gateway.graphql.inputs import (
     ClientInput,
@@ -23,6 +24,7 @@ from gateway.graphql.inputs import (
 )
 from gateway.graphql.limits import GraphQLLimits, limit_extensions, strawberry_config
 from gateway.graphql.scalars import SCALARS
+from gateway.graphql.transport import OperationsFitTransport
 from gateway.graphql.types import (
     AccountEvent,
     Client,
@@ -36,6 +38,7 @@ from gateway.graphql.types import (
     Payment,
 )
 from usecases.auditing import FEED_LIMIT
+from usecases.errors import Unauthenticated
 from usecases.inputs import InvoiceQuery, ListQuery
 from usecases.invoices import InvoiceRead, Moment
 
@@ -61,6 +64,15 @@ def _id(value: strawberry.ID, missing: str) -> UUID:
 
 async def _run(use_case: Callable[..., T], *args: Any) -> T:
     return await run_in_threadpool(use_case, *args)
+
+
+async def _still_valid(ctx: Context) -> None:
+    """A subscription ends when the key that opened its socket is revoked."""
+    if ctx.key_id is None:
+        return
+    key = await run_in_threadpool(ctx.usecases.core.read.key, ctx.key_id)
+    if key is None or key.revoked_at is not None:
+        raise Unauthenticated("Invalid or revoked API key")
 
 
 def _invoice(read: InvoiceRead, past: bool) -> Invoice:
@@ -200,6 +212,7 @@ class Subscription:
                 yield AccountEvent.of(entry)
             cursor = page.next
             if not page.data:
+                await _still_valid(ctx)
                 await asyncio.sleep(FOLLOW_SECONDS)
 
 
@@ -211,6 +224,6 @@ def build_schema(limits: GraphQLLimits | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=limit_extensions(limits),
+        extensions=[OperationsFitTransport, *limit_extensions(limits)],
         config=strawberry_config(limits, auto_camel_case=True, scalar_map=SCALARS),
     )
