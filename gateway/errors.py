@@ -19,9 +19,14 @@ STATUS: dict[str, int] = {  # a domain error's code -> its HTTP status
 REASONS = {404: "Not found", 405: "Method not allowed"}
 
 
+# On a 503 whose write was saved (the read model is only late): a retry must not write again.
+WRITE_SAVED = "Write-Saved"
+
+
 async def domain_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return error_response(STATUS.get(exc.code, 400), exc.message)
+    headers = {WRITE_SAVED: "true", "Retry-After": "1"} if isinstance(exc, Unavailable) else None
+    return error_response(STATUS.get(exc.code, 400), exc.message, headers)
 
 
 async def http_problem(_request: Request, exc: Exception) -> Response:

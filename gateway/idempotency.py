@@ -4,8 +4,9 @@ A pure ASGI middleware inside the API guard (it needs the account the guard foun
 POST that carries the header it reads the whole body (within ``max_body_bytes``), claims
 the key in the read-model database (``projections/idempotency.py``) and then:
 
-- first time: runs the request, keeps the answer unless it is a server error (5xx: the
-  key is given up, so a retry runs again), and only then sends it;
+- first time: runs the request, keeps the answer unless it is a server error that wrote
+  nothing (5xx: the key is given up, so a retry runs again; a 503 marked ``Write-Saved``
+  saved its write and is kept, so a retry does not write twice), and only then sends it;
 - the same key, method, path and body again within 24 hours: sends the kept status,
   headers that matter and body, with ``Idempotent-Replayed: true``; nothing runs again;
 - the same key for another method, path or body: 422;
@@ -24,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.errors import WRITE_SAVED
 from gateway.jsonio import error_response
 from gateway.services import Services
 from projections.idempotency import (
@@ -163,7 +165,8 @@ class Idempotency:
             return
         status = int(start["status"])
         content = b"".join(captured.chunks)
-        if status >= 500:
+        saved = any(name.decode("latin-1").lower() == WRITE_SAVED.lower() for name, _ in start.get("headers", []))
+        if status >= 500 and not saved:  # nothing took effect: a retry may run it again
             await self._release(claim)
         else:
             kept = [

@@ -350,3 +350,18 @@ def test_racing_payments_with_one_key_are_recorded_once(api: Api, services: Serv
     # Once the winner is done, every retry gets its answer.
     winner = next(answer for answer in answers if answer.status_code == 201 and REPLAYED not in answer.headers)
     assert_replay_of(winner, post(api, path, {"amount": 500}, key="race-pay"))
+
+
+def test_a_write_saved_but_not_yet_readable_is_not_written_again_on_retry(
+    api: Api, services: Services, monkeypatch: pytest.MonkeyPatch
+):
+    def late() -> int:
+        raise RuntimeError("the read model is behind")
+
+    monkeypatch.setattr(services.projector, "catch_up", late)
+    first = post(api, "/api/v1/clients", {"name": "Acme"})
+    assert first.status_code == 503 and first.headers["write-saved"] == "true"
+    written = events(services)
+    again = post(api, "/api/v1/clients", {"name": "Acme"})
+    assert again.status_code == 503 and again.headers["idempotent-replayed"] == "true"
+    assert events(services) == written  # the retry wrote nothing a second time
