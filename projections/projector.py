@@ -8,33 +8,45 @@ same handlers, so a rebuilt read model equals the live one.
 """
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, inspect, select, text, update
 
 from domain.application import CleverInvo
 from domain.lifecycle import Facts, derive_status
 from domain.money import LineItem
 from projections.folding import fold
 from projections.tables import (
+    LIVE,
     READ_MODEL_TABLES,
     SCHEMA_VERSION,
-    accounts,
-    api_keys,
-    clients,
+    ReadTables,
     invoices,
-    line_items,
     metadata,
-    payments,
+    shadow_tables,
     tracking,
 )
 
 BATCH_SIZE = 500
 SCHEMA_KEY = "read-model-schema"  # a tracking row that holds the schema version, not a position
+REBUILD_KEY = "read-model-rebuild"
+# Between a rebuild's batches: SQLite serves no queue of writers, so a rebuild that took the
+# lock again at once would starve the live writes it is meant to let through.
+REBUILD_PAUSE_SECONDS = 0.05  # the position of a rebuild under way beside the live tables
+GENERATIONS = ("", "rb_")  # index names alternate between rebuilds: a database shares them
+
+
+def _free_prefix(conn: Connection) -> str:
+    """The index-name prefix the live tables do not use (their indexes keep theirs)."""
+    names = {index["name"] or "" for index in inspect(conn).get_indexes(invoices.name)}
+    return GENERATIONS[0] if any(name.startswith(GENERATIONS[1]) for name in names) else GENERATIONS[1]
+
+
 Handler = Callable[[Connection, Any], None]
 
 
@@ -62,9 +74,11 @@ def _line_rows(invoice_id: str, lines: list[LineItem]) -> list[dict[str, Any]]:
 class ReadModelProjector:
     """Applies the application's events to the read-model tables in notification order."""
 
-    def __init__(self, app: CleverInvo, writer: Engine) -> None:
+    def __init__(self, app: CleverInvo, writer: Engine, tables: ReadTables = LIVE, key: str | None = None) -> None:
         self.app = app
         self.writer = writer
+        self.t = tables  # the live tables, or a rebuild's beside them
+        self.key = key or app.name  # its row in the tracking table
         self._lock = threading.Lock()
         self._known_position = -1
         # Keyed by event class name: the event classes are made by eventsourcing's @event.
@@ -98,7 +112,7 @@ class ReadModelProjector:
         with self.writer.begin() as conn:
             metadata.create_all(conn)
             if self._read_position(conn) is None:
-                conn.execute(insert(tracking).values(application_name=self.app.name, notification_id=0))
+                conn.execute(insert(tracking).values(application_name=self.key, notification_id=0))
             version = conn.execute(
                 select(tracking.c.notification_id).where(tracking.c.application_name == SCHEMA_KEY)
             ).scalar_one_or_none()
@@ -131,22 +145,43 @@ class ReadModelProjector:
                     return reached
 
     def rebuild(self) -> int:
-        """Drops and refills every read-model table in one transaction; returns the position."""
+        """Rebuilds every read-model table from the events beside the live ones, then
+        switches them in one short transaction; returns the position.
+
+        The new tables (``rebuild_*``) fill in batches of their own transactions, so writes
+        and their read-your-writes go on meanwhile; only the last events and the switch
+        (drop the live tables, rename the new ones) hold the write lock."""
+        with self.writer.begin() as conn:
+            shadow = shadow_tables(_free_prefix(conn))
+            tables = list(shadow.all)
+            tables[0].metadata.drop_all(conn, tables=tables)
+            tables[0].metadata.create_all(conn, tables=tables)
+            conn.execute(delete(tracking).where(tracking.c.application_name == REBUILD_KEY))
+            conn.execute(insert(tracking).values(application_name=REBUILD_KEY, notification_id=0))
+        builder = ReadModelProjector(self.app, self.writer, shadow, REBUILD_KEY)
+        more = True
+        while more:  # each batch commits on its own, then waits: live writers go first
+            with self.writer.begin() as conn:
+                _, more = builder._apply_batch(conn)
+            time.sleep(REBUILD_PAUSE_SECONDS)
         with self._lock, self.writer.begin() as conn:
-            metadata.drop_all(conn, tables=list(READ_MODEL_TABLES))
-            metadata.create_all(conn, tables=list(READ_MODEL_TABLES))
-            conn.execute(update(tracking).where(tracking.c.application_name == self.app.name).values(notification_id=0))
             more = True
-            reached = 0
-            while more:
-                reached, more = self._apply_batch(conn)
+            while more:  # what was written since, inside the switch
+                reached, more = builder._apply_batch(conn)
+            metadata.drop_all(conn, tables=list(READ_MODEL_TABLES))
+            for new, live in zip(shadow.all, READ_MODEL_TABLES, strict=True):
+                conn.execute(text(f'ALTER TABLE "{new.name}" RENAME TO "{live.name}"'))
+            conn.execute(
+                update(tracking).where(tracking.c.application_name == self.key).values(notification_id=reached)
+            )
+            conn.execute(delete(tracking).where(tracking.c.application_name == REBUILD_KEY))
             self._known_position = reached
             return reached
 
     # --- mechanics ------------------------------------------------------------------
 
     def _read_position(self, conn: Connection) -> int | None:
-        query = select(tracking.c.notification_id).where(tracking.c.application_name == self.app.name)
+        query = select(tracking.c.notification_id).where(tracking.c.application_name == self.key)
         value = conn.execute(query.with_for_update()).scalar_one_or_none()
         return None if value is None else int(value)
 
@@ -163,7 +198,7 @@ class ReadModelProjector:
         reached = notifications[-1].id
         moved = conn.execute(
             update(tracking)
-            .where(tracking.c.application_name == self.app.name, tracking.c.notification_id == position)
+            .where(tracking.c.application_name == self.key, tracking.c.notification_id == position)
             .values(notification_id=reached)
         )
         if moved.rowcount != 1:
@@ -180,28 +215,28 @@ class ReadModelProjector:
     def _account_opened(self, conn: Connection, e: Any) -> None:
         at = _naive_utc(e.timestamp)
         conn.execute(
-            insert(accounts).values(
+            insert(self.t.accounts).values(
                 id=str(e.originator_id), name=e.name, plan=e.plan, locale=e.locale, created_at=at, updated_at=at
             )
         )
 
     def _plan_changed(self, conn: Connection, e: Any) -> None:
         conn.execute(
-            update(accounts)
-            .where(accounts.c.id == str(e.originator_id))
+            update(self.t.accounts)
+            .where(self.t.accounts.c.id == str(e.originator_id))
             .values(plan=e.plan, updated_at=_naive_utc(e.timestamp))
         )
 
     def _account_updated(self, conn: Connection, e: Any) -> None:
         conn.execute(
-            update(accounts)
-            .where(accounts.c.id == str(e.originator_id))
+            update(self.t.accounts)
+            .where(self.t.accounts.c.id == str(e.originator_id))
             .values(**e.changes, updated_at=_naive_utc(e.timestamp))
         )
 
     def _key_issued(self, conn: Connection, e: Any) -> None:
         conn.execute(
-            insert(api_keys).values(
+            insert(self.t.api_keys).values(
                 id=str(e.key_id),
                 account_id=str(e.originator_id),
                 name=e.name,
@@ -212,14 +247,18 @@ class ReadModelProjector:
         )
 
     def _key_revoked(self, conn: Connection, e: Any) -> None:
-        conn.execute(update(api_keys).where(api_keys.c.id == str(e.key_id)).values(revoked_at=_naive_utc(e.timestamp)))
+        conn.execute(
+            update(self.t.api_keys)
+            .where(self.t.api_keys.c.id == str(e.key_id))
+            .values(revoked_at=_naive_utc(e.timestamp))
+        )
 
     # --- clients ------------------------------------------------------------------
 
     def _client_created(self, conn: Connection, e: Any) -> None:
         at = _naive_utc(e.timestamp)
         conn.execute(
-            insert(clients).values(
+            insert(self.t.clients).values(
                 id=str(e.originator_id),
                 account_id=str(e.account_id),
                 name=e.name,
@@ -243,7 +282,9 @@ class ReadModelProjector:
             if field in values:
                 values[f"{field}_folded"] = fold(values[field])
         conn.execute(
-            update(clients).where(clients.c.id == client_id).values(**values, updated_at=_naive_utc(e.timestamp))
+            update(self.t.clients)
+            .where(self.t.clients.c.id == client_id)
+            .values(**values, updated_at=_naive_utc(e.timestamp))
         )
         denormalised = {
             f"client_{key}": value
@@ -251,13 +292,13 @@ class ReadModelProjector:
             if key in ("name", "email", "name_folded", "email_folded")
         }
         if denormalised:
-            conn.execute(update(invoices).where(invoices.c.client_id == client_id).values(**denormalised))
+            conn.execute(update(self.t.invoices).where(self.t.invoices.c.client_id == client_id).values(**denormalised))
 
     def _client_active(self, active: bool) -> Handler:
         def handler(conn: Connection, e: Any) -> None:
             conn.execute(
-                update(clients)
-                .where(clients.c.id == str(e.originator_id))
+                update(self.t.clients)
+                .where(self.t.clients.c.id == str(e.originator_id))
                 .values(is_active=active, updated_at=_naive_utc(e.timestamp))
             )
 
@@ -266,7 +307,9 @@ class ReadModelProjector:
     # --- invoices -------------------------------------------------------------------
 
     def _client_columns(self, conn: Connection, client_id: str) -> dict[str, Any]:
-        row = conn.execute(select(clients.c.name, clients.c.email).where(clients.c.id == client_id)).one()
+        row = conn.execute(
+            select(self.t.clients.c.name, self.t.clients.c.email).where(self.t.clients.c.id == client_id)
+        ).one()
         return {
             "client_name": row.name,
             "client_email": row.email,
@@ -278,7 +321,7 @@ class ReadModelProjector:
         at = _naive_utc(e.timestamp)
         invoice_id = str(e.originator_id)
         conn.execute(
-            insert(invoices).values(
+            insert(self.t.invoices).values(
                 id=invoice_id,
                 account_id=str(e.account_id),
                 client_id=str(e.client_id),
@@ -304,7 +347,7 @@ class ReadModelProjector:
                 **self._client_columns(conn, str(e.client_id)),
             )
         )
-        conn.execute(insert(line_items), _line_rows(invoice_id, e.line_items))
+        conn.execute(insert(self.t.line_items), _line_rows(invoice_id, e.line_items))
 
     def _invoice_updated(self, conn: Connection, e: Any) -> None:
         invoice_id = str(e.originator_id)
@@ -319,36 +362,41 @@ class ReadModelProjector:
             values["balance_due"] = values["total"]
         lines = values.pop("line_items", None)
         if lines is not None:
-            conn.execute(delete(line_items).where(line_items.c.invoice_id == invoice_id))
-            conn.execute(insert(line_items), _line_rows(invoice_id, lines))
+            conn.execute(delete(self.t.line_items).where(self.t.line_items.c.invoice_id == invoice_id))
+            conn.execute(insert(self.t.line_items), _line_rows(invoice_id, lines))
         conn.execute(
-            update(invoices)
-            .where(invoices.c.id == invoice_id)
+            update(self.t.invoices)
+            .where(self.t.invoices.c.id == invoice_id)
             .values(**values, version=e.originator_version, updated_at=_naive_utc(e.timestamp))
         )
 
     def _invoice_deleted(self, conn: Connection, e: Any) -> None:
         invoice_id = str(e.originator_id)
-        conn.execute(delete(line_items).where(line_items.c.invoice_id == invoice_id))
-        conn.execute(delete(payments).where(payments.c.invoice_id == invoice_id))
-        conn.execute(delete(invoices).where(invoices.c.id == invoice_id))
+        conn.execute(delete(self.t.line_items).where(self.t.line_items.c.invoice_id == invoice_id))
+        conn.execute(delete(self.t.payments).where(self.t.payments.c.invoice_id == invoice_id))
+        conn.execute(delete(self.t.invoices).where(self.t.invoices.c.id == invoice_id))
 
     # --- the invoice's life -------------------------------------------------------------
 
     def _lifecycle(self, conn: Connection, e: Any, **values: Any) -> None:
         """Writes new facts, then the status and balance that follow from all of them."""
         invoice_id = str(e.originator_id)
-        row = {**conn.execute(select(invoices).where(invoices.c.id == invoice_id)).one()._mapping, **values}
+        row = {
+            **conn.execute(select(self.t.invoices).where(self.t.invoices.c.id == invoice_id)).one()._mapping,
+            **values,
+        }
         paid = conn.execute(
-            select(payments.c.amount).where(payments.c.invoice_id == invoice_id, payments.c.reversed_at.is_(None))
+            select(self.t.payments.c.amount).where(
+                self.t.payments.c.invoice_id == invoice_id, self.t.payments.c.reversed_at.is_(None)
+            )
         ).scalars()
         total = row["total"]
         amount_paid = sum(paid, _zero_like(total))
         facts = Facts(row["sent_at"], row["viewed_at"], row["overdue_at"], row["voided_at"], amount_paid, total)
         balance_due = _zero_like(total) if row["voided_at"] is not None else total - amount_paid  # void: none
         conn.execute(
-            update(invoices)
-            .where(invoices.c.id == invoice_id)
+            update(self.t.invoices)
+            .where(self.t.invoices.c.id == invoice_id)
             .values(
                 **values,
                 status=derive_status(facts),
@@ -360,7 +408,9 @@ class ReadModelProjector:
         )
 
     def _invoice_sent(self, conn: Connection, e: Any) -> None:
-        sent_at = conn.execute(select(invoices.c.sent_at).where(invoices.c.id == str(e.originator_id))).scalar_one()
+        sent_at = conn.execute(
+            select(self.t.invoices.c.sent_at).where(self.t.invoices.c.id == str(e.originator_id))
+        ).scalar_one()
         values: dict[str, Any] = {
             "share_token": e.share_token,
             "sent_at": sent_at or _naive_utc(e.at),
@@ -383,7 +433,7 @@ class ReadModelProjector:
 
     def _payment_recorded(self, conn: Connection, e: Any) -> None:
         conn.execute(
-            insert(payments).values(
+            insert(self.t.payments).values(
                 id=str(e.payment_id),
                 invoice_id=str(e.originator_id),
                 amount=e.amount,
@@ -397,24 +447,30 @@ class ReadModelProjector:
         self._settle_paid_at(conn, e)
 
     def _payment_reversed(self, conn: Connection, e: Any) -> None:
-        conn.execute(update(payments).where(payments.c.id == str(e.payment_id)).values(reversed_at=_naive_utc(e.at)))
+        conn.execute(
+            update(self.t.payments)
+            .where(self.t.payments.c.id == str(e.payment_id))
+            .values(reversed_at=_naive_utc(e.at))
+        )
         self._lifecycle(conn, e)
         self._settle_paid_at(conn, e)
 
     def _settle_paid_at(self, conn: Connection, e: Any) -> None:
         """``paidAt`` is when the balance reached zero; a reversal that reopens it clears it."""
         invoice_id = str(e.originator_id)
-        balance = conn.execute(select(invoices.c.balance_due).where(invoices.c.id == invoice_id)).scalar_one()
+        balance = conn.execute(
+            select(self.t.invoices.c.balance_due).where(self.t.invoices.c.id == invoice_id)
+        ).scalar_one()
         paid_at = _naive_utc(e.at) if balance <= 0 else None
-        conn.execute(update(invoices).where(invoices.c.id == invoice_id).values(paid_at=paid_at))
+        conn.execute(update(self.t.invoices).where(self.t.invoices.c.id == invoice_id).values(paid_at=paid_at))
 
     def _email_outcome(self, outcome: str) -> Handler:
         def handler(conn: Connection, e: Any) -> None:
-            this = invoices.c.id == str(e.originator_id)
-            conn.execute(update(invoices).where(this).values(version=e.originator_version))
+            this = self.t.invoices.c.id == str(e.originator_id)
+            conn.execute(update(self.t.invoices).where(this).values(version=e.originator_version))
             conn.execute(
-                update(invoices)
-                .where(this, invoices.c.emailed_send == e.send)
+                update(self.t.invoices)
+                .where(this, self.t.invoices.c.emailed_send == e.send)
                 .values(email_status=outcome, email_reply=getattr(e, "reply", None))
             )
 

@@ -1,5 +1,7 @@
 """The read-model tables. Every row is derived from events and can be rebuilt from them."""
 
+from dataclasses import dataclass
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -8,9 +10,11 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from projections.types import DecimalText
@@ -155,6 +159,48 @@ def tracking_table(name: str, owner: MetaData) -> Table:
 tracking = tracking_table("projection_tracking", metadata)
 
 READ_MODEL_TABLES = (accounts, api_keys, clients, invoices, line_items, payments)
+
+
+@dataclass(frozen=True)
+class ReadTables:
+    """One set of the read-model tables: the live ones, or a rebuild's beside them."""
+
+    accounts: Table
+    api_keys: Table
+    clients: Table
+    invoices: Table
+    line_items: Table
+    payments: Table
+
+    @property
+    def all(self) -> tuple[Table, ...]:
+        return (self.accounts, self.api_keys, self.clients, self.invoices, self.line_items, self.payments)
+
+
+LIVE = ReadTables(*READ_MODEL_TABLES)
+SHADOW_PREFIX = "rebuild_"
+
+
+def shadow_tables(index_prefix: str) -> ReadTables:
+    """Copies of the live tables named ``rebuild_*``, built beside them; their indexes are
+    named with ``index_prefix`` so they can keep their names once renamed to the live ones
+    (index names are shared by all of a database's tables)."""
+    owner = MetaData()
+    copies = []
+    for table in READ_MODEL_TABLES:
+        copy = table.to_metadata(owner, name=SHADOW_PREFIX + table.name)
+        for index in copy.indexes:
+            columns = "_".join(column.name for column in index.columns)
+            base = str(index.name) if index.name and not str(index.name).startswith("ix_rebuild_") else None
+            index.name = index_prefix + (base or f"ix_{table.name}_{columns}")  # type: ignore[assignment]
+        for constraint in copy.constraints:  # PostgreSQL names these like indexes, schema-wide
+            if isinstance(constraint, PrimaryKeyConstraint):
+                constraint.name = f"{index_prefix}pk_{table.name}"
+            elif isinstance(constraint, UniqueConstraint):
+                columns = "_".join(column.name for column in constraint.columns)
+                constraint.name = f"{index_prefix}uq_{table.name}_{columns}"
+        copies.append(copy)
+    return ReadTables(*copies)
 
 # Raise when a table or handler changes: a read model built by another version is then
 # rebuilt from the events at start-up, so no migration is ever needed for derived rows.
