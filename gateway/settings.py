@@ -1,12 +1,13 @@
 """Settings: one typed object built from the environment at start-up and passed in."""
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from limits import parse
+from limits import RateLimitItem, parse
 from sqlalchemy.engine import make_url
 
 DEFAULT_DATA_DIR = "./cleverinvo-data"
@@ -62,6 +63,42 @@ def _rate_limit(environ: Mapping[str, str], default: str, name: str = "CLEVERINV
     return raw
 
 
+def _per_second(rate: RateLimitItem) -> float:
+    return rate.amount / rate.get_expiry()
+
+
+def _address_rate_limit(environ: Mapping[str, str], key_rate: str) -> str:
+    """Every request's budget per client address, spent before any key is looked up. Unset:
+    600/minute, or the per-key rate when that is higher (one client at its key's full rate
+    is never cut by its address)."""
+    name = "CLEVERINVO_ADDRESS_RATE_LIMIT"
+    if environ.get(name, "").strip():
+        return _rate_limit(environ, "", name)
+    default = "600/minute"
+    key_item, default_item = parse(key_rate), parse(default)
+    return key_rate if _per_second(key_item) > _per_second(default_item) else default
+
+
+def _trusted_proxies(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """Addresses or networks (CIDR) of the proxies whose ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto`` are believed, comma-separated, or ``*`` for any; none by default."""
+    name = "CLEVERINVO_TRUSTED_PROXIES"
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return ()
+    entries = tuple(item.strip() for item in raw.split(",") if item.strip())
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"{name} must list IP addresses or networks (10.0.0.0/8), comma-separated, or '*', not {entry!r}"
+            ) from None
+    return entries
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -80,6 +117,12 @@ class Settings:
     overdue_every_seconds: int = 300
     worker_nice: int = 10
     graphql_introspection: bool = True
+    address_rate_limit: str = "600/minute"
+    trusted_proxies: tuple[str, ...] = ()
+    header_timeout_seconds: int = 10
+    body_timeout_seconds: int = 30
+    keep_alive_seconds: int = 5
+    shutdown_timeout_seconds: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -92,10 +135,11 @@ class Settings:
             raise SettingsError(f"CLEVERINVO_DATABASE_URL is not a database URL: {exc}") from None
         if backend not in ("sqlite", "postgresql"):
             raise SettingsError("CLEVERINVO_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+        rate_limit = _rate_limit(env, "120/minute")
         return cls(
             data_dir=data_dir,
             database_url=database_url,
-            rate_limit=_rate_limit(env, "120/minute"),
+            rate_limit=rate_limit,
             max_body_bytes=_int_setting(env, "CLEVERINVO_MAX_BODY_BYTES", 1_048_576),
             pdf_dir=Path(env.get("CLEVERINVO_PDF_DIR") or data_dir / "pdfs").expanduser().absolute(),
             pdf_cache_max=_int_setting(env, "CLEVERINVO_PDF_CACHE_MAX", 10_000),
@@ -108,6 +152,12 @@ class Settings:
             overdue_every_seconds=_int_setting(env, "CLEVERINVO_OVERDUE_EVERY_SECONDS", 300),
             worker_nice=_int_setting(env, "CLEVERINVO_WORKER_NICE", 10, low=0, high=19),
             graphql_introspection=_flag_setting(env, "CLEVERINVO_GRAPHQL_INTROSPECTION", True),
+            address_rate_limit=_address_rate_limit(env, rate_limit),
+            trusted_proxies=_trusted_proxies(env),
+            header_timeout_seconds=_int_setting(env, "CLEVERINVO_HEADER_TIMEOUT_SECONDS", 10, high=3600),
+            body_timeout_seconds=_int_setting(env, "CLEVERINVO_BODY_TIMEOUT_SECONDS", 30, high=3600),
+            keep_alive_seconds=_int_setting(env, "CLEVERINVO_KEEP_ALIVE_SECONDS", 5, high=3600),
+            shutdown_timeout_seconds=_int_setting(env, "CLEVERINVO_SHUTDOWN_TIMEOUT_SECONDS", 30, high=3600),
         )
 
     @property
