@@ -5,7 +5,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.client import check_client_fields
+from domain.client import check_client_fields, has_visible_text
 from domain.errors import NotFound, ValidationError
 from domain.plans import Plan
 
@@ -18,6 +18,8 @@ def check_account_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > 255:
         raise ValidationError("Account name must be 1 to 255 characters")
+    if not has_visible_text(name):
+        raise ValidationError("Account name must contain a visible character")
     return name
 
 

@@ -1,6 +1,7 @@
 """The Client aggregate: someone the account invoices. Never removed, only deactivated."""
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from uuid import UUID
 
@@ -19,6 +20,35 @@ CLIENT_FIELDS: dict[str, int] = {
 }
 _EMAIL = re.compile(r"[^@\s\"(),:;<>\[\]\\]+@[^@\s\"(),:;<>\[\]\\]+\.[^@\s\"(),:;<>\[\]\\.]{2,}")
 WIRE_NAMES = {"tax_id": "taxId"}
+
+
+# Characters that draw nothing: controls, format characters (zero-width space and joiners,
+# bidi controls, the BOM, tags), separators, and the default-ignorable or blank letters
+# that are not in those categories (Hangul fillers, variation selectors, braille blank).
+_INVISIBLE_CATEGORIES = {"Cc", "Cf", "Zs", "Zl", "Zp"}
+_INVISIBLE_RANGES = (
+    (0x034F, 0x034F),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x2800, 0x2800),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFFA0, 0xFFA0),
+    (0xE0000, 0xE0FFF),
+)
+
+
+def _invisible(char: str) -> bool:
+    point = ord(char)
+    return unicodedata.category(char) in _INVISIBLE_CATEGORIES or any(
+        low <= point <= high for low, high in _INVISIBLE_RANGES
+    )
+
+
+def has_visible_text(text: str) -> bool:
+    """False for text that shows nothing: empty, or only invisible characters."""
+    return not all(_invisible(char) for char in text)
 
 
 def is_email(text: str) -> bool:
@@ -44,6 +74,8 @@ def check_client_fields(values: Mapping[str, str | None], *, creating: bool) -> 
                 raise ValidationError("Field 'name' must not be empty")
             clean[field] = None
             continue
+        if field == "name" and not has_visible_text(text):
+            raise ValidationError("Field 'name' must contain a visible character")
         if len(text) > CLIENT_FIELDS[field]:
             raise ValidationError(f"Field '{_wire(field)}' must be at most {CLIENT_FIELDS[field]} characters")
         if field == "email" and not _EMAIL.fullmatch(text):

@@ -99,6 +99,8 @@ def client_fields(body: Mapping[str, Any], *, creating: bool) -> ClientFields:
     _refuse_unknown(body, set(inputs.CLIENT_WIRE) | CLIENT_READ_ONLY | {"isActive"})
     values = {wire: _string(body[wire], wire) for wire in inputs.CLIENT_WIRE if wire in body}
     is_active = None
+    if creating and "isActive" in body and body["isActive"] is not True:  # true is what it reads back
+        raise BadRequest("Field 'isActive' cannot be set on create: a new client is active; deactivate it with DELETE")
     if not creating and "isActive" in body:
         if not isinstance(body["isActive"], bool):
             raise BadRequest("Field 'isActive' must be true or false")

@@ -47,7 +47,8 @@ class ApiGuard:
             await self.app(scope, receive, send)
             return
         refuse = graphql_error if scope["path"].startswith("/graphql") else error_response
-        header = Headers(scope=scope).get("authorization")
+        headers = Headers(scope=scope).getlist("authorization")
+        header = headers[0] if len(headers) == 1 else None
         token = bearer_token(header)
         try:
             key = await run_in_threadpool(authenticate, self.services, token) if token else None
@@ -61,6 +62,10 @@ class ApiGuard:
         extra = budget.headers()
         if not budget.allowed:
             await refuse(429, "Rate limit exceeded: too many requests, retry later", extra)(scope, receive, send)
+            return
+        if len(headers) > 1:
+            message = f"Send one Authorization header, not {len(headers)}"
+            await refuse(400, message, {**extra, "WWW-Authenticate": "Bearer"})(scope, receive, send)
             return
         if key is None:
             if token:

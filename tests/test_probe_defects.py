@@ -1,0 +1,113 @@
+"""Defects a black-box probe of the running server found (issue 16), each pinned by a test.
+
+The rate-limit and timeout tests run the real uvicorn, configured by the very function
+`cleverinvo serve` uses, on a loopback port, and speak to it with raw sockets."""
+
+import random
+from collections import Counter
+from typing import Any
+
+import httpx
+import pytest
+
+from domain.errors import ValidationError
+from domain.keys import new_key
+from gateway.services import Services
+from tests.conftest import Api, Tenant, assert_error, payload, stored_state
+from tests.graphql_support import gql
+
+
+def tenant_of(services: Services) -> Tenant:
+    account_id = services.execute(lambda: services.app.open_account("Seller", "pro"))
+    key_id, key = services.execute(lambda: services.app.issue_api_key(account_id, "probe"))
+    return Tenant(account_id, key_id, key)
+
+
+def counting_lookups(services: Services, monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    counted: Counter[str] = Counter()
+    lookup = services.read.key_by_hash
+
+    def key_by_hash(wanted: str) -> Any:
+        counted["lookups"] += 1
+        return lookup(wanted)
+
+    monkeypatch.setattr(services.read, "key_by_hash", key_by_hash)
+    return counted
+
+
+def random_address() -> str:
+    return f"203.0.{random.randint(0, 255)}.{random.randint(1, 254)}"
+
+
+# --- 5. refused clearly: isActive on create, invisible names, two Authorization headers --------
+
+
+def test_is_active_cannot_be_set_when_creating_a_client(api: Api, services: Services):
+    before = stored_state(services)
+    message = assert_error(api.post("/api/v1/clients", {"name": "Acme", "isActive": False}), 400)
+    assert "isActive" in message and "create" in message  # before: 201, and the client was active
+    assert_error(api.post("/api/v1/clients", {"name": "Acme", "isActive": "no"}), 400)
+    assert stored_state(services) == before
+    created = api.post("/api/v1/clients", {"name": "Acme", "isActive": True})  # what it reads back
+    assert created.status_code == 201 and payload(created)["data"]["isActive"] is True
+
+
+INVISIBLE_NAMES = [
+    "\u200b\u200b",  # zero-width spaces
+    "\u202e",  # right-to-left override
+    "\u2060\ufeff",  # word joiner, BOM
+    "\u00a0\u200b\u3000",  # a zero-width space between no-break and ideographic spaces
+    "\x07\x1b",  # controls
+    "\u3164",  # Hangul filler
+    "\U000e0041\U000e0042",  # tag characters
+    " \u200d\u200c ",  # joiners between spaces
+]
+
+
+@pytest.mark.parametrize("name", INVISIBLE_NAMES)
+def test_a_client_name_of_invisible_characters_only_is_refused(api: Api, services: Services, name: str):
+    before = stored_state(services)
+    message = assert_error(api.post("/api/v1/clients", {"name": name}), 400)
+    assert message == "Field 'name' must contain a visible character"  # before: 201
+    assert stored_state(services) == before
+
+
+def test_a_client_cannot_be_renamed_to_invisible_characters(api: Api):
+    client = api.create_client(name="Acme")
+    for method in ("PUT", "PATCH"):
+        assert_error(api.request(method, f"/api/v1/clients/{client['id']}", {"name": "\u200b"}), 400)
+    assert api.request("PATCH", f"/api/v1/clients/{client['id']}", {"name": "\u200bAcme\u200b"}).status_code == 200
+
+
+def test_graphql_refuses_an_invisible_client_name_with_the_same_message(api: Api):
+    answer = gql(api, 'mutation { createClient(input: {name: "\\u200b\\u202e"}) { id } }')
+    [error] = answer["errors"]
+    assert error["message"] == "Field 'name' must contain a visible character"
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+
+
+@pytest.mark.parametrize("name", INVISIBLE_NAMES)
+def test_an_account_name_of_invisible_characters_only_is_refused(services: Services, name: str):
+    with pytest.raises(ValidationError, match="Account name must contain a visible character"):
+        services.execute(lambda: services.app.open_account(name, "pro"))
+    account_id = services.execute(lambda: services.app.open_account("Seller", "pro"))
+    with pytest.raises(ValidationError, match="visible"):
+        services.execute(lambda: services.app.update_account(account_id, {"name": name}))
+
+
+def test_cli_refuses_an_invisible_account_name(cli):
+    code, _, err = cli("accounts", "create", "\u200b\u200b")
+    assert code == 1 and "visible" in err
+
+
+@pytest.mark.parametrize("valid_first", [True, False])
+def test_two_authorization_headers_are_refused(anonymous: Api, tenant: Tenant, services: Services, valid_first: bool):
+    valid, other = f"Bearer {tenant.key}", f"Bearer {new_key()}"
+    sent = [("Authorization", valid), ("Authorization", other)]
+    headers = httpx.Headers(sent if valid_first else sent[::-1])
+    before = stored_state(services)
+    response = anonymous.http.post(
+        "/api/v1/clients", content=b'{"name": "Twice"}', headers=[*headers.raw, (b"content-type", b"application/json")]
+    )
+    assert assert_error(response, 400) == "Send one Authorization header, not 2"  # before: the first one won
+    assert stored_state(services) == before
