@@ -7,7 +7,11 @@ import simplejson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from gateway.problems import BadRequest, PayloadTooLarge
+from gateway.problems import BadRequest, HttpProblem, PayloadTooLarge
+
+
+class UnsupportedMediaType(HttpProblem):
+    status = 415
 
 
 def _no_constants(name: str) -> Any:
@@ -47,7 +51,32 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+JSON_ONLY = "Request body must be sent as Content-Type: application/json"
+
+
+def check_json_content_type(content_type: str | None) -> None:
+    """``application/json``, with parameters or not (a charset must be UTF-8, as JSON is);
+    any other declared type is refused before the body is read. A body sent with no type
+    at all is read as JSON, as it always was."""
+    if content_type is None:
+        return
+    media_type, *parameters = (part.strip() for part in content_type.split(";"))
+    if media_type.lower() != "application/json":
+        raise UnsupportedMediaType(f"{JSON_ONLY}, not {_shown(media_type)}")
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(f"{JSON_ONLY} in UTF-8, not {_shown(value.strip())}")
+
+
+def _shown(text: str) -> str:
+    """A client's text, safe and short enough to quote back."""
+    printable = "".join(char if char.isprintable() else "?" for char in text[:64])
+    return repr(printable) if printable else "an empty type"
+
+
 async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
+    check_json_content_type(request.headers.get("content-type"))
     body = await read_body(request, limit)
     if not body.strip():
         raise BadRequest("Request body must be a JSON object")

@@ -111,3 +111,86 @@ def test_two_authorization_headers_are_refused(anonymous: Api, tenant: Tenant, s
     )
     assert assert_error(response, 400) == "Send one Authorization header, not 2"  # before: the first one won
     assert stored_state(services) == before
+
+
+# --- 7. 415 for a body that is not declared JSON; an unknown key is unknown, not malformed -----
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonx", ""],
+)
+def test_a_json_body_sent_as_another_type_is_415(api: Api, services: Services, content_type: str):
+    before = stored_state(services)
+    headers = {**(api.tenant.headers if api.tenant else {}), "Content-Type": content_type}
+    response = api.http.post("/api/v1/clients", content=b'{"name": "Plain"}', headers=headers)
+    message = assert_error(response, 415)  # before: 201 with the client created
+    assert "application/json" in message
+    assert stored_state(services) == before
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8"]
+)
+def test_json_with_or_without_parameters_is_accepted(api: Api, content_type: str):
+    response = api.request(
+        "POST", "/api/v1/clients", content='{"name": "Json"}', headers={"Content-Type": content_type}
+    )
+    assert response.status_code == 201, response.text
+
+
+def test_a_body_sent_with_no_type_at_all_is_still_read_as_json(api: Api):
+    response = api.http.post("/api/v1/clients", content=b'{"name": "Untyped"}', headers=api.tenant.headers)
+    assert "content-type" not in response.request.headers
+    assert response.status_code == 201, response.text
+
+
+def test_json_in_another_charset_is_415(api: Api):
+    response = api.request(
+        "POST",
+        "/api/v1/clients",
+        content='{"name": "x"}',
+        headers={"Content-Type": "application/json; charset=latin-1"},
+    )
+    assert "UTF-8" in assert_error(response, 415)
+
+
+def test_every_json_route_checks_the_type(api: Api):
+    client = api.create_client(name="Acme")
+    invoice = api.create_invoice(client["id"])
+    plain = {"Content-Type": "text/plain"}
+    for method, path in [
+        ("PUT", f"/api/v1/clients/{client['id']}"),
+        ("PATCH", f"/api/v1/clients/{client['id']}"),
+        ("POST", "/api/v1/invoices"),
+        ("PATCH", f"/api/v1/invoices/{invoice['id']}"),
+        ("POST", f"/api/v1/invoices/{invoice['id']}/send"),
+    ]:
+        assert_error(api.request(method, path, content="{}", headers=plain), 415)
+
+
+def test_an_optional_body_may_still_be_left_out(api: Api):
+    invoice = api.create_invoice(api.create_client(name="Acme")["id"])
+    response = api.http.post(f"/api/v1/invoices/{invoice['id']}/send", headers=api.tenant.headers if api.tenant else {})
+    assert response.status_code == 200, response.text
+
+
+def test_a_missing_required_body_is_still_a_400(api: Api):
+    response = api.http.post("/api/v1/clients", headers=api.tenant.headers if api.tenant else {})
+    assert assert_error(response, 400) == "Request body must be a JSON object"
+
+
+@pytest.mark.parametrize("token", ["cinv_wrong", "cinv_" + "a" * 10, "cinv_" + "b" * 200])
+def test_a_key_of_the_right_prefix_that_nobody_has_is_unknown_not_malformed(
+    anonymous: Api, services: Services, monkeypatch: pytest.MonkeyPatch, token: str
+):
+    counted = counting_lookups(services, monkeypatch)
+    response = anonymous.request("GET", "/api/v1/clients", headers={"Authorization": f"Bearer {token}"})
+    assert assert_error(response, 401) == "Invalid or revoked API key"  # before: "Malformed Authorization header"
+    assert counted["lookups"] == 0  # no key has that shape: nothing to look up
+
+
+@pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer not-a-key", "cinv_" + "a" * 43])
+def test_a_header_that_is_not_a_bearer_key_is_still_malformed(anonymous: Api, header: str):
+    response = anonymous.request("GET", "/api/v1/clients", headers={"Authorization": header})
+    assert assert_error(response, 401).startswith("Malformed Authorization header")
