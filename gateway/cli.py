@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from types import FrameType
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from eventsourcing.persistence import InfrastructureFactoryError
@@ -20,6 +21,33 @@ from gateway import ledger_cli
 from gateway.services import Services
 from gateway.settings import Settings, SettingsError
 from gateway.workers import child_workers, run_workers
+
+if TYPE_CHECKING:
+    import uvicorn
+    from starlette.types import ASGIApp
+
+
+def server_config(
+    app: "ASGIApp", settings: Settings, host: str, port: int, *, configure_logging: bool = True
+) -> "uvicorn.Config":
+    """How `cleverinvo serve` runs uvicorn (tests run the very same).
+
+    - Forwarded headers (``X-Forwarded-For``, ``X-Forwarded-Proto``) are believed only from
+      CLEVERINVO_TRUSTED_PROXIES; with none, never (uvicorn's default trusts loopback, so
+      anyone on the host could pick the address the rate limits see).
+    """
+    import uvicorn
+
+    proxies = list(settings.trusted_proxies)
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+        log_config=uvicorn.config.LOGGING_CONFIG if configure_logging else None,
+        log_level="info" if configure_logging else None,
+    )
 
 
 def _uuid(text: str) -> UUID:
@@ -112,7 +140,10 @@ def _serve(services: Services, host: str, port: int, workers: bool) -> None:
     with contextlib.ExitStack() as stack:
         if workers:
             stack.enter_context(child_workers())
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        server = uvicorn.Server(server_config(app, services.settings, host, port))
+        server.run()
+        if not server.started:  # the port was taken, say: uvicorn has logged why
+            raise SystemExit(3)
 
 
 def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:

@@ -36,17 +36,43 @@ def _public_page(scope: Scope) -> bool:
     return "text/html" in headers.get("accept", "") and "authorization" not in headers
 
 
+def _address(scope: Scope) -> str:
+    """The client's address as the server sees it: the peer, or what a trusted proxy
+    forwarded (uvicorn rewrites ``client`` only for CLEVERINVO_TRUSTED_PROXIES)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
 class ApiGuard:
-    def __init__(self, app: ASGIApp, services: Services, limiter: RateLimiter) -> None:
+    """Every API request spends its address's budget first, before any key is looked up, so
+    a flood of random keys or of anonymous requests is cut without touching the database.
+    Then the key: a live key spends its own budget; a request without one spends the
+    budget shared by requests without a valid key from its address."""
+
+    def __init__(
+        self, app: ASGIApp, services: Services, limiter: RateLimiter, address_limiter: RateLimiter | None = None
+    ) -> None:
         self.app = app
         self.services = services
         self.limiter = limiter
+        settings = services.settings
+        self.address_limiter = address_limiter or RateLimiter(settings.address_rate_limit, settings.rate_limit_storage)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"].startswith(PROTECTED):
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http" or not scope["path"].startswith(PROTECTED) or _public_page(scope):
             await self.app(scope, receive, send)
             return
         refuse = graphql_error if scope["path"].startswith("/graphql") else error_response
+        address = _address(scope)
+        near = await self.address_limiter.spend(f"address:{address}")
+        if not near.allowed:
+            await refuse(429, "Rate limit exceeded: too many requests from this address, retry later", near.headers())(
+                scope, receive, send
+            )
+            return
         headers = Headers(scope=scope).getlist("authorization")
         header = headers[0] if len(headers) == 1 else None
         token = bearer_token(header)
@@ -56,8 +82,7 @@ class ApiGuard:
             log.exception("Authentication failed on %s %s", scope["method"], scope["path"])
             await error_response(500, "Internal server error")(scope, receive, send)
             return
-        client = scope.get("client")
-        identity = f"key:{key.id}" if key else f"ip:{client[0] if client else 'unknown'}"
+        identity = f"key:{key.id}" if key else f"ip:{address}"
         budget = await self.limiter.spend(identity)
         extra = budget.headers()
         if not budget.allowed:
@@ -77,7 +102,8 @@ class ApiGuard:
             response = refuse(401, message, {**extra, "WWW-Authenticate": "Bearer"})
             await response(scope, receive, send)
             return
-        scope.setdefault("state", {})["account_id"] = key.account_id
+        state = scope.setdefault("state", {})
+        state["account_id"], state["key_id"] = key.account_id, key.id
         started = False
 
         async def send_with_headers(message: Message) -> None:
@@ -97,3 +123,11 @@ class ApiGuard:
             if started:
                 raise
             await error_response(500, "Internal server error", extra)(scope, receive, send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A websocket (GraphQL subscriptions) authenticates inside, with its first message;
+        its address pays for the connection first, as an HTTP request does."""
+        if not (await self.address_limiter.spend(f"address:{_address(scope)}")).allowed:
+            await send({"type": "websocket.close", "code": 1008, "reason": "Rate limit exceeded"})
+            return
+        await self.app(scope, receive, send)

@@ -3,18 +3,68 @@
 The rate-limit and timeout tests run the real uvicorn, configured by the very function
 `cleverinvo serve` uses, on a loopback port, and speak to it with raw sockets."""
 
+import contextlib
 import random
+import socket
+import threading
+import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
+from starlette.websockets import WebSocketDisconnect
 
 from domain.errors import ValidationError
 from domain.keys import new_key
+from gateway.app import create_app
+from gateway.cli import server_config
 from gateway.services import Services
-from tests.conftest import Api, Tenant, assert_error, payload, stored_state
+from gateway.settings import Settings, SettingsError
+from tests.conftest import Api, FakeClock, Tenant, TestClient, assert_error, payload, stored_state
 from tests.graphql_support import gql
+
+# --- a real server, as `cleverinvo serve` configures it ---------------------------------------
+
+
+@contextlib.contextmanager
+def real_server(settings: Settings, services: Services) -> Iterator[int]:
+    """uvicorn in a thread with `server_config` (logging left as the tests have it)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    port: int = listener.getsockname()[1]
+    config = server_config(create_app(settings, services), settings, "127.0.0.1", port, configure_logging=False)
+    config.lifespan = "off"
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        listener.close()
+
+
+@pytest.fixture
+def served(make_settings: Callable[..., Settings], clock: FakeClock) -> Iterator[Callable[..., Any]]:
+    """Starts a real server with the given settings; yields (port, services)."""
+    with contextlib.ExitStack() as stack:
+
+        def start(**env: str) -> tuple[int, Services]:
+            settings = make_settings(**env)
+            services = Services(settings, clock=clock)
+            stack.callback(services.close)
+            return stack.enter_context(real_server(settings, services)), services
+
+        yield start
 
 
 def tenant_of(services: Services) -> Tenant:
@@ -37,6 +87,119 @@ def counting_lookups(services: Services, monkeypatch: pytest.MonkeyPatch) -> Cou
 
 def random_address() -> str:
     return f"203.0.{random.randint(0, 255)}.{random.randint(1, 254)}"
+
+
+# --- 1. the address pays first; forwarded headers only from trusted proxies -------------------
+
+
+def test_a_flood_of_random_keys_is_cut_by_address_before_any_lookup(make_settings, clock, monkeypatch):
+    # Before: 300 random keys cost 600 key lookups (and a projection catch-up each), even
+    # the 180 of them answered 429.
+    settings = make_settings(CLEVERINVO_ADDRESS_RATE_LIMIT="50/minute")
+    services = Services(settings, clock=clock)
+    try:
+        counted = counting_lookups(services, monkeypatch)
+        with TestClient(create_app(settings, services), raise_server_exceptions=False) as http:
+            statuses = Counter(
+                http.get("/api/v1/clients", headers={"Authorization": f"Bearer {new_key()}"}).status_code
+                for _ in range(300)
+            )
+            refused = http.get("/api/v1/clients", headers={"Authorization": f"Bearer {new_key()}"})
+    finally:
+        services.close()
+    assert statuses == {401: 50, 429: 250}
+    assert counted["lookups"] <= 2 * 50  # a miss looks twice (once after catching up); none past the budget
+    assert "address" in assert_error(refused, 429)
+    assert refused.headers["ratelimit-limit"] == "50" and int(refused.headers["retry-after"]) >= 1
+
+
+def test_anonymous_requests_are_cut_by_address_too(make_settings, clock):
+    settings = make_settings(CLEVERINVO_ADDRESS_RATE_LIMIT="30/minute")
+    services = Services(settings, clock=clock)
+    try:
+        with TestClient(create_app(settings, services), raise_server_exceptions=False) as http:
+            statuses = Counter(http.get("/api/v1/clients").status_code for _ in range(100))
+            graphql = http.post("/graphql", json={"query": "{ clients { total } }"})
+    finally:
+        services.close()
+    assert statuses == {401: 30, 429: 70}  # before: 100 answers of 401 (the key budget is 120)
+    assert graphql.status_code == 429 and graphql.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+
+
+def test_a_key_keeps_its_own_budget_after_the_address_paid(make_settings, clock):
+    settings = make_settings(CLEVERINVO_RATE_LIMIT="5/minute", CLEVERINVO_ADDRESS_RATE_LIMIT="100/minute")
+    services = Services(settings, clock=clock)
+    try:
+        tenant = tenant_of(services)
+        with TestClient(create_app(settings, services), raise_server_exceptions=False) as http:
+            answers = [http.get("/api/v1/clients", headers=tenant.headers) for _ in range(6)]
+    finally:
+        services.close()
+    assert [a.status_code for a in answers] == [200] * 5 + [429]
+    assert [a.headers["ratelimit-limit"] for a in answers] == ["5"] * 6
+
+
+def test_graphql_websockets_spend_the_address_budget_too(make_settings, clock):
+    settings = make_settings(CLEVERINVO_ADDRESS_RATE_LIMIT="2/minute")
+    services = Services(settings, clock=clock)
+    try:
+        with TestClient(create_app(settings, services), raise_server_exceptions=False) as http:
+            for _ in range(2):
+                with http.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]):
+                    pass
+            with (
+                pytest.raises(WebSocketDisconnect) as refused,
+                http.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]),
+            ):
+                pass
+    finally:
+        services.close()
+    assert refused.value.code == 1008
+
+
+def test_the_address_budget_defaults_to_600_a_minute_or_the_key_rate_when_higher(make_settings):
+    assert make_settings().address_rate_limit == "600/minute"
+    assert make_settings(CLEVERINVO_RATE_LIMIT="5/second").address_rate_limit == "600/minute"
+    assert make_settings(CLEVERINVO_RATE_LIMIT="100000/minute").address_rate_limit == "100000/minute"
+    assert make_settings(CLEVERINVO_ADDRESS_RATE_LIMIT="10/second").address_rate_limit == "10/second"
+    with pytest.raises(SettingsError, match="CLEVERINVO_ADDRESS_RATE_LIMIT"):
+        make_settings(CLEVERINVO_ADDRESS_RATE_LIMIT="lots")
+
+
+def test_300_anonymous_requests_with_forged_forwarded_addresses_are_limited(served):
+    # Before: uvicorn believed X-Forwarded-For from loopback, so each request was "another
+    # client" and all 300 were answered 401; never 429.
+    port, _ = served()
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
+        statuses = Counter(
+            http.get("/api/v1/clients", headers={"X-Forwarded-For": random_address()}).status_code for _ in range(300)
+        )
+    assert statuses == {401: 120, 429: 180}
+
+
+def test_forwarded_addresses_are_believed_from_a_trusted_proxy_only(served):
+    port, _ = served(CLEVERINVO_TRUSTED_PROXIES="127.0.0.1", CLEVERINVO_ADDRESS_RATE_LIMIT="5/minute")
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
+        first = [http.get("/api/v1/clients", headers={"X-Forwarded-For": "198.51.100.7"}) for _ in range(6)]
+        other = http.get("/api/v1/clients", headers={"X-Forwarded-For": "198.51.100.8"})
+    assert [r.status_code for r in first] == [401] * 5 + [429]
+    assert other.status_code == 401  # another client behind the proxy has its own budget
+
+
+@pytest.mark.parametrize("bad", ["localhost", "10.0.0.0/33", "1.2.3.4,,nope"])
+def test_a_bad_trusted_proxies_setting_is_refused(make_settings, bad):
+    with pytest.raises(SettingsError, match="CLEVERINVO_TRUSTED_PROXIES"):
+        make_settings(CLEVERINVO_TRUSTED_PROXIES=bad)
+
+
+def test_trusted_proxies_accept_addresses_networks_or_any(make_settings):
+    assert make_settings().trusted_proxies == ()
+    assert make_settings(CLEVERINVO_TRUSTED_PROXIES=" 10.0.0.1, 10.1.0.0/16 ,::1").trusted_proxies == (
+        "10.0.0.1",
+        "10.1.0.0/16",
+        "::1",
+    )
+    assert make_settings(CLEVERINVO_TRUSTED_PROXIES="*").trusted_proxies == ("*",)
 
 
 # --- 5. refused clearly: isActive on create, invisible names, two Authorization headers --------
