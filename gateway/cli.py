@@ -35,14 +35,25 @@ def server_config(
     - Forwarded headers (``X-Forwarded-For``, ``X-Forwarded-Proto``) are believed only from
       CLEVERINVO_TRUSTED_PROXIES; with none, never (uvicorn's default trusts loopback, so
       anyone on the host could pick the address the rate limits see).
+    - Request heads must arrive within CLEVERINVO_HEADER_TIMEOUT_SECONDS and be at most
+      16 KiB; idle connections close after CLEVERINVO_KEEP_ALIVE_SECONDS; bodies are
+      bounded by the app (``gateway.timeouts.BodyTimeout``).
+    - A stop (SIGTERM, SIGINT) finishes the requests in flight, for at most
+      CLEVERINVO_SHUTDOWN_TIMEOUT_SECONDS.
     """
     import uvicorn
+
+    from gateway.timeouts import MAX_HEAD_BYTES, head_bounded_h11
 
     proxies = list(settings.trusted_proxies)
     return uvicorn.Config(
         app,
         host=host,
         port=port,
+        http=head_bounded_h11(settings.header_timeout_seconds),
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+        timeout_keep_alive=settings.keep_alive_seconds,
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or None,
         log_config=uvicorn.config.LOGGING_CONFIG if configure_logging else None,

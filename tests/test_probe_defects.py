@@ -4,6 +4,7 @@ The rate-limit and timeout tests run the real uvicorn, configured by the very fu
 `cleverinvo serve` uses, on a loopback port, and speak to it with raw sockets."""
 
 import contextlib
+import json
 import random
 import socket
 import threading
@@ -16,6 +17,7 @@ import httpx
 import pytest
 import uvicorn
 from starlette.websockets import WebSocketDisconnect
+from websockets.sync.client import connect
 
 from domain.errors import ValidationError
 from domain.keys import new_key
@@ -200,6 +202,124 @@ def test_trusted_proxies_accept_addresses_networks_or_any(make_settings):
         "::1",
     )
     assert make_settings(CLEVERINVO_TRUSTED_PROXIES="*").trusted_proxies == ("*",)
+
+
+# --- 2. slow and unfinished requests time out --------------------------------------------------
+
+TIMEOUTS = {
+    "CLEVERINVO_HEADER_TIMEOUT_SECONDS": "1",
+    "CLEVERINVO_BODY_TIMEOUT_SECONDS": "2",
+    "CLEVERINVO_KEEP_ALIVE_SECONDS": "1",
+}
+
+
+def trickle(conn: socket.socket, data: bytes, pause: float) -> None:
+    """Sends a byte at a time; stops quietly once the server has hung up."""
+    for byte in data:
+        try:
+            conn.sendall(bytes([byte]))
+        except OSError:
+            return
+        time.sleep(pause)
+
+
+def closed_within(conn: socket.socket, seconds: float) -> tuple[bool, bytes, float]:
+    """Reads until the server closes; (closed?, what it sent, after how long)."""
+    began = time.monotonic()
+    conn.settimeout(0.2)
+    received = b""
+    while time.monotonic() - began < seconds:
+        try:
+            chunk = conn.recv(65536)
+        except TimeoutError:
+            continue
+        except ConnectionResetError:
+            return True, received, time.monotonic() - began
+        if not chunk:
+            return True, received, time.monotonic() - began
+        received += chunk
+    return False, received, time.monotonic() - began
+
+
+def test_a_connection_that_sends_nothing_is_closed(served):
+    port, _ = served(**TIMEOUTS)  # before: still open after 15 s
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        closed, sent, after = closed_within(conn, 6)
+    assert closed and sent == b"" and 0.8 < after < 3
+
+
+def test_a_request_head_sent_a_byte_at_a_time_is_cut_off_with_408(served):
+    port, _ = served(**TIMEOUTS)  # before: open for as long as the bytes kept coming
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        began = time.monotonic()
+        trickle(conn, head[:15], 0.15)  # a byte now and then never restarts the clock
+        closed, sent, _ = closed_within(conn, 5)
+    assert closed and sent.startswith(b"HTTP/1.1 408 ")
+    assert time.monotonic() - began < 5
+
+
+def test_a_slow_body_within_the_bound_is_served(served):
+    port, services = served(**TIMEOUTS)
+    tenant = tenant_of(services)
+    body = json.dumps({"name": "Patient"}).encode()
+    head = (
+        "POST /api/v1/clients HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {tenant.key}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(head.encode())
+        for chunk in (body[:5], body[5:10], body[10:]):
+            time.sleep(0.4)
+            conn.sendall(chunk)
+        assert conn.recv(65536).startswith(b"HTTP/1.1 201 ")
+
+
+def test_an_idle_keep_alive_connection_is_closed(served):
+    port, _ = served(**TIMEOUTS)
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.2)
+        assert conn.recv(65536).startswith(b"HTTP/1.1 200 ")
+        closed, _, after = closed_within(conn, 5)
+    assert closed and after < 2.5
+
+
+def test_a_second_request_trickled_on_a_kept_alive_connection_is_cut_off(served):
+    port, _ = served(**TIMEOUTS)
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.2)
+        assert conn.recv(65536).startswith(b"HTTP/1.1 200 ")
+        trickle(conn, b"GET /healthz HTTP/1.1\r\n", 0.1)  # each byte cancels uvicorn's keep-alive timer
+        closed, sent, _ = closed_within(conn, 4)
+    assert closed and sent.startswith(b"HTTP/1.1 408 ")
+
+
+def test_a_request_head_growing_past_16_kib_is_refused(served):
+    """h11 buffers at most 16 KiB of a head still incomplete (a head that arrives whole in
+    one read is parsed as it is: asyncio reads at most 256 KiB at a time)."""
+    port, _ = served(**TIMEOUTS)
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ")
+        for _ in range(3):
+            time.sleep(0.1)
+            with contextlib.suppress(OSError):
+                conn.sendall(b"a" * 8192)
+        closed, sent, _ = closed_within(conn, 5)
+    assert closed and sent.startswith(b"HTTP/1.1 400 ")
+
+
+def test_a_websocket_outlives_the_head_timeout(served):
+    port, services = served(**TIMEOUTS)
+    tenant = tenant_of(services)
+    query = "subscription { accountEvents(after: 0) { position type } }"
+    with connect(f"ws://127.0.0.1:{port}/graphql", subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {tenant.key}"}}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
+        time.sleep(2.5)  # past the head and keep-alive timeouts
+        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "next"
 
 
 # --- 5. refused clearly: isActive on create, invisible names, two Authorization headers --------
