@@ -3,10 +3,12 @@
 import argparse
 import contextlib
 import logging
+import logging.config
 import os
 import signal
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from types import FrameType
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -27,6 +29,14 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
 
+def package_version() -> str:
+    """The installed cleverinvo's version."""
+    try:
+        return version("cleverinvo")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def server_config(
     app: "ASGIApp", settings: Settings, host: str, port: int, *, configure_logging: bool = True
 ) -> "uvicorn.Config":
@@ -40,9 +50,11 @@ def server_config(
       bounded by the app (``gateway.timeouts.BodyTimeout``).
     - A stop (SIGTERM, SIGINT) finishes the requests in flight, for at most
       CLEVERINVO_SHUTDOWN_TIMEOUT_SECONDS.
+    - uvicorn's access log is off: ours (``gateway.observability``) never writes a key.
     """
     import uvicorn
 
+    from gateway.observability import log_config
     from gateway.timeouts import MAX_HEAD_BYTES, head_bounded_h11
 
     proxies = list(settings.trusted_proxies)
@@ -56,8 +68,10 @@ def server_config(
         timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or None,
-        log_config=uvicorn.config.LOGGING_CONFIG if configure_logging else None,
+        access_log=False,
+        log_config=log_config() if configure_logging else None,
         log_level="info" if configure_logging else None,
+        server_header=False,
     )
 
 
@@ -84,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="cleverinvo",
         description="CleverInvo invoicing service. Honours CLEVERINVO_DATA_DIR and CLEVERINVO_DATABASE_URL.",
     )
+    parser.add_argument("--version", action="version", version=f"cleverinvo {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve the REST API (and run the workers as a child process)")
@@ -167,7 +182,9 @@ def _run(args: argparse.Namespace, services: Services) -> int:
     if args.command == "serve":
         _serve(services, args.host, args.port, args.workers)
     elif args.command == "workers":
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        from gateway.observability import log_config
+
+        logging.config.dictConfig(log_config())  # the same JSON lines as the server's
         run_workers(services, args.parent_pid)
     elif args.command == "accounts" and args.action == "create":
         details = _given(args, DETAILS)
