@@ -19,11 +19,13 @@ from gateway.history_routes import ROUTES as HISTORY_ROUTES
 from gateway.idempotency import Idempotency
 from gateway.jsonio import JSONResponse
 from gateway.lifecycle_routes import ROUTES as LIFECYCLE_ROUTES
+from gateway.observability import RequestLog
 from gateway.ratelimit import RateLimiter
 from gateway.routes import ROUTES
 from gateway.services import Services
 from gateway.settings import Settings
 from gateway.share import ROUTES as SHARE_ROUTES
+from gateway.timeouts import BodyTimeout
 
 log = logging.getLogger("cleverinvo")
 FOLLOW_SECONDS = 0.5
@@ -71,6 +73,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             Route("/healthz", health),
         ],
         middleware=[
+            Middleware(RequestLog),  # outermost: every response carries the request id and is logged
+            Middleware(BodyTimeout, seconds=settings.body_timeout_seconds),  # bounds every body read inside
             Middleware(ApiGuard, services=core, limiter=limiter),
             Middleware(Idempotency, services=core),  # inside the guard: it needs the key's account
         ],

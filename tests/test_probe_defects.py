@@ -259,6 +259,24 @@ def test_a_request_head_sent_a_byte_at_a_time_is_cut_off_with_408(served):
     assert time.monotonic() - began < 5
 
 
+def test_a_body_that_never_arrives_is_answered_408_and_the_connection_closed(served):
+    port, services = served(**TIMEOUTS)
+    tenant = tenant_of(services)
+    before = stored_state(services)
+    head = (
+        "POST /api/v1/clients HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {tenant.key}\r\nContent-Length: 100\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.sendall(head.encode() + b'{"na')
+        closed, sent, after = closed_within(conn, 8)  # before: waited for ever
+    assert closed and 1.8 < after < 5, (closed, after)
+    status_line, _, rest = sent.partition(b"\r\n")
+    assert status_line == b"HTTP/1.1 408 Request Timeout"
+    assert json.loads(rest.partition(b"\r\n\r\n")[2]) == {"error": "Request body not received within 2 seconds"}
+    assert stored_state(services) == before
+
+
 def test_a_slow_body_within_the_bound_is_served(served):
     port, services = served(**TIMEOUTS)
     tenant = tenant_of(services)
