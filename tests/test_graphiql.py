@@ -10,9 +10,6 @@ import gzip
 import hashlib
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -29,6 +26,7 @@ from gateway.graphql.errors import CodedSchema, JsonErrorsGraphQL
 from gateway.graphql.graphiql import ASSETS, STATIC_DIR, STATIC_PATH, LocalGraphiQL, graphiql_routes
 from gateway.graphql.limits import GraphQLLimits, limit_extensions, strawberry_config
 from tests.conftest import TestClient
+from tests.serving import uvicorn_in_thread
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 CHROMIUM = shutil.which("chromium")
@@ -148,22 +146,8 @@ def test_gzip_is_only_sent_to_who_accepts_it(http: TestClient) -> None:
 @pytest.fixture
 def served() -> Iterator[str]:
     """The app under uvicorn on a free loopback port, in a thread."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(build_app(), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
+    with uvicorn_in_thread(lambda _port: uvicorn.Config(build_app(), log_level="warning", lifespan="off")) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        listener.close()
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium (the Debian package) is not installed")

@@ -3,9 +3,6 @@ browser runs GraphiQL against it with a real key, and a websocket client (the
 `websockets` library, as uvicorn serves it) follows the account's events live."""
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,28 +14,15 @@ from websockets.sync.client import connect
 from gateway.app import create_app
 from gateway.services import Services
 from tests.conftest import Tenant
+from tests.serving import uvicorn_in_thread
 from tests.test_graphiql import CHROMIUM, HEADERS_EDITOR, QUERY_EDITOR, RESULT_EDITOR
 
 
 @pytest.fixture
 def served(settings, services: Services) -> Iterator[str]:
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    config = uvicorn.Config(create_app(settings, services), log_level="warning", lifespan="off")  # as serve: ws "auto"
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
+    app = create_app(settings, services)  # websockets as serve has them: uvicorn's ws "auto"
+    with uvicorn_in_thread(lambda _port: uvicorn.Config(app, log_level="warning", lifespan="off")) as port:
         yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        listener.close()
 
 
 def _next(ws: Any) -> dict[str, Any]:

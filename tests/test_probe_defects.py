@@ -7,7 +7,6 @@ import contextlib
 import json
 import random
 import socket
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -27,6 +26,7 @@ from gateway.services import Services
 from gateway.settings import Settings, SettingsError
 from tests.conftest import Api, FakeClock, Tenant, TestClient, assert_error, payload, stored_state
 from tests.graphql_support import gql
+from tests.serving import uvicorn_in_thread
 
 # --- a real server, as `cleverinvo serve` configures it ---------------------------------------
 
@@ -34,25 +34,14 @@ from tests.graphql_support import gql
 @contextlib.contextmanager
 def real_server(settings: Settings, services: Services) -> Iterator[int]:
     """uvicorn in a thread with `server_config` (logging left as the tests have it)."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    port: int = listener.getsockname()[1]
-    config = server_config(create_app(settings, services), settings, "127.0.0.1", port, configure_logging=False)
-    config.lifespan = "off"
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
+
+    def config(port: int) -> uvicorn.Config:
+        found = server_config(create_app(settings, services), settings, "127.0.0.1", port, configure_logging=False)
+        found.lifespan = "off"
+        return found
+
+    with uvicorn_in_thread(config) as port:
         yield port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        listener.close()
 
 
 @pytest.fixture
