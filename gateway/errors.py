@@ -1,5 +1,9 @@
 """The one place where errors become HTTP responses."""
 
+import logging
+
+from eventsourcing.persistence import ConnectionUnavailableError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,6 +20,7 @@ STATUS: dict[str, int] = {  # a domain error's code -> its HTTP status
     Conflict.code: 409,
     Unavailable.code: 503,
 }
+log = logging.getLogger("cleverinvo")
 REASONS = {404: "Not found", 405: "Method not allowed"}
 
 
@@ -44,7 +49,20 @@ async def server_error(_request: Request, _exc: Exception) -> Response:
     return error_response(500, "Internal server error")
 
 
+# The store or the read model has no connection free in time: nothing was written (a write
+# that was saved and only read back late is Unavailable, with Write-Saved).
+SATURATED = (ConnectionUnavailableError, PoolTimeout)
+BUSY = "The service is busy; retry shortly"
+
+
+async def saturated(_request: Request, _exc: Exception) -> Response:
+    log.warning("No database connection free in time: %s", _exc)
+    return error_response(503, BUSY, {"Retry-After": "1"})
+
+
 HANDLERS = {
+    ConnectionUnavailableError: saturated,
+    PoolTimeout: saturated,
     DomainError: domain_error,
     HttpProblem: http_problem,
     HTTPException: http_exception,

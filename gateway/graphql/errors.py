@@ -46,6 +46,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionContext, StreamExecutionResult
 from strawberry.types.unset import UNSET
 
+from gateway.errors import BUSY, SATURATED
 from gateway.problems import HttpProblem
 
 log = logging.getLogger("cleverinvo")
@@ -103,6 +104,8 @@ def classify_exception(exc: BaseException) -> Classified:
         return _from_status(exc.status, exc.message)
     if isinstance(exc, StarletteHTTPException):
         return _from_status(exc.status_code, exc.detail)
+    if isinstance(exc, SATURATED):  # nothing was written: retry shortly
+        return Classified("UNAVAILABLE", BUSY)
     if isinstance(exc, _STRAWBERRY_REFUSALS):
         return Classified("BAD_REQUEST", str(exc))
     return Classified("INTERNAL", INTERNAL_MESSAGE)
