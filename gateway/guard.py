@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from domain.actors import acting_as, api_key
 from gateway.auth import authenticate, bearer_token
 from gateway.graphql.errors import STATUS_CODES, error_body
-from gateway.jsonio import JSONResponse, error_response
+from gateway.jsonio import JSONResponse, error_response, hardened
 from gateway.ratelimit import RateLimiter
 from gateway.services import Services
 
@@ -21,7 +21,7 @@ PROTECTED = ("/api/", "/graphql")
 def graphql_error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """A refusal before any operation ran, in GraphQL's own shape (no ``data``: nothing
     was executed), with the HTTP status REST would give."""
-    return JSONResponse(error_body(message, STATUS_CODES[status]), status_code=status, headers=headers)
+    return JSONResponse(error_body(message, STATUS_CODES[status]), status_code=status, headers=hardened(headers))
 
 
 def _public_page(scope: Scope) -> bool:
@@ -41,6 +41,16 @@ def _address(scope: Scope) -> str:
     forwarded (uvicorn rewrites ``client`` only for CLEVERINVO_TRUSTED_PROXIES)."""
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
+
+
+# API answers are data for a program: never sniffed into something a browser renders, never
+# kept by a shared cache (a PDF sets its own Cache-Control, with its ETag).
+HARDENING = ((b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"))
+
+
+def _hardening(headers: list[Any]) -> list[tuple[bytes, bytes]]:
+    present = {bytes(name).lower() for name, _ in headers}
+    return [(name, value) for name, value in HARDENING if name not in present]
 
 
 class ApiGuard:
@@ -112,6 +122,7 @@ class ApiGuard:
                 started = True
                 headers: list[Any] = list(message.get("headers", []))
                 headers.extend((name.lower().encode(), value.encode()) for name, value in extra.items())
+                headers.extend(_hardening(headers))
                 message = {**message, "headers": headers}
             await send(message)
 

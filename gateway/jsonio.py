@@ -31,7 +31,14 @@ class JSONResponse(Response):
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+    """An error; its headers are hardened like every API answer (refusals never reach the
+    guard's own hardening, which wraps only what it lets through)."""
+    return JSONResponse({"error": message}, status_code=status, headers=hardened(headers))
+
+
+def hardened(headers: dict[str, str] | None = None) -> dict[str, str]:
+    """``headers`` with those every API answer carries: not to be sniffed, not to be cached."""
+    return {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store", **(headers or {})}
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -404,3 +404,25 @@ def test_no_other_origin_is_allowed_to_read_answers(api: Api, anonymous: Api):
     ]
     for response in answers:
         assert not [name for name in response.headers if name.lower().startswith("access-control-")], response.headers
+
+
+# --- API8: every API answer is hardened -------------------------------------------------------------
+
+
+def test_api_answers_are_neither_sniffed_nor_cached(api: Api, anonymous: Api):
+    client_id = api.create_client()["id"]
+    invoice_id = api.create_invoice(client_id)["id"]
+    answers = [
+        api.get("/api/v1/clients"),
+        api.get(f"/api/v1/invoices/{invoice_id}"),
+        api.get("/api/v1/invoices/6f1c9d0e-4a44-4c57-9a0e-2b1f4f6f0a11"),  # 404
+        anonymous.get("/api/v1/clients"),  # 401, refused by the guard
+        api.post("/api/v1/clients", {"name": ""}),  # 400
+        api.http.post("/graphql", json={"query": "{ clients { total } }"}, headers=api.tenant.headers),  # type: ignore[union-attr]
+        anonymous.http.post("/graphql", json={"query": "{ clients { total } }"}),  # 401 in GraphQL's shape
+    ]
+    for answer in answers:
+        assert answer.headers["x-content-type-options"] == "nosniff", (answer.request.url, answer.headers)
+        assert answer.headers["cache-control"] == "no-store", (answer.request.url, answer.headers)
+    pdf = api.get(f"/api/v1/invoices/{invoice_id}/pdf")  # keeps its own: revalidated by ETag
+    assert pdf.headers["cache-control"] == "private, no-cache" and pdf.headers["x-content-type-options"] == "nosniff"
