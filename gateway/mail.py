@@ -11,6 +11,7 @@ import asyncio
 import os
 import re
 import tempfile
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,8 +42,8 @@ class DeliveryFailed(Exception):
     """The mail server refused the message or could not be reached; ``reply`` says why."""
 
     def __init__(self, reply: str) -> None:
-        super().__init__(reply)
-        self.reply = reply
+        super().__init__(bounded(reply))
+        self.reply = bounded(reply)
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,19 @@ class Delivered:
     refused: dict[str, str]
 
 
+MAX_REPLY = 500  # characters of a server's reply kept in events, answers and logs
+
+
+def bounded(text: str, most: int = MAX_REPLY) -> str:
+    """A mail server's words as we keep them: control characters as spaces, runs of
+    whitespace as one, at most ``most`` characters. A hostile or broken server must not
+    fill events, API answers or the log."""
+    cleaned = " ".join("".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text).split())
+    return cleaned if len(cleaned) <= most else cleaned[: most - 1] + "…"
+
+
 def _reply(code: int, message: str) -> str:
-    return f"{code} {message}".strip()
+    return bounded(f"{code} {message}")
 
 
 def deliver(message: EmailMessage, smtp_url: str | None, outbox: Path) -> Delivered:

@@ -471,3 +471,15 @@ def test_a_message_that_cannot_be_prepared_is_a_failed_attempt_not_a_stuck_one(
     wall.advance(seconds=2)
     assert mailer.worker.run_once() == 1
     assert mailer.email_state(invoice_id) == ("delivered", None) and len(smtp.received) == 1
+
+
+def test_a_servers_reply_is_kept_bounded_and_clean(mailer: Mailer, smtp: Mailbox):
+    smtp.refuse_data = "550 " + "Spam\x07 detected;\tgo away " * 200  # hostile: long, with control characters
+    invoice_id = mailer.emailed()
+    assert mailer.worker.run_once() == 1
+    status, reply = mailer.email_state(invoice_id)
+    assert status == "failed" and reply is not None
+    assert len(reply) <= 500 and reply.endswith("…") and "\x07" not in reply and "\t" not in reply
+    assert reply.startswith("550 Spam detected; go away Spam")
+    [failed] = mailer.outcomes(invoice_id)
+    assert failed.reply == reply  # the event holds the same bounded words
