@@ -30,6 +30,17 @@
     "}",
     "",
   ].join("\n");
+  // GraphiQL keeps tabs and history in localStorage; history entries can hold the headers
+  // a query ran with. Whatever it stores passes through here, with any key cut out.
+  var KEY = /cinv_[A-Za-z0-9_-]+/g;
+  var storage = {
+    getItem: function (name) { return window.localStorage.getItem(name); },
+    setItem: function (name, value) { window.localStorage.setItem(name, String(value).replace(KEY, "cinv_")); },
+    removeItem: function (name) { window.localStorage.removeItem(name); },
+    clear: function () { window.localStorage.clear(); },
+    key: function (index) { return window.localStorage.key(index); },
+    get length() { return window.localStorage.length; },
+  };
   root.textContent = "";
   ReactDOM.createRoot(root).render(
     React.createElement(GraphiQL, {
@@ -38,6 +49,7 @@
       defaultHeaders: JSON.stringify({ Authorization: "Bearer " }, null, 2),
       defaultEditorToolsVisibility: "headers",
       shouldPersistHeaders: false,
+      storage: storage,
     })
   );
 })();
