@@ -6,19 +6,15 @@ itself returns and nobody can set (``id``, ``createdAt``, totals...) are ignored
 client may send back what it read.
 """
 
-import re
 from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from domain.invoice import Sending
 from gateway.problems import BadRequest
-from usecases import inputs
+from usecases import inputs, wire
 from usecases.inputs import ClientFields, InvoiceChanges, InvoiceInput, LineInput, PaymentInput
-
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_NUMBER_TEXT = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?")
 
 CLIENT_READ_ONLY = {"id", "createdAt", "updatedAt"}
 
@@ -75,23 +71,17 @@ def _required_string(value: Any, name: str) -> str:
 
 
 def _number(value: Any, name: str) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()):
-        try:
-            return Decimal(value.strip())
-        except InvalidOperation:
-            pass
-    raise BadRequest(f"Field '{name}' must be a number")
+    found = value if isinstance(value, Decimal) else wire.number_text(value)
+    if found is None:
+        raise BadRequest(f"Field '{name}' must be a number")
+    return found
 
 
 def _date(value: Any, name: str) -> date:
-    if isinstance(value, str) and _DATE.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise BadRequest(f"Field '{name}' must be a date as YYYY-MM-DD")
+    found = wire.day(value)
+    if found is None:
+        raise BadRequest(f"Field '{name}' must be a date as YYYY-MM-DD")
+    return found
 
 
 def client_fields(body: Mapping[str, Any], *, creating: bool) -> ClientFields:

@@ -1,7 +1,9 @@
 """How values are written on the wire, the same through every door: timestamps ISO 8601
 UTC with milliseconds and Z, dates YYYY-MM-DD, line items with the API's field names."""
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from domain.money import LineItem
@@ -28,3 +30,27 @@ def line_item(line: LineView | LineItem) -> dict[str, Any]:
         "discountRate": line.discount_rate,
         "discount": line.discount,
     }
+
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_NUMBER_TEXT = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?")
+
+
+def day(value: object) -> date | None:
+    """A date written exactly as YYYY-MM-DD (no week dates, no compact forms); None if not."""
+    if isinstance(value, str) and _DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:  # 2024-02-30
+            return None
+    return None
+
+
+def number_text(value: object) -> Decimal | None:
+    """A number written as a string of digits ("5500.00", "-1.5"); None if not."""
+    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:
+            return None
+    return None

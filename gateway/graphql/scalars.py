@@ -4,7 +4,6 @@ Each takes exactly what REST takes for the same field: a number as written (neve
 a binary float), a numeric string of digits, a date as YYYY-MM-DD, a timestamp with a time.
 """
 
-import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -15,13 +14,10 @@ from strawberry.scalars import JSON
 from strawberry.types.scalar import ScalarDefinition
 
 from gateway import params
-from usecases.wire import timestamp
+from usecases.wire import day, number_text, timestamp
 
 __all__ = ["JSON", "SCALARS", "DateScalar", "DateTimeScalar", "DecimalScalar"]
 
-# As gateway/bodies.py reads them from JSON: a string of digits, a date as YYYY-MM-DD.
-_NUMBER_TEXT = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 NUMBER_PROBLEM = 'Decimal must be a number, or a string of digits such as "5500.00"'
 
 
@@ -40,9 +36,10 @@ def _decimal(value: Any) -> Decimal:
     a string of digits."""
     if isinstance(value, Decimal | int) and not isinstance(value, bool):
         return _exact(str(value))
-    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()):
-        return _exact(value.strip())
-    raise ValueError(NUMBER_PROBLEM)
+    written = number_text(value)  # a string of digits, as REST takes it
+    if written is None:
+        raise ValueError(NUMBER_PROBLEM)
+    return written
 
 
 def _decimal_literal(node: ValueNode, _variables: dict[str, Any] | None = None) -> Decimal:
@@ -82,12 +79,10 @@ DateTimeScalar = strawberry.scalar(
 
 
 def _date(value: Any) -> date:
-    if isinstance(value, str) and _DATE.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError("Date must be a date as YYYY-MM-DD")
+    found = day(value)  # exactly as REST takes it
+    if found is None:
+        raise ValueError("Date must be a date as YYYY-MM-DD")
+    return found
 
 
 DateScalar = strawberry.scalar(
