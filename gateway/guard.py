@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from domain.actors import acting_as, api_key
 from gateway.auth import authenticate, bearer_token
 from gateway.graphql.errors import STATUS_CODES, error_body
-from gateway.jsonio import JSONResponse, error_response, hardened
+from gateway.jsonio import HARDENING, JSONResponse, error_response, hardened
 from gateway.ratelimit import RateLimiter
 from gateway.services import Services
 
@@ -43,14 +43,11 @@ def _address(scope: Scope) -> str:
     return str(client[0]) if client else "unknown"
 
 
-# API answers are data for a program: never sniffed into something a browser renders, never
-# kept by a shared cache (a PDF sets its own Cache-Control, with its ETag).
-HARDENING = ((b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"))
-
-
 def _hardening(headers: list[Any]) -> list[tuple[bytes, bytes]]:
+    """The HARDENING headers an answer let through does not set itself."""
     present = {bytes(name).lower() for name, _ in headers}
-    return [(name, value) for name, value in HARDENING if name not in present]
+    wanted = ((name.lower().encode(), value.encode()) for name, value in HARDENING.items())
+    return [(name, value) for name, value in wanted if name not in present]
 
 
 class ApiGuard:

@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from domain.errors import NotFound
@@ -19,7 +19,7 @@ from usecases.service import UseCases
 T = TypeVar("T")
 
 
-def services_of(request: Request) -> Services:
+def services_of(request: HTTPConnection) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -58,7 +58,7 @@ def found(value: T | None, message: str) -> T:
     return value
 
 
-def public_url(request: Request) -> str:
+def public_url(request: HTTPConnection) -> str:
     """Where share links point: CLEVERINVO_PUBLIC_URL, or this server's own address."""
     configured = services_of(request).settings.public_url
     return (configured or str(request.base_url)).rstrip("/")

@@ -36,9 +36,14 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
     return JSONResponse({"error": message}, status_code=status, headers=hardened(headers))
 
 
+# What every API answer carries: data for a program, never sniffed into something a browser
+# renders, never kept by a shared cache (a PDF sets its own Cache-Control, with its ETag).
+HARDENING = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+
+
 def hardened(headers: dict[str, str] | None = None) -> dict[str, str]:
-    """``headers`` with those every API answer carries: not to be sniffed, not to be cached."""
-    return {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store", **(headers or {})}
+    """``headers`` with HARDENING under them."""
+    return {**HARDENING, **(headers or {})}
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -24,13 +24,9 @@ from gateway.graphql.context import Context
 from gateway.graphql.errors import JsonErrorsGraphQL
 from gateway.graphql.graphiql import LocalGraphiQL, graphiql_routes
 from gateway.graphql.schema import build_schema, query_limits
+from gateway.handling import public_url
 from gateway.ratelimit import RateLimiter
 from gateway.services import Services
-
-
-def _public_url(services: Services, request: Request | WebSocket) -> str:
-    configured = services.settings.public_url
-    return (configured or str(request.base_url)).rstrip("/")
 
 
 class GraphQLDoor(JsonErrorsGraphQL[Context, None], LocalGraphiQL[Context, None]):
@@ -44,7 +40,7 @@ class GraphQLDoor(JsonErrorsGraphQL[Context, None], LocalGraphiQL[Context, None]
         account = state.get("account_id")
         return Context(
             usecases=self.services.usecases,
-            public_url=_public_url(self.services, request),
+            public_url=public_url(request),
             account_id=UUID(account) if account else None,
             request=request,
             response=response,

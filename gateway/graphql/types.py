@@ -356,9 +356,8 @@ class Invoice:
     @strawberry.field(description="Characters of the invoice that no font of its PDF can draw.")
     async def pdf_warnings(self, info: GraphInfo) -> list[str]:
         detail = await self._detail(info)
-        client = self.past_client if self.past_payments is not None else await self._client_view(info)
         account = self.past_account if self.past_payments is not None else await info.context.loaders.account()
-        return pdf_warnings(detail, client, account)
+        return pdf_warnings(detail, await self._client_view(info), account)
 
     async def _client_view(self, info: GraphInfo) -> ClientView | None:
         if self.past_payments is not None:
