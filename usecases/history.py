@@ -11,7 +11,6 @@ restated here.
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from eventsourcing.domain import Aggregate, CanMutateProtocol, DomainEventProtocol
@@ -23,10 +22,6 @@ from domain.ledger import recorded_on
 from usecases.wire import line_item, timestamp
 
 UNRECORDED_ACTOR = {"type": "system", "name": "unrecorded"}  # events stored before actors were kept
-
-
-def when(moment: datetime | None) -> str | None:
-    return timestamp(moment)
 
 
 def _day(value: Any) -> Any:
@@ -48,8 +43,8 @@ def payment(paid: Payment) -> dict[str, Any]:
         "date": paid.paid_on.isoformat(),
         "method": paid.method,
         "reference": paid.reference,
-        "createdAt": when(paid.recorded_at),
-        "reversedAt": when(paid.reversed_at),
+        "createdAt": timestamp(paid.recorded_at),
+        "reversedAt": timestamp(paid.reversed_at),
     }
 
 
@@ -82,11 +77,11 @@ INVOICE_FIELDS = (
     Field("amountPaid", lambda i: i.amount_paid),
     Field("balanceDue", lambda i: i.balance_due),
     Field("sentViaEmail", lambda i: i.emailed_send > 0),
-    Field("sentAt", lambda i: i.sent_at, when),
-    Field("paidAt", lambda i: i.paid_at, when),
-    Field("viewedAt", lambda i: i.viewed_at, when),
-    Field("overdueAt", lambda i: i.overdue_at, when),
-    Field("voidedAt", lambda i: i.voided_at, when),
+    Field("sentAt", lambda i: i.sent_at, timestamp),
+    Field("paidAt", lambda i: i.paid_at, timestamp),
+    Field("viewedAt", lambda i: i.viewed_at, timestamp),
+    Field("overdueAt", lambda i: i.overdue_at, timestamp),
+    Field("voidedAt", lambda i: i.voided_at, timestamp),
     Field("voidReason", lambda i: i.void_reason),
     Field("emailStatus", lambda i: i.email_status),
     Field("emailError", lambda i: i.email_reply),
@@ -124,7 +119,7 @@ def _delivered(e: Any, _record: Any) -> dict[str, Any]:
 
 
 def _failed(e: Any, _record: Any) -> dict[str, Any]:
-    return {"send": e.send, "attempt": e.attempt, "error": e.reply, "retryAt": when(e.retry_at)}
+    return {"send": e.send, "attempt": e.attempt, "error": e.reply, "retryAt": timestamp(e.retry_at)}
 
 
 def _key(e: Any, _record: Any) -> dict[str, Any]:
@@ -230,7 +225,7 @@ class Narrator:
         return {
             "version": event.originator_version,
             "type": word,
-            "occurredAt": when(recorded_on(event)),
+            "occurredAt": timestamp(recorded_on(event)),
             "actor": (ledger or {}).get("actor") or UNRECORDED_ACTOR,
             "changes": changes,
             "previous": previous,
