@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        core.size_request_threads()  # never more threads than connections (defect 6)
         follower = asyncio.create_task(_follow(core))
         try:
             yield

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from domain.application import CleverInvo, Clock, utc_now
+from gateway import capacity
 from gateway.email_worker import EmailWorker
 from gateway.overdue import OverdueSweep
 from gateway.settings import Settings
@@ -74,6 +75,11 @@ class Services:
         """A follower that renders PDFs (run by `cleverinvo workers`, never by the API)."""
         queue = WorkQueue(self._writer, self._reader, follower="pdf")
         return PdfWorker(self.app, self.projector, self.pdfs, queue, lease_seconds=self.settings.worker_lease_seconds)
+
+    def size_request_threads(self) -> int:
+        """As many request threads as the smallest pool has connections (gateway/capacity.py);
+        called in the running event loop."""
+        return capacity.limit_threads(self.app, [self._writer, self._reader])
 
     def execute(self, command: Callable[[], T]) -> T:
         """Runs a command with read-your-writes (``usecases.core.Core.execute``)."""

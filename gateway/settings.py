@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from limits import RateLimitItem, parse
 from sqlalchemy.engine import make_url
 
+from gateway import capacity
+
 DEFAULT_DATA_DIR = "./cleverinvo-data"
 
 
@@ -173,9 +175,14 @@ class Settings:
         """eventsourcing's persistence settings: SQLite in the data directory, or PostgreSQL."""
         if not self.uses_postgres:
             return {
-                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "PERSISTENCE_MODULE": capacity.FACTORY_TOPIC,
                 "SQLITE_DBNAME": str(self.data_dir / "events.sqlite3"),
                 "SQLITE_LOCK_TIMEOUT": "30",
+                # a write queued behind others waits as long as SQLite's own lock would
+                # (gateway/capacity.py); the request threads are sized to this pool
+                capacity.POOL_SIZE: "5",
+                capacity.MAX_OVERFLOW: "10",
+                capacity.POOL_TIMEOUT: "30",
             }
         url = make_url(self.database_url)
         return {
