@@ -6,7 +6,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.client import check_client_fields, has_visible_text
-from domain.errors import NotFound, ValidationError
+from domain.errors import Conflict, NotFound, ValidationError
 from domain.plans import Plan
 
 LOCALES = ("en", "es")
@@ -47,6 +47,8 @@ class Account(Aggregate):
         self.email: str | None = None
         self.tax_id: str | None = None
         self.phone: str | None = None
+        # owner id (str) -> the email they sign in with (``domain.owners``).
+        self.owners: dict[str, str] = {}
 
     def update(self, values: Mapping[str, str | None]) -> None:
         """Changes name, locale or seller details; records nothing when nothing changes."""
@@ -89,3 +91,13 @@ class Account(Aggregate):
     @event("ApiKeyRevoked")
     def _key_revoked(self, key_id: UUID) -> None:
         self.keys[str(key_id)] = True
+
+    def add_owner(self, owner_id: UUID, email: str) -> None:
+        """Someone who signs in to the dashboard and acts for the account."""
+        if str(owner_id) in self.owners:
+            raise Conflict("This owner was already added")
+        self._owner_added(owner_id, email)
+
+    @event("OwnerAdded")
+    def _owner_added(self, owner_id: UUID, email: str) -> None:
+        self.owners[str(owner_id)] = email

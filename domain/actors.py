@@ -1,7 +1,8 @@
 """Who is acting: carried in a context variable, so no command takes it as an argument.
 
-The REST guard sets the API key for the length of a request, the command line sets
-itself, and each follower (overdue sweep, email delivery, share link) sets the system.
+The REST guard sets the API key for the length of a request, the dashboard the signed-in
+owner, the command line sets itself, and each follower (overdue sweep, email delivery,
+share link) sets the system.
 The ledger records ``current_actor()`` on every event it seals.
 """
 
@@ -11,12 +12,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-API_KEY, CLI, SYSTEM = "apiKey", "cli", "system"
+API_KEY, CLI, SYSTEM, OWNER = "apiKey", "cli", "system", "owner"
 
 
 @dataclass(frozen=True)
 class Actor:
-    type: str  # API_KEY, CLI or SYSTEM
+    type: str  # API_KEY, CLI, SYSTEM or OWNER
     id: str | None = None
     name: str | None = None
 
@@ -28,6 +29,11 @@ class Actor:
 def api_key(key_id: str, label: str) -> Actor:
     """An API key: its id and its label, never the secret."""
     return Actor(API_KEY, key_id, label or None)
+
+
+def account_owner(owner_id: str, email: str) -> Actor:
+    """An owner signed in to the dashboard: their id and the email they sign in with."""
+    return Actor(OWNER, owner_id, email)
 
 
 def command_line(command: str) -> Actor:

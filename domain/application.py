@@ -30,6 +30,7 @@ from domain.invoice import (
 from domain.keys import display_prefix, hash_key, new_key
 from domain.ledger import LedgerEventStore, LedgerMapper
 from domain.money import price_lines
+from domain.owners import OwnerEmail, check_owner_email
 from domain.plans import limits_of
 from domain.quotas import ClientQuota, InvoiceNumber, InvoiceNumbering, InvoiceQuota, number_key
 from domain.transcodings import DateAsISO, LineItemAsDict, PaymentAsDict
@@ -195,6 +196,28 @@ class CleverInvo(Application[UUID]):
             self.save(account)
 
         self._retrying(command)
+
+    # --- owners ------------------------------------------------------------------
+
+    def owner_by_email(self, email: str) -> OwnerEmail | None:
+        """Who signs in with ``email`` (any capitalisation), if anyone."""
+        return self._get(OwnerEmail, OwnerEmail.create_id(email))
+
+    def add_owner(self, account_id: UUID, email: str) -> UUID:
+        """Adds someone who signs in with ``email`` to act for the account; an email
+        belongs to one owner of one account."""
+        address = check_owner_email(email)
+
+        def command() -> UUID:
+            account = self.get_account(account_id)
+            if self.owner_by_email(address) is not None:
+                raise Conflict("This email already signs in to an account")
+            owner_id = uuid4()
+            account.add_owner(owner_id, address)
+            self.save(account, OwnerEmail(address, owner_id, account_id))
+            return owner_id
+
+        return self._retrying(command)
 
     # --- clients -----------------------------------------------------------------
 
