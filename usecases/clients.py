@@ -3,6 +3,7 @@
 from uuid import UUID
 
 from domain.errors import NotFound
+from projections.client_archive import deactivated_clients
 from projections.views import ClientView, Page
 from usecases.core import Core
 from usecases.inputs import ClientFields, ListQuery
@@ -15,6 +16,11 @@ class Clients:
     def list(self, account: UUID, query: ListQuery) -> Page[ClientView]:
         checked = query.checked()
         return self.core.read.clients(str(account), checked.page, checked.limit, checked.search)
+
+    def deactivated(self, account: UUID, query: ListQuery) -> Page[ClientView]:
+        """The deactivated clients (lists leave them out), most recently changed first."""
+        checked = query.checked()
+        return deactivated_clients(self.core.read.engine, str(account), checked.page, checked.limit, checked.search)
 
     def get(self, account: UUID, client_id: UUID) -> ClientView:
         found = self.core.read.client(str(account), str(client_id))

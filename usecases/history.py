@@ -129,6 +129,10 @@ def _key(e: Any, _record: Any) -> dict[str, Any]:
     return {"apiKey": found}
 
 
+def _owner(e: Any, _record: Any) -> dict[str, Any]:
+    return {"owner": {"id": str(e.owner_id), "email": e.email}}
+
+
 Extra = Callable[[Any, Any], dict[str, Any]]
 
 
@@ -181,6 +185,7 @@ ACCOUNT = Kind(
         "PlanChanged": ("planChanged", None),
         "ApiKeyIssued": ("apiKeyIssued", _key),
         "ApiKeyRevoked": ("apiKeyRevoked", _key),
+        "OwnerAdded": ("ownerAdded", _owner),
     },
 )
 KINDS = (INVOICE, CLIENT, ACCOUNT)

@@ -1,0 +1,98 @@
+"""The account's own settings: seller details and locale, the plan and its usage, the
+ledger's export."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from domain.errors import Conflict, NotFound, ValidationError
+from domain.plans import limits_of
+from domain.quotas import ClientQuota, InvoiceQuota
+from projections.ledger_walk import Unexportable, export_lines
+from projections.views import AccountView
+from usecases.core import Core
+from usecases.inputs import text
+
+# Account fields: wire name -> domain name.
+ACCOUNT_WIRE = {
+    "name": "name",
+    "locale": "locale",
+    "address": "address",
+    "email": "email",
+    "taxId": "tax_id",
+    "phone": "phone",
+}
+
+
+@dataclass(frozen=True)
+class AccountFields:
+    """Account fields given, by wire name (only those sent)."""
+
+    values: Mapping[str, str | None] = field(default_factory=dict)
+
+    def domain_values(self) -> dict[str, str | None]:
+        unknown = set(self.values) - set(ACCOUNT_WIRE)
+        if unknown:
+            raise ValidationError(f"Unknown field: {sorted(unknown)[0]}")
+        return {ACCOUNT_WIRE[wire]: text(value, wire) for wire, value in self.values.items()}
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The plan, and how much of it the account uses."""
+
+    plan: str
+    active_clients: int
+    client_limit: int | None  # None: unlimited
+    month: str  # YYYY-MM, UTC: the month the invoice count is of
+    invoices_this_month: int
+    invoice_limit: int | None
+    email_sending: bool
+
+
+class Accounts:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    def get(self, account: UUID) -> AccountView:
+        found = self.core.read.account(str(account))
+        if found is None:
+            raise NotFound("Account not found")
+        return found
+
+    def update(self, account: UUID, fields: AccountFields) -> AccountView:
+        values = fields.domain_values()
+        self.core.execute(lambda: self.core.app.update_account(account, values))
+        return self.get(account)
+
+    def usage(self, account: UUID) -> Usage:
+        """Counted by the quota aggregates that enforce the limits, so exactly what they allow."""
+        app = self.core.app
+        plan = app.get_account(account).plan
+        limits = limits_of(plan)
+        month = app.clock().strftime("%Y-%m")
+        try:
+            clients: ClientQuota = app.repository.get(ClientQuota.create_id(account))
+            active = clients.active
+        except AggregateNotFoundError:
+            active = 0
+        try:
+            invoices: InvoiceQuota = app.repository.get(InvoiceQuota.create_id(account, month))
+            created = invoices.created
+        except AggregateNotFoundError:
+            created = 0
+        return Usage(
+            plan, active, limits.active_clients, month, created, limits.invoices_per_month, limits.email_sending
+        )
+
+    def export(self, account: UUID) -> list[str]:
+        """The account's events with their seals and digests, one JSON object a line, as
+        ``cleverinvo ledger export`` writes them; refused whole if any cannot be read."""
+        app = self.core.app
+        app.get_account(account)
+        try:
+            return list(export_lines(app.recorder, app.mapper, str(account)))
+        except Unexportable as exc:
+            raise Conflict(f"{exc}; `cleverinvo ledger verify` names what is broken") from None
