@@ -23,6 +23,7 @@ from gateway import ledger_cli
 from gateway.services import Services
 from gateway.settings import Settings, SettingsError
 from gateway.workers import child_workers, run_workers
+from projections.schema import SchemaTooNew
 
 if TYPE_CHECKING:
     import uvicorn
@@ -144,7 +145,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     projections.add_parser("rebuild", help="drop the read models and rebuild them from the events")
     ledger_cli.add_commands(commands)
+
+    db = commands.add_parser("db", help="the database's schema").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="migrate the database to this version's schema (every start does it too)")
     return parser
+
+
+def _db_upgrade(settings: Settings) -> int:
+    """Migrates without opening the event store (``projections.schema``)."""
+    from projections.db import make_engine
+    from projections.schema import upgrade
+
+    engine = make_engine(settings.database_url, writer=True)
+    try:
+        print(f"database schema at {upgrade(engine)}")
+    finally:
+        engine.dispose()
+    return 0
 
 
 def _serve(services: Services, host: str, port: int, workers: bool) -> None:
@@ -229,8 +246,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault("CLEVERINVO_PUBLIC_URL", f"http://{args.host}:{args.port}")
     try:
         settings = Settings.from_env()
+        if args.command == "db":
+            return _db_upgrade(settings)
         services = Services(settings)
-    except SettingsError as exc:
+    except (SettingsError, SchemaTooNew) as exc:
         print(f"cleverinvo: {exc}", file=sys.stderr)
         return 2
     except (ImportError, InfrastructureFactoryError) as exc:

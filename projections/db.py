@@ -1,8 +1,13 @@
 """Engines for the read-model database (SQLite by default, PostgreSQL at scale)."""
 
+import fcntl
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 
@@ -36,3 +41,32 @@ def make_engine(url: str, *, writer: bool = False) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
     return engine
+
+
+@contextmanager
+def exclusive(engine: Engine, name: str) -> Iterator[None]:
+    """Holds a lock named ``name`` across processes and hosts for the block: a PostgreSQL
+    session-level advisory lock on a connection of its own, or, for SQLite (one host), an
+    exclusive ``flock`` on a file beside the database."""
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        path = Path(database).with_name(f"{Path(database).name}.{name}.lock") if database else None
+        if path is None or database == ":memory:":
+            yield
+            return
+        with path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            conn.commit()

@@ -40,6 +40,7 @@ from sqlalchemy import (
     update,
 )
 
+from projections.schema import ensure_migrated
 from projections.work_queue import upsert
 
 metadata = MetaData()
@@ -130,8 +131,7 @@ class IdempotencyStore:
         self.ttl = ttl
         self.in_flight_ttl = in_flight_ttl
         self._purged_at: datetime | None = None
-        with writer.begin() as conn:
-            metadata.create_all(conn)
+        ensure_migrated(writer)
 
     def claim(self, account_id: str, key: str, request: str, body_hash: str) -> Claim:
         """Takes ``key`` for this request, or says why not (or what was answered)."""

@@ -39,7 +39,9 @@ from sqlalchemy import (
 
 from domain.application import CleverInvo
 from domain.ledger import GENESIS, LEDGER, account_of_first, event_hash, next_digest, parse_state
+from projections.schema import ensure_migrated
 from projections.tables import UUID_LEN, tracking_table
+from projections.work_queue import upsert
 
 BATCH = 500  # events recorded per transaction
 FOLLOWER = "ledger"
@@ -126,10 +128,11 @@ class LedgerIndex:
         self._known_position = -1
 
     def ensure_schema(self) -> None:
+        ensure_migrated(self.writer)
         with self.writer.begin() as conn:
-            metadata.create_all(conn)
-            if self._position(conn) is None:
-                conn.execute(insert(ledger_tracking).values(application_name=FOLLOWER, notification_id=0))
+            if self._position(conn) is None:  # racing starts: one insert lands
+                row = {"application_name": FOLLOWER, "notification_id": 0}
+                conn.execute(upsert(conn, ledger_tracking).values(row).on_conflict_do_nothing())
 
     # --- following ---------------------------------------------------------------------
 

@@ -31,11 +31,11 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 
+from projections.schema import ensure_migrated
 from projections.tables import invoices
 from projections.work_queue import now as _now
 from projections.work_queue import upsert
@@ -71,13 +71,7 @@ class PdfIndex:
     def __init__(self, writer: Engine, reader: Engine) -> None:
         self.engine = writer
         self.reader = reader
-        with writer.begin() as conn:
-            # Before 0.2 the bytes lived in the database and the follower's position beside
-            # them; both are derived, so they just go (the follower starts over, and
-            # renders each invoice once).
-            conn.execute(text("DROP TABLE IF EXISTS invoice_pdfs"))
-            conn.execute(text("DROP TABLE IF EXISTS pdf_tracking"))
-            metadata.create_all(conn)
+        ensure_migrated(writer)  # the baseline revision dropped the tables of before 0.2
 
     # --- single flight ------------------------------------------------------------------
 

@@ -20,20 +20,21 @@ from sqlalchemy import Connection, Engine, delete, insert, inspect, select, text
 from domain.application import CleverInvo
 from domain.lifecycle import Facts, derive_status
 from domain.money import LineItem
+from projections import schema
+from projections.db import exclusive
 from projections.folding import fold
 from projections.tables import (
     LIVE,
     READ_MODEL_TABLES,
-    SCHEMA_VERSION,
     ReadTables,
     invoices,
     metadata,
     shadow_tables,
     tracking,
 )
+from projections.work_queue import upsert
 
 BATCH_SIZE = 500
-SCHEMA_KEY = "read-model-schema"  # a tracking row that holds the schema version, not a position
 REBUILD_KEY = "read-model-rebuild"
 # Between a rebuild's batches: SQLite serves no queue of writers, so a rebuild that took the
 # lock again at once would starve the live writes it is meant to let through.
@@ -108,24 +109,22 @@ class ReadModelProjector:
     # --- lifecycle -------------------------------------------------------------------
 
     def ensure_schema(self) -> None:
-        """Creates the tables; a read model of another schema version is rebuilt from events."""
+        """Migrates the database (``projections.schema``: never a newer one's tables); read
+        models that a revision marked stale are rebuilt from the events, by one process."""
+        schema.upgrade(self.writer)
         with self.writer.begin() as conn:
-            metadata.create_all(conn)
-            if self._read_position(conn) is None:
-                conn.execute(insert(tracking).values(application_name=self.key, notification_id=0))
-            version = conn.execute(
-                select(tracking.c.notification_id).where(tracking.c.application_name == SCHEMA_KEY)
-            ).scalar_one_or_none()
-            if version is None:
-                conn.execute(insert(tracking).values(application_name=SCHEMA_KEY, notification_id=SCHEMA_VERSION))
-        if version is not None and version != SCHEMA_VERSION:
-            self.rebuild()
-            with self.writer.begin() as conn:
-                conn.execute(
-                    update(tracking)
-                    .where(tracking.c.application_name == SCHEMA_KEY)
-                    .values(notification_id=SCHEMA_VERSION)
-                )
+            if self._read_position(conn) is None:  # racing starts: one insert lands
+                row = {"application_name": self.key, "notification_id": 0}
+                conn.execute(upsert(conn, tracking).values(row).on_conflict_do_nothing())
+            stale = schema.stale(conn)
+        if stale:
+            with exclusive(self.writer, "read-model-rebuild"):
+                with self.writer.connect() as conn:
+                    stale = schema.stale(conn)  # another process may have rebuilt meanwhile
+                if stale:
+                    self.rebuild()
+                    with self.writer.begin() as conn:
+                        schema.fresh(conn)
 
     def position(self) -> int:
         with self.writer.connect() as conn:
@@ -165,6 +164,7 @@ class ReadModelProjector:
                 _, more = builder._apply_batch(conn)
             time.sleep(REBUILD_PAUSE_SECONDS)
         with self._lock, self.writer.begin() as conn:
+            self._read_position(conn)  # other processes' projectors wait for the switch (PostgreSQL)
             more = True
             while more:  # what was written since, inside the switch
                 reached, more = builder._apply_batch(conn)

@@ -202,6 +202,6 @@ def shadow_tables(index_prefix: str) -> ReadTables:
         copies.append(copy)
     return ReadTables(*copies)
 
-# Raise when a table or handler changes: a read model built by another version is then
-# rebuilt from the events at start-up, so no migration is ever needed for derived rows.
-SCHEMA_VERSION = 5
+# A table changes by an Alembic revision in projections/migrations/versions/ (see
+# projections/schema.py); one that changes how rows derive from events calls
+# ``schema.read_models_stale()`` so the next start rebuilds them from the events.

@@ -30,13 +30,13 @@ from sqlalchemy import (
     and_,
     delete,
     func,
-    insert,
     or_,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from projections.schema import ensure_migrated
 from projections.tables import tracking_table
 
 metadata = MetaData()
@@ -81,10 +81,11 @@ class WorkQueue:
         self.reader = reader
         self.follower = follower
         self._mine = work_queue.c.follower == follower
+        ensure_migrated(writer)
         with writer.begin() as conn:
-            metadata.create_all(conn)
-            if self._position(conn) is None:
-                conn.execute(insert(work_tracking).values(application_name=follower, notification_id=0))
+            if self._position(conn) is None:  # racing starts: one insert lands
+                row = {"application_name": follower, "notification_id": 0}
+                conn.execute(upsert(conn, work_tracking).values(row).on_conflict_do_nothing())
 
     def _position(self, conn: Connection) -> int | None:
         query = select(work_tracking.c.notification_id).where(work_tracking.c.application_name == self.follower)
