@@ -20,7 +20,7 @@ from gateway.idempotency import Idempotency
 from gateway.jsonio import JSONResponse
 from gateway.lifecycle_routes import ROUTES as LIFECYCLE_ROUTES
 from gateway.observability import RequestLog
-from gateway.ratelimit import RateLimiter
+from gateway.ratelimit import budgets
 from gateway.routes import ROUTES
 from gateway.services import Services
 from gateway.settings import Settings
@@ -63,7 +63,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             if owned:
                 core.close()
 
-    limiter = RateLimiter(settings.rate_limit, settings.rate_limit_storage)  # one budget per key, both doors
+    limiter = budgets(settings.rate_limit, settings)  # one budget per key, both doors
+    nearby = budgets(settings.address_rate_limit, settings)  # every API request's address
     app = Starlette(
         routes=[
             *ROUTES,
@@ -76,12 +77,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         middleware=[
             Middleware(RequestLog),  # outermost: every response carries the request id and is logged
             Middleware(BodyTimeout, seconds=settings.body_timeout_seconds),  # bounds every body read inside
-            Middleware(ApiGuard, services=core, limiter=limiter),
+            Middleware(ApiGuard, services=core, limiter=limiter, address_limiter=nearby),
             Middleware(Idempotency, services=core),  # inside the guard: it needs the key's account
         ],
         exception_handlers=HANDLERS,
         lifespan=lifespan,
     )
     app.state.services = core
-    app.state.share_limiter = RateLimiter(settings.share_rate_limit, settings.rate_limit_storage)
+    app.state.share_limiter = budgets(settings.share_rate_limit, settings)
     return app

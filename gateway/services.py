@@ -12,7 +12,7 @@ from gateway.settings import Settings
 from pdf.service import InvoicePdfs
 from pdf.store import PdfStore
 from pdf.worker import PdfWorker
-from projections.db import make_engine
+from projections.db import create_schema, exclusive, make_engine
 from projections.ledger_index import LedgerIndex
 from projections.pdf_cache import PdfIndex
 from projections.projector import ReadModelProjector
@@ -31,11 +31,14 @@ class Services:
         self.settings = settings
         if not settings.uses_postgres:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.app = CleverInvo(settings.event_store_env(), clock=clock)
         self._writer = make_engine(settings.database_url, writer=True)
         self._reader = make_engine(settings.database_url)
-        self.projector = ReadModelProjector(self.app, self._writer)
-        self.projector.ensure_schema()
+        create_schema(self._writer, settings.database_schema)
+        # Processes starting at once on a new database (workers, hosts) create its tables one at a time.
+        with exclusive(self._writer, "start"):
+            self.app = CleverInvo(settings.event_store_env(), clock=clock)
+            self.projector = ReadModelProjector(self.app, self._writer)
+            self.projector.ensure_schema()
         self.projector.catch_up()
         self.read = ReadModel(self._reader)
         self.ledger = LedgerIndex(self._writer, self._reader, self.app)  # hashes and digests, by position

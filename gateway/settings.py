@@ -2,6 +2,7 @@
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +102,25 @@ def _trusted_proxies(environ: Mapping[str, str]) -> tuple[str, ...]:
     return entries
 
 
+_SEARCH_PATH = re.compile(r"-c\s*search_path\s*=\s*(\S*)")
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def _database_schema(url: str) -> str:
+    """PostgreSQL: the schema that holds every table, the event store's included: libpq's own
+    ``options=-csearch_path=NAME`` in the URL, or ``public``."""
+    options = make_url(url).query.get("options", "")
+    found = _SEARCH_PATH.search(" ".join(options) if isinstance(options, tuple) else options)
+    if found is None:
+        return "public"
+    if not _IDENTIFIER.fullmatch(found.group(1)):
+        raise SettingsError(
+            "CLEVERINVO_DATABASE_URL: the search_path in options must be one lower-case schema name "
+            f"(letters, digits, _), not {found.group(1)!r}"
+        )
+    return found.group(1)
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -125,6 +145,8 @@ class Settings:
     body_timeout_seconds: int = 30
     keep_alive_seconds: int = 5
     shutdown_timeout_seconds: int = 30
+    redis_url: str | None = None
+    redis_prefix: str = "cleverinvo"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -137,11 +159,20 @@ class Settings:
             raise SettingsError(f"CLEVERINVO_DATABASE_URL is not a database URL: {exc}") from None
         if backend not in ("sqlite", "postgresql"):
             raise SettingsError("CLEVERINVO_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+        if backend == "postgresql":
+            _database_schema(database_url)
+        redis_url = _url(env, "CLEVERINVO_REDIS_URL", ("redis", "rediss"))
+        redis_prefix = env.get("CLEVERINVO_REDIS_PREFIX", "").strip() or "cleverinvo"
+        if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", redis_prefix):
+            raise SettingsError(f"CLEVERINVO_REDIS_PREFIX must be 1 to 64 of A-Z a-z 0-9 _ . : -, not {redis_prefix!r}")
         rate_limit = _rate_limit(env, "120/minute")
         return cls(
             data_dir=data_dir,
             database_url=database_url,
             rate_limit=rate_limit,
+            rate_limit_storage=f"async+{redis_url}" if redis_url else "async+memory://",
+            redis_url=redis_url,
+            redis_prefix=redis_prefix,
             max_body_bytes=_int_setting(env, "CLEVERINVO_MAX_BODY_BYTES", 1_048_576),
             pdf_dir=Path(env.get("CLEVERINVO_PDF_DIR") or data_dir / "pdfs").expanduser().absolute(),
             pdf_cache_max=_int_setting(env, "CLEVERINVO_PDF_CACHE_MAX", 10_000),
@@ -171,6 +202,11 @@ class Settings:
     def uses_postgres(self) -> bool:
         return make_url(self.database_url).get_backend_name() == "postgresql"
 
+    @property
+    def database_schema(self) -> str:
+        """PostgreSQL's schema for every table (the URL's ``options=-csearch_path=NAME``)."""
+        return _database_schema(self.database_url) if self.uses_postgres else "main"
+
     def event_store_env(self) -> dict[str, str]:
         """eventsourcing's persistence settings: SQLite in the data directory, or PostgreSQL."""
         if not self.uses_postgres:
@@ -192,6 +228,6 @@ class Settings:
             "POSTGRES_PORT": str(url.port or 5432),
             "POSTGRES_USER": url.username or "",
             "POSTGRES_PASSWORD": url.password or "",
-            "POSTGRES_SCHEMA": "public",
+            "POSTGRES_SCHEMA": self.database_schema,
             "CREATE_TABLE": "y",
         }

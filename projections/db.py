@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 
 def is_sqlite(url: str) -> bool:
@@ -70,3 +71,14 @@ def exclusive(engine: Engine, name: str) -> Iterator[None]:
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
             conn.commit()
+
+
+def create_schema(engine: Engine, name: str) -> None:
+    """PostgreSQL: creates the schema ``name`` unless it exists (racing creators tolerated)."""
+    if engine.dialect.name != "postgresql":
+        return
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{name}"'))
+    except IntegrityError:  # another process created it between the check and the insert
+        pass

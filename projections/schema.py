@@ -33,6 +33,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
 
+from projections import search
+
 LOCATION = "projections:migrations"
 LEGACY_SCHEMA_KEY = "read-model-schema"  # the pre-migrations schema number, kept at LEGACY_VERSION
 LEGACY_VERSION = 5
@@ -62,8 +64,12 @@ def target_metadata() -> MetaData:
 
 def managed(name: str | None, kind: str, known: set[str]) -> bool:
     """Whether a table reflected from the database is the revisions' business."""
+    if kind == "index":  # search's FTS5 tables and trigram indexes are made by hand, not declared
+        return not search.is_trigram_index(name)
     if kind != "table" or name is None:
         return True
+    if search.is_search_table(name):
+        return False
     return name in known or not (name.startswith(UNMANAGED_PREFIXES) or name.endswith(EVENT_STORE_SUFFIXES))
 
 
@@ -210,7 +216,7 @@ def draft_revision(message: str) -> None:
         engine = make_engine(f"sqlite:///{scratch}/draft.sqlite3", writer=True)
         upgrade(engine)
         number = len(list(scripts().walk_revisions())) + 1
-        slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:40]
+        slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:27]  # alembic_version holds 32 characters
         with engine.begin() as conn:
             command.revision(_config(conn), message, autogenerate=True, rev_id=f"{number:04d}_{slug}")
         engine.dispose()

@@ -1,4 +1,8 @@
-"""Shared fixtures: a real SQLite data directory per test, the real Services and ASGI app.
+"""Shared fixtures: a real data directory per test, the real Services and ASGI app.
+
+Every test built on ``make_settings`` (``settings``, ``services``, ``api``, ``cli``...) runs
+twice: on the SQLite default and on PostgreSQL + Redis, each in a schema and key prefix of
+its own (tests/backends.py). ``-m "not postgres"`` runs the SQLite half alone.
 
 Nothing of our own is faked; the only stand-in is the clock (a process boundary), so a
 test can decide what "today" and "this month" are.
@@ -26,6 +30,7 @@ from gateway.cli import main
 from gateway.services import Services
 from gateway.settings import Settings
 from projections.tables import READ_MODEL_TABLES, tracking
+from tests import backends
 
 with warnings.catch_warnings():
     # Starlette asks for `httpx2`; the client we use is still httpx underneath either way.
@@ -206,6 +211,27 @@ def stored_state(services: Services) -> tuple[int, dict[str, list[tuple[Any, ...
 # --- fixtures --------------------------------------------------------------------------
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgres: runs on PostgreSQL + Redis (tests/backends.py)")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which stores the test's settings point at."""
+    return str(request.param)
+
+
+@pytest.fixture
+def backend_env(backend: str) -> Iterator[dict[str, str]]:
+    """The environment that selects the backend: nothing for SQLite; a fresh PostgreSQL schema
+    and Redis prefix otherwise."""
+    if backend == "sqlite":
+        yield {}
+        return
+    with backends.postgres_env() as env:
+        yield env
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"
@@ -214,9 +240,9 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_settings(data_dir: Path) -> Callable[..., Settings]:
+def make_settings(data_dir: Path, backend_env: dict[str, str]) -> Callable[..., Settings]:
     def make(**env: str) -> Settings:
-        return Settings.from_env({"CLEVERINVO_DATA_DIR": str(data_dir), **env})
+        return Settings.from_env({"CLEVERINVO_DATA_DIR": str(data_dir), **backend_env, **env})
 
     return make
 
@@ -271,12 +297,14 @@ def anonymous(http: TestClient) -> Api:
 
 @pytest.fixture
 def cli(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], data_dir: Path
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], data_dir: Path, backend_env: dict[str, str]
 ) -> Callable[..., tuple[int, list[str], str]]:
     """Runs `cleverinvo ARGS...` in-process; returns (exit code, stdout lines, stderr)."""
     for name in ("CLEVERINVO_DATABASE_URL", "CLEVERINVO_RATE_LIMIT", "CLEVERINVO_MAX_BODY_BYTES"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CLEVERINVO_DATA_DIR", str(data_dir))
+    for name, value in backend_env.items():
+        monkeypatch.setenv(name, value)
 
     def run(*args: str) -> tuple[int, list[str], str]:
         code = main(list(args))

@@ -1,7 +1,7 @@
 """The dashboard's durable tables: owners' credentials, one-time links and sessions, its
 signing secrets, and when each API key was last used (none is derived from events).
 
-Revision ID: 0002_dashboard_owners_and_key_usage
+Revision ID: 0002_dashboard_tables
 Revises: 0001_baseline
 Create Date: 2026-11-25 21:30:46.634590
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_dashboard_owners_and_key_usage"
+revision: str = "0002_dashboard_tables"
 down_revision: str | Sequence[str] | None = "0001_baseline"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
