@@ -1,0 +1,139 @@
+"""Substring search over folded text through an index built for it, on either database.
+
+Search finds a term (folded as ``projections.folding.fold`` folds it) anywhere inside a
+row's folded columns: an invoice's number, client name and client email; a client's name
+and email. A ``LIKE '%term%'`` answers that exactly but reads every row of the account;
+here an index answers it:
+
+- SQLite: an FTS5 table per searched table (``<table>_search``, the trigram tokenizer,
+  case-sensitive because the text is folded already), one row per row of the table under
+  the same rowid, written by the projector in the same transaction as the row. A term of
+  three or more characters is a phrase of its trigrams, which matches exactly the texts
+  that contain it; the candidates are then checked with the same ``LIKE`` as before, so
+  the answer is the one the scan gave.
+- PostgreSQL: ``pg_trgm`` GIN indexes on the folded columns, which serve the ``LIKE`` itself.
+
+A term shorter than three characters has no trigram: it is answered by the scan, as before.
+"""
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, Table, and_, literal_column, or_, select, text
+
+# The folded columns each searched table is searched by.
+SEARCHED: dict[str, tuple[str, ...]] = {
+    "invoices": ("number_folded", "client_name_folded", "client_email_folded"),
+    "clients": ("name_folded", "email_folded"),
+}
+SHADOW_PREFIX = "rebuild_"
+MIN_INDEXED = 3  # trigrams: a shorter term cannot use the index
+
+
+def live_name(table: Table) -> str:
+    return table.name.removeprefix(SHADOW_PREFIX)
+
+
+def columns_of(table: Table) -> tuple[str, ...]:
+    return SEARCHED[live_name(table)]
+
+
+def search_table(table: Table) -> str:
+    """The FTS5 table beside ``table`` (SQLite)."""
+    return f"{table.name}_search"
+
+
+def is_search_table(name: str) -> bool:
+    """Whether a table in the database is one of ours (or one of FTS5's own beside it)."""
+    return any(name.startswith(f"{base}_search") for base in SEARCHED)
+
+
+def trigram_index(table: Table, column: str, prefix: str = "") -> str:
+    return f"{prefix}ix_{live_name(table)}_{column}_trgm"
+
+
+def is_trigram_index(name: str | None) -> bool:
+    return bool(name) and str(name).endswith("_trgm")
+
+
+def create(conn: Connection, table: Table, index_prefix: str = "") -> None:
+    """The search index of ``table``, empty (it fills as rows are written)."""
+    if conn.dialect.name == "sqlite":
+        columns = ", ".join(columns_of(table))
+        conn.execute(
+            text(
+                f'CREATE VIRTUAL TABLE IF NOT EXISTS "{search_table(table)}" '
+                f"USING fts5({columns}, tokenize='trigram case_sensitive 1')"
+            )
+        )
+    elif conn.dialect.name == "postgresql":
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+        for column in columns_of(table):
+            name = trigram_index(table, column, index_prefix)
+            conn.execute(
+                text(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table.name}" USING gin ("{column}" gin_trgm_ops)')
+            )
+
+
+def drop(conn: Connection, table: Table) -> None:
+    """Drops the search index of ``table`` (on PostgreSQL its indexes go with the table)."""
+    if conn.dialect.name == "sqlite":
+        conn.execute(text(f'DROP TABLE IF EXISTS "{search_table(table)}"'))
+
+
+def rename(conn: Connection, new: Table, live: Table) -> None:
+    """After ``new`` was renamed to ``live``: its search index follows it."""
+    if conn.dialect.name == "sqlite":
+        conn.execute(text(f'ALTER TABLE "{search_table(new)}" RENAME TO "{search_table(live)}"'))
+
+
+def add(conn: Connection, table: Table, column: str, value: str) -> None:
+    """Indexes the rows of ``table`` whose ``column`` is ``value`` (new rows, or rows just
+    changed after ``remove``)."""
+    if conn.dialect.name != "sqlite":
+        return
+    names = ", ".join(columns_of(table))
+    conn.execute(
+        text(
+            f'INSERT INTO "{search_table(table)}" (rowid, {names}) '
+            f'SELECT rowid, {names} FROM "{table.name}" WHERE "{column}" = :value'
+        ),
+        {"value": value},
+    )
+
+
+def remove(conn: Connection, table: Table, column: str, value: str) -> None:
+    """Takes the rows of ``table`` whose ``column`` is ``value`` out of the index (before
+    they change or go)."""
+    if conn.dialect.name != "sqlite":
+        return
+    conn.execute(
+        text(
+            f'DELETE FROM "{search_table(table)}" WHERE rowid IN '
+            f'(SELECT rowid FROM "{table.name}" WHERE "{column}" = :value)'
+        ),
+        {"value": value},
+    )
+
+
+def _contains(column: Any, folded_term: str) -> ColumnElement[bool]:
+    escaped = folded_term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(f"%{escaped}%", escape="\\")  # type: ignore[no-any-return]
+
+
+def _phrase(folded_term: str) -> str:
+    """An FTS5 phrase: the term's trigrams in a row, i.e. the term as a substring."""
+    return '"' + folded_term.replace('"', '""') + '"'
+
+
+def matching(table: Table, folded_term: str, dialect: str) -> ColumnElement[bool]:
+    """Rows of ``table`` whose folded columns contain ``folded_term``."""
+    scan = or_(*(_contains(table.c[column], folded_term) for column in columns_of(table)))
+    if dialect != "sqlite" or len(folded_term) < MIN_INDEXED:
+        return scan
+    fts = search_table(table)
+    candidates: Select[Any] = (
+        select(literal_column("rowid"))
+        .select_from(text(f'"{fts}"'))
+        .where(text(f'"{fts}" MATCH :search_phrase').bindparams(search_phrase=_phrase(folded_term)))
+    )
+    return and_(literal_column(f'"{table.name}".rowid').in_(candidates), scan)
