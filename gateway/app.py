@@ -10,8 +10,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
+from gateway.dashboard import dashboard_app
 from gateway.errors import HANDLERS
 from gateway.graphql.app import graphql_routes
 from gateway.guard import ApiGuard
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             *SHARE_ROUTES,
             *graphql_routes(core, limiter),
             Route("/healthz", health),
+            Mount("/dashboard", app=dashboard_app(core)),  # the owners' pages: their own errors, as HTML
         ],
         middleware=[
             Middleware(RequestLog),  # outermost: every response carries the request id and is logged

@@ -1,0 +1,100 @@
+"""Signing in and out, the one-time link that sets a password, and the language."""
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from domain.account import LOCALES
+from domain.errors import DomainError
+from gateway.dashboard.problems import Problem
+from gateway.dashboard.security import PATH, safe_next
+from gateway.dashboard.web import View, end_session, owner_page, public_page, start_session
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse(f"{PATH}/invoices", status_code=303)
+
+
+def _address(view: View) -> str:
+    client = view.request.client
+    return client.host if client else "unknown"
+
+
+async def _too_many(view: View) -> Response | None:
+    budget = await view.dashboard.sign_in_limiter.spend(f"dashboard-sign-in:{_address(view)}")
+    if budget.allowed:
+        return None
+    response = view.message(
+        429,
+        view.gettext("Too many attempts"),
+        view.gettext("Too many attempts from this address. Wait a minute, then try again."),
+    )
+    response.headers.update(budget.headers())
+    return response
+
+
+async def sign_in_page(view: View) -> Response:
+    target = safe_next(view.request.query_params.get("next") or view.form.get("next") or None)
+    if view.session is not None:
+        return RedirectResponse(target, status_code=303)
+    if view.request.method == "GET":
+        return view.page("sign_in.html", next=target, email="")
+    refused = await _too_many(view)
+    if refused is not None:
+        return refused
+    email, password = view.form.get("email"), view.form.get("password")
+    signed = await view.call(view.usecases.owners.sign_in, email, password)
+    if signed is None:
+        problem = view.gettext("That email and password do not match. Check both and try again.")
+        return view.page("sign_in.html", status=401, next=target, email=email, failed=problem)
+    return start_session(RedirectResponse(target, status_code=303), view, signed.token)
+
+
+async def sign_out(view: View) -> Response:
+    assert view.session is not None
+    await view.call(view.usecases.owners.sign_out, view.session)
+    return end_session(RedirectResponse(f"{PATH}/sign-in?notice=signed-out", status_code=303), view)
+
+
+async def welcome(view: View) -> Response:
+    """The one-time link: set a password (the first owner chooses their email too)."""
+    token = view.request.path_params["token"]
+    info = await view.call(view.usecases.owners.link, token)
+    if info is None:
+        return view.message(
+            410,
+            view.gettext("This link cannot be used"),
+            view.gettext("It has expired or was already used. Ask for a new link, or sign in."),
+        )
+    if view.request.method == "GET":
+        return view.page("welcome.html", info=info, email="")
+    refused = await _too_many(view)
+    if refused is not None:
+        return refused
+    email = view.form.get("email") if info.email is None else info.email
+    password, again = view.form.get("password"), view.form.get("password_again")
+    if password != again:
+        problem = view.gettext("The two passwords differ. Type the same password twice.")
+        return view.page("welcome.html", status=400, info=info, email=email, problems=[Problem(problem, "password")])
+    try:
+        signed = await view.call(view.usecases.owners.set_password, token, password, email)
+    except DomainError as exc:
+        return view.page("welcome.html", status=400, info=info, email=email, problems=[view.explain(exc)])
+    return start_session(RedirectResponse(f"{PATH}/keys?welcome=1", status_code=303), view, signed.token)
+
+
+async def choose_language(view: View) -> Response:
+    """The dashboard's language in this browser; the account's own locale (its invoices')
+    is in the settings."""
+    chosen = view.form.get("locale")
+    target = safe_next(view.form.get("next") or None)
+    if chosen not in LOCALES:
+        return RedirectResponse(target, status_code=303)
+    assert view.session is not None
+    await view.call(view.usecases.owners.choose_locale, view.session, chosen)
+    return RedirectResponse(target, status_code=303)
+
+
+SIGN_IN = public_page(sign_in_page)
+WELCOME = public_page(welcome)
+SIGN_OUT = owner_page(sign_out)
+LANGUAGE = owner_page(choose_language)

@@ -1,0 +1,107 @@
+"""Languages of the dashboard: message catalogs (Babel's gettext), and dates, amounts and
+numbers written the way the reader's locale writes them.
+
+Catalogs are ``locales/<lang>/LC_MESSAGES/messages.po``, compiled to ``messages.mo``
+beside them and shipped in the package; English is the source language. Strings in
+Python are marked with ``N_`` (extracted, translated when shown).
+"""
+
+import functools
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from gettext import NullTranslations
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_time
+from babel.support import Translations
+
+from domain.account import LOCALES
+from pdf.formats import Formats
+
+LOCALE_DIR = Path(__file__).parent / "locales"
+DOMAIN = "messages"
+DEFAULT = "en"
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's own name for "translate later"
+    """Marks a string for the catalogs; it is translated where it is shown."""
+    return message
+
+
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # each in its own language
+
+STATUS_NAMES = {
+    "DRAFT": N_("Draft"),
+    "SENT": N_("Sent"),
+    "VIEWED": N_("Viewed"),
+    "PARTIALLY_PAID": N_("Partially paid"),
+    "PAID": N_("Paid"),
+    "OVERDUE": N_("Overdue"),
+    "VOID": N_("Void"),
+}
+
+PLAN_NAMES = {"free": N_("Free"), "pro": N_("Pro"), "business": N_("Business")}
+
+EMAIL_STATES = {"queued": N_("queued"), "delivered": N_("delivered"), "failed": N_("not delivered")}
+
+
+@functools.cache
+def translations(locale: str) -> NullTranslations:
+    if locale == DEFAULT:
+        return NullTranslations()
+    return Translations.load(str(LOCALE_DIR), [locale], DOMAIN)
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The best of our languages for an ``Accept-Language`` header."""
+    wanted = []
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and quality > 0:
+            wanted.append((quality, tag.strip().replace("_", "-")))
+    ordered = [tag for _, tag in sorted(wanted, key=lambda item: -item[0])]
+    found = Locale.negotiate(ordered, list(LOCALES), sep="-") if ordered else None
+    return str(found) if found is not None and str(found) in LOCALES else DEFAULT
+
+
+class Formatter:
+    """Amounts, numbers, dates and times in one locale (the PDF's rules for amounts)."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+        self._formats = Formats(locale)
+
+    def money(self, amount: Decimal, currency: str) -> str:
+        return self._formats.money(amount, currency)
+
+    def number(self, value: Decimal) -> str:
+        return self._formats.number(value)
+
+    def percent(self, value: Decimal) -> str:
+        return self._formats.percent(value)
+
+    def date(self, value: date | None) -> str:
+        return "" if value is None else self._formats.date(value)
+
+    def moment(self, value: datetime | str | None) -> str:
+        """A moment (naive UTC, aware, or ISO 8601 text) in UTC, e.g. "Jun 15, 2024 12:00 PM UTC"."""
+        if value is None:
+            return ""
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        day = format_date(moment, format="medium", locale=self.locale)
+        return f"{day} {format_time(moment, format='short', tzinfo=UTC, locale=self.locale)} UTC"
+
+    def iso(self, value: datetime | None) -> str:
+        """For ``<time datetime=…>``."""
+        if value is None:
+            return ""
+        moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return moment.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,325 @@
+"""Invoices: the list with search and status chips, the draft form (lines added and
+removed in place, totals priced by the server as you type), and the PDF."""
+
+import contextlib
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from starlette.responses import JSONResponse, Response
+
+from domain.currencies import MINOR_UNITS
+from domain.errors import DomainError, NotFound, ValidationError
+from domain.invoice import STATUSES
+from gateway.dashboard.client_pages import page_number
+from gateway.dashboard.forms import Form, date_field, decimal_field
+from gateway.dashboard.web import View, owner_page
+from gateway.downloads import content_disposition, not_modified
+from gateway.jsonio import read_json_object
+from gateway.problems import BadRequest
+from projections.views import ClientView, InvoiceDetail
+from usecases.inputs import InvoiceChanges, InvoiceInput, InvoiceQuery, LineInput, ListQuery, client_ref
+from usecases.invoices import Moment
+from usecases.pricing import Quote, quote
+
+PAGE_SIZE = 20
+LINE_FIELDS = ("description", "quantity", "unitPrice", "discountRate", "taxRate")
+TEXT_FIELDS = ("clientId", "invoiceNumber", "currency", "issueDate", "dueDate", "notes", "terms")
+CURRENCIES = sorted(MINOR_UNITS)
+BLANK_LINE = dict.fromkeys(LINE_FIELDS, "")
+
+
+def invoice_id(view: View) -> UUID:
+    try:
+        return UUID(view.request.path_params["invoice_id"])
+    except ValueError:
+        raise NotFound("Invoice not found") from None
+
+
+async def invoices_page(view: View) -> Response:
+    query = view.request.query_params
+    search = query.get("search") or None
+    status = query.get("status") if query.get("status") in STATUSES else None
+    context: dict[str, Any] = {"search": search or "", "chosen": status}
+    try:
+        found = await view.call(
+            view.usecases.invoices.list,
+            view.account_id,
+            InvoiceQuery(page_number(view), PAGE_SIZE, search, None, status),
+        )
+    except DomainError as exc:
+        found = None
+        context["problems"] = [view.explain(exc)]
+    return view.page("invoices.html", status=200 if found else 400, invoices=found, **context)
+
+
+# --- the draft form -----------------------------------------------------------------------------
+
+
+def form_rows(form: Form) -> list[dict[str, str]]:
+    """The form's lines as typed, lines left wholly blank dropped."""
+    columns = [form.all(name) for name in LINE_FIELDS]
+    if len({len(column) for column in columns}) > 1:
+        raise BadRequest("The lines of the form do not line up")
+    rows = [dict(zip(LINE_FIELDS, values, strict=True)) for values in zip(*columns, strict=True)]
+    return [row for row in rows if any(value.strip() for value in row.values())]
+
+
+def line_inputs(rows: list[dict[str, str]]) -> list[LineInput]:
+    lines = []
+    for i, row in enumerate(rows):
+        where = f"lineItems[{i}]"
+        lines.append(
+            LineInput(
+                description=row["description"],
+                quantity=decimal_field(row["quantity"], f"{where}.quantity"),
+                unit_price=decimal_field(row["unitPrice"], f"{where}.unitPrice"),
+                tax_rate=decimal_field(row["taxRate"], f"{where}.taxRate", blank=Decimal(0)),
+                discount_rate=decimal_field(row["discountRate"], f"{where}.discountRate", blank=Decimal(0)),
+            )
+        )
+    return lines
+
+
+def _row(line: Any) -> dict[str, str]:
+    return {
+        "description": line.description,
+        "quantity": str(line.quantity),
+        "unitPrice": str(line.unit_price),
+        "discountRate": str(line.discount_rate) if line.discount_rate else "",
+        "taxRate": str(line.tax_rate) if line.tax_rate else "",
+    }
+
+
+def _values(invoice: InvoiceDetail | None, default_currency: str) -> dict[str, str]:
+    if invoice is None:
+        return {**dict.fromkeys(TEXT_FIELDS, ""), "currency": default_currency}
+    return {
+        "clientId": invoice.client_id,
+        "invoiceNumber": invoice.invoice_number,
+        "currency": invoice.currency,
+        "issueDate": invoice.issue_date.isoformat(),
+        "dueDate": invoice.due_date.isoformat(),
+        "notes": invoice.notes or "",
+        "terms": invoice.terms or "",
+    }
+
+
+async def _active_clients(view: View) -> list[ClientView]:
+    clients: list[ClientView] = []
+    page = 1
+    while True:
+        found = await view.call(view.usecases.clients.list, view.account_id, ListQuery(page, 100))
+        clients += found.items
+        if page >= found.total_pages:
+            return sorted(clients, key=lambda c: c.name.casefold())
+        page += 1
+
+
+def _quiet_quote(currency: str, rows: list[dict[str, str]]) -> Quote | None:
+    try:
+        return quote(currency, line_inputs([{**row, "description": row["description"] or "…"} for row in rows]))
+    except DomainError:
+        return None
+
+
+async def _form(
+    view: View,
+    invoice: InvoiceDetail | None,
+    values: dict[str, str],
+    rows: list[dict[str, str]],
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    clients = await _active_clients(view)
+    if invoice is not None and all(c.id != invoice.client_id for c in clients):
+        with contextlib.suppress(NotFound):  # a draft of a client since deactivated still shows whom it is for
+            clients.insert(0, await view.call(view.usecases.clients.get, view.account_id, UUID(invoice.client_id)))
+    if not values.get("clientId") and view.request.query_params.get("clientId"):
+        values = {**values, "clientId": view.request.query_params["clientId"]}
+    return view.page(
+        "invoice_form.html",
+        status=status,
+        invoice=invoice,
+        values=values,
+        rows=rows or [dict(BLANK_LINE)],
+        clients=clients,
+        currencies=CURRENCIES,
+        quote=_quiet_quote(values.get("currency") or "USD", rows),
+        **context,
+    )
+
+
+def _default_currency(view: View) -> str:
+    return "EUR" if view.locale == "es" else "USD"
+
+
+def _moved(view: View, rows: list[dict[str, str]]) -> list[dict[str, str]] | None:
+    """Lines added or removed without JavaScript (the buttons submit the form): the new
+    lines, or None when the form was submitted to be saved."""
+    action = view.form.get("action", "save")
+    if action == "add-line":
+        all_rows = [
+            dict(zip(LINE_FIELDS, v, strict=True)) for v in zip(*(view.form.all(n) for n in LINE_FIELDS), strict=True)
+        ]
+        return [*all_rows, dict(BLANK_LINE)]
+    if action.startswith("remove-") and action[7:].isdigit():
+        all_rows = [
+            dict(zip(LINE_FIELDS, v, strict=True)) for v in zip(*(view.form.all(n) for n in LINE_FIELDS), strict=True)
+        ]
+        index = int(action[7:])
+        return [row for i, row in enumerate(all_rows) if i != index]
+    return None
+
+
+def _draft(view: View) -> tuple[dict[str, str], list[dict[str, str]]]:
+    values = {name: view.form.get(name) for name in TEXT_FIELDS}
+    return values, form_rows(view.form)
+
+
+async def new_invoice(view: View) -> Response:
+    if view.request.method == "GET":
+        return await _form(view, None, _values(None, _default_currency(view)), [])
+    values, rows = _draft(view)
+    moved = _moved(view, rows)
+    if moved is not None:
+        return await _form(view, None, values, moved)
+    try:
+        given = InvoiceInput(
+            client_id=client_ref(values["clientId"]),
+            line_items=line_inputs(rows),
+            invoice_number=values["invoiceNumber"] or None,
+            currency=values["currency"] or None,
+            issue_date=date_field(values["issueDate"], "issueDate"),
+            due_date=date_field(values["dueDate"], "dueDate"),
+            notes=values["notes"] or None,
+            terms=values["terms"] or None,
+        )
+        created = await view.call(view.usecases.invoices.create, view.account_id, given)
+    except DomainError as exc:
+        return await _form(view, None, values, rows, _status(exc), problems=[view.explain(exc)])
+    return view.redirect(f"/invoices/{created.id}", "invoice-created")
+
+
+def _status(exc: DomainError) -> int:
+    return {"FORBIDDEN": 403, "CONFLICT": 409, "NOT_FOUND": 404}.get(exc.code, 400)
+
+
+async def edit_invoice(view: View) -> Response:
+    the_id = invoice_id(view)
+    invoice = await view.call(view.usecases.invoices.detail, view.account_id, the_id)
+    if view.request.method == "GET":
+        return await _form(
+            view, invoice, _values(invoice, invoice.currency), [_row(line) for line in invoice.line_items]
+        )
+    values, rows = _draft(view)
+    moved = _moved(view, rows)
+    if moved is not None:
+        return await _form(view, invoice, values, moved)
+    try:
+        issue, due = date_field(values["issueDate"], "issueDate"), date_field(values["dueDate"], "dueDate")
+        if issue is None or due is None:
+            raise ValidationError(f"Field '{'issueDate' if issue is None else 'dueDate'}' must be a date")
+        changes = InvoiceChanges(
+            {
+                "clientId": client_ref(values["clientId"]),
+                "invoiceNumber": values["invoiceNumber"],
+                "currency": values["currency"],
+                "issueDate": issue,
+                "dueDate": due,
+                "lineItems": line_inputs(rows),
+                "notes": values["notes"] or None,
+                "terms": values["terms"] or None,
+            }
+        )
+        await view.call(view.usecases.invoices.update, view.account_id, the_id, changes)
+    except DomainError as exc:
+        return await _form(view, invoice, values, rows, _status(exc), problems=[view.explain(exc)])
+    return view.redirect(f"/invoices/{the_id}", "invoice-saved")
+
+
+# --- live totals ----------------------------------------------------------------------------------
+
+
+async def price(view: View) -> Response:
+    """A draft's totals as the invoice will have them: ``{"lines": [...], "subtotal", ...}``
+    written in the reader's locale, or ``{"error", "field"}``."""
+    body = await read_json_object(view.request, view.dashboard.services.settings.max_body_bytes)
+    currency = body.get("currency")
+    rows = body.get("lines")
+    if not isinstance(currency, str) or not isinstance(rows, list) or len(rows) > 500:
+        raise BadRequest("Send {currency, lines}")
+    typed = []
+    for row in rows:
+        if not isinstance(row, dict) or not all(isinstance(row.get(name, ""), str) for name in LINE_FIELDS):
+            raise BadRequest("Each line is an object of strings")
+        typed.append({name: str(row.get(name, "")) for name in LINE_FIELDS})
+    typed = [row for row in typed if any(value.strip() for value in row.values())]
+    try:
+        found = quote(currency, line_inputs([{**row, "description": row["description"] or "…"} for row in typed]))
+    except DomainError as exc:
+        problem = view.explain(exc)
+        return JSONResponse({"error": problem.text, "field": problem.field}, status_code=200)
+    fmt = view.fmt
+
+    def money(amount: Decimal) -> str:
+        return fmt.money(amount, found.currency)
+
+    return JSONResponse(
+        {
+            "currency": found.currency,
+            "lines": [{"amount": money(line.amount)} for line in found.lines],
+            "subtotal": money(found.totals.subtotal),
+            "discount": money(-found.totals.discount_total) if found.totals.discount_total else None,
+            "taxes": [
+                {"label": tax_label(view, tax.rate, fmt.money(tax.base, found.currency)), "amount": money(tax.tax)}
+                for tax in found.taxes
+            ],
+            "total": money(found.totals.total),
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def tax_label(view: View, rate: Decimal, base: str) -> str:
+    return view.gettext("Tax %(rate)s on %(base)s") % {"rate": view.fmt.percent(rate), "base": base}
+
+
+# --- the PDF ------------------------------------------------------------------------------------
+
+
+async def invoice_pdf(view: View) -> Response:
+    """The PDF, shown in the page (or downloaded with ``?download=1``); ``?version=N`` is
+    that version's."""
+    the_id = invoice_id(view)
+    version = view.request.query_params.get("version")
+    invoices = view.usecases.invoices
+    if version is not None:
+        if not (version.isascii() and version.isdigit() and 0 < len(version) < 10):
+            raise BadRequest("Parameter 'version' must be an integer >= 1")
+        document = await view.call(invoices.past_document, view.account_id, the_id, Moment(version=int(version)))
+        pdf = await view.call(invoices.render_past, document)
+    else:
+        pdf = await view.call(invoices.pdf, view.account_id, the_id)
+    unchanged = not_modified(view.request, pdf.etag)
+    if unchanged is not None:
+        return unchanged
+    disposition = content_disposition(f"{pdf.invoice_number}.pdf")
+    if view.request.query_params.get("download") != "1":
+        disposition = disposition.replace("attachment", "inline", 1)
+    headers = {
+        "ETag": pdf.etag,
+        "Cache-Control": "private, no-cache",
+        "Content-Disposition": disposition,
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "SAMEORIGIN",
+        "Content-Security-Policy": "frame-ancestors 'self'",
+    }
+    return Response(pdf.content, media_type="application/pdf", headers=headers)
+
+
+INVOICES = owner_page(invoices_page)
+NEW = owner_page(new_invoice)
+EDIT = owner_page(edit_invoice)
+PRICE = owner_page(price, form=False)
+PDF = owner_page(invoice_pdf)

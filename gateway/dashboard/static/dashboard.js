@@ -1,0 +1,171 @@
+// CleverInvo dashboard: the few things a page does in place. Written for this project
+// (AGPL-3.0-or-later, as the rest). Every page works without it; no money rule lives
+// here: the draft's totals come from the server (/dashboard/invoices/price), priced by
+// the same code that prices a saved invoice.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // The language menu changes as soon as a language is picked.
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+
+  // Copy buttons: data-copy names the element whose text is copied.
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var source = document.getElementById(button.getAttribute("data-copy"));
+      var status = document.querySelector(".copied");
+      var text = source ? source.textContent : "";
+      var done = function () {
+        if (status) { status.textContent = status.getAttribute("data-copied-text") || "Copied"; }
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(done, function () { select(source); });
+      } else {
+        select(source);
+      }
+    });
+  });
+
+  function select(element) {
+    if (!element) { return; }
+    var range = document.createRange();
+    range.selectNodeContents(element);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
+  // A refused form: its list of problems takes the focus, so it is read out first.
+  var problems = document.getElementById("problems");
+  if (problems) { problems.focus(); }
+
+  var form = document.getElementById("invoice-form");
+  if (!form) { return; }
+  var body = document.getElementById("lines");
+  var template = document.getElementById("line-template");
+  var fields = ["description", "quantity", "unitPrice", "discountRate", "taxRate"];
+
+  // Each line's ids, labels and remove button follow its position.
+  function renumber() {
+    Array.prototype.forEach.call(body.querySelectorAll("tr[data-line]"), function (row, index) {
+      fields.forEach(function (name) {
+        var input = row.querySelector("input[name='" + name + "']");
+        var label = row.querySelector("label[data-label-of='" + name + "']");
+        var id = "f-lineItems[" + index + "]." + name;
+        if (input) { input.id = id; }
+        if (label) {
+          label.setAttribute("for", id);
+          var hidden = label.querySelector(".visually-hidden");
+          if (hidden) { hidden.textContent = " " + (index + 1); }
+        }
+      });
+      var remove = row.querySelector("[data-remove-line]");
+      if (remove) {
+        remove.value = "remove-" + index;
+        var hiddenText = remove.querySelector(".visually-hidden");
+        if (hiddenText) { hiddenText.textContent = " " + (index + 1); }
+      }
+    });
+  }
+
+  document.getElementById("add-line").addEventListener("click", function (event) {
+    event.preventDefault();
+    var row = template.content.firstElementChild.cloneNode(true);
+    body.appendChild(row);
+    renumber();
+    row.querySelector("input[name='description']").focus();
+    schedule();
+  });
+
+  body.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-remove-line]");
+    if (!button) { return; }
+    event.preventDefault();
+    var row = button.closest("tr[data-line]");
+    var next = row.nextElementSibling || row.previousElementSibling;
+    row.remove();
+    renumber();
+    var focus = next ? next.querySelector("input[name='description']") : document.getElementById("add-line");
+    focus.focus();
+    schedule();
+  });
+
+  // Live totals, priced by the server a moment after the typing stops.
+  var timer = null;
+  var asked = 0;
+  function schedule() {
+    if (timer) { clearTimeout(timer); }
+    timer = setTimeout(price, 250);
+  }
+  form.addEventListener("input", schedule);
+  form.addEventListener("change", schedule);
+
+  function lines() {
+    return Array.prototype.map.call(body.querySelectorAll("tr[data-line]"), function (row) {
+      var line = {};
+      fields.forEach(function (name) { line[name] = row.querySelector("input[name='" + name + "']").value; });
+      return line;
+    });
+  }
+
+  function price() {
+    var mine = ++asked;
+    var request = {currency: form.querySelector("[data-currency]").value, lines: lines()};
+    fetch(form.getAttribute("data-price-url"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": form.getAttribute("data-csrf")},
+      body: JSON.stringify(request)
+    }).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (answer) {
+      if (mine === asked && answer) { show(answer); }
+    }).catch(function () { /* the totals are shown again when the form is saved */ });
+  }
+
+  function show(answer) {
+    var problem = form.querySelector("[data-price-problem]");
+    var rows = body.querySelectorAll("tr[data-line]");
+    var filled = Array.prototype.filter.call(rows, function (row) {
+      return fields.some(function (name) { return row.querySelector("input[name='" + name + "']").value.trim() !== ""; });
+    });
+    if (answer.error) {
+      problem.textContent = answer.error;
+      setTotal("subtotal", "—");
+      setTotal("total", "—");
+      form.querySelector("[data-discount-row]").hidden = true;
+      form.querySelector("[data-taxes]").textContent = "";
+      Array.prototype.forEach.call(rows, function (row) { row.querySelector("[data-line-amount]").textContent = ""; });
+      return;
+    }
+    problem.textContent = "";
+    Array.prototype.forEach.call(rows, function (row) { row.querySelector("[data-line-amount]").textContent = ""; });
+    filled.forEach(function (row, index) {
+      if (answer.lines[index]) { row.querySelector("[data-line-amount]").textContent = answer.lines[index].amount; }
+    });
+    setTotal("subtotal", answer.subtotal);
+    setTotal("total", answer.total);
+    var discountRow = form.querySelector("[data-discount-row]");
+    discountRow.hidden = !answer.discount;
+    setTotal("discount", answer.discount || "");
+    var taxes = form.querySelector("[data-taxes]");
+    taxes.textContent = "";
+    answer.taxes.forEach(function (tax) {
+      var row = document.createElement("div");
+      var dt = document.createElement("dt");
+      var dd = document.createElement("dd");
+      dt.textContent = tax.label;
+      dd.textContent = tax.amount;
+      row.appendChild(dt);
+      row.appendChild(dd);
+      taxes.appendChild(row);
+    });
+  }
+
+  function setTotal(name, text) {
+    var cell = form.querySelector("[data-total='" + name + "']");
+    if (cell) { cell.textContent = text; }
+  }
+})();
