@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, select
 
+from projections.schema import ensure_migrated
 from projections.tables import UUID_LEN
 from projections.work_queue import upsert
 
@@ -33,8 +34,7 @@ class KeyUsage:
         self.every = every
         self._written: dict[str, datetime] = {}  # key id -> when this process last wrote it
         self._lock = threading.Lock()
-        with writer.begin() as conn:
-            metadata.create_all(conn)
+        ensure_migrated(writer)  # the tables: revision 0002_dashboard_tables
 
     def due(self, key_id: str, at: datetime) -> bool:
         """Whether this use should be written (the last write is older than ``every``)."""

@@ -15,6 +15,7 @@ keys); passwords are hashed with Argon2 before they get here (``usecases.owners`
   by every process that uses the database.
 
 Times are naive UTC, as in the other tables; callers pass them (the application's clock).
+The tables are made and changed by the schema's revisions (``projections/migrations``).
 """
 
 import secrets
@@ -23,6 +24,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Column, DateTime, Engine, Index, MetaData, String, Table, Text, delete, select, update
 
+from projections.schema import ensure_migrated
 from projections.tables import UUID_LEN
 from projections.work_queue import upsert
 
@@ -96,8 +98,7 @@ class OwnerStore:
         self.writer = writer
         self.reader = reader
         self._purged_at: datetime | None = None
-        with writer.begin() as conn:
-            metadata.create_all(conn)
+        ensure_migrated(writer)  # the tables: revision 0002_dashboard_tables
 
     # --- passwords ---------------------------------------------------------------------
 
