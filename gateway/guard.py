@@ -1,4 +1,7 @@
-"""ASGI middleware for the API paths: rate limit, authenticate, JSON 500s, budget headers."""
+"""ASGI middleware for the API paths: rate limit, authenticate, JSON 500s, budget headers.
+
+Only ``/api/`` and ``/graphql`` are API paths: the dashboard (``/dashboard``) signs its
+owners in with its own sessions (``gateway.dashboard``), and share links are public."""
 
 import logging
 from typing import Any
@@ -111,6 +114,7 @@ class ApiGuard:
             return
         state = scope.setdefault("state", {})
         state["account_id"], state["key_id"] = key.account_id, key.id
+        await self._note_use(key.id)
         started = False
 
         async def send_with_headers(message: Message) -> None:
@@ -131,6 +135,17 @@ class ApiGuard:
             if started:
                 raise
             await error_response(500, "Internal server error", extra)(scope, receive, send)
+
+    async def _note_use(self, key_id: str) -> None:
+        """When the key was last used, for the dashboard's list: written at most once a
+        minute per key (a memory check otherwise), and never in the way of the request."""
+        keys = self.services.usecases.keys
+        if not keys.due(key_id):
+            return
+        try:
+            await run_in_threadpool(keys.used, key_id)
+        except Exception:
+            log.exception("Could not record the use of API key %s", key_id)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A websocket (GraphQL subscriptions) authenticates inside, with its first message;
