@@ -64,8 +64,7 @@ async def _detail(view: View, status: int = 200, **context: Any) -> Response:
         timeline=timeline(view, history),
         share_url=share,
         today=usecases.core.app.clock().date().isoformat(),
-        sent={},
-        **context,
+        **{"sent": {}, **context},
     )
 
 

@@ -141,7 +141,7 @@ SHAPES: list[tuple[re.Pattern[str], str, str | None]] = [
         ),
         (
             r"Plan limit reached: at most (?P<n>\d+) invoices per month",
-            N_("Your plan allows %(n)s invoices a month, and this month's are made."),
+            N_("Your plan allows %(n)s invoices a month; this month's are used up."),
             None,
         ),
         (
