@@ -47,7 +47,8 @@ def unavailable() -> str | None:
 
 
 def _drop_leftovers() -> None:
-    """Schemas an interrupted run left behind."""
+    """Schemas an interrupted run left behind: those whose test process is gone (another run
+    on this machine may be using its own right now)."""
     import psycopg
 
     with psycopg.connect(PG_DSN, autocommit=True) as conn:
@@ -55,7 +56,9 @@ def _drop_leftovers() -> None:
             "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (SCHEMA_PREFIX.replace("_", r"\_") + "%",)
         ).fetchall()
         for (name,) in names:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+            owner = name.removeprefix(SCHEMA_PREFIX).split("_")[0]
+            if owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
+                conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 def need_postgres() -> None:
@@ -75,7 +78,7 @@ def postgres_env() -> Iterator[dict[str, str]]:
     import redis
 
     need_postgres()
-    name = SCHEMA_PREFIX + uuid.uuid4().hex[:16]
+    name = f"{SCHEMA_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:12]}"  # the pid: see _drop_leftovers
     with psycopg.connect(PG_DSN, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{name}"')
     prefix = f"cinv-test-{name}"
