@@ -15,18 +15,21 @@ from decimal import Decimal
 from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.utils import resolve_topic
 from sqlalchemy import Connection, Engine, delete, insert, inspect, select, text, update
 
 from domain.application import CleverInvo
 from domain.lifecycle import Facts, derive_status
 from domain.money import LineItem
-from projections import schema
+from projections import schema, search
 from projections.db import exclusive
 from projections.folding import fold
 from projections.tables import (
+    ACTIVE_CLIENTS,
     LIVE,
     READ_MODEL_TABLES,
     ReadTables,
+    invoice_scopes,
     invoices,
     metadata,
     shadow_tables,
@@ -40,6 +43,12 @@ REBUILD_KEY = "read-model-rebuild"
 # lock again at once would starve the live writes it is meant to let through.
 REBUILD_PAUSE_SECONDS = 0.05  # the position of a rebuild under way beside the live tables
 GENERATIONS = ("", "rb_")  # index names alternate between rebuilds: a database shares them
+
+
+def _prefix_of(tables: ReadTables) -> str:
+    """The index-name generation a set of shadow tables was made with."""
+    names = [str(index.name) for index in tables.invoices.indexes if index.name]
+    return GENERATIONS[1] if any(name.startswith(GENERATIONS[1]) for name in names) else GENERATIONS[0]
 
 
 def _free_prefix(conn: Connection) -> str:
@@ -82,6 +91,9 @@ class ReadModelProjector:
         self.key = key or app.name  # its row in the tracking table
         self._lock = threading.Lock()
         self._known_position = -1
+        self._by_topic: dict[str, Handler | None] = {}  # a stored topic -> its handler (None: no rows)
+        self._clients: dict[str, dict[str, Any]] = {}  # client columns invoices copy, within a batch
+        self._deltas: dict[tuple[str, str], int] = {}  # changes to read_counts, within a batch
         # Keyed by event class name: the event classes are made by eventsourcing's @event.
         self._handlers: dict[str, Handler] = {
             "Account.AccountOpened": self._account_opened,
@@ -153,8 +165,12 @@ class ReadModelProjector:
         with self.writer.begin() as conn:
             shadow = shadow_tables(_free_prefix(conn))
             tables = list(shadow.all)
+            for table in shadow.searched:
+                search.drop(conn, table)
             tables[0].metadata.drop_all(conn, tables=tables)
             tables[0].metadata.create_all(conn, tables=tables)
+            for table in shadow.searched:
+                search.create(conn, table, _prefix_of(shadow))
             conn.execute(delete(tracking).where(tracking.c.application_name == REBUILD_KEY))
             conn.execute(insert(tracking).values(application_name=REBUILD_KEY, notification_id=0))
         builder = ReadModelProjector(self.app, self.writer, shadow, REBUILD_KEY)
@@ -168,9 +184,13 @@ class ReadModelProjector:
             more = True
             while more:  # what was written since, inside the switch
                 reached, more = builder._apply_batch(conn)
+            for table in LIVE.searched:
+                search.drop(conn, table)
             metadata.drop_all(conn, tables=list(READ_MODEL_TABLES))
             for new, live in zip(shadow.all, READ_MODEL_TABLES, strict=True):
                 conn.execute(text(f'ALTER TABLE "{new.name}" RENAME TO "{live.name}"'))
+            for new, live in zip(shadow.searched, LIVE.searched, strict=True):
+                search.rename(conn, new, live)
             conn.execute(
                 update(tracking).where(tracking.c.application_name == self.key).values(notification_id=reached)
             )
@@ -193,8 +213,14 @@ class ReadModelProjector:
         )
         if not notifications:
             return position, False
+        self._clients.clear()
+        self._deltas.clear()
         for notification in notifications:
-            self.apply(conn, self.app.mapper.to_domain_event(notification))
+            # Decoded only when it makes rows: most events (quotas, numbers) make none.
+            handler = self._handler_of(notification.topic)
+            if handler is not None:
+                handler(conn, self.app.mapper.to_domain_event(notification))
+        self._flush_counts(conn)
         reached = notifications[-1].id
         moved = conn.execute(
             update(tracking)
@@ -205,10 +231,48 @@ class ReadModelProjector:
             raise RuntimeError("The projection's position moved under a locked transaction")
         return reached, len(notifications) == BATCH_SIZE
 
+    def _handler_of(self, topic: str) -> Handler | None:
+        try:
+            return self._by_topic[topic]
+        except KeyError:
+            handler = self._handlers.get(resolve_topic(topic).__qualname__)
+            self._by_topic[topic] = handler
+            return handler
+
     def apply(self, conn: Connection, domain_event: DomainEventProtocol[Any]) -> None:
         handler = self._handlers.get(type(domain_event).__qualname__)
         if handler is not None:  # quota and index aggregates have no rows
+            self._clients.clear()
+            self._deltas.clear()
             handler(conn, domain_event)
+            self._flush_counts(conn)
+
+    # --- counts ---------------------------------------------------------------------
+
+    def _count(self, account_id: str, scope: str, delta: int) -> None:
+        key = (account_id, scope)
+        self._deltas[key] = self._deltas.get(key, 0) + delta
+
+    def _count_invoice(self, row: Any, delta: int) -> None:
+        """An invoice (``account_id``, ``client_id``, ``status``) enters or leaves the lists."""
+        account, client, status = str(row["account_id"]), str(row["client_id"]), str(row["status"])
+        for scope in invoice_scopes(client, status):
+            self._count(account, scope, delta)
+
+    def _flush_counts(self, conn: Connection) -> None:
+        """Adds the batch's changes to ``read_counts`` (a scope touched keeps its row, even
+        at zero, so the live read model and a rebuilt one have the same rows)."""
+        if not self._deltas:
+            return
+        rows = [{"account_id": a, "scope": scope, "n": n} for (a, scope), n in self._deltas.items()]
+        statement = upsert(conn, self.t.counts)
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["account_id", "scope"], set_={"n": self.t.counts.c.n + statement.excluded.n}
+            ),
+            rows,
+        )
+        self._deltas.clear()
 
     # --- accounts and keys -----------------------------------------------------------
 
@@ -257,9 +321,10 @@ class ReadModelProjector:
 
     def _client_created(self, conn: Connection, e: Any) -> None:
         at = _naive_utc(e.timestamp)
+        client_id = str(e.originator_id)
         conn.execute(
             insert(self.t.clients).values(
-                id=str(e.originator_id),
+                id=client_id,
                 account_id=str(e.account_id),
                 name=e.name,
                 email=e.email,
@@ -274,6 +339,9 @@ class ReadModelProjector:
                 email_folded=fold(e.email),
             )
         )
+        search.add(conn, self.t.clients, "id", client_id)
+        self._count(str(e.account_id), ACTIVE_CLIENTS, 1)
+        self._clients[client_id] = _client_values(e.name, e.email)
 
     def _client_updated(self, conn: Connection, e: Any) -> None:
         client_id = str(e.originator_id)
@@ -281,21 +349,37 @@ class ReadModelProjector:
         for field in ("name", "email"):
             if field in values:
                 values[f"{field}_folded"] = fold(values[field])
+        searched = "name" in values or "email" in values
+        if searched:
+            search.remove(conn, self.t.clients, "id", client_id)
         conn.execute(
             update(self.t.clients)
             .where(self.t.clients.c.id == client_id)
             .values(**values, updated_at=_naive_utc(e.timestamp))
         )
+        self._clients.pop(client_id, None)
         denormalised = {
             f"client_{key}": value
             for key, value in values.items()
             if key in ("name", "email", "name_folded", "email_folded")
         }
+        if searched:
+            search.add(conn, self.t.clients, "id", client_id)
+            search.remove(conn, self.t.invoices, "client_id", client_id)
         if denormalised:
             conn.execute(update(self.t.invoices).where(self.t.invoices.c.client_id == client_id).values(**denormalised))
+        if searched:
+            search.add(conn, self.t.invoices, "client_id", client_id)
 
     def _client_active(self, active: bool) -> Handler:
         def handler(conn: Connection, e: Any) -> None:
+            row = conn.execute(
+                select(self.t.clients.c.account_id, self.t.clients.c.is_active).where(
+                    self.t.clients.c.id == str(e.originator_id)
+                )
+            ).one()
+            if bool(row.is_active) != active:
+                self._count(str(row.account_id), ACTIVE_CLIENTS, 1 if active else -1)
             conn.execute(
                 update(self.t.clients)
                 .where(self.t.clients.c.id == str(e.originator_id))
@@ -307,15 +391,13 @@ class ReadModelProjector:
     # --- invoices -------------------------------------------------------------------
 
     def _client_columns(self, conn: Connection, client_id: str) -> dict[str, Any]:
-        row = conn.execute(
-            select(self.t.clients.c.name, self.t.clients.c.email).where(self.t.clients.c.id == client_id)
-        ).one()
-        return {
-            "client_name": row.name,
-            "client_email": row.email,
-            "client_name_folded": fold(row.name),
-            "client_email_folded": fold(row.email),
-        }
+        found = self._clients.get(client_id)
+        if found is None:
+            row = conn.execute(
+                select(self.t.clients.c.name, self.t.clients.c.email).where(self.t.clients.c.id == client_id)
+            ).one()
+            found = self._clients[client_id] = _client_values(row.name, row.email)
+        return found
 
     def _invoice_created(self, conn: Connection, e: Any) -> None:
         at = _naive_utc(e.timestamp)
@@ -348,6 +430,8 @@ class ReadModelProjector:
             )
         )
         conn.execute(insert(self.t.line_items), _line_rows(invoice_id, e.line_items))
+        search.add(conn, self.t.invoices, "id", invoice_id)
+        self._count_invoice({"account_id": e.account_id, "client_id": e.client_id, "status": "DRAFT"}, 1)
 
     def _invoice_updated(self, conn: Connection, e: Any) -> None:
         invoice_id = str(e.originator_id)
@@ -355,9 +439,20 @@ class ReadModelProjector:
         if "number" in values:
             values["invoice_number"] = values.pop("number")
             values["number_folded"] = fold(values["invoice_number"])
-        if "client_id" in values:
+        moved = "client_id" in values
+        if moved:
             values["client_id"] = str(values["client_id"])
             values.update(self._client_columns(conn, values["client_id"]))
+            before = conn.execute(
+                select(self.t.invoices.c.account_id, self.t.invoices.c.client_id, self.t.invoices.c.status).where(
+                    self.t.invoices.c.id == invoice_id
+                )
+            ).one()
+            self._count_invoice(before._mapping, -1)
+            self._count_invoice({**before._mapping, "client_id": values["client_id"]}, 1)
+        searched = moved or "invoice_number" in values
+        if searched:
+            search.remove(conn, self.t.invoices, "id", invoice_id)
         if "total" in values:  # only a draft changes, and a draft has nothing paid
             values["balance_due"] = values["total"]
         lines = values.pop("line_items", None)
@@ -369,9 +464,18 @@ class ReadModelProjector:
             .where(self.t.invoices.c.id == invoice_id)
             .values(**values, version=e.originator_version, updated_at=_naive_utc(e.timestamp))
         )
+        if searched:
+            search.add(conn, self.t.invoices, "id", invoice_id)
 
     def _invoice_deleted(self, conn: Connection, e: Any) -> None:
         invoice_id = str(e.originator_id)
+        row = conn.execute(
+            select(self.t.invoices.c.account_id, self.t.invoices.c.client_id, self.t.invoices.c.status).where(
+                self.t.invoices.c.id == invoice_id
+            )
+        ).one()
+        self._count_invoice(row._mapping, -1)
+        search.remove(conn, self.t.invoices, "id", invoice_id)
         conn.execute(delete(self.t.line_items).where(self.t.line_items.c.invoice_id == invoice_id))
         conn.execute(delete(self.t.payments).where(self.t.payments.c.invoice_id == invoice_id))
         conn.execute(delete(self.t.invoices).where(self.t.invoices.c.id == invoice_id))
@@ -394,12 +498,16 @@ class ReadModelProjector:
         amount_paid = sum(paid, _zero_like(total))
         facts = Facts(row["sent_at"], row["viewed_at"], row["overdue_at"], row["voided_at"], amount_paid, total)
         balance_due = _zero_like(total) if row["voided_at"] is not None else total - amount_paid  # void: none
+        status = derive_status(facts)
+        if status != row["status"]:
+            self._count_invoice(row, -1)
+            self._count_invoice({**row, "status": status}, 1)
         conn.execute(
             update(self.t.invoices)
             .where(self.t.invoices.c.id == invoice_id)
             .values(
                 **values,
-                status=derive_status(facts),
+                status=status,
                 amount_paid=amount_paid,
                 balance_due=balance_due,
                 version=e.originator_version,
@@ -475,6 +583,16 @@ class ReadModelProjector:
             )
 
         return handler
+
+
+def _client_values(name: str, email: str | None) -> dict[str, Any]:
+    """What an invoice copies of its client (and searches by)."""
+    return {
+        "client_name": name,
+        "client_email": email,
+        "client_name_folded": fold(name),
+        "client_email_folded": fold(email),
+    }
 
 
 def _zero_like(amount: Decimal) -> Decimal:

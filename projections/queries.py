@@ -4,10 +4,21 @@ from dataclasses import fields
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Engine, Select, Table, and_, func, or_, select
+from sqlalchemy import Engine, Select, Table, and_, func, select
 
+from projections import search as searching
 from projections.folding import fold
-from projections.tables import accounts, api_keys, clients, invoices, line_items, payments
+from projections.tables import (
+    ACTIVE_CLIENTS,
+    accounts,
+    api_keys,
+    clients,
+    counts,
+    invoice_scope,
+    invoices,
+    line_items,
+    payments,
+)
 from projections.views import (
     AccountView,
     ClientView,
@@ -26,20 +37,26 @@ def _columns(table: Table, view: type[Any]) -> list[Any]:
     return [table.c[f.name] for f in fields(view) if f.name in table.c]
 
 
-def _contains(column: Any, folded_term: str) -> ColumnElement[bool]:
-    escaped = folded_term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.like(f"%{escaped}%", escape="\\")  # type: ignore[no-any-return]
-
-
 class ReadModel:
     """Queries for one read-model database; every method is scoped to an account."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.dialect = engine.dialect.name
 
-    def _page(self, table: Table, query: Select[Any], view: type[V], page: int, limit: int) -> Page[V]:
+    def _page(
+        self, table: Table, query: Select[Any], view: type[V], page: int, limit: int, counted: tuple[str, str] | None
+    ) -> Page[V]:
+        """A page of ``query``, newest first; ``counted`` names the ``read_counts`` row that
+        holds its total (account, scope), else the matching rows are counted."""
         with self.engine.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+            if counted is None:
+                total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+            else:
+                found = conn.execute(
+                    select(counts.c.n).where(counts.c.account_id == counted[0], counts.c.scope == counted[1])
+                ).scalar()
+                total = int(found or 0)
             offset = (page - 1) * limit
             rows: list[Any] = []
             if offset < total:  # also keeps absurd page numbers away from SQL
@@ -92,9 +109,8 @@ class ReadModel:
             clients.c.account_id == account_id, clients.c.is_active.is_(True)
         )
         if search:
-            term = fold(search)
-            query = query.where(or_(_contains(clients.c.name_folded, term), _contains(clients.c.email_folded, term)))
-        return self._page(clients, query, ClientView, page, limit)
+            query = query.where(searching.matching(clients, fold(search), self.dialect))
+        return self._page(clients, query, ClientView, page, limit, None if search else (account_id, ACTIVE_CLIENTS))
 
     def client(self, account_id: str, client_id: str) -> ClientView | None:
         with self.engine.connect() as conn:
@@ -122,16 +138,10 @@ class ReadModel:
         if status is not None:
             conditions.append(invoices.c.status == status)
         if search:
-            term = fold(search)
-            conditions.append(
-                or_(
-                    _contains(invoices.c.number_folded, term),
-                    _contains(invoices.c.client_name_folded, term),
-                    _contains(invoices.c.client_email_folded, term),
-                )
-            )
+            conditions.append(searching.matching(invoices, fold(search), self.dialect))
         query = select(*_columns(invoices, InvoiceSummary)).where(and_(*conditions))
-        return self._page(invoices, query, InvoiceSummary, page, limit)
+        counted = None if search else (account_id, invoice_scope(client_id, status))
+        return self._page(invoices, query, InvoiceSummary, page, limit, counted)
 
     def invoice_account(self, invoice_id: str) -> str | None:
         """The account that owns an invoice, for work that starts from an event (the PDF worker)."""

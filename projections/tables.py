@@ -145,6 +145,30 @@ payments = Table(
 )
 
 
+# How many rows each list of an account has, so a page's ``total`` is one lookup instead of
+# a count of every matching row: scopes "invoices", "invoices|status:X", "invoices|client:C",
+# "invoices|client:C|status:X" and "clients:active", kept by the projector with the rows.
+counts = Table(
+    "read_counts",
+    metadata,
+    Column("account_id", String(UUID_LEN), primary_key=True),
+    Column("scope", String(96), primary_key=True),
+    Column("n", Integer, nullable=False),
+)
+
+ACTIVE_CLIENTS = "clients:active"
+
+
+def invoice_scope(client_id: str | None = None, status: str | None = None) -> str:
+    """The ``read_counts`` scope of the invoice list filtered by a client, a status, both or neither."""
+    return "invoices" + (f"|client:{client_id}" if client_id else "") + (f"|status:{status}" if status else "")
+
+
+def invoice_scopes(client_id: str, status: str) -> tuple[str, ...]:
+    """Every scope an invoice of this client and status counts in."""
+    return (invoice_scope(), invoice_scope(None, status), invoice_scope(client_id), invoice_scope(client_id, status))
+
+
 def tracking_table(name: str, owner: MetaData) -> Table:
     """A follower's position in the event store: one row per followed application."""
     return Table(
@@ -158,7 +182,7 @@ def tracking_table(name: str, owner: MetaData) -> Table:
 # The projection's position, committed with the rows it produced.
 tracking = tracking_table("projection_tracking", metadata)
 
-READ_MODEL_TABLES = (accounts, api_keys, clients, invoices, line_items, payments)
+READ_MODEL_TABLES = (accounts, api_keys, clients, invoices, line_items, payments, counts)
 
 
 @dataclass(frozen=True)
@@ -171,10 +195,16 @@ class ReadTables:
     invoices: Table
     line_items: Table
     payments: Table
+    counts: Table
 
     @property
     def all(self) -> tuple[Table, ...]:
-        return (self.accounts, self.api_keys, self.clients, self.invoices, self.line_items, self.payments)
+        return (self.accounts, self.api_keys, self.clients, self.invoices, self.line_items, self.payments, self.counts)
+
+    @property
+    def searched(self) -> tuple[Table, ...]:
+        """The tables with a substring-search index beside them (``projections.search``)."""
+        return (self.clients, self.invoices)
 
 
 LIVE = ReadTables(*READ_MODEL_TABLES)
