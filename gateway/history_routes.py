@@ -5,30 +5,29 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway import params
+from gateway import params, render
 from gateway.handling import account_of, call, path_uuid, usecases_of
 from gateway.jsonio import JSONResponse
 from usecases.auditing import FEED_LIMIT, FEED_MAX
-from usecases.wire import timestamp
 
 
 async def invoice_history(request: Request) -> Response:
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
     entries = await call(usecases_of(request).auditing.invoice_history, account_of(request), invoice_id)
-    return JSONResponse({"data": entries})
+    return JSONResponse(render.history(entries))
 
 
 async def client_history(request: Request) -> Response:
     client_id = path_uuid(request, "client_id", "Client not found")
     entries = await call(usecases_of(request).auditing.client_history, account_of(request), client_id)
-    return JSONResponse({"data": entries})
+    return JSONResponse(render.history(entries))
 
 
 async def events_feed(request: Request) -> Response:
     after = params.integer(request.query_params, "after", 0, 0, None)
     limit = params.integer(request.query_params, "limit", FEED_LIMIT, 1, FEED_MAX)
     page = await call(usecases_of(request).auditing.feed, account_of(request), after, limit)
-    return JSONResponse({"data": page.data, "next": page.next})
+    return JSONResponse(render.feed(page.data, page.next))
 
 
 async def ledger_digest(request: Request) -> Response:
@@ -37,8 +36,7 @@ async def ledger_digest(request: Request) -> Response:
     Not wrapped in ``data``: the body is kept as it is."""
     account = account_of(request)
     digest = await call(usecases_of(request).auditing.digest, account)
-    at = timestamp(digest.at)
-    return JSONResponse({"accountId": str(account), "position": digest.position, "digest": digest.digest, "at": at})
+    return JSONResponse(render.digest(str(account), digest))
 
 
 ROUTES = [

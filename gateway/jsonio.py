@@ -1,12 +1,20 @@
-"""JSON in and out: exact decimals both ways, bounded bodies, an error for every bad byte."""
+"""JSON in and out: exact decimals both ways, bounded bodies, an error for every bad byte.
+
+Out: msgspec writes the contract's response Structs (and plain dicts and lists), decimals
+as JSON numbers at the scale they hold (125.00 stays 125.00). In: simplejson reads every
+number as a Decimal, exactly as written, and keeps what JSON allows in strings (a lone
+surrogate escape is the domain's to refuse, by field name).
+"""
 
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import msgspec
 import simplejson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from gateway.contract.responses import Problem
 from gateway.problems import BadRequest, HttpProblem, PayloadTooLarge
 
 
@@ -18,9 +26,12 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+ENCODER = msgspec.json.Encoder(decimal_format="number")
+
+
 def dumps(payload: Any) -> bytes:
-    text: str = simplejson.dumps(payload, use_decimal=True, ensure_ascii=False, separators=(",", ":"))
-    return text.encode()
+    """Compact UTF-8 JSON of a Struct, dict, list or value."""
+    return ENCODER.encode(payload)
 
 
 class JSONResponse(Response):
@@ -33,7 +44,8 @@ class JSONResponse(Response):
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """An error; its headers are hardened like every API answer (refusals never reach the
     guard's own hardening, which wraps only what it lets through)."""
-    return JSONResponse({"error": message}, status_code=status, headers=hardened(headers))
+    shown = message.encode("utf-8", "replace").decode("utf-8")  # a client's lone surrogate, quoted back
+    return JSONResponse(Problem(error=shown), status_code=status, headers=hardened(headers))
 
 
 # What every API answer carries: data for a program, never sniffed into something a browser

@@ -4,29 +4,30 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway import bodies, render
+from gateway import render
+from gateway.contract import requests, responses
+from gateway.contract.decoding import decode
 from gateway.handling import account_of, call, json_body, path_uuid, public_url, usecases_of
 from gateway.jsonio import JSONResponse
 from projections.views import InvoiceDetail
 from usecases.lifecycle import PaymentAnswer
-from usecases.wire import timestamp
 
 
 def _detail(request: Request, view: InvoiceDetail) -> Response:
-    return JSONResponse({"data": render.invoice_detail(view, public_url(request))})
+    return JSONResponse(responses.InvoiceData(data=render.invoice_detail(view, public_url(request))))
 
 
 async def send_invoice(request: Request) -> Response:
     lifecycle, account = usecases_of(request).lifecycle, account_of(request)
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
-    sending = bodies.sending(await json_body(request, optional=True))
+    sending = decode(await json_body(request, optional=True), requests.SendInput).sending()
     return _detail(request, await call(lifecycle.send, account, invoice_id, sending))
 
 
 async def void_invoice(request: Request) -> Response:
     lifecycle, account = usecases_of(request).lifecycle, account_of(request)
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
-    reason = bodies.void_reason(await json_body(request, optional=True))
+    reason = decode(await json_body(request, optional=True), requests.VoidInput).reason
     return _detail(request, await call(lifecycle.void, account, invoice_id, reason))
 
 
@@ -34,10 +35,10 @@ async def payments_collection(request: Request) -> Response:
     lifecycle, account = usecases_of(request).lifecycle, account_of(request)
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
     if request.method == "POST":
-        given = bodies.payment(await json_body(request))
+        given = decode(await json_body(request), requests.PaymentCreate).input()
         return _payment(await call(lifecycle.record_payment, account, invoice_id, given), 201)
     listed = await call(lifecycle.payments, account, invoice_id)
-    return JSONResponse({"data": [render.payment(view) for view in listed]})
+    return JSONResponse(responses.PaymentList(data=[render.payment(view) for view in listed]))
 
 
 async def payment_item(request: Request) -> Response:
@@ -50,12 +51,7 @@ async def payment_item(request: Request) -> Response:
 
 def _payment(answer: PaymentAnswer, status: int) -> Response:
     """The payment, with where its invoice now stands."""
-    invoice = answer.invoice
-    body = {
-        **render.payment(answer.payment),
-        "invoice": {**render.balance(invoice), "paidAt": timestamp(invoice.paid_at)},
-    }
-    return JSONResponse({"data": body}, status_code=status)
+    return JSONResponse(responses.PaymentData(data=render.payment_answer(answer)), status_code=status)
 
 
 ROUTES = [

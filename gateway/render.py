@@ -1,63 +1,98 @@
-"""Read-model records as the API's wire shapes (API.md)."""
+"""Read-model records as the contract's response Structs (``gateway.contract.responses``)."""
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
+import msgspec
+
+from gateway.contract import responses as r
 from pdf.coverage import pdf_warnings
-from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, Page, PaymentView
-from usecases.wire import line_item, timestamp
-
-V = TypeVar("V")
-
-
-def page(result: Page[V], item: Callable[[V], dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "data": [item(row) for row in result.items],
-        "total": result.total,
-        "page": result.page,
-        "limit": result.limit,
-        "totalPages": result.total_pages,
-    }
+from projections.ledger_index import LedgerDigest
+from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, LineView, PaymentView
+from projections.views import Page as ViewPage
+from usecases.lifecycle import PaymentAnswer
+from usecases.wire import timestamp
 
 
-def client(view: ClientView) -> dict[str, Any]:
+def _at(moment: Any) -> str:
+    stamped = timestamp(moment)
+    assert stamped is not None
+    return stamped
+
+
+def client(view: ClientView) -> r.Client:
+    return r.Client(
+        id=view.id,
+        name=view.name,
+        email=view.email,
+        address=view.address,
+        tax_id=view.tax_id,
+        phone=view.phone,
+        notes=view.notes,
+        is_active=view.is_active,
+        created_at=_at(view.created_at),
+        updated_at=_at(view.updated_at),
+    )
+
+
+def client_page(result: ViewPage[ClientView]) -> r.ClientPage:
+    return r.ClientPage(
+        data=[client(row) for row in result.items],
+        total=result.total,
+        page=result.page,
+        limit=result.limit,
+        total_pages=result.total_pages,
+    )
+
+
+def invoice_brief(view: InvoiceSummary) -> r.InvoiceBrief:
+    return r.InvoiceBrief(id=view.id, invoice_number=view.invoice_number, total=view.total, status=view.status)
+
+
+def _summary_fields(view: InvoiceSummary) -> dict[str, Any]:
     return {
         "id": view.id,
-        "name": view.name,
-        "email": view.email,
-        "address": view.address,
-        "taxId": view.tax_id,
-        "phone": view.phone,
-        "notes": view.notes,
-        "isActive": view.is_active,
-        "createdAt": timestamp(view.created_at),
-        "updatedAt": timestamp(view.updated_at),
-    }
-
-
-def invoice_brief(view: InvoiceSummary) -> dict[str, Any]:
-    return {"id": view.id, "invoiceNumber": view.invoice_number, "total": view.total, "status": view.status}
-
-
-def invoice_summary(view: InvoiceSummary) -> dict[str, Any]:
-    return {
-        "id": view.id,
-        "clientId": view.client_id,
-        "invoiceNumber": view.invoice_number,
+        "client_id": view.client_id,
+        "invoice_number": view.invoice_number,
         "currency": view.currency,
-        "issueDate": view.issue_date.isoformat(),
-        "dueDate": view.due_date.isoformat(),
+        "issue_date": view.issue_date.isoformat(),
+        "due_date": view.due_date.isoformat(),
         "subtotal": view.subtotal,
-        "taxTotal": view.tax_total,
-        "discountTotal": view.discount_total,
+        "tax_total": view.tax_total,
+        "discount_total": view.discount_total,
         "total": view.total,
         "status": view.status,
-        "amountPaid": view.amount_paid,
-        "balanceDue": view.balance_due,
-        "createdAt": timestamp(view.created_at),
-        "updatedAt": timestamp(view.updated_at),
-        "client": {"name": view.client_name, "email": view.client_email},
+        "amount_paid": view.amount_paid,
+        "balance_due": view.balance_due,
+        "created_at": _at(view.created_at),
+        "updated_at": _at(view.updated_at),
+        "client": r.BilledClient(name=view.client_name, email=view.client_email),
     }
+
+
+def invoice_summary(view: InvoiceSummary) -> r.InvoiceSummary:
+    return r.InvoiceSummary(**_summary_fields(view))
+
+
+def invoice_page(result: ViewPage[InvoiceSummary]) -> r.InvoicePage:
+    return r.InvoicePage(
+        data=[invoice_summary(row) for row in result.items],
+        total=result.total,
+        page=result.page,
+        limit=result.limit,
+        total_pages=result.total_pages,
+    )
+
+
+def line_item(line: LineView) -> r.LineItem:
+    return r.LineItem(
+        description=line.description,
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        amount=line.amount,
+        tax_rate=line.tax_rate,
+        discount_rate=line.discount_rate,
+        discount=line.discount,
+    )
 
 
 def share_url(view: InvoiceDetail, public_url: str) -> str | None:
@@ -66,40 +101,66 @@ def share_url(view: InvoiceDetail, public_url: str) -> str | None:
 
 def invoice_detail(
     view: InvoiceDetail, public_url: str, client: ClientView | None = None, account: AccountView | None = None
-) -> dict[str, Any]:
+) -> r.InvoiceDetail:
     """The detail; ``client`` and ``account`` let pdfWarnings cover what the PDF shows of them."""
-    return {
-        **invoice_summary(view),
-        "lineItems": [line_item(line) for line in view.line_items],
-        "notes": view.notes,
-        "terms": view.terms,
-        "sentViaEmail": view.sent_via_email,
-        "sentAt": timestamp(view.sent_at),
-        "paidAt": timestamp(view.paid_at),
-        "viewedAt": timestamp(view.viewed_at),
-        "overdueAt": timestamp(view.overdue_at),
-        "voidedAt": timestamp(view.voided_at),
-        "voidReason": view.void_reason,
-        "shareUrl": share_url(view, public_url),
-        "emailStatus": view.email_status,
-        "emailError": view.email_reply,
+    return r.InvoiceDetail(
+        **_summary_fields(view),
+        line_items=[line_item(line) for line in view.line_items],
+        notes=view.notes,
+        terms=view.terms,
+        sent_via_email=view.sent_via_email,
+        sent_at=timestamp(view.sent_at),
+        paid_at=timestamp(view.paid_at),
+        viewed_at=timestamp(view.viewed_at),
+        overdue_at=timestamp(view.overdue_at),
+        voided_at=timestamp(view.voided_at),
+        void_reason=view.void_reason,
+        share_url=share_url(view, public_url),
+        email_status=view.email_status,  # type: ignore[arg-type]  # the read model holds one of the three
+        email_error=view.email_reply,
         # characters of the invoice's own fields its PDF draws as U+FFFD (pdf/coverage.py)
-        "pdfWarnings": pdf_warnings(view, client, account),
-    }
+        pdf_warnings=pdf_warnings(view, client, account),
+    )
 
 
-def payment(view: PaymentView) -> dict[str, Any]:
+def _payment_fields(view: PaymentView) -> dict[str, Any]:
     return {
         "id": view.id,
         "amount": view.amount,
         "date": view.paid_on.isoformat(),
         "method": view.method,
         "reference": view.reference,
-        "createdAt": timestamp(view.recorded_at),
-        "reversedAt": timestamp(view.reversed_at),
+        "created_at": _at(view.recorded_at),
+        "reversed_at": timestamp(view.reversed_at),
     }
 
 
-def balance(view: InvoiceSummary) -> dict[str, Any]:
-    """Where an invoice stands after a payment or a reversal."""
-    return {"id": view.id, "status": view.status, "amountPaid": view.amount_paid, "balanceDue": view.balance_due}
+def payment(view: PaymentView) -> r.Payment:
+    return r.Payment(**_payment_fields(view))
+
+
+def payment_answer(answer: PaymentAnswer) -> r.PaymentAnswer:
+    """The payment, with where its invoice now stands."""
+    invoice = answer.invoice
+    standing = r.Standing(
+        id=invoice.id,
+        status=invoice.status,
+        amount_paid=invoice.amount_paid,
+        balance_due=invoice.balance_due,
+        paid_at=timestamp(invoice.paid_at),
+    )
+    return r.PaymentAnswer(**_payment_fields(answer.payment), invoice=standing)
+
+
+def history(entries: list[dict[str, Any]]) -> r.HistoryList:
+    """History entries as the use cases tell them (``usecases.history``), checked against
+    the contract on the way out."""
+    return r.HistoryList(data=msgspec.convert(entries, list[r.HistoryEntry]))
+
+
+def feed(entries: list[dict[str, Any]], next_after: int) -> r.Feed:
+    return r.Feed(data=msgspec.convert(entries, list[r.FeedEntry]), next=next_after)
+
+
+def digest(account_id: str, found: LedgerDigest) -> r.LedgerDigest:
+    return r.LedgerDigest(account_id=account_id, position=found.position, digest=found.digest, at=_at(found.at))

@@ -1,11 +1,14 @@
 """REST endpoints: HTTP in, one use case, HTTP out. No business rules here."""
 
+from msgspec import UNSET
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from domain.errors import ValidationError
-from gateway import bodies, params, render
+from gateway import params, render
+from gateway.contract import requests, responses
+from gateway.contract.decoding import decode
 from gateway.downloads import not_modified, pdf_response
 from gateway.handling import account_of, call, detail_response, json_body, path_uuid, usecases_of
 from gateway.jsonio import JSONResponse
@@ -17,25 +20,25 @@ from pdf.service import etag
 async def clients_collection(request: Request) -> Response:
     clients, account = usecases_of(request).clients, account_of(request)
     if request.method == "POST":
-        fields = bodies.client_fields(await json_body(request), creating=True)
+        fields = decode(await json_body(request), requests.ClientCreate).fields()
         view = await call(clients.create, account, fields)
-        return JSONResponse({"data": render.client(view)}, status_code=201)
+        return JSONResponse(responses.ClientData(data=render.client(view)), status_code=201)
     result = await call(clients.list, account, params.list_params(request.query_params))
-    return JSONResponse(render.page(result, render.client))
+    return JSONResponse(render.client_page(result))
 
 
 async def client_item(request: Request) -> Response:
     clients, account = usecases_of(request).clients, account_of(request)
     client_id = path_uuid(request, "client_id", "Client not found")
     if request.method in ("PUT", "PATCH"):
-        fields = bodies.client_fields(await json_body(request), creating=False)
+        fields = decode(await json_body(request), requests.ClientUpdate).fields()
         view = await call(clients.update, account, client_id, fields)
     elif request.method == "DELETE":
         await call(clients.delete, account, client_id)
         return Response(status_code=204)
     else:
         view = await call(clients.get, account, client_id)
-    return JSONResponse({"data": render.client(view)})
+    return JSONResponse(responses.ClientData(data=render.client(view)))
 
 
 # --- invoices ------------------------------------------------------------------------
@@ -44,11 +47,11 @@ async def client_item(request: Request) -> Response:
 async def invoices_collection(request: Request) -> Response:
     invoices, account = usecases_of(request).invoices, account_of(request)
     if request.method == "POST":
-        given = bodies.invoice_input(await json_body(request))
+        given = decode(await json_body(request), requests.InvoiceCreate).input()
         view = await call(invoices.create, account, given)
-        return JSONResponse({"data": render.invoice_brief(view)}, status_code=201)
+        return JSONResponse(responses.InvoiceBriefData(data=render.invoice_brief(view)), status_code=201)
     result = await call(invoices.list, account, params.invoice_params(request.query_params))
-    return JSONResponse(render.page(result, render.invoice_summary))
+    return JSONResponse(render.invoice_page(result))
 
 
 async def invoice_item(request: Request) -> Response:
@@ -59,16 +62,16 @@ async def invoice_item(request: Request) -> Response:
     if request.method == "DELETE":
         await call(invoices.delete, account, invoice_id)
         return Response(status_code=204)
-    body = await json_body(request)
-    changes = bodies.invoice_changes(body)
-    if "status" in body:  # sent back as read it is ignored; a new status is a command
+    update = decode(await json_body(request), requests.InvoiceUpdate)
+    changes = update.changes()
+    if update.status is not UNSET:  # sent back as read it is ignored; a new status is a command
         current = await call(invoices.detail, account, invoice_id)
-        if body["status"] != current.status:
+        if update.status != current.status:
             raise ValidationError(
                 "Field 'status' cannot be set; use POST /api/v1/invoices/{id}/send, /payments or /void"
             )
     view = await call(invoices.update, account, invoice_id, changes)
-    return JSONResponse({"data": render.invoice_brief(view)})
+    return JSONResponse(responses.InvoiceBriefData(data=render.invoice_brief(view)))
 
 
 async def invoice_pdf(request: Request) -> Response:

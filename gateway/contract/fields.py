@@ -1,0 +1,192 @@
+"""The wire types the contract's Structs are made of, with the caps the domain enforces.
+
+Every cap is the domain's own constant, so the published schema cannot drift from the rule.
+``Meta.extra`` holds what ``decoding`` needs to say a refusal in the contract's words:
+``message`` replaces "Field 'x' must be ..." for a type mismatch, ``noun`` names a list's
+items in "must hold at most N ...".
+"""
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from msgspec import Meta
+
+from domain.client import CLIENT_FIELDS
+from domain.currencies import MINOR_UNITS
+from domain.invoice import MAX_LINE_ITEMS, MAX_NUMBER, MAX_TEXT
+from domain.lifecycle import STATUSES
+from domain.money import MAX_INPUT_DECIMALS, MAX_QUANTITY, MAX_TAX_DECIMALS, MAX_UNIT_PRICE
+
+MAX_DESCRIPTION = 1000  # domain.money.check_line
+MAX_SHORT_TEXT = 255  # a payment's method and reference (domain.application._short_text)
+MAX_RECIPIENTS = 20  # usecases.inputs.sending
+MAX_PAYMENT_DECIMALS = max(MINOR_UNITS.values())  # the currency's minor units decide (4 at most)
+
+# --- numbers -----------------------------------------------------------------------------
+# A number is a JSON number (read exactly as written: 125.00 stays 125.00) or a string of
+# digits ("125.00", as usecases.wire.number_text reads it). The string patterns hold the
+# same bounds as the numbers, so a string the schema allows is one the domain takes.
+
+
+def _nonzero_fraction(places: int) -> str:
+    """1 to ``places`` decimals, not all zero."""
+    return "|".join(f"0{{{zeros}}}[1-9][0-9]{{0,{places - 1 - zeros}}}" for zeros in range(places))
+
+
+def _digits_pattern(places: int, most_digits: int | None, *, zero: bool) -> str:
+    """Text of a number above 0 (or from 0, with ``zero``) and at most ``10**most_digits``
+    (or unbounded), with at most ``places`` decimals, without leading zeros."""
+    fraction = f"(?:\\.[0-9]{{1,{places}}})?"
+    whole = f"[1-9][0-9]{{0,{(most_digits or 30) - 1}}}{fraction}"
+    forms = [whole, f"0\\.(?:{_nonzero_fraction(places)})"]
+    if most_digits is not None:
+        forms.append(f"1{'0' * most_digits}(?:\\.0{{1,{places}}})?")
+    if zero:
+        forms.append(f"-?0(?:\\.0{{1,{places}}})?")
+    return "^\\s*(?:" + "|".join(forms) + ")\\s*$"
+
+
+def _exponent(bound: Decimal) -> int:
+    exponent = bound.adjusted()
+    assert bound == Decimal(10) ** exponent, "bounds are powers of ten"
+    return exponent
+
+
+def number_schema(places: int, most: Decimal | None, *, zero: bool) -> dict[str, Any]:
+    number: dict[str, Any] = {"type": "number", ("minimum" if zero else "exclusiveMinimum"): 0}
+    if most is not None:
+        number["maximum"] = int(most)
+    text = {"type": "string", "pattern": _digits_pattern(places, None if most is None else _exponent(most), zero=zero)}
+    return {"anyOf": [number, text]}
+
+
+def _number(description: str, places: int, most: Decimal | None, *, zero: bool) -> Any:
+    limits = f"at most {places} decimal places" + (f", at most {most}" if most is not None else "")
+    return Meta(
+        description=f"{description} A JSON number, read exactly as written, or a string of digits; {limits}.",
+        extra_json_schema=number_schema(places, most, zero=zero),
+        extra={"message": "must be a number"},
+    )
+
+
+Quantity = Annotated[Decimal, _number("Greater than 0.", MAX_INPUT_DECIMALS, MAX_QUANTITY, zero=False)]
+UnitPrice = Annotated[Decimal, _number("At least 0.", MAX_INPUT_DECIMALS, MAX_UNIT_PRICE, zero=True)]
+Rate = Annotated[Decimal, _number("A percentage from 0 to 100.", MAX_TAX_DECIMALS, Decimal(100), zero=True)]
+PaymentAmount = Annotated[
+    Decimal,
+    _number(
+        "Greater than 0, in the currency's minor units (2 decimals for USD, 0 for JPY), at most the balance due.",
+        MAX_PAYMENT_DECIMALS,
+        None,
+        zero=False,
+    ),
+]
+Money = Annotated[Decimal, Meta(description="An exact decimal amount, written with its scale (125.00).")]
+Percent = Annotated[Decimal, Meta(description="A percentage, exact (10 or 7.5).")]
+Amount = Annotated[Decimal, Meta(description="An exact decimal, written as given (40, 1.5).")]
+
+# --- dates and times -------------------------------------------------------------------------
+
+Day = Annotated[date, Meta(description="A date, YYYY-MM-DD.", extra={"message": "must be a date as YYYY-MM-DD"})]
+Timestamp = Annotated[
+    str,
+    Meta(
+        description="ISO 8601 UTC with milliseconds and Z: 2024-01-15T09:30:00.000Z.",
+        extra_json_schema={"format": "date-time"},
+    ),
+]
+DayText = Annotated[str, Meta(description="YYYY-MM-DD.", extra_json_schema={"format": "date"})]
+
+# --- texts -----------------------------------------------------------------------------------
+
+# C0 and C1 controls and the Basic Multilingual Plane's format characters (zero-width,
+# bidi controls, the BOM), surrogates and private use: what domain.invoice.check_number
+# refuses in an invoice number (Unicode category C), where a pattern can name them.
+_CONTROL = (
+    r"\u0000-\u001f\u007f-\u009f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    r"\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ud800-\uf8ff\ufeff\ufff9-\ufffb"
+)
+# What draws nothing (domain.client.has_visible_text): the above, and white space.
+_INVISIBLE = _CONTROL + r"\s\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2800\u3164\ufe00-\ufe0f\uffa0"
+NO_NUL = r"^[^\u0000]*$"
+
+
+def text(most: int, description: str, *, pattern: str = NO_NUL, least: int | None = None) -> Any:
+    """A string of at most ``most`` characters, counted as sent (``decoding`` refuses more).
+    The pattern and least length only describe what the domain checks, in its own words,
+    after trimming (``decoding`` leaves them to it)."""
+    shape: dict[str, Any] = {"pattern": pattern} | ({"minLength": least} if least else {})
+    return Meta(max_length=most, description=description, extra_json_schema=shape)
+
+
+Name = Annotated[
+    str,
+    text(
+        CLIENT_FIELDS["name"],
+        "Holds a visible character; trimmed.",
+        pattern=rf"^[^\u0000]*[^{_INVISIBLE}][^\u0000]*$",
+        least=1,
+    ),
+]
+_EMAIL = r"[^@\s\"(),:;<>\[\]\\]+@[^@\s\"(),:;<>\[\]\\]+\.[^@\s\"(),:;<>\[\]\\.]{2,}"
+Email = Annotated[
+    str,
+    text(CLIENT_FIELDS["email"], "An email address; blank clears it.", pattern=rf"^\s*(?:{_EMAIL})?\s*$"),
+]
+Recipient = Annotated[str, text(CLIENT_FIELDS["email"], "An email address.", pattern=rf"^\s*{_EMAIL}\s*$")]
+Recipients = Annotated[
+    list[Recipient],
+    Meta(
+        max_length=MAX_RECIPIENTS,
+        description='Addresses; only with "email": true.',
+        extra={"message": "must be an array of email addresses", "noun": "addresses"},
+    ),
+]
+Address = Annotated[str, text(CLIENT_FIELDS["address"], "Blank clears it.")]
+TaxId = Annotated[str, text(CLIENT_FIELDS["tax_id"], "Blank clears it.")]
+Phone = Annotated[str, text(CLIENT_FIELDS["phone"], "Blank clears it.")]
+ClientNotes = Annotated[str, text(CLIENT_FIELDS["notes"], "Blank clears it.")]
+LongText = Annotated[str, text(MAX_TEXT, "Blank clears it.")]
+ShortText = Annotated[str, text(MAX_SHORT_TEXT, "Trimmed; blank is none.")]
+Description = Annotated[
+    str, text(MAX_DESCRIPTION, "What is invoiced; trimmed.", pattern=r"^[^\u0000]*[^\s\u0000][^\u0000]*$", least=1)
+]
+InvoiceNumber = Annotated[
+    str,
+    text(
+        MAX_NUMBER,
+        "Unique in the account (case-insensitive); when absent, the account's next number (INV-0001...).",
+        pattern=rf"^\s*[^{_CONTROL}\s](?:[^{_CONTROL}]*[^{_CONTROL}\s])?\s*$",
+        least=1,
+    ),
+]
+Currency = Annotated[
+    str,
+    Meta(
+        description="An ISO 4217 code; upper case on the way out.",
+        extra_json_schema={"enum": sorted(MINOR_UNITS)},
+    ),
+]
+RecordId = Annotated[str, Meta(description="A UUID.", extra_json_schema={"format": "uuid"})]
+ClientRef = Annotated[
+    str, Meta(description="An active client of this account, by id.", extra_json_schema={"format": "uuid"})
+]
+Status = Annotated[str, Meta(extra_json_schema={"enum": list(STATUSES)})]
+
+
+def line_items(description: str) -> Any:
+    return Meta(
+        min_length=1,
+        max_length=MAX_LINE_ITEMS,
+        description=description,
+        extra={"message": "must be an array of line items", "noun": "line items"},
+    )
+
+
+def read_only(description: str = "Returned by the API; ignored when sent back.") -> Any:
+    """A field a client may send back as it read it: accepted and ignored."""
+    return Meta(description=description, extra_json_schema={"readOnly": True})
+
+
+ReadOnly = Annotated[Any, read_only()]

@@ -1,0 +1,228 @@
+"""What the API answers, declared once: the OpenAPI document's response schemas, and what
+``gateway.render`` builds and ``gateway.jsonio`` encodes. Fields are written in the order
+declared; every field is always present (``null`` when empty) unless said otherwise.
+"""
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from gateway.contract import fields as f
+
+
+class Shape(msgspec.Struct, rename="camel", kw_only=True):
+    """A response shape: camelCase on the wire."""
+
+
+class Problem(Shape):
+    """Every error: a human readable message, never a stack trace."""
+
+    error: str
+
+
+# --- clients ---------------------------------------------------------------------------------
+
+
+class Client(Shape):
+    id: f.RecordId
+    name: str
+    email: str | None
+    address: str | None
+    tax_id: str | None
+    phone: str | None
+    notes: str | None
+    is_active: Annotated[bool, Meta(description="False once deleted (soft delete).")]
+    created_at: f.Timestamp
+    updated_at: f.Timestamp
+
+
+class ClientData(Shape):
+    data: Client
+
+
+class Page(Shape):
+    total: Annotated[int, Meta(ge=0, description="How many match, on every page.")]
+    page: Annotated[int, Meta(ge=1)]
+    limit: Annotated[int, Meta(ge=1, le=100)]
+    total_pages: Annotated[int, Meta(ge=0, description="ceil(total / limit).")]
+
+
+class ClientPage(Page):
+    data: list[Client]
+
+
+# --- invoices --------------------------------------------------------------------------------
+
+Status = f.Status
+
+
+class InvoiceBrief(Shape):
+    """What a create or an update answers."""
+
+    id: f.RecordId
+    invoice_number: str
+    total: f.Money
+    status: Status
+
+
+class InvoiceBriefData(Shape):
+    data: InvoiceBrief
+
+
+class BilledClient(Shape):
+    name: str
+    email: str | None
+
+
+class InvoiceSummary(Shape):
+    id: f.RecordId
+    client_id: f.RecordId
+    invoice_number: str
+    currency: str
+    issue_date: f.DayText
+    due_date: f.DayText
+    subtotal: f.Money
+    tax_total: f.Money
+    discount_total: f.Money
+    total: f.Money
+    status: Status
+    amount_paid: f.Money
+    balance_due: Annotated[f.Money, Meta(description="0 on a void invoice.")]
+    created_at: f.Timestamp
+    updated_at: f.Timestamp
+    client: BilledClient
+
+
+class InvoicePage(Page):
+    data: list[InvoiceSummary]
+
+
+class LineItem(Shape):
+    description: str
+    quantity: f.Amount
+    unit_price: f.Money
+    amount: Annotated[f.Money, Meta(description="quantity × unitPrice, in the currency's minor units.")]
+    tax_rate: f.Percent
+    discount_rate: f.Percent
+    discount: f.Money
+
+
+class InvoiceDetail(InvoiceSummary):
+    line_items: list[LineItem]
+    notes: str | None
+    terms: str | None
+    sent_via_email: bool
+    sent_at: f.Timestamp | None
+    paid_at: f.Timestamp | None
+    viewed_at: f.Timestamp | None
+    overdue_at: f.Timestamp | None
+    voided_at: f.Timestamp | None
+    void_reason: str | None
+    share_url: Annotated[str | None, Meta(description="The share link, once sent.")]
+    email_status: Literal["queued", "delivered", "failed"] | None
+    email_error: str | None
+    pdf_warnings: Annotated[
+        list[str], Meta(description="Characters of the invoice no font of the PDF can draw (printed as U+FFFD).")
+    ]
+
+
+class InvoiceData(Shape):
+    data: InvoiceDetail
+
+
+# --- payments --------------------------------------------------------------------------------
+
+
+class Payment(Shape):
+    id: f.RecordId
+    amount: f.Money
+    date: f.DayText
+    method: str | None
+    reference: str | None
+    created_at: f.Timestamp
+    reversed_at: Annotated[f.Timestamp | None, Meta(description="When it was reversed; it stays on record.")]
+
+
+class PaymentList(Shape):
+    data: list[Payment]
+
+
+class Standing(Shape):
+    """Where the invoice stands after the payment or its reversal."""
+
+    id: f.RecordId
+    status: Status
+    amount_paid: f.Money
+    balance_due: f.Money
+    paid_at: f.Timestamp | None
+
+
+class PaymentAnswer(Payment):
+    invoice: Standing
+
+
+class PaymentData(Shape):
+    data: PaymentAnswer
+
+
+# --- history, the feed, the ledger -------------------------------------------------------------
+
+
+class Actor(Shape, omit_defaults=True):
+    """Who made a change: an API key (its id and label, never the key), the command line,
+    a dashboard owner, or the system."""
+
+    type: Literal["apiKey", "cli", "system", "owner"]
+    id: str | UnsetType = UNSET
+    name: str | UnsetType = UNSET
+
+
+Changes = Annotated[dict[str, Any], Meta(description="Fields in the detail's wire names and formats.")]
+
+
+class HistoryEntry(Shape):
+    version: Annotated[int, Meta(ge=1, description="The record's events counted from 1.")]
+    type: Annotated[str, Meta(description="A business word: created, updated, sent, paymentRecorded...")]
+    occurred_at: f.Timestamp
+    actor: Actor
+    changes: Changes
+    previous: Annotated[dict[str, Any], Meta(description="The changed fields' old values.")]
+
+
+class HistoryList(Shape):
+    data: list[HistoryEntry]
+
+
+class Resource(Shape):
+    type: Literal["invoice", "client", "account"]
+    id: f.RecordId
+
+
+class FeedEntry(Shape):
+    position: Annotated[int, Meta(ge=1, description="The event's commit position; only grows.")]
+    resource: Resource
+    version: Annotated[int, Meta(ge=1)]
+    type: str
+    occurred_at: f.Timestamp
+    actor: Actor
+    changes: Changes
+    previous: dict[str, Any]
+
+
+class Feed(Shape):
+    data: list[FeedEntry]
+    next: Annotated[int, Meta(ge=0, description="The `after` of the following page.")]
+
+
+class LedgerDigest(Shape):
+    """What an auditor keeps, as it is (not wrapped in ``data``)."""
+
+    account_id: f.RecordId
+    position: Annotated[int, Meta(ge=0)]
+    digest: Annotated[str, Meta(pattern="^[0-9a-f]{64}$")]
+    at: f.Timestamp
+
+
+class Health(Shape):
+    status: Literal["ok"]
