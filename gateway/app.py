@@ -12,6 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
+from gateway.contract.docs import ROUTES as DOCS_ROUTES
+from gateway.contract.openapi import ROUTES as OPENAPI_ROUTES
 from gateway.dashboard import dashboard_app
 from gateway.errors import HANDLERS
 from gateway.graphql.app import graphql_routes
@@ -72,6 +74,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             *LIFECYCLE_ROUTES,
             *HISTORY_ROUTES,
             *SHARE_ROUTES,
+            *OPENAPI_ROUTES,  # the contract's document (no key) and its page at /docs
+            *DOCS_ROUTES,
             *graphql_routes(core, limiter),
             Route("/healthz", health),
             Mount("/dashboard", app=dashboard_app(core)),  # the owners' pages: their own errors, as HTML

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.actors import acting_as, api_key
 from gateway.auth import authenticate, bearer_token
+from gateway.contract.openapi import PATH as OPENAPI_PATH
 from gateway.graphql.errors import STATUS_CODES, error_body
 from gateway.jsonio import HARDENING, JSONResponse, error_response, hardened
 from gateway.ratelimit import RateLimiter
@@ -29,9 +30,10 @@ def graphql_error(status: int, message: str, headers: dict[str, str] | None = No
 
 def _public_page(scope: Scope) -> bool:
     """GraphiQL: its page (a browser asking for HTML, with no key: the page asks for one)
-    and its assets are public; every operation it sends carries the key."""
+    and its assets are public; every operation it sends carries the key. The OpenAPI
+    document is public too (it serves its own hardening headers)."""
     path = scope["path"]
-    if path.startswith("/graphql/static/"):
+    if path.startswith("/graphql/static/") or (path == OPENAPI_PATH and scope["method"] in ("GET", "HEAD")):
         return True
     if path != "/graphql" or scope["method"] != "GET":
         return False

@@ -101,14 +101,16 @@ DayText = Annotated[str, Meta(description="YYYY-MM-DD.", extra_json_schema={"for
 # --- texts -----------------------------------------------------------------------------------
 
 # C0 and C1 controls and the Basic Multilingual Plane's format characters (zero-width,
-# bidi controls, the BOM), surrogates and private use: what domain.invoice.check_number
-# refuses in an invoice number (Unicode category C), where a pattern can name them.
-_CONTROL = (
+# bidi controls, the BOM): Unicode categories Cc and Cf, where a pattern can name them.
+_FORMAT = (
     r"\u0000-\u001f\u007f-\u009f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
-    r"\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ud800-\uf8ff\ufeff\ufff9-\ufffb"
+    r"\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
 )
-# What draws nothing (domain.client.has_visible_text): the above, and white space.
-_INVISIBLE = _CONTROL + r"\s\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2800\u3164\ufe00-\ufe0f\uffa0"
+# What domain.invoice.check_number refuses in an invoice number (category C): those, and
+# surrogates and private use.
+_CONTROL = _FORMAT + r"\ud800-\uf8ff"
+# What draws nothing (domain.client.has_visible_text): those, white space, and blank letters.
+_INVISIBLE = _FORMAT + r"\s\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2800\u3164\ufe00-\ufe0f\uffa0"
 NO_NUL = r"^[^\u0000]*$"
 
 

@@ -1,0 +1,249 @@
+"""The OpenAPI 3.1 document, built from the Structs (JSON Schema 2020-12, by msgspec) and
+the route table (``operations``), served at ``GET /api/v1/openapi.json`` without a key."""
+
+import functools
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from domain.lifecycle import STATUSES
+from gateway.contract import responses as r
+from gateway.contract.operations import OPERATIONS, REQUEST_ID, Link, Operation
+from gateway.jsonio import ENCODER, HARDENING
+
+PATH = "/api/v1/openapi.json"
+REF = "#/components/schemas/{name}"
+VERSION = "1.0.0"
+
+DESCRIPTION = f"""\
+The CleverInvo REST API, version 1. The whole contract in prose is docs/api.md in the
+repository; this document is generated from the service's own declarations of it.
+
+- Every request carries `Authorization: Bearer cinv_...` (this document and /docs excepted).
+- JSON bodies are sent as `Content-Type: application/json`. Unknown fields are refused;
+  fields the API returns and nobody sets (marked read-only) are accepted and ignored.
+- Numbers are exact decimals: JSON numbers, read and written at the scale given (`125.00`
+  stays `125.00`); a request may also write one as a string of digits (`"125.00"`).
+- Every error is `{{"error": "<message>"}}` with its status.
+- Budgets: per key and per client address; every answer reports the key's in
+  `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`; past it, 429 with
+  `Retry-After`.
+- Every `POST` takes an `Idempotency-Key`: a retry with the same key and body within 24 hours
+  gets the first answer again (`Idempotent-Replayed: true`) and nothing runs twice.
+- Invoice statuses: {", ".join(STATUSES)}.
+"""
+
+TAGS = [
+    {"name": "Clients", "description": "Whom the account invoices; deleted is deactivated, never erased."},
+    {"name": "Invoices", "description": "Drafts, their PDFs, and their life: send, view, pay, void."},
+    {"name": "Payments", "description": "Payments recorded on an issued invoice, and their reversals."},
+    {"name": "History", "description": "Every change as an event, with who made it."},
+    {"name": "Ledger", "description": "The tamper-evident ledger's digest."},
+    {"name": "Contract", "description": "This document."},
+]
+
+REASONS = {
+    200: "OK.",
+    201: "Created.",
+    204: "Done; no body.",
+    304: "Not modified.",
+    400: "A parameter or body breaks the contract (the message names it), or more than one Authorization header.",
+    401: "No key, a malformed one, or one unknown or revoked.",
+    403: "A limit or feature of the account's plan.",
+    404: "Not found, or not this account's.",
+    408: "The request body did not arrive in time.",
+    409: "A conflict with the record's state (the message names it), or the Idempotency-Key's first request is"
+    " still running (retry it as it is).",
+    413: "The body is larger than the server takes.",
+    415: "The body is not declared as application/json.",
+    422: "The Idempotency-Key was used for another request.",
+    429: "The key's or the address's budget is spent; retry after Retry-After seconds.",
+    503: "Busy: retry after Retry-After seconds. With Write-Saved: true the write was saved; read it, do not repeat.",
+}
+
+
+def _header(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "schema": schema}
+
+
+HEADERS = {
+    "RateLimit-Limit": _header("Requests allowed in the window.", {"type": "integer", "minimum": 0}),
+    "RateLimit-Remaining": _header("Requests left in the window.", {"type": "integer", "minimum": 0}),
+    "RateLimit-Reset": _header("Seconds until the window frees a request.", {"type": "integer", "minimum": 0}),
+    "Retry-After": _header("Seconds to wait before retrying.", {"type": "integer", "minimum": 1}),
+    "X-Request-ID": _header("This request's id: quote it when reporting a problem.", {"type": "string"}),
+    "Idempotent-Replayed": _header(
+        "The kept answer to an earlier request with this Idempotency-Key.", {"const": "true"}
+    ),
+    "Write-Saved": _header("The write was saved; only reading it back failed.", {"const": "true"}),
+    "WWW-Authenticate": _header("How to authenticate.", {"const": "Bearer"}),
+    "ETag": _header("The PDF's version.", {"type": "string"}),
+    "Content-Disposition": _header('attachment; filename="INV-0042.pdf"', {"type": "string"}),
+}
+
+
+def _ref(kind: str, name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _headers(status: int, operation: Operation) -> dict[str, Any]:
+    """What a response carries besides its body. The request id is on every one; the key's
+    budget on every one that passed the budget check (all but a body cut off in time)."""
+    names = ["X-Request-ID"]
+    if not operation.public and status != 408:
+        names += ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]
+    required = set(names)
+    if status in (429, 503):
+        names.append("Retry-After")
+        required.add("Retry-After")
+    if status == 409 and operation.method == "POST":
+        names.append("Retry-After")
+    if status == 401:
+        names.append("WWW-Authenticate")
+        required.add("WWW-Authenticate")
+    if status == 503:
+        names.append("Write-Saved")
+    if operation.method == "POST" and status not in (401, 408, 429, 503):  # an answer kept for a retry
+        names.append("Idempotent-Replayed")
+    if operation.answer == "application/pdf" and status in (200, 304):
+        names.append("ETag")
+        required.add("ETag")
+        if status == 200:
+            names.append("Content-Disposition")
+            required.add("Content-Disposition")
+    return {name: _ref("headers", name if name in required else f"{name}-Optional") for name in names}
+
+
+def header_components() -> dict[str, Any]:
+    """Each header twice: as a response must carry it, and as it may."""
+    found: dict[str, Any] = {}
+    for name, header in HEADERS.items():
+        found[name] = {**header, "required": True}
+        found[f"{name}-Optional"] = header
+    return found
+
+
+def _link(link: Link) -> dict[str, Any]:
+    return {"operationId": link.operation, "parameters": link.parameters, "description": link.description}
+
+
+def _success(operation: Operation) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "description": REASONS[operation.status],
+        "headers": _headers(operation.status, operation),
+    }
+    if isinstance(operation.answer, type):
+        answer["content"] = {"application/json": {"schema": _ref("schemas", operation.answer.__name__)}}
+    elif operation.answer == "application/pdf":
+        answer["content"] = {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}}
+    elif operation.answer is not None:
+        answer["content"] = {operation.answer: {"schema": {"type": "object"}}}
+    if operation.links:
+        answer["links"] = {link.name: _link(link) for link in operation.links}
+    return answer
+
+
+def _operation(operation: Operation) -> dict[str, Any]:
+    answers: dict[str, Any] = {str(operation.status): _success(operation)}
+    for status, description in operation.extra_answers.items():
+        answers[str(status)] = {"description": description, "headers": _headers(status, operation)}
+    for status in sorted(operation.errors):
+        answers[str(status)] = {
+            "description": REASONS[status],
+            "headers": _headers(status, operation),
+            "content": {"application/json": {"schema": _ref("schemas", r.Problem.__name__)}},
+        }
+    spec: dict[str, Any] = {
+        "operationId": operation.operation_id,
+        "tags": [operation.tag],
+        "summary": operation.summary,
+        "parameters": [param.spec() for param in (*operation.params, REQUEST_ID)],
+        "responses": dict(sorted(answers.items())),
+    }
+    if operation.description:
+        spec["description"] = operation.description
+    if operation.body is not None:
+        spec["requestBody"] = {
+            "required": operation.body_required,
+            "description": "" if operation.body_required else "May be left out.",
+            "content": {"application/json": {"schema": _ref("schemas", operation.body.__name__)}},
+        }
+    if operation.public:
+        spec["security"] = []
+    return spec
+
+
+def _on_the_wire(node: Any) -> Any:
+    """msgspec's schema as this API's wire has it: a Decimal is a JSON number (a request may
+    also send a string of digits: those fields say so with ``anyOf``), and a docstring is
+    one paragraph of plain text."""
+    if isinstance(node, dict):
+        node = {key: _on_the_wire(value) for key, value in node.items()}
+        if node.get("format") == "decimal":
+            del node["format"]
+            if "anyOf" in node:
+                del node["type"]
+            else:
+                node["type"] = "number"
+        if isinstance(node.get("description"), str):
+            node["description"] = " ".join(node["description"].replace("``", "`").split())
+        return node
+    if isinstance(node, list):
+        return [_on_the_wire(item) for item in node]
+    return node
+
+
+def schemas() -> dict[str, Any]:
+    """Every Struct the operations name, and those they are made of."""
+    kinds: list[Any] = [r.Problem]
+    for operation in OPERATIONS:
+        kinds += [kind for kind in (operation.answer, operation.body) if isinstance(kind, type)]
+    _, components = msgspec.json.schema_components(list(dict.fromkeys(kinds)), ref_template=REF)
+    found: dict[str, Any] = _on_the_wire(components)
+    return dict(sorted(found.items()))
+
+
+def document() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in OPERATIONS:
+        paths.setdefault(operation.path, {})[operation.method.lower()] = _operation(operation)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "CleverInvo API",
+            "version": VERSION,
+            "description": DESCRIPTION,
+            "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+        },
+        "servers": [{"url": "/", "description": "This server."}],
+        "tags": TAGS,
+        "security": [{"bearerAuth": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "headers": header_components(),
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "cinv_<secret>",
+                    "description": "An API key, created by the account's owner (CLI or dashboard).",
+                }
+            },
+        },
+    }
+
+
+@functools.cache
+def document_bytes() -> bytes:
+    return ENCODER.encode(document())
+
+
+async def openapi_json(_request: Request) -> Response:
+    return Response(document_bytes(), media_type="application/json", headers=dict(HARDENING))
+
+
+ROUTES = [Route(PATH, openapi_json, methods=["GET"])]
