@@ -3,7 +3,7 @@
 import random
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar, cast
@@ -42,6 +42,22 @@ Clock = Callable[[], datetime]
 # A racing save fails on an aggregate's version and the command is run again on fresh
 # state; this many tries is far past any contention one account sees.
 MAX_ATTEMPTS = 30
+# Aggregates kept in memory between commands (eventsourcing's repository cache). A cached
+# one is brought up to date from the store on every load (fast-forward: the events after
+# its version, usually none), so other processes' writes are seen, and a command gets a
+# copy, so a refused command leaves the cached one untouched. An account's small counting
+# aggregates (quotas, numbering) are loaded by every create: cached, they are one indexed
+# read each instead of a snapshot and up to 49 events replayed.
+AGGREGATE_CACHE_SIZE = 2000
+
+
+def replay(aggregate: Any, events: Iterable[DomainEventProtocol[UUID]]) -> Any:
+    """eventsourcing's ``project_aggregate`` without its per-event ``isinstance`` against a
+    runtime-checkable Protocol (12-20 µs each on Python 3.11): every event here is one of
+    our aggregates' own, or a snapshot, and mutates."""
+    for domain_event in events:
+        aggregate = domain_event.mutate(aggregate)  # type: ignore[attr-defined]
+    return aggregate
 
 
 def utc_now() -> datetime:
@@ -62,6 +78,7 @@ class CleverInvo(Application[UUID]):
     name = "CleverInvo"
     # Long-lived aggregates load from their latest snapshot; an invoice's past versions too.
     snapshotting_intervals = {ClientQuota: 50, InvoiceQuota: 50, InvoiceNumbering: 50, Invoice: 50}
+    env = {"AGGREGATE_CACHE_MAXSIZE": str(AGGREGATE_CACHE_SIZE)}  # the environment may say otherwise
 
     def __init__(self, env: Mapping[str, str] | None = None, clock: Clock = utc_now) -> None:
         super().__init__(env)
@@ -92,7 +109,7 @@ class CleverInvo(Application[UUID]):
 
     def _get(self, cls: type[A], aggregate_id: UUID) -> A | None:
         try:
-            aggregate: Aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id, projector_func=replay)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None
