@@ -23,6 +23,7 @@ from gateway import ledger_cli
 from gateway.services import Services
 from gateway.settings import Settings, SettingsError
 from gateway.workers import child_workers, run_workers
+from projections.db import exclusive
 from projections.schema import SchemaTooNew
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def package_version() -> str:
 
 
 def server_config(
-    app: "ASGIApp", settings: Settings, host: str, port: int, *, configure_logging: bool = True
+    app: "ASGIApp | str", settings: Settings, host: str, port: int, *, configure_logging: bool = True
 ) -> "uvicorn.Config":
     """How `cleverinvo serve` runs uvicorn (tests run the very same).
 
@@ -76,6 +77,12 @@ def server_config(
     )
 
 
+def _processes(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"a number of processes from 1 to 64, not {text!r}")
+    return int(text)
+
+
 def _uuid(text: str) -> UUID:
     try:
         return UUID(text)
@@ -106,7 +113,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
-        "--no-workers", dest="workers", action="store_false", help="do not start workers (run them elsewhere)"
+        "--no-workers", dest="followers", action="store_false", help="do not start workers (run them elsewhere)"
+    )
+    serve.add_argument(
+        "--workers",
+        dest="processes",
+        type=_processes,
+        default=1,
+        metavar="N",
+        help="serve from N processes sharing the port (for PostgreSQL; read-your-writes holds in each)",
     )
 
     workers = commands.add_parser(
@@ -164,17 +179,28 @@ def _db_upgrade(settings: Settings) -> int:
     return 0
 
 
-def _serve(services: Services, host: str, port: int, workers: bool) -> None:
+def _default_account(services: Services) -> None:
+    """A first start opens an account and prints its key; hosts starting at once open one."""
+    with exclusive(services.projector.writer, "default-account"):
+        services.projector.catch_up()  # another host may have opened it a moment ago
+        if services.read.accounts():
+            return
+        account_id = services.execute(lambda: services.app.open_account("Default account", Plan.PRO.value))
+        _, key = services.execute(lambda: services.app.issue_api_key(account_id, "default"))
+    print(f"Created a default account {account_id} (plan pro) and its API key:", flush=True)
+    print(f"  {key}", flush=True)
+    print("Keep it: it is shown only this once.", flush=True)
+
+
+def _serve(services: Services, host: str, port: int, workers: bool, processes: int = 1) -> None:
     import uvicorn
 
     from gateway.app import create_app
 
-    if not services.read.accounts():
-        account_id = services.execute(lambda: services.app.open_account("Default account", Plan.PRO.value))
-        _, key = services.execute(lambda: services.app.issue_api_key(account_id, "default"))
-        print(f"Created a default account {account_id} (plan pro) and its API key:", flush=True)
-        print(f"  {key}", flush=True)
-        print("Keep it: it is shown only this once.", flush=True)
+    _default_account(services)
+    if processes > 1:
+        _serve_processes(services, host, port, workers, processes)
+        return
     app = create_app(services.settings, services)
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then raises the signal again for the
     # handler it found: make that an orderly exit, so the workers are stopped on the way out.
@@ -189,6 +215,19 @@ def _serve(services: Services, host: str, port: int, workers: bool) -> None:
             raise SystemExit(3)
 
 
+def _serve_processes(services: Services, host: str, port: int, workers: bool, processes: int) -> None:
+    """``processes`` API processes under uvicorn's supervisor (``gateway.processes``); each
+    opens its own services, so this one's are closed first."""
+    from gateway.processes import serve_in_processes
+
+    services.close()
+    with contextlib.ExitStack() as stack:
+        if workers:
+            stack.enter_context(child_workers())
+        if not serve_in_processes(host, port, processes):
+            raise SystemExit(3)
+
+
 def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
 
@@ -197,7 +236,7 @@ def _run(args: argparse.Namespace, services: Services) -> int:
     if args.command == "ledger":
         return ledger_cli.run(args, services)
     if args.command == "serve":
-        _serve(services, args.host, args.port, args.workers)
+        _serve(services, args.host, args.port, args.followers, args.processes)
     elif args.command == "workers":
         from gateway.observability import log_config
 

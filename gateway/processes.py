@@ -1,0 +1,54 @@
+"""The API in several processes: `cleverinvo serve --workers N`.
+
+uvicorn's supervisor binds the socket once, spawns N processes that each import the app
+factory (``gateway.app:create_app``, which reads its settings from the environment and
+builds its own services), and restarts a process that dies. Each process keeps its own
+projector: after a write it catches the read model up to that write, so a client reads
+its own writes whichever process answers next; the tracking row's lock and compare-and-set
+let exactly one process apply each event.
+
+uvicorn sends its configuration to each spawned process by pickling it. Ours holds a
+protocol class made at run time (the bounded request head), so it pickles as the recipe
+instead: the spawned process makes the same configuration again from the environment.
+"""
+
+import uvicorn
+
+from gateway.settings import Settings
+
+APP_FACTORY = "gateway.app:create_app"
+
+
+class _Remade(uvicorn.Config):
+    """A configuration that pickles as how to make it again (see the module's docstring)."""
+
+    def __reduce__(self) -> tuple[object, tuple[str, int, int]]:
+        return worker_config, (self.host, self.port, self.workers)
+
+
+def worker_config(host: str, port: int, workers: int) -> uvicorn.Config:
+    """``server_config`` for the factory, from the environment, in ``workers`` processes."""
+    from gateway.cli import server_config
+
+    config = server_config(APP_FACTORY, Settings.from_env(), host, port)
+    config.factory = True
+    config.workers = workers
+    # A spawned process answers the supervisor's health check only once it has imported
+    # everything; on a busy host that can take longer than uvicorn's 5 s.
+    config.timeout_worker_healthcheck = 30
+    config.__class__ = _Remade
+    return config
+
+
+def serve_in_processes(host: str, port: int, workers: int) -> bool:
+    """Runs ``workers`` API processes until a signal stops them; False if none could start
+    (the port was taken, say: uvicorn has logged why)."""
+    from uvicorn.supervisors import Multiprocess
+
+    config = worker_config(host, port, workers)
+    try:
+        socket = config.bind_socket()
+    except SystemExit:  # uvicorn logs a taken port and exits
+        return False
+    Multiprocess(config, sockets=[socket]).run()
+    return True
