@@ -122,7 +122,7 @@ def header_components() -> dict[str, Any]:
     found: dict[str, Any] = {}
     for name, header in HEADERS.items():
         found[name] = {**header, "required": True}
-        found[f"{name}-Optional"] = header
+        found[f"{name}-Optional"] = {**header, "required": False}
     return found
 
 
