@@ -58,6 +58,7 @@ def _free_prefix(conn: Connection) -> str:
 
 
 Handler = Callable[[Connection, Any], None]
+ADDING = frozenset({"_client_created", "_invoice_created"})  # handlers that only add new rows
 
 
 def _naive_utc(moment: datetime) -> datetime:
@@ -94,6 +95,9 @@ class ReadModelProjector:
         self._by_topic: dict[str, Handler | None] = {}  # a stored topic -> its handler (None: no rows)
         self._clients: dict[str, dict[str, Any]] = {}  # client columns invoices copy, within a batch
         self._deltas: dict[tuple[str, str], int] = {}  # changes to read_counts, within a batch
+        # New rows are written a batch at a time (one executemany per table), until an event
+        # that reads or changes rows comes: the handlers of ADDING only add rows.
+        self._new: dict[str, list[dict[str, Any]]] = {"clients": [], "invoices": [], "lines": []}
         # Keyed by event class name: the event classes are made by eventsourcing's @event.
         self._handlers: dict[str, Handler] = {
             "Account.AccountOpened": self._account_opened,
@@ -219,7 +223,10 @@ class ReadModelProjector:
             # Decoded only when it makes rows: most events (quotas, numbers) make none.
             handler = self._handler_of(notification.topic)
             if handler is not None:
+                if handler.__name__ not in ADDING:
+                    self._flush_new(conn)
                 handler(conn, self.app.mapper.to_domain_event(notification))
+        self._flush_new(conn)
         self._flush_counts(conn)
         reached = notifications[-1].id
         moved = conn.execute(
@@ -245,7 +252,22 @@ class ReadModelProjector:
             self._clients.clear()
             self._deltas.clear()
             handler(conn, domain_event)
+            self._flush_new(conn)
             self._flush_counts(conn)
+
+    def _flush_new(self, conn: Connection) -> None:
+        """Writes the rows the batch added so far, a table at a time, and indexes them."""
+        new = self._new
+        if new["clients"]:
+            conn.execute(insert(self.t.clients), new["clients"])
+            search.add_all(conn, self.t.clients, [row["id"] for row in new["clients"]])
+            new["clients"].clear()
+        if new["invoices"]:
+            conn.execute(insert(self.t.invoices), new["invoices"])
+            conn.execute(insert(self.t.line_items), new["lines"])
+            search.add_all(conn, self.t.invoices, [row["id"] for row in new["invoices"]])
+            new["invoices"].clear()
+            new["lines"].clear()
 
     # --- counts ---------------------------------------------------------------------
 
@@ -322,24 +344,23 @@ class ReadModelProjector:
     def _client_created(self, conn: Connection, e: Any) -> None:
         at = _naive_utc(e.timestamp)
         client_id = str(e.originator_id)
-        conn.execute(
-            insert(self.t.clients).values(
-                id=client_id,
-                account_id=str(e.account_id),
-                name=e.name,
-                email=e.email,
-                address=e.address,
-                tax_id=e.tax_id,
-                phone=e.phone,
-                notes=e.notes,
-                is_active=True,
-                created_at=at,
-                updated_at=at,
-                name_folded=fold(e.name),
-                email_folded=fold(e.email),
-            )
+        self._new["clients"].append(
+            {
+                "id": client_id,
+                "account_id": str(e.account_id),
+                "name": e.name,
+                "email": e.email,
+                "address": e.address,
+                "tax_id": e.tax_id,
+                "phone": e.phone,
+                "notes": e.notes,
+                "is_active": True,
+                "created_at": at,
+                "updated_at": at,
+                "name_folded": fold(e.name),
+                "email_folded": fold(e.email),
+            }
         )
-        search.add(conn, self.t.clients, "id", client_id)
         self._count(str(e.account_id), ACTIVE_CLIENTS, 1)
         self._clients[client_id] = _client_values(e.name, e.email)
 
@@ -402,35 +423,34 @@ class ReadModelProjector:
     def _invoice_created(self, conn: Connection, e: Any) -> None:
         at = _naive_utc(e.timestamp)
         invoice_id = str(e.originator_id)
-        conn.execute(
-            insert(self.t.invoices).values(
-                id=invoice_id,
-                account_id=str(e.account_id),
-                client_id=str(e.client_id),
-                invoice_number=e.number,
-                currency=e.currency,
-                issue_date=e.issue_date,
-                due_date=e.due_date,
-                subtotal=e.subtotal,
-                tax_total=e.tax_total,
-                discount_total=e.discount_total,
-                total=e.total,
-                status="DRAFT",
-                amount_paid=_zero_like(e.total),
-                sends=0,
-                balance_due=e.total,
-                notes=e.notes,
-                terms=e.terms,
-                sent_via_email=False,
-                version=e.originator_version,
-                created_at=at,
-                updated_at=at,
-                number_folded=fold(e.number),
+        self._new["invoices"].append(
+            {
+                "id": invoice_id,
+                "account_id": str(e.account_id),
+                "client_id": str(e.client_id),
+                "invoice_number": e.number,
+                "currency": e.currency,
+                "issue_date": e.issue_date,
+                "due_date": e.due_date,
+                "subtotal": e.subtotal,
+                "tax_total": e.tax_total,
+                "discount_total": e.discount_total,
+                "total": e.total,
+                "status": "DRAFT",
+                "amount_paid": _zero_like(e.total),
+                "sends": 0,
+                "balance_due": e.total,
+                "notes": e.notes,
+                "terms": e.terms,
+                "sent_via_email": False,
+                "version": e.originator_version,
+                "created_at": at,
+                "updated_at": at,
+                "number_folded": fold(e.number),
                 **self._client_columns(conn, str(e.client_id)),
-            )
+            }
         )
-        conn.execute(insert(self.t.line_items), _line_rows(invoice_id, e.line_items))
-        search.add(conn, self.t.invoices, "id", invoice_id)
+        self._new["lines"].extend(_line_rows(invoice_id, e.line_items))
         self._count_invoice({"account_id": e.account_id, "client_id": e.client_id, "status": "DRAFT"}, 1)
 
     def _invoice_updated(self, conn: Connection, e: Any) -> None:

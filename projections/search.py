@@ -101,6 +101,19 @@ def add(conn: Connection, table: Table, column: str, value: str) -> None:
     )
 
 
+def add_all(conn: Connection, table: Table, ids: list[str]) -> None:
+    """Indexes the new rows of ``table`` with these ids."""
+    if conn.dialect.name != "sqlite" or not ids:
+        return
+    names = ", ".join(columns_of(table))
+    marks = ", ".join("?" * len(ids))
+    conn.exec_driver_sql(
+        f'INSERT INTO "{search_table(table)}" (rowid, {names}) SELECT rowid, {names} FROM "{table.name}" '
+        f"WHERE id IN ({marks})",
+        tuple(ids),
+    )
+
+
 def remove(conn: Connection, table: Table, column: str, value: str) -> None:
     """Takes the rows of ``table`` whose ``column`` is ``value`` out of the index (before
     they change or go)."""
