@@ -33,6 +33,7 @@ SYSTEM_NAMES = {
 # What a change of these fields says by itself; the rest are named.
 DERIVED = {
     "status",
+    "total",
     "amountPaid",
     "balanceDue",
     "subtotal",

@@ -196,5 +196,7 @@ def explain(message: str, _: Gettext, money: Callable[[str, str], str] | None = 
             values["balance"] = money(values["balance"], values.pop("currency"))
         values.pop("currency", None)
         text = _(told) % values if values else _(told)
-        return Problem(text[:1].upper() + text[1:], field)
+        if "field" in values:  # a label starts the sentence ("Line 1, quantity ..."); a value keeps its case
+            text = text[:1].upper() + text[1:]
+        return Problem(text, field)
     return Problem(message)
