@@ -178,8 +178,8 @@ def _operation(operation: Operation) -> dict[str, Any]:
 
 def _on_the_wire(node: Any) -> Any:
     """msgspec's schema as this API's wire has it: a Decimal is a JSON number (a request may
-    also send a string of digits: those fields say so with ``anyOf``), and a docstring is
-    one paragraph of plain text."""
+    also send a string of digits: those fields say so with ``anyOf``), a single boolean is a
+    typed ``const``, and a docstring is one paragraph of plain text."""
     if isinstance(node, dict):
         node = {key: _on_the_wire(value) for key, value in node.items()}
         if node.get("format") == "decimal":
@@ -188,6 +188,8 @@ def _on_the_wire(node: Any) -> Any:
                 del node["type"]
             else:
                 node["type"] = "number"
+        if [type(value) for value in node.get("enum", ())] == [bool]:  # Literal[True]: a constant, typed
+            node = {**{k: v for k, v in node.items() if k != "enum"}, "type": "boolean", "const": node["enum"][0]}
         if isinstance(node.get("description"), str):
             node["description"] = " ".join(node["description"].replace("``", "`").split())
         return node

@@ -1,0 +1,135 @@
+"""An integrator generates a client from /api/v1/openapi.json, and it works.
+
+openapi-python-client (from PyPI, offline) generates a Python package from the document
+the running server serves; that package, and nothing written by hand, then drives a real
+uvicorn server on a loopback port through an invoice's life. Its one setting is the one
+docs/api.md gives integrators: the PDF is read as bytes (``application/pdf`` as
+``application/octet-stream``, which is how the generator takes binary answers).
+"""
+
+import importlib
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from gateway.app import create_app
+from gateway.services import Services
+from tests.conftest import Tenant
+from tests.serving import uvicorn_in_thread
+
+GENERATOR = Path(sys.executable).parent / "openapi-python-client"
+PACKAGE = "cleverinvo_client"
+
+
+@pytest.fixture
+def served(settings, services: Services) -> Iterator[str]:
+    app = create_app(settings, services)
+    with uvicorn_in_thread(lambda _port: uvicorn.Config(app, log_level="warning", lifespan="off")) as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+def generate(document: bytes, where: Path) -> ModuleType:
+    """The client package generated from ``document``, imported."""
+    (where / "openapi.json").write_bytes(document)
+    (where / "config.yml").write_text("content_type_overrides:\n  application/pdf: application/octet-stream\n")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    run = subprocess.run(
+        [str(GENERATOR), "generate", "--path", "openapi.json", "--meta", "none", "--config", "config.yml"]
+        + ["--output-path", PACKAGE],
+        cwd=where,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Warning" not in run.stdout and "WARNING" not in run.stdout, run.stdout  # every operation generated
+    sys.path.insert(0, str(where))
+    try:
+        return importlib.import_module(PACKAGE)
+    finally:
+        sys.path.remove(str(where))
+
+
+@pytest.fixture
+def generated(served: str, tmp_path: Path) -> Iterator[ModuleType]:
+    document = httpx.get(f"{served}/api/v1/openapi.json").content  # as an integrator gets it: no key
+    yield generate(document, tmp_path)
+    for name in [name for name in sys.modules if name == PACKAGE or name.startswith(PACKAGE + ".")]:
+        del sys.modules[name]
+
+
+def _module(package: ModuleType, name: str) -> Any:
+    return importlib.import_module(f"{package.__name__}.{name}")
+
+
+@pytest.mark.skipif(not GENERATOR.exists(), reason="openapi-python-client (the test extra) is not installed")
+def test_a_generated_client_runs_an_invoices_life(generated: ModuleType, served: str, tenant: Tenant) -> None:
+    api = lambda name: _module(generated, f"api.{name}")  # noqa: E731
+    models = _module(generated, "models")
+    client = generated.AuthenticatedClient(base_url=served, token=tenant.key, raise_on_unexpected_status=True)
+
+    created = api("clients.create_client").sync_detailed(
+        client=client, body=models.ClientCreate(name="Acme Corp", email="billing@acme.test")
+    )
+    assert created.status_code == 201
+    client_id = created.parsed.data.id
+    listed = api("clients.list_clients").sync(client=client, page=1, limit=10, search="acme")
+    assert [row.name for row in listed.data] == ["Acme Corp"] and listed.total_pages == 1
+
+    line = models.LineItemInput(description="Web Development", quantity="40", unit_price="125.00", tax_rate=10)
+    body = models.InvoiceCreate(client_id=client_id, line_items=[line], notes="Thanks")
+    invoice = api("invoices.create_invoice").sync(client=client, body=body, idempotency_key="first-invoice")
+    again = api("invoices.create_invoice").sync_detailed(client=client, body=body, idempotency_key="first-invoice")
+    assert again.headers["idempotent-replayed"] == "true" and again.parsed.data.id == invoice.data.id
+    invoice_id = invoice.data.id
+    assert (invoice.data.invoice_number, invoice.data.total, invoice.data.status) == ("INV-0001", 5500, "DRAFT")
+
+    changed = api("invoices.update_invoice").sync(invoice_id, client=client, body=models.InvoiceUpdate(terms="Net 30"))
+    assert changed.data.status == "DRAFT"
+    pdf = api("invoices.get_invoice_pdf").sync_detailed(invoice_id, client=client)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+    sent = api("invoices.send_invoice").sync(invoice_id, client=client, body=models.SendInput(email=False))
+    assert sent.data.status == "SENT" and sent.data.share_url
+    paid = api("payments.record_payment").sync(invoice_id, client=client, body=models.PaymentCreate(amount="500.00"))
+    assert (paid.data.invoice.status, paid.data.invoice.balance_due) == ("PARTIALLY_PAID", 5000)
+    payments = api("payments.list_payments").sync(invoice_id, client=client)
+    assert [payment.amount for payment in payments.data] == [500]
+    reversed_ = api("payments.reverse_payment").sync(invoice_id, paid.data.id, client=client)
+    assert reversed_.data.reversed_at is not None and reversed_.data.invoice.status == "SENT"
+
+    detail = api("invoices.get_invoice").sync(invoice_id, client=client)
+    assert detail.data.client.name == "Acme Corp" and len(detail.data.line_items) == 1
+    first = api("invoices.get_invoice").sync(invoice_id, client=client, version=1)
+    assert first.data.terms is None  # as it was when created
+    history = api("history.get_invoice_history").sync(invoice_id, client=client)
+    assert [entry.type_ for entry in history.data][:2] == ["created", "updated"]  # "type" is a Python word
+    assert history.data[0].actor.type_.value == "apiKey"
+    events = api("history.list_events").sync(client=client, after=0, limit=500)
+    assert events.data and events.next_ >= events.data[-1].position
+    digest = api("ledger.get_ledger_digest").sync(client=client)
+    assert len(digest.digest) == 64 and digest.account_id == tenant.account_id  # a uuid.UUID, parsed
+
+    missing = api("clients.get_client").sync_detailed("6f1c9d0e-4a44-4c57-9a0e-2b1f4f6f0a11", client=client)
+    assert missing.status_code == 404 and "not found" in missing.parsed.error.lower()
+    assert api("clients.delete_client").sync_detailed(client_id, client=client).status_code == 204
+    anonymous = generated.Client(base_url=served)
+    refused = _module(generated, "api.clients.list_clients").sync_detailed(client=anonymous)
+    assert refused.status_code == 401 and refused.parsed.error.startswith("Missing API key")
+
+
+def test_the_generator_is_the_test_extras() -> None:
+    """The test above runs wherever the test extra is installed: CI does not skip it."""
+    pyproject = (Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"openapi-python-client>=' in pyproject
+    assert shutil.which("ruff", path=str(Path(sys.executable).parent))  # it formats what it generates
