@@ -10,11 +10,12 @@ Run by bench/load.py as: python bench/baseline.py --port N
 """
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, os.environ.get("BENCH_CODE", str(ROOT)))  # the server settings of the code under test
 
 BODY = {
     "data": {

@@ -327,7 +327,8 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 @contextmanager
 def started(command: Sequence[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     with open(log, "wb") as out:  # a file, never a pipe nobody reads
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+        cwd = env["BENCH_CODE"]  # `python -m` puts the working directory first on the path: the code under test
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
     try:
         yield process
     finally:
@@ -588,9 +589,10 @@ def one_run(number: int, cached: Path, info: dict[str, Any], options: argparse.N
             shutil.copytree(cached, data)
         env = code_env(options.code, data, options)
         # a start on a read model of an older schema rebuilds it: done first, not timed
-        subprocess.run(cleverinvo("accounts", "list"), cwd=ROOT, env=env, capture_output=True, check=True)
+        subprocess.run(cleverinvo("accounts", "list"), cwd=options.code, env=env, capture_output=True, check=True)
         began = time.monotonic()
-        done = subprocess.run(cleverinvo("projections", "rebuild"), cwd=ROOT, env=env, capture_output=True, text=True)
+        rebuild = cleverinvo("projections", "rebuild")
+        done = subprocess.run(rebuild, cwd=options.code, env=env, capture_output=True, text=True)
         rebuild_seconds = time.monotonic() - began
         if done.returncode != 0:
             raise RuntimeError(f"rebuild failed: {done.stderr[-2000:]}")
@@ -667,7 +669,7 @@ def ensure_seed(options: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
         "--small",
         str(options.small),
     ]
-    subprocess.run(command, cwd=ROOT, env=env, check=True)
+    subprocess.run(command, cwd=options.code, env=env, check=True)
     info = json.loads((cached / "bench-seed.json").read_text())
     print(f"seeded in {time.monotonic() - began:.0f} s", flush=True)
     return cached, info
