@@ -9,7 +9,9 @@
 - a number written as text matches its field's pattern exactly when the domain takes it.
 """
 
+import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -284,3 +286,13 @@ def test_fields_module_caps_are_what_the_schema_says(spec: dict[str, Any]) -> No
     payment = spec["components"]["schemas"]["PaymentCreate"]["properties"]
     assert payment["method"]["anyOf"][0]["maxLength"] == fields.MAX_SHORT_TEXT
     assert payment["amount"]["anyOf"][0]["exclusiveMinimum"] == 0
+
+
+def test_the_readme_and_the_contract_point_to_the_document_and_stay_in_the_repository() -> None:
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    contract = (root / "docs" / "api.md").read_text(encoding="utf-8")
+    for text in (readme, contract):
+        assert "/api/v1/openapi.json" in text and "/docs" in text
+        assert "../shared" not in text and not re.search(r"(?<!docs/)\bAPI\.md", text)
+    assert "(docs/api.md)" in readme
