@@ -203,8 +203,11 @@ def schemas() -> dict[str, Any]:
     kinds: list[Any] = [r.Problem]
     for operation in OPERATIONS:
         kinds += [kind for kind in (operation.answer, operation.body) if isinstance(kind, type)]
-    _, components = msgspec.json.schema_components(list(dict.fromkeys(kinds)), ref_template=REF)
+    unique = list(dict.fromkeys(kinds))
+    _, components = msgspec.json.schema_components(unique, ref_template=REF)
     found: dict[str, Any] = _on_the_wire(components)
+    for kind in unique:  # what a Struct's fields cannot say alone: rules across fields
+        found[kind.__name__].update(getattr(kind, "schema_extra", {}))
     return dict(sorted(found.items()))
 
 

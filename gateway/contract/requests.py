@@ -8,7 +8,7 @@ read-only: a client may send back what it read, and they are ignored.
 """
 
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType, inspect
@@ -211,9 +211,23 @@ class InvoiceUpdate(_InvoiceReadOnly, kw_only=True):
 # --- an invoice's life -------------------------------------------------------------------------
 
 
+_NON_EMPTY = {"type": "array", "minItems": 1}
+
+
 class SendInput(Body, kw_only=True):
     """How to send: by email (to the client's address, or ``to``), or only recorded as sent.
     The body may be left out."""
+
+    # Recipients need "email": true (usecases.inputs.sending).
+    schema_extra: ClassVar[dict[str, Any]] = {
+        "allOf": [
+            {
+                "if": {"properties": {name: _NON_EMPTY}, "required": [name]},
+                "then": {"properties": {"email": {"const": True}}, "required": ["email"]},
+            }
+            for name in ("to", "cc")
+        ]
+    }
 
     email: bool = False
     to: f.Recipients | None = None
