@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import simplejson
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -296,3 +297,24 @@ def test_the_readme_and_the_contract_point_to_the_document_and_stay_in_the_repos
         assert "/api/v1/openapi.json" in text and "/docs" in text
         assert "../shared" not in text and not re.search(r"(?<!docs/)\bAPI\.md", text)
     assert "(docs/api.md)" in readme
+
+
+def test_answers_are_written_as_before_decimals_at_their_scale(api: Api) -> None:
+    """msgspec writes what simplejson (use_decimal) wrote: compact, UTF-8, the Structs' field
+    order, every number at the scale it holds."""
+    client = api.create_client(name='Ünïcödé \u2028 "Quoted" <b>&</b> Ltd', email="billing@acme.test")
+    lines = [
+        line(quantity=Decimal("0.5"), unit_price=Decimal("125.00")),
+        line(unit_price=Decimal("1E+1"), tax_rate="7.50"),
+    ]
+    invoice_id = api.create_invoice(client["id"], lineItems=lines, currency="KWD", notes="é\tß\n")["id"]
+    for path in ("/api/v1/clients", f"/api/v1/invoices/{invoice_id}", "/api/v1/invoices", "/api/v1/events"):
+        raw = api.get(path).content
+        again = simplejson.dumps(
+            simplejson.loads(raw, use_decimal=True), use_decimal=True, ensure_ascii=False, separators=(",", ":")
+        )
+        assert raw == again.encode(), path
+    detail = payload(api.get(f"/api/v1/invoices/{invoice_id}"))["data"]
+    assert [str(item["unitPrice"]) for item in detail["lineItems"]] == ["125.00", "10"]
+    assert str(detail["lineItems"][0]["quantity"]) == "0.5"
+    assert str(detail["total"]) == "498.750"  # 62.5 + 6.25 tax + 400 + 30 tax, at KWD's 3 decimals
