@@ -318,3 +318,33 @@ def test_answers_are_written_as_before_decimals_at_their_scale(api: Api) -> None
     assert [str(item["unitPrice"]) for item in detail["lineItems"]] == ["125.00", "10"]
     assert str(detail["lineItems"][0]["quantity"]) == "0.5"
     assert str(detail["total"]) == "498.750"  # 62.5 + 6.25 tax + 400 + 30 tax, at KWD's 3 decimals
+
+
+def _bounds(schema: dict[str, Any]) -> list[tuple[str, bool]]:
+    """Query values at and just past a parameter's documented bounds, and whether allowed."""
+    if "enum" in schema:
+        return [*((str(value), True) for value in schema["enum"]), ("BOGUS", False)]
+    if schema.get("type") == "integer":
+        low, high = schema["minimum"], schema["maximum"]
+        return [(str(low), True), (str(high), True), (str(low - 1), False), (str(high + 1), False), ("1.5", False)]
+    if "maxLength" in schema:
+        return [("x" * schema["maxLength"], True), ("x" * (schema["maxLength"] + 1), False), ("a\x00b", False)]
+    return []
+
+
+@pytest.mark.parametrize("operation_id", ["listClients", "listInvoices", "listEvents"])
+def test_query_parameters_are_taken_exactly_within_their_documented_bounds(
+    spec: dict[str, Any], api: Api, operation_id: str
+) -> None:
+    (path, operation), *_ = [
+        (path, found)
+        for path, operations in spec["paths"].items()
+        for found in operations.values()
+        if found["operationId"] == operation_id
+    ]
+    for param in operation["parameters"]:
+        if param["in"] != "query":
+            continue
+        for value, allowed in _bounds(param["schema"]):
+            status = api.request("GET", path, params={param["name"]: value}).status_code
+            assert status == (200 if allowed else 400), (path, param["name"], value[:20], status)
