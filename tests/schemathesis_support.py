@@ -92,12 +92,14 @@ POOL = IdPool()
 
 @dataclass(frozen=True)
 class Live:
-    """A running app with a business tenant's books; `headers` carry its key."""
+    """A running app with a business tenant's books; `headers` carry its key. A second
+    tenant (`peer_headers`) has books of its own and must never see the first one's."""
 
     app: Starlette
     services: Services
     headers: dict[str, str]
     books: Books
+    peer_headers: dict[str, str]
 
 
 def seed(books: Books) -> list[str]:
@@ -130,13 +132,20 @@ def live_app(make_settings: Callable[..., Settings] | None = None, clock: FakeCl
         try:
             books = Books.open(services, clock, plan="business")
             POOL.reset(seed(books))
+            peer = Books.open(services, clock, plan="business")
+            seed(peer)
             services.projector.catch_up()
-            _key_id, key = services.execute(lambda: services.app.issue_api_key(books.account, "fuzz"))
-            app = create_app(services.settings, services)
-            yield Live(app, services, {"Authorization": f"Bearer {key}"}, books)
+            headers = {"Authorization": f"Bearer {_key(services, books)}"}
+            peer_headers = {"Authorization": f"Bearer {_key(services, peer)}"}
+            yield Live(create_app(services.settings, services), services, headers, books, peer_headers)
         finally:
             asgi.shutdown_lifespans()  # schemathesis started the app's lifespan on its first call
             services.close()
+
+
+def _key(services: Services, books: Books) -> str:
+    _key_id, key = services.execute(lambda: services.app.issue_api_key(books.account, "fuzz"))
+    return str(key)
 
 
 @contextmanager
