@@ -5,12 +5,15 @@ field, in the API's field names, so a client learns it before a customer sees a 
 It reads only the fonts' character maps (pdf/faces.py), never renders.
 """
 
+from functools import lru_cache
+
 from pdf.shaping import shape
 from projections.views import AccountView, ClientView, InvoiceDetail
 
 MOST_LISTED = 10  # characters named per field; the rest are counted
 
 
+@lru_cache(maxsize=16384)  # every GET of an invoice asks again for the same few texts
 def undrawable(text: str) -> tuple[str, ...]:
     """The characters of ``text`` no font draws, in order of appearance, once each."""
     missing: dict[str, None] = {}

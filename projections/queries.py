@@ -165,6 +165,37 @@ class ReadModel:
             )
             return InvoiceDetail(**row._mapping, line_items=[LineView(**line._mapping) for line in lines])
 
+    def invoice_read(
+        self, account_id: str, invoice_id: str
+    ) -> tuple[InvoiceDetail, ClientView | None, AccountView | None] | None:
+        """An invoice's detail with its client and its account, read together (one
+        connection, one snapshot): what ``GET /invoices/{id}`` shows."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(*_columns(invoices, InvoiceDetail)).where(
+                    invoices.c.id == invoice_id, invoices.c.account_id == account_id
+                )
+            ).first()
+            if row is None:
+                return None
+            lines = conn.execute(
+                select(*_columns(line_items, LineView))
+                .where(line_items.c.invoice_id == invoice_id)
+                .order_by(line_items.c.position)
+            )
+            detail = InvoiceDetail(**row._mapping, line_items=[LineView(**line._mapping) for line in lines])
+            client = conn.execute(
+                select(*_columns(clients, ClientView)).where(
+                    clients.c.id == detail.client_id, clients.c.account_id == account_id
+                )
+            ).first()
+            account = conn.execute(select(*_columns(accounts, AccountView)).where(accounts.c.id == account_id)).first()
+        return (
+            detail,
+            ClientView(**client._mapping) if client else None,
+            AccountView(**account._mapping) if account else None,
+        )
+
     def payments(self, account_id: str, invoice_id: str) -> list[PaymentView] | None:
         """The invoice's payments, reversed ones too, oldest first; None if no such invoice."""
         with self.engine.connect() as conn:

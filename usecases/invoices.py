@@ -72,9 +72,10 @@ class Invoices:
             if then is None:
                 raise moment.not_then()
             return InvoiceRead(then.invoice, then.client, then.account, then.payments)
-        invoice = self.detail(account, invoice_id)
-        read = self.core.read
-        return InvoiceRead(invoice, read.client(str(account), invoice.client_id), read.account(str(account)))
+        found = self.core.read.invoice_read(str(account), str(invoice_id))
+        if found is None:
+            raise NotFound("Invoice not found")
+        return InvoiceRead(*found)
 
     def create(self, account: UUID, given: InvoiceInput) -> InvoiceDetail:
         draft = given.draft()
