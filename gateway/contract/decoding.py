@@ -87,6 +87,9 @@ def _noun(kind: inspect.Type) -> str:
 
 def _value(value: Any, kind: inspect.Type, where: str) -> Any:
     """The checked value, or BadRequest: ``Field '<where>' <what it must be>``."""
+    message = _message(kind)
+    if isinstance(kind, inspect.Metadata) and isinstance(kind.type, inspect.UnionType):  # Annotated[X | None, ...]
+        kind = kind.type
     nullable = isinstance(kind, inspect.UnionType) and any(isinstance(t, inspect.NoneType) for t in kind.types)
     if nullable and value is None:
         return None
@@ -95,7 +98,7 @@ def _value(value: Any, kind: inspect.Type, where: str) -> Any:
     try:
         return _typed(value, kind, where)
     except _Refused as refused:
-        what = _message(kind) or refused.what
+        what = _message(kind) or message or refused.what
         raise BadRequest(f"Field '{where}' {what}" + (" or null" if nullable else "")) from None
 
 

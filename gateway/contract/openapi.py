@@ -2,6 +2,7 @@
 the route table (``operations``), served at ``GET /api/v1/openapi.json`` without a key."""
 
 import functools
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import msgspec
@@ -16,7 +17,15 @@ from gateway.jsonio import ENCODER, HARDENING
 
 PATH = "/api/v1/openapi.json"
 REF = "#/components/schemas/{name}"
-VERSION = "1.0.0"
+
+
+def _version() -> str:
+    """The document's version: the implementation's (the API itself is v1, in the paths)."""
+    try:
+        return version("cleverinvo")
+    except PackageNotFoundError:  # a checkout that was never installed
+        return "0+unknown"
+
 
 DESCRIPTION = f"""\
 The CleverInvo REST API, version 1. The whole contract in prose is docs/api.md in the
@@ -219,7 +228,7 @@ def document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "CleverInvo API",
-            "version": VERSION,
+            "version": _version(),
             "description": DESCRIPTION,
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
