@@ -107,18 +107,20 @@ _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 def _database_schema(url: str) -> str:
-    """PostgreSQL: the schema that holds every table, the event store's included: libpq's own
-    ``options=-csearch_path=NAME`` in the URL, or ``public``."""
+    """PostgreSQL: the schema that holds every table, the event store's included: the first of
+    libpq's own ``options=-csearch_path=NAME[,OTHER...]`` in the URL, or ``public`` (the
+    others stay on the path for extensions, such as pg_trgm's operator classes in public)."""
     options = make_url(url).query.get("options", "")
     found = _SEARCH_PATH.search(" ".join(options) if isinstance(options, tuple) else options)
     if found is None:
         return "public"
-    if not _IDENTIFIER.fullmatch(found.group(1)):
+    names = found.group(1).split(",")
+    if not all(_IDENTIFIER.fullmatch(name) for name in names):
         raise SettingsError(
-            "CLEVERINVO_DATABASE_URL: the search_path in options must be one lower-case schema name "
-            f"(letters, digits, _), not {found.group(1)!r}"
+            "CLEVERINVO_DATABASE_URL: the search_path in options must be lower-case schema names "
+            f"(letters, digits, _) separated by commas, not {found.group(1)!r}"
         )
-    return found.group(1)
+    return names[0]
 
 
 @dataclass(frozen=True)

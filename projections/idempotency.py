@@ -155,8 +155,9 @@ class IdempotencyStore:
                         expires_at=at + self.in_flight_ttl,
                     )
                     .on_conflict_do_nothing(index_elements=["account_id", "key"])
+                    .returning(idempotency_keys.c.owner)  # an INSERT's rowcount is -1 under psycopg 3
                 )
-                if inserted.rowcount == 1:
+                if inserted.first() is not None:
                     return Claimed(account_id, key, owner, at)
                 row = conn.execute(select(idempotency_keys).where(this)).first()
                 if row is None:  # released between the insert and the read: try again

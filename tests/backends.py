@@ -43,6 +43,10 @@ def unavailable() -> str | None:
     except redis.RedisError as exc:
         return f"Redis is not reachable at 127.0.0.1:6379: {exc}"
     _drop_leftovers()
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        # Once per database, where every test's schema sees it (their search_path ends in
+        # public): made inside a test's schema, it would go with that schema.
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
     return None
 
 
@@ -84,7 +88,8 @@ def postgres_env() -> Iterator[dict[str, str]]:
     prefix = f"cinv-test-{name}"
     try:
         yield {
-            "CLEVERINVO_DATABASE_URL": f"{PG_URL}?options=-csearch_path%3D{name}",
+            # public stays on the path: extensions (pg_trgm) live there, once per database
+            "CLEVERINVO_DATABASE_URL": f"{PG_URL}?options=-csearch_path%3D{name},public",
             "CLEVERINVO_REDIS_URL": REDIS_URL,
             "CLEVERINVO_REDIS_PREFIX": prefix,
         }
