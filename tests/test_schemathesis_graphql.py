@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from hypothesis import settings
 from hypothesis import strategies as st
 from schemathesis import Case, CheckContext, GenerationMode, Response
 from schemathesis.graphql import nodes
@@ -114,7 +115,6 @@ CONFIG = schemathesis.Config.from_dict(
         "generation": {"mode": "all", "deterministic": True, "database": "none"},
         "seed": 16,
         "checks": {"not_a_server_error": {"enabled": False}, "positive_data_acceptance": {"enabled": False}},
-        "phases": {"stateful": {"max-steps": 12}},
     }
 )
 schema = schemathesis.graphql.from_dict(INTROSPECTION, config=CONFIG)
@@ -147,4 +147,4 @@ def test_stateful_chains_of_mutations_and_queries(live: Live) -> None:
             super().validate_response(response, case, additional_checks=ADDED, **kwargs)
             POOL.harvest(response.json())
 
-    Chains.run(settings=FUZZ)
+    Chains.run(settings=settings(FUZZ, max_examples=20, stateful_step_count=12))
