@@ -16,7 +16,7 @@ from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import resolve_topic
-from sqlalchemy import Connection, Engine, delete, insert, inspect, select, text, update
+from sqlalchemy import BindParameter, Connection, Engine, bindparam, delete, insert, inspect, select, text, update
 
 from domain.application import CleverInvo
 from domain.lifecycle import Facts, derive_status
@@ -98,6 +98,13 @@ class ReadModelProjector:
         # New rows are written a batch at a time (one executemany per table), until an event
         # that reads or changes rows comes: the handlers of ADDING only add rows.
         self._new: dict[str, list[dict[str, Any]]] = {"clients": [], "invoices": [], "lines": []}
+        # Statements run for most events, built once (building one per row costs more than running it).
+        invoice_id: BindParameter[str] = bindparam("row_id")
+        self._row_of_invoice = select(self.t.invoices).where(self.t.invoices.c.id == invoice_id)
+        self._paid_of_invoice = select(self.t.payments.c.amount).where(
+            self.t.payments.c.invoice_id == invoice_id, self.t.payments.c.reversed_at.is_(None)
+        )
+        self._update_invoice = update(self.t.invoices).where(self.t.invoices.c.id == invoice_id)
         # Keyed by event class name: the event classes are made by eventsourcing's @event.
         self._handlers: dict[str, Handler] = {
             "Account.AccountOpened": self._account_opened,
@@ -502,18 +509,19 @@ class ReadModelProjector:
 
     # --- the invoice's life -------------------------------------------------------------
 
-    def _lifecycle(self, conn: Connection, e: Any, **values: Any) -> None:
-        """Writes new facts, then the status and balance that follow from all of them."""
+    def _lifecycle(
+        self, conn: Connection, e: Any, values: dict[str, Any], *, sent_at: datetime | None = None, settle: bool = False
+    ) -> None:
+        """Writes new facts, then the status and balance that follow from all of them, in one
+        UPDATE. ``sent_at``: the moment of a send, kept only if it is the first. ``settle``:
+        ``paidAt`` follows the balance (when it reached zero; a reversal that reopens it clears it)."""
         invoice_id = str(e.originator_id)
-        row = {
-            **conn.execute(select(self.t.invoices).where(self.t.invoices.c.id == invoice_id)).one()._mapping,
-            **values,
-        }
-        paid = conn.execute(
-            select(self.t.payments.c.amount).where(
-                self.t.payments.c.invoice_id == invoice_id, self.t.payments.c.reversed_at.is_(None)
-            )
-        ).scalars()
+        found = conn.execute(self._row_of_invoice, {"row_id": invoice_id}).one()._mapping
+        if sent_at is not None:
+            settle = found["sent_at"] is None  # issued with nothing to pay (a zero total): paid as it is sent
+            values["sent_at"] = found["sent_at"] or sent_at
+        row = {**found, **values}
+        paid = conn.execute(self._paid_of_invoice, {"row_id": invoice_id}).scalars()
         total = row["total"]
         amount_paid = sum(paid, _zero_like(total))
         facts = Facts(row["sent_at"], row["viewed_at"], row["overdue_at"], row["voided_at"], amount_paid, total)
@@ -522,57 +530,44 @@ class ReadModelProjector:
         if status != row["status"]:
             self._count_invoice(row, -1)
             self._count_invoice({**row, "status": status}, 1)
-        conn.execute(
-            update(self.t.invoices)
-            .where(self.t.invoices.c.id == invoice_id)
-            .values(
-                **values,
-                status=status,
-                amount_paid=amount_paid,
-                balance_due=balance_due,
-                version=e.originator_version,
-                updated_at=_naive_utc(e.timestamp),
-            )
+        values.update(
+            status=status,
+            amount_paid=amount_paid,
+            balance_due=balance_due,
+            version=e.originator_version,
+            updated_at=_naive_utc(e.timestamp),
         )
+        if settle:
+            values["paid_at"] = _naive_utc(e.at) if balance_due <= 0 else None
+        conn.execute(self._update_invoice, {"row_id": invoice_id, **values})
 
     def _invoice_sent(self, conn: Connection, e: Any) -> None:
-        sent_at = conn.execute(
-            select(self.t.invoices.c.sent_at).where(self.t.invoices.c.id == str(e.originator_id))
-        ).scalar_one()
-        values: dict[str, Any] = {
-            "share_token": e.share_token,
-            "sent_at": sent_at or _naive_utc(e.at),
-            "sends": e.number,
-        }
+        values: dict[str, Any] = {"share_token": e.share_token, "sends": e.number}
         if e.email:
             values.update(sent_via_email=True, emailed_send=e.number, email_status="queued", email_reply=None)
-        self._lifecycle(conn, e, **values)
-        if sent_at is None:  # issued with nothing to pay (a zero total): paid as it is sent
-            self._settle_paid_at(conn, e)
+        self._lifecycle(conn, e, values, sent_at=_naive_utc(e.at))
 
     def _invoice_fact(self, column: str) -> Handler:
         def handler(conn: Connection, e: Any) -> None:
-            self._lifecycle(conn, e, **{column: _naive_utc(e.at)})
+            self._lifecycle(conn, e, {column: _naive_utc(e.at)})
 
         return handler
 
     def _invoice_voided(self, conn: Connection, e: Any) -> None:
-        self._lifecycle(conn, e, voided_at=_naive_utc(e.at), void_reason=e.reason)
+        self._lifecycle(conn, e, {"voided_at": _naive_utc(e.at), "void_reason": e.reason})
 
     def _payment_recorded(self, conn: Connection, e: Any) -> None:
-        conn.execute(
-            insert(self.t.payments).values(
-                id=str(e.payment_id),
-                invoice_id=str(e.originator_id),
-                amount=e.amount,
-                paid_on=e.paid_on,
-                method=e.method,
-                reference=e.reference,
-                recorded_at=_naive_utc(e.at),
-            )
-        )
-        self._lifecycle(conn, e)
-        self._settle_paid_at(conn, e)
+        row = {
+            "id": str(e.payment_id),
+            "invoice_id": str(e.originator_id),
+            "amount": e.amount,
+            "paid_on": e.paid_on,
+            "method": e.method,
+            "reference": e.reference,
+            "recorded_at": _naive_utc(e.at),
+        }
+        conn.execute(insert(self.t.payments), [row])
+        self._lifecycle(conn, e, {}, settle=True)
 
     def _payment_reversed(self, conn: Connection, e: Any) -> None:
         conn.execute(
@@ -580,17 +575,7 @@ class ReadModelProjector:
             .where(self.t.payments.c.id == str(e.payment_id))
             .values(reversed_at=_naive_utc(e.at))
         )
-        self._lifecycle(conn, e)
-        self._settle_paid_at(conn, e)
-
-    def _settle_paid_at(self, conn: Connection, e: Any) -> None:
-        """``paidAt`` is when the balance reached zero; a reversal that reopens it clears it."""
-        invoice_id = str(e.originator_id)
-        balance = conn.execute(
-            select(self.t.invoices.c.balance_due).where(self.t.invoices.c.id == invoice_id)
-        ).scalar_one()
-        paid_at = _naive_utc(e.at) if balance <= 0 else None
-        conn.execute(update(self.t.invoices).where(self.t.invoices.c.id == invoice_id).values(paid_at=paid_at))
+        self._lifecycle(conn, e, {}, settle=True)
 
     def _email_outcome(self, outcome: str) -> Handler:
         def handler(conn: Connection, e: Any) -> None:
