@@ -382,6 +382,19 @@ def cpu_seconds(pids: Sequence[int]) -> float:
     return total
 
 
+def settle(pids: Sequence[int], most_seconds: float = 180.0) -> float:
+    """Waits until the server is idle (under 5% of a core for half a second): wrk leaves
+    requests in flight when it stops, and a slow route's queue would be measured as the
+    next route's. Returns the seconds waited."""
+    began = time.monotonic()
+    while time.monotonic() - began < most_seconds:
+        before = cpu_seconds(pids)
+        time.sleep(0.5)
+        if cpu_seconds(pids) - before < 0.025:
+            break
+    return time.monotonic() - began
+
+
 def server_pids(serve: subprocess.Popen[bytes]) -> tuple[list[int], list[int]]:
     """(API processes, worker processes): serve itself, or its uvicorn workers when it has
     some; `cleverinvo workers` is told by its command line."""
@@ -631,6 +644,7 @@ def one_run(number: int, cached: Path, info: dict[str, Any], options: argparse.N
             for connections in options.connections:
                 for route in chosen:
                     target, pids = (baseline_base, [baseline.pid]) if route.baseline else (base, api)
+                    settle(api)
                     m = run_wrk(target, route, info["key"], connections, options.seconds, folder, pids)
                     measures[(route.name, connections)] = m
                     flag = f"  {m.bad} BAD" if m.bad else ""
