@@ -213,22 +213,36 @@ def stored_state(services: Services) -> tuple[int, dict[str, list[tuple[Any, ...
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: runs on PostgreSQL + Redis (tests/backends.py)")
+    config.addinivalue_line("markers", "sqlite_only(reason): what ties the test to the SQLite files")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend(request: pytest.FixtureRequest) -> str:
-    """Which stores the test's settings point at."""
-    return str(request.param)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test whose fixtures reach ``backend`` runs on both, unless marked sqlite_only."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    params: list[Any] = ["sqlite"]
+    if metafunc.definition.get_closest_marker("sqlite_only") is None:
+        params.append(pytest.param("postgres", marks=pytest.mark.postgres))
+    metafunc.parametrize("backend", params, indirect=True)
 
 
 @pytest.fixture
-def backend_env(backend: str) -> Iterator[dict[str, str]]:
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which stores the test's settings point at."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def backend_env(backend: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """The environment that selects the backend: nothing for SQLite; a fresh PostgreSQL schema
-    and Redis prefix otherwise."""
+    and Redis prefix otherwise, also set in this process's environment for the length of the
+    test, so the processes a test starts (`cleverinvo serve`, `workers`) use them too."""
     if backend == "sqlite":
         yield {}
         return
     with backends.postgres_env() as env:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
         yield env
 
 

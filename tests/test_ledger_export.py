@@ -17,6 +17,7 @@ Cli = Callable[..., tuple[int, list[str], str]]
 LINE_KEYS = ["position", "aggregateId", "version", "topic", "state", "digest"]
 
 
+@pytest.mark.sqlite_only("reads or edits events.sqlite3 through the sqlite3 module")
 def test_the_export_is_the_accounts_events_in_commit_order_with_seals_and_digests(
     cli: Cli, api: Api, services: Services, data_dir: Path, open_tenant: Callable[..., Tenant]
 ) -> None:
@@ -70,6 +71,7 @@ def test_a_malformed_account_id_is_a_usage_error(cli: Cli, capsys: pytest.Captur
     assert exited.value.code == 2 and "not an account id: 'not-an-id'" in capsys.readouterr().err
 
 
+@pytest.mark.sqlite_only("reads or edits events.sqlite3 through the sqlite3 module")
 def test_an_unreadable_event_stops_the_export_and_names_it(cli: Cli, api: Api, data_dir: Path) -> None:
     books = write_books(api)
     target = row_of(data_dir, books.client_id, 2)

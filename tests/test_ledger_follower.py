@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from uuid import UUID
 
+import pytest
+
 from domain.application import CleverInvo
 from gateway.services import Services
 from gateway.settings import Settings
@@ -70,6 +72,7 @@ def test_a_rebuild_of_the_read_models_keeps_the_ledger(services: Services, tenan
     assert services.ledger.digest(str(tenant.account_id)) is not None
 
 
+@pytest.mark.sqlite_only("stores unsealed events in events.sqlite3 through the sqlite3 module")
 def test_events_stored_before_sealing_are_recorded_under_their_aggregates_account(
     services: Services, settings: Settings
 ) -> None:
@@ -139,6 +142,7 @@ app.close()
 """
 
 
+@pytest.mark.sqlite_only("its follower processes open the data directory's SQLite stores")
 def test_followers_racing_in_processes_record_every_event_exactly_once(
     services: Services, data_dir: Path, tmp_path: Path, open_tenant: Callable[..., Tenant]
 ) -> None:

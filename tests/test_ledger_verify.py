@@ -29,6 +29,8 @@ from tests.ledger_support import (
 
 Cli = Callable[..., tuple[int, list[str], str]]
 
+pytestmark = pytest.mark.sqlite_only("tampers with events.sqlite3 through the sqlite3 module")
+
 
 @pytest.fixture
 def books(services: Services, api: Api) -> Books:
