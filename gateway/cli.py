@@ -18,9 +18,10 @@ from eventsourcing.persistence import InfrastructureFactoryError
 from domain.account import DETAILS
 from domain.actors import acting_as, command_line
 from domain.errors import DomainError
+from domain.owners import check_owner_email
 from domain.plans import Plan
 from gateway import ledger_cli
-from gateway.services import Services
+from gateway.services import DEFAULT_PUBLIC_URL, Services
 from gateway.settings import Settings, SettingsError
 from gateway.workers import child_workers, run_workers
 from projections.db import exclusive
@@ -134,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("name")
     create.add_argument("--plan", choices=[plan.value for plan in Plan], default=Plan.FREE.value)
     create.add_argument("--locale", default="en", help="language of its invoices: en or es")
+    create.add_argument("--owner-email", help="add an owner who signs in to the dashboard; prints their one-time link")
     _detail_options(create)
     accounts.add_parser("list", help="list accounts")
     change = accounts.add_parser("update", help="change name, plan, locale or seller details ('' clears one)")
@@ -151,6 +153,15 @@ def _parser() -> argparse.ArgumentParser:
     key_list.add_argument("account_id", type=_uuid)
     key_revoke = keys.add_parser("revoke", help="revoke a key at once")
     key_revoke.add_argument("key_id", type=_uuid)
+
+    owners = commands.add_parser("owners", help="manage who signs in to the dashboard").add_subparsers(
+        dest="action", required=True
+    )
+    invite = owners.add_parser("invite", help="add an owner (or renew their link); prints a one-time link last")
+    invite.add_argument("account_id", type=_uuid)
+    invite.add_argument("email")
+    owners_list = owners.add_parser("list", help="list an account's owners")
+    owners_list.add_argument("account_id", type=_uuid)
 
     invoices = commands.add_parser("invoices", help="manage invoices").add_subparsers(dest="action", required=True)
     invoices.add_parser("mark-overdue", help="record every sent invoice past its due date with a balance as overdue")
@@ -190,6 +201,19 @@ def _default_account(services: Services) -> None:
     print(f"Created a default account {account_id} (plan pro) and its API key:", flush=True)
     print(f"  {key}", flush=True)
     print("Keep it: it is shown only this once.", flush=True)
+    link = services.usecases.owners.first_owner_link(account_id)
+    print(f"The dashboard is at {_public_url(services)}/dashboard. Choose its first owner's email and", flush=True)
+    print(f"password at this one-time link (valid until {link.expires_at:%Y-%m-%d %H:%M} UTC):", flush=True)
+    print(f"  {_welcome_url(services, link.token)}", flush=True)
+
+
+def _public_url(services: Services) -> str:
+    return (services.settings.public_url or DEFAULT_PUBLIC_URL).rstrip("/")
+
+
+def _welcome_url(services: Services, token: str) -> str:
+    """Where an owner sets their password (``gateway.dashboard``)."""
+    return f"{_public_url(services)}/dashboard/welcome/{token}"
 
 
 def _serve(services: Services, host: str, port: int, workers: bool, processes: int = 1) -> None:
@@ -244,7 +268,14 @@ def _run(args: argparse.Namespace, services: Services) -> int:
         run_workers(services, args.parent_pid)
     elif args.command == "accounts" and args.action == "create":
         details = _given(args, DETAILS)
+        owner = check_owner_email(args.owner_email) if args.owner_email is not None else None
+        if owner is not None and services.app.owner_by_email(owner) is not None:
+            raise DomainError("This email already signs in to an account")
         account_id = services.execute(lambda: services.app.open_account(args.name, args.plan, args.locale, details))
+        if owner is not None:
+            link = services.usecases.owners.invite(account_id, owner)
+            print(f"{owner} sets a password at this one-time link (valid until {link.expires_at:%Y-%m-%d %H:%M} UTC):")
+            print(f"  {_welcome_url(services, link.token)}")
         print(account_id)
     elif args.command == "accounts" and args.action == "update":
         values = _given(args, ("name", "locale", *DETAILS))
@@ -256,20 +287,22 @@ def _run(args: argparse.Namespace, services: Services) -> int:
         for account in services.read.accounts():
             print(f"{account.id}  {account.plan:<8}  {account.locale}  {account.name}")
     elif args.command == "keys" and args.action == "create":
-        _, key = services.execute(lambda: services.app.issue_api_key(args.account_id, args.name))
-        print(key)
+        print(services.usecases.keys.create(args.account_id, args.name).secret)
     elif args.command == "keys" and args.action == "list":
         services.app.get_account(args.account_id)
         for view in services.read.keys(str(args.account_id)):
             state = f"revoked {view.revoked_at:%Y-%m-%d}" if view.revoked_at else "active"
             print(f"{view.id}  {view.prefix}…  {state:<18}  {view.name}")
     elif args.command == "keys" and args.action == "revoke":
-        found = services.read.key(str(args.key_id))
-        if found is None:
-            raise DomainError("No such API key")
-        owner = UUID(found.account_id)
-        services.execute(lambda: services.app.revoke_api_key(owner, args.key_id))
+        services.usecases.keys.revoke_by_id(args.key_id)
         print(f"revoked {args.key_id}")
+    elif args.command == "owners" and args.action == "invite":
+        link = services.usecases.owners.invite(args.account_id, args.email)
+        print(f"{link.email} sets a password at this one-time link (valid until {link.expires_at:%Y-%m-%d %H:%M} UTC):")
+        print(_welcome_url(services, link.token))
+    elif args.command == "owners":
+        for listed in services.usecases.owners.listing(args.account_id):
+            print(f"{listed.id}  {'active ' if listed.has_password else 'invited'}  {listed.email}")
     elif args.command == "invoices":
         marked = services.overdue_sweep().sweep()
         print(f"marked {marked} invoice{'s' if marked != 1 else ''} overdue")

@@ -62,15 +62,26 @@ def summary_of(html: str) -> list[str]:
 
 
 class Browser:
-    """One browser: its own cookies; ``post`` sends a form as a browser does, with the CSRF
-    token of the last page it loaded (or the one given)."""
+    """One browser: its own cookies (swapped into the shared test client for each of its
+    requests, so several browsers share one app and one event loop); ``post`` sends a form
+    as a browser does, with the CSRF token of the last page it loaded (or the one given)."""
 
     def __init__(self, http: TestClient) -> None:
         self.http = http
+        self.cookies = httpx.Cookies()
         self.page = ""
 
+    def request(self, method: str, path: str, **options: Any) -> httpx.Response:
+        saved = self.http.cookies
+        self.http.cookies = self.cookies
+        try:
+            return self.http.request(method, path, **options)
+        finally:
+            self.cookies = self.http.cookies
+            self.http.cookies = saved
+
     def get(self, path: str, **params: str) -> httpx.Response:
-        response = self.http.get(path, params=params or None, follow_redirects=True)
+        response = self.request("GET", path, params=params or None, follow_redirects=True)
         self.page = response.text
         return response
 
@@ -86,7 +97,9 @@ class Browser:
         pairs = list(data.items()) if isinstance(data, dict) else list(data or [])
         token = csrf if csrf is not None else csrf_of(self.page)
         body = urlencode([("csrf", token), *pairs])
-        response = self.http.post(path, content=body, headers={**FORM, **(headers or {})}, follow_redirects=follow)
+        response = self.request(
+            "POST", path, content=body, headers={**FORM, **(headers or {})}, follow_redirects=follow
+        )
         if follow:
             self.page = response.text
         return response

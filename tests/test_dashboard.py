@@ -140,7 +140,7 @@ def test_after_signing_in_the_owner_lands_where_they_were_going(http: TestClient
     )
     assert response.url.path == "/dashboard/settings"
     for elsewhere in ("https://evil.example/", "//evil.example", "/dashboard/../api/v1/clients", "/api/v1/clients"):
-        browser = Browser(TestClient(http.app))
+        browser = Browser(http)
         browser.get("/dashboard/sign-in")
         response = browser.post(
             "/dashboard/sign-in", {"email": owner.email, "password": PASSWORD, "next": elsewhere}, follow=False
@@ -149,25 +149,25 @@ def test_after_signing_in_the_owner_lands_where_they_were_going(http: TestClient
 
 
 def test_signing_out_ends_the_session_on_the_server_too(browser: Browser) -> None:
-    cookie = browser.http.cookies.get("cleverinvo_session")
+    cookie = browser.cookies.get("cleverinvo_session")
     assert cookie
     browser.get("/dashboard/invoices")
     response = browser.post("/dashboard/sign-out")
     assert response.url.path == "/dashboard/sign-in" and "You are signed out." in response.text
-    again = TestClient(browser.http.app)
+    again = Browser(browser.http)
     again.cookies.set("cleverinvo_session", cookie, path="/dashboard")
-    replayed = again.get("/dashboard/invoices", follow_redirects=False)
+    replayed = again.request("GET", "/dashboard/invoices", follow_redirects=False)
     assert replayed.status_code == 303 and replayed.headers["location"].startswith("/dashboard/sign-in")
 
 
 def test_a_forged_or_altered_cookie_is_no_session(browser: Browser) -> None:
-    real = browser.http.cookies.get("cleverinvo_session")
+    real = browser.cookies.get("cleverinvo_session")
     assert real
     token, _, signature = real.rpartition(".")
     for forged in (f"{token}.{'A' * len(signature)}", f"{token[:-1]}x.{signature}", "cinv", "", token):
-        client = TestClient(browser.http.app)
+        client = Browser(browser.http)
         client.cookies.set("cleverinvo_session", forged, path="/dashboard")
-        response = client.get("/dashboard/keys", follow_redirects=False)
+        response = client.request("GET", "/dashboard/keys", follow_redirects=False)
         assert response.status_code == 303, forged
 
 
@@ -215,7 +215,7 @@ def _state_changing_forms(browser: Browser) -> list[tuple[str, dict[str, str]]]:
 
 def test_every_form_needs_its_own_csrf_token(browser: Browser, services: Services, http: TestClient) -> None:
     forms = _state_changing_forms(browser)
-    other = Browser(TestClient(http.app))
+    other = Browser(http)
     other.sign_in(make_owner(services, "bob@example.com"))
     someone_elses = csrf_of(other.get("/dashboard/keys").text)
     before = stored_state(services)
@@ -249,20 +249,24 @@ def test_the_sign_in_form_is_tied_to_its_browser(http: TestClient, owner: Owner)
     """Login CSRF: a sign-in posted without the browser's pre-session cookie is refused."""
     browser = Browser(http)
     token = csrf_of(browser.get("/dashboard/sign-in").text)
-    stranger = TestClient(http.app)  # another browser, with the first one's token but not its cookie
-    body = f"csrf={token}&email={owner.email}&password={PASSWORD.replace(' ', '+')}"
-    response = stranger.post("/dashboard/sign-in", content=body, headers=FORM, follow_redirects=False)
+    stranger = Browser(http)  # another browser, with the first one's token but not its cookie
+    response = stranger.post(
+        "/dashboard/sign-in", {"email": owner.email, "password": PASSWORD}, csrf=token, follow=False
+    )
     assert response.status_code == 403
 
 
 def test_live_totals_need_the_token_in_a_header(browser: Browser) -> None:
     browser.get("/dashboard/invoices/new")
     body = {"currency": "USD", "lines": [{"description": "x", "quantity": "1", "unitPrice": "2"}]}
-    assert browser.http.post("/dashboard/invoices/price", json=body).status_code == 403
+    assert browser.request("POST", "/dashboard/invoices/price", json=body).status_code == 403
     assert (
-        browser.http.post("/dashboard/invoices/price", json=body, headers={"X-CSRF-Token": "nope"}).status_code == 403
+        browser.request("POST", "/dashboard/invoices/price", json=body, headers={"X-CSRF-Token": "nope"}).status_code
+        == 403
     )
-    ok = browser.http.post("/dashboard/invoices/price", json=body, headers={"X-CSRF-Token": csrf_of(browser.page)})
+    ok = browser.request(
+        "POST", "/dashboard/invoices/price", json=body, headers={"X-CSRF-Token": csrf_of(browser.page)}
+    )
     assert ok.status_code == 200 and ok.json()["total"] == "$2.00"
 
 
@@ -276,7 +280,7 @@ def test_an_owner_sees_and_touches_nothing_of_another_account(browser: Browser, 
     browser.post("/dashboard/keys", {"label": "secret-key"})
     key_id = re.search(r"/dashboard/keys/([0-9a-f-]{36})/revoke", browser.page).group(1)  # type: ignore[union-attr]
 
-    bob = Browser(TestClient(browser.http.app))
+    bob = Browser(browser.http)
     bob.sign_in(make_owner(services, "bob@example.com", name="Bob's Bikes"))
     for path in ("/dashboard/invoices", "/dashboard/clients", "/dashboard/keys", "/dashboard/settings"):
         page = bob.get(path).text
@@ -323,8 +327,8 @@ def test_a_new_key_is_shown_once_works_on_the_api_and_can_be_revoked(
     assert f'curl -H "Authorization: Bearer {key}" http://testserver/api/v1/clients' in text_of(page)
     assert 'data-copy="new-key"' in page and "shown only this once" in page
 
-    api = browser.http
-    assert api.get("/api/v1/clients", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    api = Browser(browser.http)  # a program, with no cookies
+    assert api.request("GET", "/api/v1/clients", headers={"Authorization": f"Bearer {key}"}).status_code == 200
     listing = browser.get("/dashboard/keys").text
     assert key not in listing  # never again
     row = re.search(r'<tr>\s*<td data-label="Label">online shop</td>.*?</tr>', listing, re.S).group(0)  # type: ignore[union-attr]
@@ -333,7 +337,7 @@ def test_a_new_key_is_shown_once_works_on_the_api_and_can_be_revoked(
     key_id = re.search(r"/dashboard/keys/([0-9a-f-]{36})/revoke", listing).group(1)  # type: ignore[union-attr]
     done = browser.post(f"/dashboard/keys/{key_id}/revoke")
     assert "API key revoked" in done.text and "Revoked" in done.text
-    assert api.get("/api/v1/clients", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+    assert api.request("GET", "/api/v1/clients", headers={"Authorization": f"Bearer {key}"}).status_code == 401
     # the ledger names who did it: the owner, by id and email
     actors = [seal["actor"] for _, seal in services.app.sealed_events(owner.account_id) if seal]
     assert actors[-2:] == [{"type": OWNER, "id": actors[-1]["id"], "name": owner.email}] * 2
@@ -575,16 +579,16 @@ def test_an_invoice_goes_from_draft_to_paid_in_the_dashboard(
         "Subtotal $720.00 Discount -$50.00 Tax 10% on $100.00 $10.00 Tax 21% on $570.00 $119.70 Total $799.70" in page
     )
     assert f'src="/dashboard/invoices/{invoice_id}/pdf"' in browser.page
-    pdf = browser.http.get(f"/dashboard/invoices/{invoice_id}/pdf")
+    pdf = browser.request("GET", f"/dashboard/invoices/{invoice_id}/pdf")
     assert pdf.content.startswith(b"%PDF") and pdf.headers["content-disposition"].startswith("inline;")
     assert pdf.headers["x-frame-options"] == "SAMEORIGIN"
-    download = browser.http.get(f"/dashboard/invoices/{invoice_id}/pdf", params={"download": "1"})
+    download = browser.request("GET", f"/dashboard/invoices/{invoice_id}/pdf", params={"download": "1"})
     assert download.headers["content-disposition"] == 'attachment; filename="INV-0001.pdf"'
 
     sent = browser.post(f"/dashboard/invoices/{invoice_id}/send", {})
     assert "Invoice sent." in sent.text and "Invoice INV-0001 Sent" in text_of(sent.text)
     share = re.search(r'href="(http://testserver/i/[^"]+)" id="share-link"', sent.text).group(1)  # type: ignore[union-attr]
-    opened = TestClient(browser.http.app).get(share.removeprefix("http://testserver"))
+    opened = Browser(browser.http).request("GET", share.removeprefix("http://testserver"))
     assert opened.status_code == 200 and "INV-0001" in opened.text
     assert "Invoice INV-0001 Viewed" in text_of(browser.get(f"/dashboard/invoices/{invoice_id}").text)
 
@@ -619,7 +623,7 @@ def test_an_invoice_goes_from_draft_to_paid_in_the_dashboard(
     assert "You are looking at version 2 of 7" in text_of(then.text)
     assert "Invoice INV-0001 Sent" in text_of(then.text) and "Record a payment" not in then.text
     assert f'src="/dashboard/invoices/{invoice_id}/pdf?version=2"' in then.text
-    assert browser.http.get(f"/dashboard/invoices/{invoice_id}/pdf", params={"version": "2"}).content.startswith(
+    assert browser.request("GET", f"/dashboard/invoices/{invoice_id}/pdf", params={"version": "2"}).content.startswith(
         b"%PDF"
     )
     assert browser.get(f"/dashboard/invoices/{invoice_id}", version="99").status_code == 404
@@ -684,7 +688,8 @@ def test_the_live_totals_are_the_totals_the_invoice_gets(browser: Browser, servi
             for n in range(rng.randint(1, 5))
         ]
         page = browser.get("/dashboard/invoices/new").text
-        quoted = browser.http.post(
+        quoted = browser.request(
+            "POST",
             "/dashboard/invoices/price",
             json={"currency": currency, "lines": lines},
             headers={"X-CSRF-Token": csrf_of(page)},
@@ -709,7 +714,7 @@ def test_live_totals_explain_what_cannot_be_priced_yet(browser: Browser) -> None
     token = csrf_of(browser.get("/dashboard/invoices/new").text)
 
     def price(body: Any) -> Any:
-        return browser.http.post("/dashboard/invoices/price", json=body, headers={"X-CSRF-Token": token})
+        return browser.request("POST", "/dashboard/invoices/price", json=body, headers={"X-CSRF-Token": token})
 
     assert price({"currency": "USD", "lines": [{"quantity": "2", "unitPrice": ""}]}).json() == {
         "error": "Line 1, unit price must be a number.",
@@ -722,8 +727,11 @@ def test_live_totals_explain_what_cannot_be_priced_yet(browser: Browser) -> None
     )
     for bad in ({"currency": 1, "lines": []}, {"lines": "x"}, {"currency": "USD", "lines": [{"quantity": 2}]}, [1]):
         assert price(bad).status_code == 400, bad
-    raw = browser.http.post(
-        "/dashboard/invoices/price", content=b"{", headers={"X-CSRF-Token": token, "content-type": "application/json"}
+    raw = browser.request(
+        "POST",
+        "/dashboard/invoices/price",
+        content=b"{",
+        headers={"X-CSRF-Token": token, "content-type": "application/json"},
     )
     assert raw.status_code == 400
 
@@ -806,7 +814,7 @@ def test_settings_change_what_invoices_show_and_the_ledger_can_be_downloaded(bro
     )
     assert "Settings saved." in saved.text and 'value="Ana Studio SL"' in saved.text
     digest = re.search(r'id="ledger-digest">([0-9a-f]{64})<', saved.text).group(1)  # type: ignore[union-attr]
-    export = browser.http.get("/dashboard/settings/export")
+    export = browser.request("GET", "/dashboard/settings/export")
     assert export.status_code == 200 and export.headers["content-type"].startswith("application/x-ndjson")
     assert export.headers["content-disposition"] == f'attachment; filename="cleverinvo-ledger-{owner.account_id}.jsonl"'
     lines = [json.loads(line) for line in export.text.splitlines()]
@@ -892,7 +900,7 @@ def test_the_first_run_link_makes_the_first_owner_once(http: TestClient, service
     )
     assert done.url.path == "/dashboard/keys" and "You are signed in." in done.text
     assert [o.email for o in services.usecases.owners.listing(account)] == ["Me@Example.com"]
-    again = Browser(TestClient(http.app)).get(f"/dashboard/welcome/{link.token}")
+    again = Browser(http).get(f"/dashboard/welcome/{link.token}")
     assert again.status_code == 410 and "This link cannot be used" in again.text
     with pytest.raises(Exception, match="owners already"):
         services.usecases.owners.first_owner_link(account)
@@ -916,7 +924,7 @@ def test_setting_a_password_again_ends_the_owners_other_sessions(
     browser: Browser, services: Services, owner: Owner
 ) -> None:
     link = services.usecases.owners.invite(owner.account_id, owner.email)
-    elsewhere = Browser(TestClient(browser.http.app))
+    elsewhere = Browser(browser.http)
     elsewhere.get(f"/dashboard/welcome/{link.token}")
     new_password = "another long passphrase"
     elsewhere.post(f"/dashboard/welcome/{link.token}", {"password": new_password, "password_again": new_password})
@@ -969,7 +977,7 @@ def test_every_page_has_a_strict_policy_no_inline_code_and_labelled_controls(
         f"/dashboard/invoices/{books['sent']}?version=1",
     ]
     for path in pages:
-        response = browser.http.get(path)
+        response = browser.request("GET", path)
         assert response.status_code == 200, path
         policy = response.headers["content-security-policy"]
         assert "script-src 'self'" in policy and "default-src 'none'" in policy and "frame-ancestors 'none'" in policy

@@ -30,7 +30,7 @@ from gateway.dashboard.web import (
     server_error_page,
 )
 from gateway.problems import HttpProblem
-from gateway.ratelimit import RateLimiter
+from gateway.ratelimit import budgets
 from gateway.services import Services
 
 GET, POST, BOTH = ["GET"], ["POST"], ["GET", "POST"]
@@ -76,6 +76,6 @@ def dashboard_app(services: Services) -> Starlette:
             Exception: server_error_page,
         },
     )
-    limiter = RateLimiter(SIGN_IN_RATE, services.settings.rate_limit_storage)
+    limiter = budgets(SIGN_IN_RATE, services.settings)  # in Redis when configured: every process counts
     app.state.dashboard = Dashboard(services, limiter)
     return app
