@@ -1,0 +1,109 @@
+"""The dashboard's catalogs: every message has its Spanish, with the same placeholders, and
+the compiled catalogs shipped in the package are those of the .po files beside them."""
+
+import io
+import re
+import tomllib
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from gateway.dashboard.i18n import LOCALE_DIR, Formatter, negotiate, translations
+from gateway.dashboard.problems import explain
+
+ROOT = Path(__file__).resolve().parents[1]
+DASHBOARD = ROOT / "gateway" / "dashboard"
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def extracted() -> set[str]:
+    with (DASHBOARD / "babel.cfg").open(encoding="utf-8") as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    return {
+        str(message)
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            str(DASHBOARD), method_map, options_map, keywords=DEFAULT_KEYWORDS
+        )
+        if message
+    }
+
+
+def catalog(lang: str) -> Catalog:
+    with (LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        return read_po(po, locale=lang)
+
+
+def test_every_message_of_the_pages_has_its_spanish() -> None:
+    messages = extracted()
+    assert len(messages) > 250
+    spanish = catalog("es")
+    missing = sorted(m for m in messages if not (spanish.get(m) and spanish.get(m).string))  # type: ignore[union-attr]
+    assert missing == [], "run pybabel extract/update (gateway/dashboard/locales/README.md) and translate"
+    stale = sorted(str(m.id) for m in spanish if m.id and m.id not in messages)
+    assert stale == [], "messages no page uses any more: pybabel update --ignore-obsolete"
+
+
+def test_translations_keep_the_placeholders_and_no_stray_percent() -> None:
+    for message in catalog("es"):
+        if not message.id:
+            continue
+        source, told = str(message.id), str(message.string)
+        assert sorted(PLACEHOLDER.findall(source)) == sorted(PLACEHOLDER.findall(told)), source
+        # templates format every message (Jinja's new-style gettext): a lone % would break the page
+        assert "%" not in PLACEHOLDER.sub("", told), told
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_shipped_mo_is_the_compiled_po(lang: str) -> None:
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog(lang), use_fuzzy=False)
+    assert (LOCALE_DIR / lang / "LC_MESSAGES" / "messages.mo").read_bytes() == compiled.getvalue(), (
+        "pybabel compile -d gateway/dashboard/locales"
+    )
+
+
+def test_a_non_editable_install_ships_the_templates_assets_and_catalogs() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    shipped = pyproject["tool"]["setuptools"]["package-data"]["gateway.dashboard"]
+    files = [path.relative_to(DASHBOARD) for path in DASHBOARD.rglob("*") if path.is_file()]
+    needed = [
+        f
+        for f in files
+        if f.parts[0] in ("templates", "static", "locales")
+        and f.suffix in (".html", ".css", ".js", ".svg", ".po", ".mo")
+    ]
+    for path in needed:
+        assert any(path.match(pattern) for pattern in shipped), path
+
+
+def test_spanish_is_spoken_and_written_the_spanish_way() -> None:
+    spanish = translations("es").gettext
+    assert spanish("Invoices") == "Facturas" and translations("en").gettext("Invoices") == "Invoices"
+    fmt = Formatter("es")
+    assert fmt.money(Decimal("1234.5"), "EUR") == "1.234,50\xa0€"
+    assert fmt.date(date(2024, 6, 1)) == "1 jun 2024"
+    assert fmt.moment(datetime(2024, 6, 1, 14, 5)) == "1 jun 2024 14:05 UTC"
+    assert Formatter("en").moment("2024-06-01T14:05:00.000Z") == "Jun 1, 2024 2:05\u202fPM UTC"
+    told = explain("Field 'lineItems[2].unitPrice' must be between 0 and 1000000000000", spanish)
+    assert (told.text, told.field) == (
+        "Línea 3, precio unitario debe estar entre 0 y 1000000000000.",
+        "lineItems[2].unitPrice",
+    )
+    told = explain("Cannot record a payment on a DRAFT invoice; send it first", spanish)
+    assert told.text == "No se puede registrar un pago en una factura en estado borrador."
+    assert explain("Something nobody foresaw", spanish).text == "Something nobody foresaw"  # as it is, never lost
+
+
+@pytest.mark.parametrize(
+    ("header", "chosen"),
+    [("es-ES,es;q=0.9", "es"), ("en-GB", "en"), ("fr-FR, es;q=0.5", "es"), ("", "en"), ("de", "en"), (";;q=x,", "en")],
+)
+def test_the_browsers_language_is_followed_before_signing_in(header: str, chosen: str) -> None:
+    assert negotiate(header) == chosen
