@@ -12,6 +12,9 @@ from usecases.core import Core
 from usecases.history import CLIENT, INVOICE, Kind, Narrator, kind_of, narrate
 
 FEED_LIMIT, FEED_MAX = 100, 500
+# The ledger index keeps positions in a 32-bit column (projections/ledger_index.py): nothing
+# is recorded past this one, and PostgreSQL refuses to compare that column with a larger number.
+LAST_POSITION = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class Auditing:
         core.ledger.catch_up()
         picked: list[tuple[int, Kind, Any, dict[str, Any] | None]] = []
         cursor = after
-        while len(picked) < limit:
+        while len(picked) < limit and cursor < LAST_POSITION:
             positions = core.ledger.feed(str(account), cursor, limit)
             for position in positions:
                 cursor = position
