@@ -11,8 +11,8 @@
   cookie of its own (sign-in and set-password forms, against login CSRF). Requests whose
   ``Origin`` (or ``Referer``) names another site are refused as well.
 - Pages are sent with a strict Content-Security-Policy (scripts and styles only from this
-  origin, nothing inline), never cached, never framed, and with no referrer (links in the
-  one-time URLs must not leak).
+  origin, nothing inline), never cached, never framed, and no referrer for other sites (a
+  one-time link's token must not leak).
 """
 
 import hashlib
@@ -49,7 +49,9 @@ PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: with it Chromium sends "Origin: null" on the page's own forms. Same-origin
+    # keeps every URL (a one-time link's token) from other sites and leaves the origin check its Origin.
+    "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 

@@ -58,14 +58,14 @@
         if (label) {
           label.setAttribute("for", id);
           var hidden = label.querySelector(".visually-hidden");
-          if (hidden) { hidden.textContent = " " + (index + 1); }
+          if (hidden) { hidden.textContent = hidden.textContent.replace(/\d+|N/, String(index + 1)); }
         }
       });
       var remove = row.querySelector("[data-remove-line]");
       if (remove) {
         remove.value = "remove-" + index;
         var hiddenText = remove.querySelector(".visually-hidden");
-        if (hiddenText) { hiddenText.textContent = " " + (index + 1); }
+        if (hiddenText) { hiddenText.textContent = hiddenText.textContent.replace(/\d+|N/, String(index + 1)); }
       }
     });
   }
@@ -99,8 +99,8 @@
     if (timer) { clearTimeout(timer); }
     timer = setTimeout(price, 250);
   }
-  form.addEventListener("input", schedule);
-  form.addEventListener("change", schedule);
+  body.addEventListener("input", schedule);  // the lines and the currency price a draft; nothing else does
+  form.querySelector("[data-currency]").addEventListener("change", schedule);
 
   function lines() {
     return Array.prototype.map.call(body.querySelectorAll("tr[data-line]"), function (row) {
