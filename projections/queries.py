@@ -31,6 +31,8 @@ from projections.views import (
 )
 
 V = TypeVar("V")
+TOTAL = "_total"  # the window count a searched page carries beside its columns
+MAX_OFFSET = 2**62  # past any number of rows
 
 
 def _columns(table: Table, view: type[Any]) -> list[Any]:
@@ -48,20 +50,29 @@ class ReadModel:
         self, table: Table, query: Select[Any], view: type[V], page: int, limit: int, counted: tuple[str, str] | None
     ) -> Page[V]:
         """A page of ``query``, newest first; ``counted`` names the ``read_counts`` row that
-        holds its total (account, scope), else the matching rows are counted."""
+        holds its total (account, scope), else the matching rows are counted, in the same
+        query as the page (a search is run once, not once to count and once to read)."""
+        offset = (page - 1) * limit
+        order = (table.c.created_at.desc(), table.c.id.desc())
         with self.engine.connect() as conn:
             if counted is None:
-                total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-            else:
-                found = conn.execute(
-                    select(counts.c.n).where(counts.c.account_id == counted[0], counts.c.scope == counted[1])
-                ).scalar()
-                total = int(found or 0)
-            offset = (page - 1) * limit
-            rows: list[Any] = []
+                rows: list[Any] = []
+                if offset < MAX_OFFSET:  # keeps absurd page numbers away from SQL
+                    with_total = query.add_columns(func.count().over().label(TOTAL))
+                    rows = list(conn.execute(with_total.order_by(*order).limit(limit).offset(offset)))
+                if rows:
+                    total = int(rows[0]._mapping[TOTAL])
+                else:  # past the last page: the count alone
+                    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+                items = [view(**{k: v for k, v in row._mapping.items() if k != TOTAL}) for row in rows]
+                return Page(items, total, page, limit)
+            found = conn.execute(
+                select(counts.c.n).where(counts.c.account_id == counted[0], counts.c.scope == counted[1])
+            ).scalar()
+            total = int(found or 0)
+            rows = []
             if offset < total:  # also keeps absurd page numbers away from SQL
-                ordered = query.order_by(table.c.created_at.desc(), table.c.id.desc()).limit(limit).offset(offset)
-                rows = list(conn.execute(ordered))
+                rows = list(conn.execute(query.order_by(*order).limit(limit).offset(offset)))
         return Page([view(**row._mapping) for row in rows], total, page, limit)
 
     # --- accounts and keys -----------------------------------------------------------
@@ -105,11 +116,12 @@ class ReadModel:
     # --- clients ------------------------------------------------------------------
 
     def clients(self, account_id: str, page: int, limit: int, search: str | None = None) -> Page[ClientView]:
+        term = fold(search) if search else None
         query = select(*_columns(clients, ClientView)).where(
-            clients.c.account_id == account_id, clients.c.is_active.is_(True)
+            searching.owned_by(clients, account_id, term, self.dialect), clients.c.is_active.is_(True)
         )
-        if search:
-            query = query.where(searching.matching(clients, fold(search), self.dialect))
+        if term:
+            query = query.where(searching.matching(clients, term, self.dialect))
         return self._page(clients, query, ClientView, page, limit, None if search else (account_id, ACTIVE_CLIENTS))
 
     def client(self, account_id: str, client_id: str) -> ClientView | None:
@@ -132,13 +144,14 @@ class ReadModel:
         client_id: str | None = None,
         status: str | None = None,
     ) -> Page[InvoiceSummary]:
-        conditions = [invoices.c.account_id == account_id]
+        term = fold(search) if search else None
+        conditions = [searching.owned_by(invoices, account_id, term, self.dialect)]
         if client_id is not None:
             conditions.append(invoices.c.client_id == client_id)
         if status is not None:
             conditions.append(invoices.c.status == status)
-        if search:
-            conditions.append(searching.matching(invoices, fold(search), self.dialect))
+        if term:
+            conditions.append(searching.matching(invoices, term, self.dialect))
         query = select(*_columns(invoices, InvoiceSummary)).where(and_(*conditions))
         counted = None if search else (account_id, invoice_scope(client_id, status))
         return self._page(invoices, query, InvoiceSummary, page, limit, counted)

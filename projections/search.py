@@ -138,10 +138,24 @@ def _phrase(folded_term: str) -> str:
     return '"' + folded_term.replace('"', '""') + '"'
 
 
+def indexed(folded_term: str | None, dialect: str) -> bool:
+    """Whether a search for this term goes through the FTS5 index."""
+    return bool(folded_term) and dialect == "sqlite" and len(folded_term or "") >= MIN_INDEXED
+
+
+def owned_by(table: Table, account_id: str, folded_term: str | None, dialect: str) -> ColumnElement[bool]:
+    """``account_id = :account``; for an indexed search written ``+account_id`` (SQLite's way
+    of saying "not through an index"), so the planner starts from the search's matches
+    instead of walking every row of the account in the list's order."""
+    if indexed(folded_term, dialect):
+        return literal_column(f'+"{table.name}".account_id') == account_id
+    return table.c.account_id == account_id
+
+
 def matching(table: Table, folded_term: str, dialect: str) -> ColumnElement[bool]:
     """Rows of ``table`` whose folded columns contain ``folded_term``."""
     scan = or_(*(_contains(table.c[column], folded_term) for column in columns_of(table)))
-    if dialect != "sqlite" or len(folded_term) < MIN_INDEXED:
+    if not indexed(folded_term, dialect):
         return scan
     fts = search_table(table)
     candidates: Select[Any] = (
