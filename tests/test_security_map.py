@@ -11,7 +11,7 @@ from typing import Any
 
 import graphql
 import pytest
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from gateway.app import create_app
 from gateway.services import Services
@@ -328,6 +328,44 @@ SURFACE = {
     ("GET", "/i/{token}/pdf"),
     *REST_CALLS,
 }
+# The owners' dashboard (gateway/dashboard): every page needs a session, every POST its CSRF
+# token, and an owner reaches only their own account (tests/README.md, "The dashboard").
+DASHBOARD = {
+    ("GET", "/dashboard/"),
+    ("GET", "/dashboard/sign-in"),
+    ("POST", "/dashboard/sign-in"),
+    ("POST", "/dashboard/sign-out"),
+    ("GET", "/dashboard/welcome/{token}"),
+    ("POST", "/dashboard/welcome/{token}"),
+    ("POST", "/dashboard/language"),
+    ("GET", "/dashboard/keys"),
+    ("POST", "/dashboard/keys"),
+    ("POST", "/dashboard/keys/{key_id}/revoke"),
+    ("GET", "/dashboard/clients"),
+    ("GET", "/dashboard/clients/new"),
+    ("POST", "/dashboard/clients/new"),
+    ("GET", "/dashboard/clients/{client_id}"),
+    ("POST", "/dashboard/clients/{client_id}"),
+    ("POST", "/dashboard/clients/{client_id}/deactivate"),
+    ("POST", "/dashboard/clients/{client_id}/reactivate"),
+    ("GET", "/dashboard/invoices"),
+    ("GET", "/dashboard/invoices/new"),
+    ("POST", "/dashboard/invoices/new"),
+    ("POST", "/dashboard/invoices/price"),
+    ("GET", "/dashboard/invoices/{invoice_id}"),
+    ("GET", "/dashboard/invoices/{invoice_id}/edit"),
+    ("POST", "/dashboard/invoices/{invoice_id}/edit"),
+    ("GET", "/dashboard/invoices/{invoice_id}/pdf"),
+    ("POST", "/dashboard/invoices/{invoice_id}/send"),
+    ("POST", "/dashboard/invoices/{invoice_id}/payments"),
+    ("POST", "/dashboard/invoices/{invoice_id}/payments/{payment_id}/reverse"),
+    ("POST", "/dashboard/invoices/{invoice_id}/void"),
+    ("POST", "/dashboard/invoices/{invoice_id}/delete"),
+    ("GET", "/dashboard/settings"),
+    ("POST", "/dashboard/settings"),
+    ("GET", "/dashboard/settings/export"),
+    ("GET", "/dashboard/static/{name}"),  # its stylesheet, script and icon, a fixed list
+}
 MUTATIONS = {
     "createClient",
     "updateClient",
@@ -345,13 +383,18 @@ MUTATIONS = {
 def test_the_served_routes_are_exactly_the_mapped_ones(settings: Settings, services: Services):
     """A route added without a line in tests/README.md (and an owner check) fails here."""
     served = set()
-    for route in create_app(settings, services).routes:
-        path = route.path
+    routes = [(route, "") for route in create_app(settings, services).routes]
+    while routes:
+        route, prefix = routes.pop()
+        if isinstance(route, Mount):
+            routes += [(inner, prefix + route.path) for inner in route.routes]
+            continue
+        path = prefix + route.path
         methods = {"WEBSOCKET"} if isinstance(route, WebSocketRoute) else route.methods or {"ANY"}
         if path == "/graphql/static/{name}":
             continue  # GraphiQL's own assets, a fixed list (tests/test_graphiql.py)
         served |= {(method, path) for method in methods if method != "HEAD"}
-    assert served == SURFACE
+    assert served == SURFACE | DASHBOARD
     mutation = _schema().mutation_type
     assert mutation is not None and set(mutation.fields) == MUTATIONS  # nothing on accounts, keys or plans
 
