@@ -1014,3 +1014,21 @@ def test_unknown_dashboard_pages_are_html_not_json(http: TestClient) -> None:
     assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
     assert "There is nothing at this address." in response.text
     assert http.get("/dashboard", follow_redirects=False).status_code in (303, 307)
+
+
+def test_the_request_log_never_holds_a_link_token_a_password_or_a_cookie(
+    http: TestClient, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="cleverinvo.requests")
+    account = services.execute(lambda: services.app.open_account("Shop", "pro"))
+    link = services.usecases.owners.invite(account, "log@example.com")
+    browser = Browser(http)
+    browser.get(f"/dashboard/welcome/{link.token}")
+    browser.post(f"/dashboard/welcome/{link.token}", {"password": PASSWORD, "password_again": PASSWORD})
+    browser.get("/dashboard/invoices", search="secret search")
+    logged = [json.dumps(r.fields) for r in caplog.records if r.name == "cleverinvo.requests"]  # type: ignore[attr-defined]
+    assert len(logged) >= 4
+    cookie = browser.cookies.get("cleverinvo_session") or ""
+    for line in logged:
+        for secret in (link.token, PASSWORD, cookie, "secret search"):
+            assert secret not in line, line
