@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from domain.lifecycle import STATUSES
+from gateway.contract import fields
 from gateway.contract import responses as r
 from gateway.contract.operations import OPERATIONS, REQUEST_ID, Link, Operation
 from gateway.jsonio import ENCODER, HARDENING
@@ -199,6 +200,8 @@ def _on_the_wire(node: Any) -> Any:
                 node["type"] = "number"
         if [type(value) for value in node.get("enum", ())] == [bool]:  # Literal[True]: a constant, typed
             node = {**{k: v for k, v in node.items() if k != "enum"}, "type": "boolean", "const": node["enum"][0]}
+        if isinstance(node.get("pattern"), str):
+            node["pattern"] = fields.expand(node["pattern"])
         if isinstance(node.get("description"), str):
             node["description"] = " ".join(node["description"].replace("``", "`").split())
         return node
