@@ -1,6 +1,6 @@
 """Read-model records as the contract's response Structs (``gateway.contract.responses``)."""
 
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -11,6 +11,8 @@ from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSum
 from projections.views import Page as ViewPage
 from usecases.lifecycle import PaymentAnswer
 from usecases.wire import timestamp
+
+P = TypeVar("P", r.ClientPage, r.InvoicePage)
 
 
 def _at(moment: Any) -> str:
@@ -34,14 +36,12 @@ def client(view: ClientView) -> r.Client:
     )
 
 
+def _page(result: ViewPage[Any], data: list[Any], kind: type[P]) -> P:
+    return kind(data=data, total=result.total, page=result.page, limit=result.limit, total_pages=result.total_pages)
+
+
 def client_page(result: ViewPage[ClientView]) -> r.ClientPage:
-    return r.ClientPage(
-        data=[client(row) for row in result.items],
-        total=result.total,
-        page=result.page,
-        limit=result.limit,
-        total_pages=result.total_pages,
-    )
+    return _page(result, [client(row) for row in result.items], r.ClientPage)
 
 
 def invoice_brief(view: InvoiceSummary) -> r.InvoiceBrief:
@@ -74,13 +74,7 @@ def invoice_summary(view: InvoiceSummary) -> r.InvoiceSummary:
 
 
 def invoice_page(result: ViewPage[InvoiceSummary]) -> r.InvoicePage:
-    return r.InvoicePage(
-        data=[invoice_summary(row) for row in result.items],
-        total=result.total,
-        page=result.page,
-        limit=result.limit,
-        total_pages=result.total_pages,
-    )
+    return _page(result, [invoice_summary(row) for row in result.items], r.InvoicePage)
 
 
 def line_item(line: LineView) -> r.LineItem:
