@@ -6,11 +6,6 @@
   "use strict";
   document.documentElement.classList.add("js");
 
-  // The language menu changes as soon as a language is picked.
-  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
-    select.addEventListener("change", function () { select.form.submit(); });
-  });
-
   // Copy buttons: data-copy names the element whose text is copied.
   document.querySelectorAll("[data-copy]").forEach(function (button) {
     button.addEventListener("click", function () {
