@@ -326,6 +326,8 @@ SURFACE = {
     ("WEBSOCKET", "/graphql"),  # subscriptions only (tests/test_graphql_subscription.py)
     ("GET", "/i/{token}"),
     ("GET", "/i/{token}/pdf"),
+    ("GET", "/api/v1/openapi.json"),  # the contract's document: public, no data (tests/test_openapi.py)
+    ("GET", "/docs"),  # Swagger UI for it: public, no data (tests/test_docs_page.py)
     *REST_CALLS,
 }
 # The owners' dashboard (gateway/dashboard): every page needs a session, every POST its CSRF
@@ -391,8 +393,8 @@ def test_the_served_routes_are_exactly_the_mapped_ones(settings: Settings, servi
             continue
         path = prefix + route.path
         methods = {"WEBSOCKET"} if isinstance(route, WebSocketRoute) else route.methods or {"ANY"}
-        if path == "/graphql/static/{name}":
-            continue  # GraphiQL's own assets, a fixed list (tests/test_graphiql.py)
+        if path in ("/graphql/static/{name}", "/docs/static/{name}"):
+            continue  # GraphiQL's and Swagger UI's own assets, fixed lists (test_graphiql.py, test_docs_page.py)
         served |= {(method, path) for method in methods if method != "HEAD"}
     assert served == SURFACE | DASHBOARD
     mutation = _schema().mutation_type
