@@ -95,7 +95,12 @@ def test_the_first_serve_prints_the_dashboard_and_the_first_owners_link(tmp_path
         with httpx.Client(follow_redirects=False, timeout=30) as browser:
             page = browser.get(url)
             assert page.status_code == 200 and "You are setting up Default account." in page.text
-            body = {"csrf": csrf_of(page.text), "email": "me@example.com", "password": PASSWORD, "password_again": PASSWORD}
+            body = {
+                "csrf": csrf_of(page.text),
+                "email": "me@example.com",
+                "password": PASSWORD,
+                "password_again": PASSWORD,
+            }
             done = browser.post(url, data=body, headers=FORM)
             assert done.status_code == 303 and done.headers["location"] == "/dashboard/keys?welcome=1"
             keys = browser.get(f"{server.url}/dashboard/keys")
