@@ -222,7 +222,3 @@ class LedgerDigest(Shape):
     position: Annotated[int, Meta(ge=0)]
     digest: Annotated[str, Meta(pattern="^[0-9a-f]{64}$")]
     at: f.Timestamp
-
-
-class Health(Shape):
-    status: Literal["ok"]
