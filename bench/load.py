@@ -734,7 +734,11 @@ def report(results: list[RunResult], options: argparse.Namespace) -> None:
     print(f"workers peak RSS (MB)      {spread([r.workers_rss_mb for r in results], '.0f')}")
     print(f"bad answers: {sum(r.bad for r in results)}; server log errors: {sum(len(r.log_errors) for r in results)}")
     for line in [line for r in results for line in r.log_errors][:5]:
-        print("  ", line[:300])
+        try:
+            entry = json.loads(line)
+            print("  ", entry.get("message"), "|", str(entry.get("exception", "")).strip().splitlines()[-1][:300])
+        except (ValueError, IndexError):
+            print("  ", line[:300])
 
 
 def describe_machine(options: argparse.Namespace) -> None:
