@@ -1032,3 +1032,13 @@ def test_the_request_log_never_holds_a_link_token_a_password_or_a_cookie(
     for line in logged:
         for secret in (link.token, PASSWORD, cookie, "secret search"):
             assert secret not in line, line
+
+
+def test_a_head_request_shows_nothing_and_changes_nothing(http: TestClient, owner: Owner, services: Services) -> None:
+    before = stored_state(services)
+    assert http.head("/dashboard/sign-in").status_code == 200
+    assert http.head("/dashboard/keys", follow_redirects=False).status_code == 303
+    browser = Browser(http)
+    browser.sign_in(owner)
+    assert browser.request("HEAD", "/dashboard/invoices").status_code == 200
+    assert stored_state(services) == before

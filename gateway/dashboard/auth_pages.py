@@ -36,7 +36,7 @@ async def sign_in_page(view: View) -> Response:
     target = safe_next(view.request.query_params.get("next") or view.form.get("next") or None)
     if view.session is not None:
         return RedirectResponse(target, status_code=303)
-    if view.request.method == "GET":
+    if view.reading:
         return view.page("sign_in.html", next=target, email="")
     refused = await _too_many(view)
     if refused is not None:
@@ -65,7 +65,7 @@ async def welcome(view: View) -> Response:
             view.gettext("This link cannot be used"),
             view.gettext("It has expired or was already used. Ask for a new link, or sign in."),
         )
-    if view.request.method == "GET":
+    if view.reading:
         return view.page("welcome.html", info=info, email="")
     refused = await _too_many(view)
     if refused is not None:

@@ -56,7 +56,7 @@ async def _form(view: View, client: Any = None, status: int = 200, **context: An
 
 
 async def new_client(view: View) -> Response:
-    if view.request.method == "GET":
+    if view.reading:
         return await _form(view)
     values = view.form.values(*FIELDS)
     try:
@@ -70,7 +70,7 @@ async def new_client(view: View) -> Response:
 async def client_page(view: View) -> Response:
     client_id = _client_id(view)
     client = await view.call(view.usecases.clients.get, view.account_id, client_id)
-    if view.request.method == "GET":
+    if view.reading:
         return await _form(view, client)
     values = view.form.values(*FIELDS)
     try:

@@ -32,7 +32,7 @@ def _version(view: View) -> int | None:
 
 async def _detail(view: View, status: int = 200, **context: Any) -> Response:
     the_id = invoice_id(view)
-    version = _version(view) if view.request.method == "GET" else None
+    version = _version(view) if view.reading else None
     usecases = view.usecases
     read = await view.call(usecases.invoices.get, view.account_id, the_id, Moment(version=version))
     history = await view.call(usecases.auditing.invoice_history, view.account_id, the_id)

@@ -178,7 +178,7 @@ def _draft(view: View) -> tuple[dict[str, str], list[dict[str, str]]]:
 
 
 async def new_invoice(view: View) -> Response:
-    if view.request.method == "GET":
+    if view.reading:
         return await _form(view, None, _values(None, _default_currency(view)), [])
     values, rows = _draft(view)
     moved = _moved(view, rows)
@@ -208,7 +208,7 @@ def _status(exc: DomainError) -> int:
 async def edit_invoice(view: View) -> Response:
     the_id = invoice_id(view)
     invoice = await view.call(view.usecases.invoices.detail, view.account_id, the_id)
-    if view.request.method == "GET":
+    if view.reading:
         return await _form(
             view, invoice, _values(invoice, invoice.currency), [_row(line) for line in invoice.line_items]
         )

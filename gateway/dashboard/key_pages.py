@@ -24,7 +24,7 @@ async def _page(view: View, status: int = 200, new: NewKey | None = None, **cont
 
 
 async def keys_page(view: View) -> Response:
-    if view.request.method == "GET":
+    if view.reading:
         return await _page(view)
     label = view.form.get("label")
     try:

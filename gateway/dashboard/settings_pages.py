@@ -36,7 +36,7 @@ async def _page(view: View, status: int = 200, **context: Any) -> Response:
 
 
 async def settings_page(view: View) -> Response:
-    if view.request.method == "GET":
+    if view.reading:
         return await _page(view)
     values = view.form.values(*FIELDS)
     if values["name"] is None:

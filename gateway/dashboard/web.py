@@ -35,6 +35,7 @@ from usecases.service import UseCases
 log = logging.getLogger("cleverinvo")
 T = TypeVar("T")
 SIGN_IN_RATE = "10/minute"  # sign-in (and set-password) attempts per address
+SAFE = ("GET", "HEAD")  # methods that show and change nothing
 
 NOTICES = {
     "signed-out": N_("You are signed out."),
@@ -111,6 +112,11 @@ class View:
     @property
     def fmt(self) -> Formatter:
         return Formatter(self.locale)
+
+    @property
+    def reading(self) -> bool:
+        """A GET (or HEAD): shows, changes nothing."""
+        return self.request.method in SAFE
 
     @property
     def public_url(self) -> str:
@@ -229,11 +235,11 @@ def owner_page(handler: Handler, *, form: bool = True) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         view = await _open(request)
         if view.session is None:
-            if request.method == "GET":
+            if request.method in SAFE:
                 here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"{PATH}/sign-in?next={quote(here, safe='')}", status_code=303)
             return view.message(401, view.gettext("Signed out"), view.gettext("Sign in again to go on."))
-        if request.method != "GET":
+        if request.method not in SAFE:
             if form:
                 refused = await _checked_post(view)
                 if refused is not None:
@@ -254,7 +260,7 @@ def public_page(handler: Handler) -> Endpoint:
 
     async def endpoint(request: Request) -> Response:
         view = await _open(request)
-        if request.method != "GET":
+        if request.method not in SAFE:
             refused = await _checked_post(view)
             if refused is not None:
                 return refused
