@@ -157,11 +157,14 @@ def upgrade(engine: Engine) -> str:
     """Brings the database to this version's head; returns it. Raises ``SchemaTooNew``."""
     with _serialised(engine) as conn:
         revision = _check_known(conn)
+        new = revision is None and "projection_tracking" not in inspect(conn).get_table_names()
         if revision is None:
             _adopt_legacy(conn)
         target = head()
         if revision != target:
             command.upgrade(_config(conn), "head")
+        if new:  # no read model yet: the projector builds it from the first event, nothing to rebuild
+            fresh(conn)
     _migrated.add(engine)
     return target
 
@@ -201,7 +204,31 @@ def differences(engine: Engine) -> list[Any]:
                 "compare_server_default": True,
             },
         )
-        return list(compare_metadata(context, metadata))
+        return _same_but_for_generation(list(compare_metadata(context, metadata)))
+
+
+REBUILT_PREFIX = "rb_"  # a rebuild's index names alternate with it (projections.projector.GENERATIONS)
+
+
+def _same_but_for_generation(found: list[Any]) -> list[Any]:
+    """Drops the pairs that differ only by a rebuild's generation prefix: an index (or unique
+    constraint) ``rb_ix_x`` in the database is the declared ``ix_x``."""
+
+    def key(item: Any) -> tuple[str, str, tuple[str, ...]] | None:
+        if not isinstance(item, tuple) or len(item) != 2 or not hasattr(item[1], "columns"):
+            return None
+        thing = item[1]
+        name = str(thing.name or "").removeprefix(REBUILT_PREFIX)
+        table = thing.table.name if getattr(thing, "table", None) is not None else ""
+        return name, table, tuple(column.name for column in thing.columns)
+
+    removed = {key(item): item for item in found if item[0] in ("remove_index", "remove_constraint")}
+    added = {key(item): item for item in found if item[0] in ("add_index", "add_constraint")}
+    paired = {
+        k for k in removed.keys() & added.keys() if k is not None and str(removed[k][1].name).startswith(REBUILT_PREFIX)
+    }
+    drop = {id(removed[k]) for k in paired} | {id(added[k]) for k in paired}
+    return [item for item in found if id(item) not in drop]
 
 
 def draft_revision(message: str) -> None:

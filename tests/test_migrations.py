@@ -118,3 +118,19 @@ def test_a_read_model_built_before_migrations_at_the_last_schema_is_kept(setting
         assert schema.differences(second.projector.writer) == []
     finally:
         second.close()
+
+
+def test_after_rebuilds_the_tables_are_still_exactly_the_declared_ones(services: Services) -> None:
+    """A rebuild names its indexes with an alternating prefix (a database shares index
+    names across tables); that alone is no difference."""
+    services.execute(lambda: services.app.open_account("Seller", "pro"))
+    for _ in range(2):
+        services.projector.rebuild()
+        assert schema.differences(services.projector.writer) == []
+
+
+def test_a_new_database_is_not_rebuilt_at_its_first_start(services: Services) -> None:
+    """Revisions that ask for a rebuild ask nothing of a database with no read model yet:
+    the projector builds it from the first event."""
+    with services.projector.writer.connect() as conn:
+        assert not schema.stale(conn)
