@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 from uuid import UUID
@@ -109,7 +110,7 @@ class View:
             raise NotFound("Account not found")
         return self.session.account_id
 
-    @property
+    @cached_property
     def fmt(self) -> Formatter:
         return Formatter(self.locale)
 
