@@ -47,6 +47,8 @@ RULES_NO_SCHEMA_CAN_STATE = {
     r"Field 'dueDate' must be on or after 'issueDate'",
     # the invoice's balance
     r"Field 'amount' must be at most the balance due \(.*\)",
+    # the invoice's currency: its minor unit (2 decimals for USD, 0 for JPY, 3 for KWD)
+    r"Field 'amount' must have at most \d+ decimal places in [A-Z]{3}",
     # the account's clients
     r"Field 'clientId' must name an active client of this account",
     # an earlier request with the same key (issue 16, "Safe retries")
