@@ -51,6 +51,8 @@ RULES_NO_SCHEMA_CAN_STATE = {
     r"Field 'amount' must have at most \d+ decimal places in [A-Z]{3}",
     # the account's clients
     r"Field 'clientId' must name an active client of this account",
+    # the invoice's client: sending by email needs its address when no 'to' is given
+    r"The client has no email address; give one in 'to'",
     # an earlier request with the same key (issue 16, "Safe retries")
     r"This Idempotency-Key was used for another request \(method, path or body\); use a new key",
     # A JSON number's decimals: the document states them in `x-decimal-places`, which no
