@@ -6,11 +6,13 @@ four workers a key still has its 120 a minute, not 480. Keys are prefixed with
 CLEVERINVO_REDIS_PREFIX, so several installations (or test runs) can share a server.
 """
 
+import asyncio
 import math
 import time
 from dataclasses import dataclass
 
 from limits import parse
+from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
@@ -43,13 +45,32 @@ def budgets(rate: str, settings: Settings) -> "RateLimiter":
 class RateLimiter:
     def __init__(self, spec: str, storage_uri: str, key_prefix: str = "cleverinvo") -> None:
         self.item = parse(spec)
-        if storage_uri.startswith("async+redis"):  # redis-py's asyncio client, not coredis
-            storage = storage_from_string(storage_uri, implementation="redispy", key_prefix=key_prefix)
+        self._uri = storage_uri
+        self._prefix = key_prefix
+        self._redis = storage_uri.startswith(("async+redis", "async+rediss"))
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.limiter = MovingWindowRateLimiter(self._storage())
+
+    def _storage(self) -> Storage:
+        if self._redis:  # redis-py's asyncio client, not coredis
+            storage = storage_from_string(self._uri, implementation="redispy", key_prefix=self._prefix)
         else:
-            storage = storage_from_string(storage_uri)
-        self.limiter = MovingWindowRateLimiter(storage)
+            storage = storage_from_string(self._uri)
+        if not isinstance(storage, Storage):
+            raise ValueError(f"not an async+ rate-limit storage: {self._uri}")
+        return storage
+
+    def _for_this_loop(self) -> None:
+        """A Redis client's connections belong to the event loop that opened them: an app
+        served again in another loop (a test's second client) gets a client of its own. The
+        counters are in Redis, so nothing is lost; memory counters stay as they are."""
+        loop = asyncio.get_running_loop()
+        if self._redis and self._loop is not None and self._loop is not loop:
+            self.limiter = MovingWindowRateLimiter(self._storage())
+        self._loop = loop
 
     async def spend(self, identity: str) -> Budget:
+        self._for_this_loop()
         allowed = await self.limiter.hit(self.item, identity)
         stats = await self.limiter.get_window_stats(self.item, identity)
         reset = max(0, math.ceil(stats.reset_time - time.time()))
