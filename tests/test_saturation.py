@@ -44,6 +44,7 @@ def test_a_saturated_store_is_busy_not_broken(api: Api, services: Services, monk
 # --- sized together: threads, pools and waits (defect 6) ---------------------------------
 
 
+@pytest.mark.sqlite_only("checks the SQLite event store's pool (PostgreSQL's psycopg pool has its own sizes)")
 def test_request_threads_never_outnumber_the_connections(http: TestClient, services: Services):
     """Before: 40 request threads shared the event store's 15 connections."""
     threads = http.portal.call(lambda: to_thread.current_default_thread_limiter().total_tokens)  # type: ignore[union-attr]

@@ -201,6 +201,7 @@ def test_graphql_filters_and_inputs_with_another_accounts_client_reach_nothing(f
 # --- API2: a key is kept only as its hash --------------------------------------------------------
 
 
+@pytest.mark.sqlite_only("reads every byte the stores keep from the SQLite files in the data directory")
 def test_a_key_is_kept_only_as_its_hash(api: Api, services: Services, data_dir: Path):
     """Events are stored uncompressed, so a key written anywhere would show in the bytes."""
     assert api.tenant is not None
