@@ -11,6 +11,7 @@ from starlette.responses import Response
 from domain.errors import Conflict, DomainError, NotFound, PlanLimitReached, ValidationError
 from gateway.jsonio import error_response
 from gateway.problems import HttpProblem
+from gateway.ratelimit import BudgetsUnavailable
 from usecases.errors import Unavailable
 
 STATUS: dict[str, int] = {  # a domain error's code -> its HTTP status
@@ -60,7 +61,13 @@ async def saturated(_request: Request, _exc: Exception) -> Response:
     return error_response(503, BUSY, {"Retry-After": "1"})
 
 
+async def unmetered(_request: Request, exc: Exception) -> Response:
+    log.error("Rate-limit counters unreachable: %s", exc.__cause__ or exc)
+    return error_response(503, str(exc), {"Retry-After": "1"})
+
+
 HANDLERS = {
+    BudgetsUnavailable: unmetered,
     ConnectionUnavailableError: saturated,
     PoolTimeout: saturated,
     DomainError: domain_error,

@@ -4,6 +4,7 @@ Only ``/api/`` and ``/graphql`` are API paths: the dashboard (``/dashboard``) si
 owners in with its own sessions (``gateway.dashboard``), and share links are public."""
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -15,11 +16,12 @@ from gateway.auth import authenticate, bearer_token
 from gateway.contract.openapi import PATH as OPENAPI_PATH
 from gateway.graphql.errors import STATUS_CODES, error_body
 from gateway.jsonio import HARDENING, JSONResponse, error_response, hardened
-from gateway.ratelimit import RateLimiter
+from gateway.ratelimit import BudgetsUnavailable, RateLimiter
 from gateway.services import Services
 
 log = logging.getLogger("cleverinvo")
 PROTECTED = ("/api/", "/graphql")
+Refusal = Callable[[int, str, dict[str, str] | None], JSONResponse]
 
 
 def graphql_error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -78,6 +80,13 @@ class ApiGuard:
             await self.app(scope, receive, send)
             return
         refuse = graphql_error if scope["path"].startswith("/graphql") else error_response
+        try:
+            await self._http(scope, receive, send, refuse)
+        except BudgetsUnavailable as exc:  # raised before the request reaches the app
+            log.error("Rate-limit counters unreachable: %s", exc.__cause__ or exc)
+            await refuse(503, str(exc), {"Retry-After": "1"})(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send, refuse: Refusal) -> None:
         address = _address(scope)
         near = await self.address_limiter.spend(f"address:{address}")
         if not near.allowed:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from limits import parse
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 from limits.storage import storage_from_string
 
 from gateway.settings import Settings
@@ -42,6 +43,11 @@ def budgets(rate: str, settings: Settings) -> "RateLimiter":
     return RateLimiter(rate, settings.rate_limit_storage, settings.redis_prefix)
 
 
+class BudgetsUnavailable(Exception):
+    """The counters' storage cannot be reached: answered 503 with Retry-After, never 500,
+    and nothing is let through unmetered."""
+
+
 class RateLimiter:
     def __init__(self, spec: str, storage_uri: str, key_prefix: str = "cleverinvo") -> None:
         self.item = parse(spec)
@@ -53,9 +59,11 @@ class RateLimiter:
 
     def _storage(self) -> Storage:
         if self._redis:  # redis-py's asyncio client, not coredis
-            storage = storage_from_string(self._uri, implementation="redispy", key_prefix=self._prefix)
+            storage = storage_from_string(
+                self._uri, implementation="redispy", key_prefix=self._prefix, wrap_exceptions=True
+            )
         else:
-            storage = storage_from_string(self._uri)
+            storage = storage_from_string(self._uri, wrap_exceptions=True)
         if not isinstance(storage, Storage):
             raise ValueError(f"not an async+ rate-limit storage: {self._uri}")
         return storage
@@ -71,7 +79,10 @@ class RateLimiter:
 
     async def spend(self, identity: str) -> Budget:
         self._for_this_loop()
-        allowed = await self.limiter.hit(self.item, identity)
-        stats = await self.limiter.get_window_stats(self.item, identity)
+        try:
+            allowed = await self.limiter.hit(self.item, identity)
+            stats = await self.limiter.get_window_stats(self.item, identity)
+        except StorageError as exc:  # Redis down or unreachable: nobody's budget can be told
+            raise BudgetsUnavailable("Rate limiting is unavailable; retry shortly") from exc.storage_error
         reset = max(0, math.ceil(stats.reset_time - time.time()))
         return Budget(allowed, self.item.amount, max(0, stats.remaining), reset)
