@@ -9,7 +9,7 @@ from gateway.settings import Settings
 from tests.conftest import Api, assert_error
 from tests.graphql_support import error
 
-pytestmark = pytest.mark.sqlite_only  # the store is SQLite; what fails here is Redis
+pytestmark = pytest.mark.sqlite_only("what fails here is Redis, whatever the store")
 
 UNREACHABLE = "redis://127.0.0.1:9/0"  # loopback, nothing listens: refused at once
 
