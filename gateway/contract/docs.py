@@ -11,12 +11,9 @@ requests "Try it out" sends carry the key typed in "Authorize").
 """
 
 import functools
-import gzip
-import hashlib
 import html
 import importlib.util
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -25,12 +22,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from gateway.assets import Asset, asset_response
 from gateway.contract.openapi import PATH as DOCUMENT
 
 HERE = Path(__file__).parent
 PAGE = HERE / "docs.html"
 STATIC_PATH = "/docs/static"
-YEAR = 365 * 24 * 3600
 
 
 def swagger_ui_dist() -> Path:
@@ -75,20 +72,11 @@ PAGE_HEADERS = {
 _PLACEHOLDER = re.compile(r"\{\{(asset:([A-Za-z0-9.-]+)|document)\}\}")
 
 
-@dataclass(frozen=True)
-class Asset:
-    body: bytes
-    gzipped: bytes
-    etag: str
-    media_type: str
-
-
 @functools.cache
 def load_asset(name: str) -> Asset:
     folder, media_type = ASSETS[name]
     body = ((swagger_ui_dist() if folder == "dist" else HERE / "static") / name).read_bytes()
-    digest = hashlib.sha256(body).hexdigest()
-    return Asset(body, gzip.compress(body, compresslevel=9, mtime=0), f'"{digest[:32]}"', media_type)
+    return Asset.of(body, media_type)
 
 
 def swagger_ui_version() -> str:
@@ -110,31 +98,12 @@ async def docs_page(_request: Request) -> Response:
     return HTMLResponse(await run_in_threadpool(page_html), headers=PAGE_HEADERS)
 
 
-def _accepts_gzip(header: str) -> bool:
-    for part in header.split(","):
-        coding, _, params = part.strip().partition(";")
-        if coding.strip().lower() in ("gzip", "*"):
-            quality = params.strip().lower().removeprefix("q=")
-            return not quality or quality.strip("0.") != ""
-    return False
-
-
 async def docs_asset(request: Request) -> Response:
     name = request.path_params["name"]
     if name not in ASSETS:
         raise HTTPException(404)
     asset = await run_in_threadpool(load_asset, name)  # the first time reads and compresses
-    headers = {
-        "Cache-Control": f"public, max-age={YEAR}, immutable",
-        "ETag": asset.etag,
-        "Vary": "Accept-Encoding",
-        "X-Content-Type-Options": "nosniff",
-    }
-    if asset.etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    if _accepts_gzip(request.headers.get("accept-encoding", "")):
-        return Response(asset.gzipped, media_type=asset.media_type, headers={**headers, "Content-Encoding": "gzip"})
-    return Response(asset.body, media_type=asset.media_type, headers=headers)
+    return asset_response(request, asset)
 
 
 ROUTES = [

@@ -22,12 +22,9 @@ key (the queries the page sends carry the key from its Headers tab).
 from __future__ import annotations
 
 import functools
-import gzip
-import hashlib
 import html
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -38,11 +35,12 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from gateway.assets import Asset, asset_response
+
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 STATIC_PATH = "/graphql/static"
 PAGE = HERE / "graphiql.html"
-YEAR = 365 * 24 * 3600
 
 _JS = "text/javascript; charset=utf-8"
 _CSS = "text/css; charset=utf-8"
@@ -75,24 +73,11 @@ CONTENT_SECURITY_POLICY = "; ".join(
 _PLACEHOLDER = re.compile(r"\{\{(asset:([A-Za-z0-9.-]+)|endpoint)\}\}")
 
 
-@dataclass(frozen=True)
-class Asset:
-    body: bytes
-    gzipped: bytes
-    etag: str
-    media_type: str
-
-    @property
-    def version(self) -> str:
-        return self.etag.strip('"')[:12]
-
-
 @functools.cache
 def load_asset(name: str) -> Asset:
     """One of :data:`ASSETS`, read and compressed once."""
     body = (STATIC_DIR / name).read_bytes()
-    digest = hashlib.sha256(body).hexdigest()
-    return Asset(body, gzip.compress(body, compresslevel=9, mtime=0), f'"{digest[:32]}"', ASSETS[name])
+    return Asset.of(body, ASSETS[name])
 
 
 def asset_url(name: str) -> str:
@@ -126,31 +111,12 @@ def graphiql_response(request: Request | None = None, endpoint: str | None = Non
     )
 
 
-def _accepts_gzip(header: str) -> bool:
-    for part in header.split(","):
-        coding, _, params = part.strip().partition(";")
-        if coding.strip().lower() in ("gzip", "*"):
-            quality = params.strip().lower().removeprefix("q=")
-            return not quality or quality.strip("0.") != ""
-    return False
-
-
 async def static_asset(request: Request) -> Response:
     name = request.path_params["name"]
     if name not in ASSETS:
         raise HTTPException(404)
     asset = await run_in_threadpool(load_asset, name)  # the first time reads and compresses
-    headers = {
-        "Cache-Control": f"public, max-age={YEAR}, immutable",
-        "ETag": asset.etag,
-        "Vary": "Accept-Encoding",
-        "X-Content-Type-Options": "nosniff",
-    }
-    if asset.etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    if _accepts_gzip(request.headers.get("accept-encoding", "")):
-        return Response(asset.gzipped, media_type=asset.media_type, headers={**headers, "Content-Encoding": "gzip"})
-    return Response(asset.body, media_type=asset.media_type, headers=headers)
+    return asset_response(request, asset)
 
 
 def graphiql_routes() -> list[Route]:
