@@ -4,7 +4,7 @@ from dataclasses import fields
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Select, Table, and_, func, literal_column, select
+from sqlalchemy import Connection, Engine, Select, Table, and_, func, literal_column, select
 
 from projections import search as searching
 from projections.folding import fold
@@ -184,19 +184,7 @@ class ReadModel:
 
     def invoice(self, account_id: str, invoice_id: str) -> InvoiceDetail | None:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(*_columns(invoices, InvoiceDetail)).where(
-                    invoices.c.id == invoice_id, invoices.c.account_id == account_id
-                )
-            ).first()
-            if row is None:
-                return None
-            lines = conn.execute(
-                select(*_columns(line_items, LineView))
-                .where(line_items.c.invoice_id == invoice_id)
-                .order_by(line_items.c.position)
-            )
-            return InvoiceDetail(**row._mapping, line_items=[LineView(**line._mapping) for line in lines])
+            return _invoice_on(conn, account_id, invoice_id)
 
     def invoice_read(
         self, account_id: str, invoice_id: str
@@ -204,19 +192,9 @@ class ReadModel:
         """An invoice's detail with its client and its account, read together (one
         connection, one snapshot): what ``GET /invoices/{id}`` shows."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(*_columns(invoices, InvoiceDetail)).where(
-                    invoices.c.id == invoice_id, invoices.c.account_id == account_id
-                )
-            ).first()
-            if row is None:
+            detail = _invoice_on(conn, account_id, invoice_id)
+            if detail is None:
                 return None
-            lines = conn.execute(
-                select(*_columns(line_items, LineView))
-                .where(line_items.c.invoice_id == invoice_id)
-                .order_by(line_items.c.position)
-            )
-            detail = InvoiceDetail(**row._mapping, line_items=[LineView(**line._mapping) for line in lines])
             client = conn.execute(
                 select(*_columns(clients, ClientView)).where(
                     clients.c.id == detail.client_id, clients.c.account_id == account_id
@@ -308,3 +286,20 @@ class ReadModel:
                 .limit(limit)
             )
             return [str(row.id) for row in rows]
+
+
+def _invoice_on(conn: Connection, account_id: str, invoice_id: str) -> InvoiceDetail | None:
+    """An invoice with its lines, read on ``conn``."""
+    row = conn.execute(
+        select(*_columns(invoices, InvoiceDetail)).where(
+            invoices.c.id == invoice_id, invoices.c.account_id == account_id
+        )
+    ).first()
+    if row is None:
+        return None
+    lines = conn.execute(
+        select(*_columns(line_items, LineView))
+        .where(line_items.c.invoice_id == invoice_id)
+        .order_by(line_items.c.position)
+    )
+    return InvoiceDetail(**row._mapping, line_items=[LineView(**line._mapping) for line in lines])
