@@ -40,7 +40,7 @@ from sqlalchemy import (
 from domain.application import CleverInvo
 from domain.ledger import GENESIS, LEDGER, account_of_first, event_hash, next_digest, parse_state
 from projections.schema import ensure_migrated
-from projections.tables import UUID_LEN, tracking_table
+from projections.tables import POSITION, UUID_LEN, tracking_table
 from projections.work_queue import upsert
 
 BATCH = 500  # events recorded per transaction
@@ -51,7 +51,7 @@ metadata = MetaData()
 ledger_entries = Table(
     "ledger_entries",
     metadata,
-    Column("position", Integer, primary_key=True, autoincrement=False),  # the notification id
+    Column("position", POSITION, primary_key=True, autoincrement=False),  # the notification id
     Column("account_id", String(UUID_LEN), nullable=False),
     Column("aggregate_id", String(UUID_LEN), nullable=False),
     Column("version", Integer, nullable=False),

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -22,6 +23,9 @@ from projections.types import DecimalText
 metadata = MetaData()
 
 UUID_LEN = 36
+# A position in the event store (its notification id): 64-bit, as the store's own ids. SQLite's
+# INTEGER is 64-bit already, and only "INTEGER PRIMARY KEY" is the rowid, so it stays INTEGER there.
+POSITION = BigInteger().with_variant(Integer(), "sqlite")
 
 accounts = Table(
     "accounts",
@@ -175,7 +179,7 @@ def tracking_table(name: str, owner: MetaData) -> Table:
         name,
         owner,
         Column("application_name", String(64), primary_key=True),
-        Column("notification_id", Integer, nullable=False),
+        Column("notification_id", POSITION, nullable=False),
     )
 
 

@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from projections.schema import ensure_migrated
-from projections.tables import tracking_table
+from projections.tables import POSITION, tracking_table
 
 metadata = MetaData()
 
@@ -46,7 +46,7 @@ work_queue = Table(
     metadata,
     Column("follower", String(32), primary_key=True),
     Column("item", String(128), primary_key=True),
-    Column("seq", Integer, nullable=False),  # the notification id of the latest event that queued it
+    Column("seq", POSITION, nullable=False),  # the notification id of the latest event that queued it
     Column("attempt", Integer, nullable=False),
     Column("not_before", DateTime, nullable=False),
     Column("owner", String(128), nullable=True),
