@@ -1,7 +1,6 @@
 """The dashboard's catalogs: every message has its Spanish, with the same placeholders, and
 the compiled catalogs shipped in the package are those of the .po files beside them."""
 
-import io
 import re
 import tomllib
 from datetime import date, datetime
@@ -12,7 +11,7 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from gateway.dashboard.i18n import LOCALE_DIR, Formatter, negotiate, translations
@@ -60,13 +59,18 @@ def test_translations_keep_the_placeholders_and_no_stray_percent() -> None:
         assert "%" not in PLACEHOLDER.sub("", told), told
 
 
+def messages_of(found: Catalog) -> dict[str, str]:
+    """A catalog's translations, without its header (which names the Babel that wrote it):
+    what a compiled catalog holds."""
+    told = (message for message in found if message.id and message.string and not message.fuzzy)
+    return {str(message.id): str(message.string) for message in told}
+
+
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_the_shipped_mo_is_the_compiled_po(lang: str) -> None:
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog(lang), use_fuzzy=False)
-    assert (LOCALE_DIR / lang / "LC_MESSAGES" / "messages.mo").read_bytes() == compiled.getvalue(), (
-        "pybabel compile -d gateway/dashboard/locales"
-    )
+    with (LOCALE_DIR / lang / "LC_MESSAGES" / "messages.mo").open("rb") as mo:
+        shipped = read_mo(mo)
+    assert messages_of(shipped) == messages_of(catalog(lang)), "pybabel compile -d gateway/dashboard/locales"
 
 
 def test_a_non_editable_install_ships_the_templates_assets_and_catalogs() -> None:
