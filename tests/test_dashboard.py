@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from sqlalchemy import text
 
 from domain.actors import OWNER
 from gateway.app import create_app
@@ -34,6 +35,7 @@ from tests.dashboard_support import (
     summary_of,
     text_of,
 )
+from usecases.inputs import ClientFields
 
 PROTECTED_PAGES = [
     "/dashboard/invoices",
@@ -1014,6 +1016,36 @@ def test_unknown_dashboard_pages_are_html_not_json(http: TestClient) -> None:
     assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
     assert "There is nothing at this address." in response.text
     assert http.get("/dashboard", follow_redirects=False).status_code in (303, 307)
+
+
+def test_a_failure_on_our_side_is_logged_once_and_shown_as_a_page_in_the_readers_language(
+    settings: Settings, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A real failure (the clients' table gone from under the app): one log record with the
+    traceback, a 500 page in Spanish that shows nothing of it, and nothing raised to the
+    server (which would log it again)."""
+    owner = make_owner(services, locale="es")
+    client = services.usecases.clients.create(owner.account_id, ClientFields({"name": "Acme"}))
+    with TestClient(create_app(settings, services), raise_server_exceptions=True) as strict:
+        browser = Browser(strict)
+        browser.sign_in(owner)
+        with services.projector.writer.begin() as conn:
+            conn.execute(text("ALTER TABLE clients RENAME TO clients_gone"))
+        try:
+            caplog.set_level("ERROR", logger="cleverinvo")
+            response = browser.get(f"/dashboard/clients/{client.id}")
+        finally:
+            with services.projector.writer.begin() as conn:
+                conn.execute(text("ALTER TABLE clients_gone RENAME TO clients"))
+    assert response.status_code == 500 and response.headers["content-type"].startswith("text/html")
+    page = text_of(response.text)
+    assert "Algo salió mal" in page and "Cerrar sesión" in page, page[:300]  # still signed in, in Spanish
+    for leak in ("Traceback", "clients_gone", "OperationalError", "UndefinedTable", "SELECT", "sqlalchemy"):
+        assert leak not in response.text, leak
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and errors[0].exc_info is not None, [r.getMessage() for r in errors]
+    assert f"GET /dashboard/clients/{client.id}" in errors[0].getMessage()
+    assert browser.get("/dashboard/clients").status_code == 200  # the next page works again
 
 
 def test_the_request_log_never_holds_a_link_token_a_password_or_a_cookie(

@@ -16,6 +16,7 @@ type, and copies a new key. No CDN, no build: every byte is in this package. See
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from domain.errors import DomainError
@@ -24,10 +25,10 @@ from gateway.dashboard.rendering import static_file
 from gateway.dashboard.web import (
     SIGN_IN_RATE,
     Dashboard,
+    ServerErrorPages,
     domain_error_page,
     http_exception_page,
     http_problem_page,
-    server_error_page,
 )
 from gateway.problems import HttpProblem
 from gateway.ratelimit import budgets
@@ -73,8 +74,8 @@ def dashboard_app(services: Services) -> Starlette:
             DomainError: domain_error_page,
             HttpProblem: http_problem_page,
             HTTPException: http_exception_page,
-            Exception: server_error_page,
         },
+        middleware=[Middleware(ServerErrorPages)],  # whatever no handler maps: logged, and a page
     )
     limiter = budgets(SIGN_IN_RATE, services.settings)  # in Redis when configured: every process counts
     app.state.dashboard = Dashboard(services, limiter)

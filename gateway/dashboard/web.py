@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.account import LOCALES
 from domain.actors import account_owner, acting_as
@@ -318,8 +319,40 @@ async def http_exception_page(request: Request, exc: Exception) -> Response:
     return view.message(exc.status_code, view.gettext("That did not work"), str(exc.detail))
 
 
-async def server_error_page(request: Request, exc: Exception) -> Response:
-    log.exception("Dashboard error on %s %s", request.method, request.url.path, exc_info=exc)
+async def server_error_page(request: Request) -> Response:
     view = await _view_for_error(request)
     text = view.gettext("Something went wrong on our side. Nothing you did caused it; try again in a moment.")
     return view.message(500, view.gettext("Something went wrong"), text)
+
+
+class ServerErrorPages:
+    """Any error no handler maps (a bug, a database gone): logged once, with its traceback,
+    and answered with a page in the reader's language that shows nothing of it.
+
+    Not an ``Exception`` handler: Starlette's ServerErrorMiddleware sends the handler's page
+    and then raises the error again, to the server, which logs the traceback a second time
+    (as JSON lines with no request id). Here it ends with the page."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            if started:  # too late for a page: the server ends the response, and logs why
+                raise
+            request = Request(scope, receive)
+            log.exception("Dashboard error on %s %s", request.method, request.url.path)
+            response = await server_error_page(request)
+            await response(scope, receive, send)
