@@ -1018,6 +1018,25 @@ def test_unknown_dashboard_pages_are_html_not_json(http: TestClient) -> None:
     assert http.get("/dashboard", follow_redirects=False).status_code in (303, 307)
 
 
+def test_a_request_the_pages_never_send_is_refused_in_the_readers_language(
+    http: TestClient, services: Services
+) -> None:
+    spanish = Browser(http)
+    spanish.sign_in(make_owner(services, "es@example.com", locale="es"))
+    spanish.get("/dashboard/clients/new")
+    before = stored_state(services)
+    token = csrf_of(spanish.page)
+    as_json = spanish.request("POST", "/dashboard/clients/new", json={"csrf": token, "name": "JSON Ltd"})
+    assert as_json.status_code == 415 and "No se pudo leer el formulario." in text_of(as_json.text)
+    assert "application/x-www-form-urlencoded" not in as_json.text
+    wrong_method = spanish.request("GET", "/dashboard/sign-out")
+    assert wrong_method.status_code == 405 and "POST" in wrong_method.headers["allow"]
+    assert "Esta dirección no admite ese tipo de petición." in text_of(wrong_method.text)
+    no_version = spanish.get("/dashboard/invoices/00000000-0000-4000-8000-000000000000/pdf", version="x")
+    assert no_version.status_code == 400 and "No existe esa versión de la factura." in text_of(no_version.text)
+    assert stored_state(services) == before
+
+
 def test_a_failure_on_our_side_is_logged_once_and_shown_as_a_page_in_the_readers_language(
     settings: Settings, services: Services, caplog: pytest.LogCaptureFixture
 ) -> None:

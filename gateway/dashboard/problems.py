@@ -174,6 +174,21 @@ SHAPES: list[tuple[re.Pattern[str], str, str | None]] = [
         ),
         (r"Parameter 'search' .*", N_("The search is too long."), "search"),
         (r"Parameter 'page' .*", N_("There is no such page."), None),
+        (r"Parameter 'version' .*", N_("There is no such version of this invoice."), None),
+        (r"Account not found", N_("There is no such account."), None),
+        # what a page sent that could not be read (a browser cut off, a hand-made request)
+        (
+            r"Request body is larger than \d+ bytes",
+            N_("What you sent is too long. Shorten the longest text and try again."),
+            None,
+        ),
+        (r"The request body was cut off", N_("What you sent arrived cut off. Try again."), None),
+        (
+            r"The form could not be read|Forms must be sent as .*|The lines of the form do not line up"
+            r"|Request body .*|Send \{currency, lines\}|Each line is an object of strings",
+            N_("The form could not be read. Reload the page and try again."),
+            None,
+        ),
     )
 ]
 

@@ -58,6 +58,11 @@ NOTICES = {
     "language-chosen": N_("Language changed."),
 }
 
+HTTP_STATUS_TEXTS = {  # Starlette's own refusals (no route takes that method, ...), told in the reader's words
+    405: N_("This address does not take that kind of request."),
+    400: N_("This request could not be handled."),
+}
+
 
 @dataclass
 class Dashboard:
@@ -133,7 +138,8 @@ class View:
     def gettext(self, message: str) -> str:
         return translations(self.locale).gettext(message)
 
-    def explain(self, error: DomainError) -> Problem:
+    def explain(self, error: DomainError | HttpProblem) -> Problem:
+        """A refusal (the use case's, or the request's own) in the reader's words."""
         return explain(error.message, self.gettext, lambda amount, currency: self.fmt.money(Decimal(amount), currency))
 
     async def call(self, use_case: Callable[..., T], *args: Any) -> T:
@@ -308,7 +314,7 @@ async def domain_error_page(request: Request, exc: Exception) -> Response:
 async def http_problem_page(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HttpProblem)
     view = await _view_for_error(request)
-    return view.message(exc.status, view.gettext("That did not work"), exc.message)
+    return view.message(exc.status, view.gettext("That did not work"), view.explain(exc).text)
 
 
 async def http_exception_page(request: Request, exc: Exception) -> Response:
@@ -316,7 +322,10 @@ async def http_exception_page(request: Request, exc: Exception) -> Response:
     view = await _view_for_error(request)
     if exc.status_code == 404:
         return view.message(404, view.gettext("Not found"), view.gettext("There is nothing at this address."))
-    return view.message(exc.status_code, view.gettext("That did not work"), str(exc.detail))
+    text = HTTP_STATUS_TEXTS.get(exc.status_code, HTTP_STATUS_TEXTS[400])
+    response = view.message(exc.status_code, view.gettext("That did not work"), view.gettext(text))
+    response.headers.update(exc.headers or {})  # a 405's Allow
+    return response
 
 
 async def server_error_page(request: Request) -> Response:
