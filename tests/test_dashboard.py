@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from domain.actors import OWNER
 from gateway.app import create_app
+from gateway.dashboard import ROUTES as DASHBOARD_ROUTES
 from gateway.dashboard.i18n import Formatter
 from gateway.services import Services
 from gateway.settings import Settings
@@ -198,33 +199,75 @@ def test_sign_in_attempts_are_limited_per_address(http: TestClient, owner: Owner
 # --- CSRF ------------------------------------------------------------------------------------------
 
 
-def _state_changing_forms(browser: Browser) -> list[tuple[str, dict[str, str]]]:
-    client_id = add_client(browser)
-    invoice_id = add_draft(browser, client_id)
-    return [
-        ("/dashboard/clients/new", {"name": "Forged Ltd"}),
-        (f"/dashboard/clients/{client_id}", {"name": "Renamed"}),
-        (f"/dashboard/clients/{client_id}/deactivate", {}),
-        ("/dashboard/keys", {"label": "forged"}),
-        ("/dashboard/invoices/new", dict(invoice_form(client_id, THREE_LINES))),
-        (f"/dashboard/invoices/{invoice_id}/send", {}),
-        (f"/dashboard/invoices/{invoice_id}/delete", {}),
-        ("/dashboard/settings", {"name": "Forged", "locale": "en"}),
-        ("/dashboard/sign-out", {}),
-        ("/dashboard/language", {"locale": "es"}),
-    ]
+def everything_of(browser: Browser) -> dict[str, str]:
+    """One of each thing an owner has (made in the dashboard): a client, a draft, a sent
+    invoice with a payment, an API key; their ids by the routes' parameter names."""
+    client_id = add_client(browser, "Secret Client", "secret@acme.test")
+    draft = add_draft(browser, client_id, invoiceNumber="SECRET-1")
+    sent = add_draft(browser, client_id, invoiceNumber="SECRET-2")
+    browser.get(f"/dashboard/invoices/{sent}")
+    browser.post(f"/dashboard/invoices/{sent}/send", {})
+    paid = browser.post(f"/dashboard/invoices/{sent}/payments", {"amount": "100"})
+    assert "Payment recorded." in paid.text
+    payment_id = re.search(rf"/dashboard/invoices/{sent}/payments/([0-9a-f-]{{36}})/reverse", paid.text).group(1)  # type: ignore[union-attr]
+    browser.get("/dashboard/keys")
+    browser.post("/dashboard/keys", {"label": "secret-key"})
+    key_id = re.search(r"/dashboard/keys/([0-9a-f-]{36})/revoke", browser.page).group(1)  # type: ignore[union-attr]
+    return {"client_id": client_id, "invoice_id": sent, "draft_id": draft, "payment_id": payment_id, "key_id": key_id}
+
+
+def routes_of(method: str, *, with_ids: bool | None = None) -> set[str]:
+    """The dashboard's route templates that take ``method`` (those naming a record by id,
+    or those that do not, or all)."""
+    found = set()
+    for route in DASHBOARD_ROUTES:
+        if method not in (route.methods or ()) or route.path == "/static/{name}":
+            continue
+        if with_ids is None or with_ids == ("_id}" in route.path):
+            found.add(route.path)
+    return found
+
+
+def concrete(template: str, ids: dict[str, str]) -> str:
+    return "/dashboard" + re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], template)
+
+
+def _state_changing_forms(ids: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """A form for every POST route a signed-in owner sends, by route template."""
+    return {
+        "/sign-out": {},
+        "/language": {"locale": "es"},
+        "/keys": {"label": "forged"},
+        "/keys/{key_id}/revoke": {},
+        "/clients/new": {"name": "Forged Ltd"},
+        "/clients/{client_id}": {"name": "Renamed"},
+        "/clients/{client_id}/deactivate": {},
+        "/clients/{client_id}/reactivate": {},
+        "/invoices/new": dict(invoice_form(ids["client_id"], THREE_LINES)),
+        "/invoices/{invoice_id}/edit": dict(invoice_form(ids["client_id"], THREE_LINES)),
+        "/invoices/{invoice_id}/send": {},
+        "/invoices/{invoice_id}/payments": {"amount": "1"},
+        "/invoices/{invoice_id}/payments/{payment_id}/reverse": {},
+        "/invoices/{invoice_id}/void": {"reason": "forged"},
+        "/invoices/{invoice_id}/delete": {},
+        "/settings": {"name": "Forged", "locale": "en"},
+    }
 
 
 def test_every_form_needs_its_own_csrf_token(browser: Browser, services: Services, http: TestClient) -> None:
-    forms = _state_changing_forms(browser)
+    ids = everything_of(browser)
+    forms = _state_changing_forms(ids)
+    # every POST route but signing in and setting a password (tied to the pre-session:
+    # test_the_sign_in_form_is_tied_to_its_browser) and the live totals (a header, not a form)
+    assert set(forms) == routes_of("POST") - {"/sign-in", "/welcome/{token}", "/invoices/price"}
     other = Browser(http)
     other.sign_in(make_owner(services, "bob@example.com"))
     someone_elses = csrf_of(other.get("/dashboard/keys").text)
     before = stored_state(services)
-    for path, data in forms:
+    for template, data in forms.items():
         for token in ("", "0" * 64, someone_elses):
-            response = browser.post(path, data, csrf=token, follow=False)
-            assert response.status_code == 403, (path, token)
+            response = browser.post(concrete(template, ids), data, csrf=token, follow=False)
+            assert response.status_code == 403, (template, token)
             assert "This form has expired" in response.text
     assert stored_state(services) == before
     assert browser.get("/dashboard/keys").url.path == "/dashboard/keys"  # still signed in
@@ -276,43 +319,42 @@ def test_live_totals_need_the_token_in_a_header(browser: Browser) -> None:
 
 
 def test_an_owner_sees_and_touches_nothing_of_another_account(browser: Browser, services: Services) -> None:
-    client_id = add_client(browser, "Secret Client", "secret@acme.test")
-    invoice_id = add_draft(browser, client_id)
-    browser.get("/dashboard/keys")
-    browser.post("/dashboard/keys", {"label": "secret-key"})
-    key_id = re.search(r"/dashboard/keys/([0-9a-f-]{36})/revoke", browser.page).group(1)  # type: ignore[union-attr]
+    ids = everything_of(browser)
+    names = ("Secret Client", "secret@acme.test", "secret-key", "SECRET-1", "SECRET-2", "Ana&#39;s Studio", "Ana's")
+    secrets = names + tuple(ids.values())
 
     bob = Browser(browser.http)
     bob.sign_in(make_owner(services, "bob@example.com", name="Bob's Bikes"))
-    for path in ("/dashboard/invoices", "/dashboard/clients", "/dashboard/keys", "/dashboard/settings"):
-        page = bob.get(path).text
-        assert "Secret Client" not in page and "secret-key" not in page and "INV-0001" not in page, path
-        assert "Ana&#39;s Studio" not in page and "Ana's Studio" not in page
-    assert "Secret Client" not in bob.get("/dashboard/invoices", search="secret").text
-    for path in (
-        f"/dashboard/clients/{client_id}",
-        f"/dashboard/invoices/{invoice_id}",
-        f"/dashboard/invoices/{invoice_id}/edit",
-        f"/dashboard/invoices/{invoice_id}/pdf",
-        f"/dashboard/invoices/{invoice_id}?version=1",
-    ):
-        assert bob.get(path).status_code == 404, path
+    # pages of one's own account: none of Ana's things, however asked for
+    own_pages = routes_of("GET", with_ids=False) - {"/welcome/{token}"}
+    asked = {
+        "/invoices": [{}, {"search": "secret"}, {"search": "SECRET-2"}, {"status": "PARTIALLY_PAID"}],
+        "/clients": [{}, {"search": "secret"}, {"state": "deactivated"}],
+        "/invoices/new": [{}, {"clientId": ids["client_id"]}],
+    }
+    for template in own_pages:
+        for params in asked.get(template, [{}]):
+            response = bob.get(concrete(template, ids), **params)
+            assert response.status_code == 200, (template, params, response.status_code)
+            leaked = [secret for secret in secrets if secret in response.text and secret not in params.values()]
+            assert leaked == [], (template, params, leaked)  # (what was asked for is echoed in the page's links)
+    # every page that names a record: Ana's ids are not found, and say nothing of her
+    for template in routes_of("GET", with_ids=True):
+        for params in ({}, {"version": "1"}):
+            response = bob.get(concrete(template, ids), **params)
+            assert response.status_code == 404, (template, params, response.status_code)
+            assert [name for name in names if name in response.text] == [], template  # (its path is echoed)
+    # every change to a record, on Ana's ids: not found, nothing written
     bob.get("/dashboard/keys")
     before = stored_state(services)
-    for path, data in [
-        (f"/dashboard/clients/{client_id}", {"name": "Stolen"}),
-        (f"/dashboard/clients/{client_id}/deactivate", {}),
-        (f"/dashboard/invoices/{invoice_id}/edit", dict(invoice_form(client_id, THREE_LINES))),
-        (f"/dashboard/invoices/{invoice_id}/send", {}),
-        (f"/dashboard/invoices/{invoice_id}/payments", {"amount": "1"}),
-        (f"/dashboard/invoices/{invoice_id}/void", {}),
-        (f"/dashboard/invoices/{invoice_id}/delete", {}),
-        (f"/dashboard/keys/{key_id}/revoke", {}),
-    ]:
-        response = bob.post(path, data, follow=False)
-        assert response.status_code == 404, (path, response.status_code)
-    # Bob cannot bill Alice's client either: it is no active client of his
-    response = bob.post("/dashboard/invoices/new", invoice_form(client_id, THREE_LINES))
+    forms = _state_changing_forms(ids)
+    changes = routes_of("POST", with_ids=True)
+    assert changes <= set(forms)
+    for template in changes:
+        response = bob.post(concrete(template, ids), forms[template], follow=False)
+        assert response.status_code == 404, (template, response.status_code)
+    # Bob cannot bill Ana's client either: it is no active client of his
+    response = bob.post("/dashboard/invoices/new", invoice_form(ids["client_id"], THREE_LINES))
     assert response.status_code == 400 and "Choose an active client." in response.text
     assert stored_state(services) == before
 
