@@ -80,8 +80,8 @@ class Browser:
             self.cookies = self.http.cookies
             self.http.cookies = saved
 
-    def get(self, path: str, **params: str) -> httpx.Response:
-        response = self.request("GET", path, params=params or None, follow_redirects=True)
+    def get(self, path: str, headers: dict[str, str] | None = None, **params: str) -> httpx.Response:
+        response = self.request("GET", path, params=params or None, headers=headers, follow_redirects=True)
         self.page = response.text
         return response
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 import pytest
@@ -18,6 +19,7 @@ from sqlalchemy import text
 
 from domain.actors import OWNER
 from gateway.app import create_app
+from gateway.cli import server_config
 from gateway.dashboard import ROUTES as DASHBOARD_ROUTES
 from gateway.dashboard.i18n import Formatter
 from gateway.services import Services
@@ -107,6 +109,48 @@ def test_the_cookie_is_secure_when_the_dashboard_is_served_over_https(
             response = browser.post("/dashboard/sign-in", {"email": owner.email, "password": PASSWORD}, follow=False)
             cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("cleverinvo_session="))
             assert "secure" in cookie.lower()
+    finally:
+        services.close()
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_behind_a_trusted_proxy_the_cookie_is_secure_and_attempts_count_per_forwarded_address(
+    make_settings: Callable[..., Settings], clock: FakeClock, trusted: bool
+) -> None:
+    """As `cleverinvo serve` runs it (gateway.cli.server_config): the proxy's X-Forwarded-Proto
+    and X-Forwarded-For are believed only from CLEVERINVO_TRUSTED_PROXIES."""
+    settings = make_settings(**({"CLEVERINVO_TRUSTED_PROXIES": "*"} if trusted else {}))
+    services = Services(settings, clock=clock)
+    try:
+        owner = make_owner(services)
+        config = server_config(create_app(settings, services), settings, "127.0.0.1", 0, configure_logging=False)
+        config.load()
+        with TestClient(config.loaded_app) as http:
+            # the proxy speaks http to the app, https to the browser
+            https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+            page = http.get("/dashboard/sign-in", headers=https)
+            pre = next(c for c in page.headers.get_list("set-cookie") if c.startswith("cleverinvo_presession="))
+            assert ("secure" in pre.lower()) is trusted
+            form = urlencode({"csrf": csrf_of(page.text), "email": owner.email, "password": PASSWORD})
+            cookie = {"Cookie": pre.split(";")[0]}  # as the browser sends it back, over https
+            http.cookies.clear()
+            response = http.post(
+                "/dashboard/sign-in", content=form, headers={**FORM, **https, **cookie}, follow_redirects=False
+            )
+            assert response.status_code == 303, response.text[:300]
+            session = next(c for c in response.headers.get_list("set-cookie") if c.startswith("cleverinvo_session="))
+            assert ("secure" in session.lower()) is trusted
+            http.cookies.clear()
+            forwarded = {"X-Forwarded-For": "203.0.113.7"}
+            guesser = Browser(http)
+            token = csrf_of(guesser.get("/dashboard/sign-in", headers=forwarded).text)
+            wrong = {"email": owner.email, "password": "not the password"}
+            for _ in range(9):  # with the sign-in above, the address's 10 a minute
+                assert guesser.post("/dashboard/sign-in", wrong, csrf=token, headers=forwarded).status_code == 401
+            assert guesser.post("/dashboard/sign-in", wrong, csrf=token, headers=forwarded).status_code == 429
+            elsewhere = {**forwarded, "X-Forwarded-For": "198.51.100.9"}
+            answer = guesser.post("/dashboard/sign-in", wrong, csrf=token, headers=elsewhere)
+            assert answer.status_code == (401 if trusted else 429)  # another address, unless nobody is believed
     finally:
         services.close()
 
