@@ -4,7 +4,7 @@ from dataclasses import fields
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Select, Table, and_, func, literal_column, select
+from sqlalchemy import Connection, Engine, Select, Table, and_, bindparam, func, literal_column, select
 
 from projections import search as searching
 from projections.folding import fold
@@ -37,6 +37,26 @@ MAX_OFFSET = 2**62  # past any number of rows
 
 def _columns(table: Table, view: type[Any]) -> list[Any]:
     return [table.c[f.name] for f in fields(view) if f.name in table.c]
+
+
+# The reads every request makes, built once: a statement built per call spent more time
+# in SQLAlchemy's construction and cache-key walk than SQLite spent answering it.
+_KEY_BY_HASH = select(*_columns(api_keys, KeyView), api_keys.c.key_hash).where(
+    api_keys.c.key_hash == bindparam("key_hash")
+)
+_ACCOUNT = select(*_columns(accounts, AccountView)).where(accounts.c.id == bindparam("account"))
+_CLIENT = select(*_columns(clients, ClientView)).where(
+    clients.c.id == bindparam("client"), clients.c.account_id == bindparam("account")
+)
+_INVOICE = select(*_columns(invoices, InvoiceDetail)).where(
+    invoices.c.id == bindparam("invoice"), invoices.c.account_id == bindparam("account")
+)
+_LINES = (
+    select(*_columns(line_items, LineView))
+    .where(line_items.c.invoice_id == bindparam("invoice"))
+    .order_by(line_items.c.position)
+)
+_COUNT = select(counts.c.n).where(counts.c.account_id == bindparam("account"), counts.c.scope == bindparam("scope"))
 
 
 class ReadModel:
@@ -86,9 +106,7 @@ class ReadModel:
                     total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
                 items = [view(**{k: v for k, v in row._mapping.items() if k != TOTAL}) for row in rows]
                 return Page(items, total, page, limit)
-            found = conn.execute(
-                select(counts.c.n).where(counts.c.account_id == counted[0], counts.c.scope == counted[1])
-            ).scalar()
+            found = conn.execute(_COUNT, {"account": counted[0], "scope": counted[1]}).scalar()
             total = int(found or 0)
             rows = []
             if offset < total:  # also keeps absurd page numbers away from SQL
@@ -99,7 +117,7 @@ class ReadModel:
 
     def account(self, account_id: str) -> AccountView | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(*_columns(accounts, AccountView)).where(accounts.c.id == account_id)).first()
+            row = conn.execute(_ACCOUNT, {"account": account_id}).first()
         return AccountView(**row._mapping) if row else None
 
     def accounts(self) -> list[AccountView]:
@@ -110,9 +128,7 @@ class ReadModel:
     def key_by_hash(self, key_hash: str) -> tuple[KeyView, str] | None:
         """The key with this hash, and the stored hash to compare in constant time."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(*_columns(api_keys, KeyView), api_keys.c.key_hash).where(api_keys.c.key_hash == key_hash)
-            ).first()
+            row = conn.execute(_KEY_BY_HASH, {"key_hash": key_hash}).first()
         if row is None:
             return None
         values = dict(row._mapping)
@@ -146,11 +162,7 @@ class ReadModel:
 
     def client(self, account_id: str, client_id: str) -> ClientView | None:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(*_columns(clients, ClientView)).where(
-                    clients.c.id == client_id, clients.c.account_id == account_id
-                )
-            ).first()
+            row = conn.execute(_CLIENT, {"client": client_id, "account": account_id}).first()
         return ClientView(**row._mapping) if row else None
 
     # --- invoices -------------------------------------------------------------------
@@ -195,12 +207,8 @@ class ReadModel:
             detail = _invoice_on(conn, account_id, invoice_id)
             if detail is None:
                 return None
-            client = conn.execute(
-                select(*_columns(clients, ClientView)).where(
-                    clients.c.id == detail.client_id, clients.c.account_id == account_id
-                )
-            ).first()
-            account = conn.execute(select(*_columns(accounts, AccountView)).where(accounts.c.id == account_id)).first()
+            client = conn.execute(_CLIENT, {"client": detail.client_id, "account": account_id}).first()
+            account = conn.execute(_ACCOUNT, {"account": account_id}).first()
         return (
             detail,
             ClientView(**client._mapping) if client else None,
@@ -290,16 +298,8 @@ class ReadModel:
 
 def _invoice_on(conn: Connection, account_id: str, invoice_id: str) -> InvoiceDetail | None:
     """An invoice with its lines, read on ``conn``."""
-    row = conn.execute(
-        select(*_columns(invoices, InvoiceDetail)).where(
-            invoices.c.id == invoice_id, invoices.c.account_id == account_id
-        )
-    ).first()
+    row = conn.execute(_INVOICE, {"invoice": invoice_id, "account": account_id}).first()
     if row is None:
         return None
-    lines = conn.execute(
-        select(*_columns(line_items, LineView))
-        .where(line_items.c.invoice_id == invoice_id)
-        .order_by(line_items.c.position)
-    )
+    lines = conn.execute(_LINES, {"invoice": invoice_id})
     return InvoiceDetail(**row._mapping, line_items=[LineView(**line._mapping) for line in lines])
