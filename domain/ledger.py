@@ -19,6 +19,8 @@ event makes it SHA-256(bytes of the digest so far + bytes of the event's hash).
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -91,14 +93,46 @@ def account_of_first(domain_event: DomainEventProtocol[UUID]) -> str:
     return str(getattr(domain_event, "account_id", None) or domain_event.originator_id)
 
 
+class SealCache:
+    """The seal of each aggregate's latest version this process stored or read, so the
+    next event of a busy aggregate (an account's quota, say) chains to it without reading
+    the store. Only a stored event is remembered, and a stored version never changes, so
+    an entry is never stale; another process's newer event is simply not found here."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._seals: OrderedDict[UUID, tuple[int, str, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, aggregate_id: UUID, version: int) -> tuple[str, str] | None:
+        with self._lock:
+            found = self._seals.get(aggregate_id)
+        if found is None or found[0] != version:
+            return None
+        return found[1], found[2]
+
+    def remember(self, seals: dict[UUID, tuple[int, str, str]]) -> None:
+        """``seals``: aggregate -> (version, hash, account) of events now stored."""
+        with self._lock:
+            for aggregate_id, seal in seals.items():
+                self._seals[aggregate_id] = seal
+                self._seals.move_to_end(aggregate_id)
+            while len(self._seals) > self._size:
+                self._seals.popitem(last=False)
+
+
 class LedgerEventStore(EventStore[UUID]):
     """Seals every event it stores; the mapper alone would not know the previous hash."""
 
+    seals: SealCache | None = None
+
     def put(self, domain_events: Sequence[DomainEventProtocol[UUID]], **kwargs: Any) -> list[Recording[UUID]]:
-        stored_events = self.seal(domain_events)
+        stored_events, latest = self._sealed(domain_events)
         notification_ids = self.recorder.insert_events(stored_events, **kwargs)
         if not notification_ids:
             return []
+        if self.seals is not None:  # only now: an event that failed to store is not a seal
+            self.seals.remember(latest)
         return [
             Recording(
                 domain_event,
@@ -116,25 +150,35 @@ class LedgerEventStore(EventStore[UUID]):
         ]
 
     def seal(self, domain_events: Sequence[DomainEventProtocol[UUID]]) -> list[StoredEvent]:
+        return self._sealed(domain_events)[0]
+
+    def _sealed(
+        self, domain_events: Sequence[DomainEventProtocol[UUID]]
+    ) -> tuple[list[StoredEvent], dict[UUID, tuple[int, str, str]]]:
+        """The events sealed, and each aggregate's last (version, hash, account) among them."""
         actor = current_actor().as_dict()
-        latest: dict[UUID, tuple[str, str]] = {}  # aggregate -> (hash, account) of this batch
+        latest: dict[UUID, tuple[int, str, str]] = {}
         sealed = []
         for domain_event in domain_events:
             plain = self.mapper.to_stored_event(domain_event)
             aggregate_id, version = domain_event.originator_id, plain.originator_version
-            prev, account = latest.get(aggregate_id) or self._before(domain_event, version)
+            before = latest.get(aggregate_id)
+            prev, account = (before[1], before[2]) if before else self._before(domain_event, version)
             state = parse_state(plain.state)
             state[LEDGER] = {"account": account, "actor": actor, "prev": prev}
             state[LEDGER]["hash"] = digest = event_hash(str(aggregate_id), version, plain.topic, state)
-            latest[aggregate_id] = (digest, account)
+            latest[aggregate_id] = (version, digest, account)
             sealed.append(StoredEvent(plain.originator_id, version, plain.topic, canonical(state)))
-        return sealed
+        return sealed, latest
 
     def _before(self, domain_event: DomainEventProtocol[UUID], version: int) -> tuple[str, str]:
         """The previous version's hash and the account, from the store."""
         aggregate_id = domain_event.originator_id
         if version <= 1:
             return GENESIS, account_of_first(domain_event)
+        remembered = self.seals.get(aggregate_id, version - 1) if self.seals is not None else None
+        if remembered is not None:
+            return remembered
         previous = self.recorder.select_events(aggregate_id, lte=version - 1, desc=True, limit=1)
         if not previous:
             return GENESIS, account_of_first(domain_event)
