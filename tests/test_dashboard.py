@@ -675,7 +675,8 @@ def test_an_invoice_goes_from_draft_to_paid_in_the_dashboard(
 
     sent = browser.post(f"/dashboard/invoices/{invoice_id}/send", {})
     assert "Invoice sent." in sent.text and "Invoice INV-0001 Sent" in text_of(sent.text)
-    share = re.search(r'href="(http://testserver/i/[^"]+)" id="share-link"', sent.text).group(1)  # type: ignore[union-attr]
+    share = re.search(r'<code id="share-link">(http://testserver/i/[^<]+)</code>', sent.text).group(1)  # type: ignore[union-attr]
+    assert f'href="{share}"' not in sent.text  # copied for the client, not opened by the owner (it would say "viewed")
     opened = Browser(browser.http).request("GET", share.removeprefix("http://testserver"))
     assert opened.status_code == 200 and "INV-0001" in opened.text
     assert "Invoice INV-0001 Viewed" in text_of(browser.get(f"/dashboard/invoices/{invoice_id}").text)

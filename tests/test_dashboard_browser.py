@@ -191,15 +191,17 @@ def test_an_owner_runs_their_invoicing_in_the_browser(
             expect(page.locator("#invoice-total")).to_have_text("$799.70")
             invoice_url = page.url.split("?")[0]
 
-            # sent without email, opened by the client through the share link
+            # sent without email; the link copied for the client, who opens it in a browser of their own
             page.get_by_role("button", name="Send invoice").click()
             expect(page.locator(".notice")).to_have_text("Invoice sent.")
-            share = page.locator("#share-link").get_attribute("href")
-            assert share and share.startswith(f"{served}/i/")
-            shared = watch.attach(context.new_page())
+            page.get_by_role("button", name="Copy link").click()
+            share = page.evaluate("navigator.clipboard.readText()")
+            assert share == page.locator("#share-link").inner_text() and share.startswith(f"{served}/i/")
+            client_browser = browser.new_context()
+            shared = watch.attach(client_browser.new_page())
             shared.goto(share)
             expect(shared.get_by_role("heading", name="INV-0001")).to_be_visible()
-            shared.close()
+            client_browser.close()
             page.reload()
             expect(page.get_by_role("heading", name="Invoice INV-0001 Viewed")).to_be_visible()
 
@@ -222,7 +224,7 @@ def test_an_owner_runs_their_invoicing_in_the_browser(
             expect(timeline.first).to_contain_text("Payment recorded Partially paid → Paid")
             expect(timeline.nth(2)).to_contain_text("Opened by the client")
             expect(timeline.nth(3)).to_contain_text("ana@example.com")
-            shoot(page, "invoice.png", ".timeline time", "iframe.pdf")
+            shoot(page, "invoice.png", ".timeline time", "iframe.pdf", "#share-link")
             page.get_by_role("link", name="View version 2").click()
             expect(page.get_by_role("note")).to_contain_text("You are looking at version 2 of 5")
             expect(page.get_by_role("heading", name="Invoice INV-0001 Sent")).to_be_visible()
@@ -253,7 +255,7 @@ def test_an_owner_runs_their_invoicing_in_the_browser(
             mobile.goto(invoice_url)
             expect(mobile.get_by_role("heading", name="Invoice INV-0001 Paid")).to_be_visible()
             assert mobile.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-            shoot(mobile, "invoice-phone.png", ".timeline time", "iframe.pdf", full=False)
+            shoot(mobile, "invoice-phone.png", ".timeline time", "iframe.pdf", "#share-link", full=False)
             phone.close()
 
             # signing out ends it
