@@ -16,13 +16,30 @@ from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import resolve_topic
-from sqlalchemy import BindParameter, Connection, Engine, bindparam, delete, insert, inspect, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Engine,
+    Index,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import NoResultFound
 
 from domain.application import CleverInvo
 from domain.lifecycle import Facts, derive_status
 from domain.money import LineItem
 from projections import schema, search
+from projections.bulk import BulkInsert
 from projections.db import exclusive
+from projections.decoding import EventDecoder
 from projections.folding import fold
 from projections.tables import (
     ACTIVE_CLIENTS,
@@ -38,14 +55,12 @@ from projections.tables import (
 from projections.work_queue import upsert
 
 BATCH_SIZE = 500
-REBUILD_KEY = "read-model-rebuild"
-# Between a rebuild's batches: SQLite serves no queue of writers, so a rebuild that took the
-# lock again at once would starve the live writes it is meant to let through.
-REBUILD_PAUSE_SECONDS = 0.05  # the position of a rebuild under way beside the live tables
-# A rebuild's transaction takes batches until it has held the write lock this long: with
-# the pause after it, live writes wait at most about this long, and the rebuild works
-# three quarters of the time (batches of a fixed size spent as long pausing as working).
+REBUILD_KEY = "read-model-rebuild"  # the position of a rebuild under way beside the live tables
+# On SQLite, a rebuild's transaction takes batches until it has held the database's write
+# lock this long; when a live writer may be waiting (``_Turns``) it then pauses this long.
 REBUILD_HOLD_SECONDS = 0.15
+REBUILD_PAUSE_SECONDS = 0.05
+REBUILD_HOLD_SECONDS_POSTGRES = 2.0  # fewer commits; nothing live waits for the rebuild's tables
 GENERATIONS = ("", "rb_")  # index names alternate between rebuilds: a database shares them
 
 
@@ -59,6 +74,47 @@ def _free_prefix(conn: Connection) -> str:
     """The index-name prefix the live tables do not use (their indexes keep theirs)."""
     names = {index["name"] or "" for index in inspect(conn).get_indexes(invoices.name)}
     return GENERATIONS[0] if any(name.startswith(GENERATIONS[1]) for name in names) else GENERATIONS[1]
+
+
+# Indexes that handlers find rows by: a rebuild's tables have them while they fill. The
+# others (the lists' orders, the search index) are made once the rows are in.
+LOOKUP_INDEXES = frozenset({"ix_invoices_client_ref", "ix_invoice_payments_invoice_id", "ix_api_keys_account_id"})
+SEARCH_FILL_ROWS = 2_000  # rows put in the search index per statement, when a rebuild builds it
+# On SQLite a rebuild lets live writers in at least this often, even when no event was recorded
+# meanwhile (writers that record no event: key usage, sessions, the PDF cache, the work queue).
+REBUILD_UNPAUSED_SECONDS = 1.0
+
+
+def _deferred(index: Index) -> bool:
+    """Whether a rebuild makes this index of its tables only after filling them."""
+    return not any(str(index.name).endswith(name) for name in LOOKUP_INDEXES)
+
+
+class _Turns:
+    """When a rebuild on SQLite lets live writers take the database's one write lock.
+
+    SQLite serves no queue of writers: a rebuild that took the lock again at once would
+    starve the writers waiting for it. After each of its transactions (held at most
+    ``hold`` seconds) it pauses if an event was recorded meanwhile (that write's projection
+    is waiting for the lock) or if it has not paused for ``REBUILD_UNPAUSED_SECONDS``.
+    PostgreSQL locks rows, not the database: the rebuild's tables are its own, no pause."""
+
+    def __init__(self, app: CleverInvo, sqlite: bool) -> None:
+        self.app = app
+        self.sqlite = sqlite
+        self.hold = REBUILD_HOLD_SECONDS if sqlite else REBUILD_HOLD_SECONDS_POSTGRES
+        self._seen = app.recorder.max_notification_id() if sqlite else None
+        self._since = time.monotonic()
+
+    def take(self) -> None:
+        """Called between transactions: pauses if a writer may be waiting."""
+        if not self.sqlite:
+            return
+        latest = self.app.recorder.max_notification_id()
+        if latest != self._seen or time.monotonic() - self._since >= REBUILD_UNPAUSED_SECONDS:
+            time.sleep(REBUILD_PAUSE_SECONDS)
+            self._since = time.monotonic()
+        self._seen = latest
 
 
 Handler = Callable[[Connection, Any], None]
@@ -101,16 +157,26 @@ class ReadModelProjector:
         # The live tables are written by every process's projector: what one read is only
         # true within its transaction. A rebuild's are written by the rebuild alone.
         self._sole_writer = False
+        # Whether rows go into the search index as they are written; a rebuild's bulk load
+        # leaves it out and builds it from the filled tables instead (``projections.search``).
+        self._searched = True
         self._clients: dict[str, dict[str, Any]] = {}  # client columns invoices copy, within a batch
         self._deltas: dict[tuple[str, str], int] = {}  # changes to read_counts, within a batch
         # New rows are written a batch at a time (one executemany per table), until an event
         # that reads or changes rows comes: the handlers of ADDING only add rows.
         self._new: dict[str, list[dict[str, Any]]] = {"clients": [], "invoices": [], "lines": []}
+        self._decode = EventDecoder(app.mapper)
+        self._bulk: dict[str, BulkInsert] = {}  # by table name: its statement for many new rows
         # Statements run for most events, built once (building one per row costs more than running it).
         invoice_id: BindParameter[str] = bindparam("row_id")
-        self._row_of_invoice = select(self.t.invoices).where(self.t.invoices.c.id == invoice_id)
-        self._paid_of_invoice = select(self.t.payments.c.amount).where(
-            self.t.payments.c.invoice_id == invoice_id, self.t.payments.c.reversed_at.is_(None)
+        # An invoice's facts and the amounts of its payments not reversed, in one statement:
+        # a row per payment (one with no amount when there is none).
+        facts = ("account_id", "client_id", "status", "total", "sent_at", "viewed_at", "overdue_at", "voided_at")
+        paid = and_(self.t.payments.c.invoice_id == self.t.invoices.c.id, self.t.payments.c.reversed_at.is_(None))
+        self._facts_of_invoice = (
+            select(*(self.t.invoices.c[name] for name in facts), self.t.payments.c.amount)
+            .select_from(self.t.invoices.outerjoin(self.t.payments, paid))
+            .where(self.t.invoices.c.id == invoice_id)
         )
         self._update_invoice = update(self.t.invoices).where(self.t.invoices.c.id == invoice_id)
         # Keyed by event class name: the event classes are made by eventsourcing's @event.
@@ -180,27 +246,36 @@ class ReadModelProjector:
 
         The new tables (``rebuild_*``) fill in batches of their own transactions, so writes
         and their read-your-writes go on meanwhile; only the last events and the switch
-        (drop the live tables, rename the new ones) hold the write lock."""
+        (drop the live tables, rename the new ones) hold the write lock. They fill without
+        the indexes that no handler finds rows by, and without the search index: both are
+        built once from the filled tables (faster than keeping them row by row), before the
+        events recorded meanwhile are applied. A rebuild killed on the way leaves the live
+        tables as they were; the next one drops what it left."""
         with self.writer.begin() as conn:
             shadow = shadow_tables(_free_prefix(conn))
             tables = list(shadow.all)
             for table in shadow.searched:
                 search.drop(conn, table)
             tables[0].metadata.drop_all(conn, tables=tables)
+            deferred = [index for table in tables for index in list(table.indexes) if _deferred(index)]
+            for index in deferred:
+                index.table.indexes.discard(index)  # type: ignore[union-attr]
             tables[0].metadata.create_all(conn, tables=tables)
-            for table in shadow.searched:
-                search.create(conn, table, _prefix_of(shadow))
             conn.execute(delete(tracking).where(tracking.c.application_name == REBUILD_KEY))
             conn.execute(insert(tracking).values(application_name=REBUILD_KEY, notification_id=0))
         builder = ReadModelProjector(self.app, self.writer, shadow, REBUILD_KEY)
         builder._sole_writer = True  # nobody else writes the new tables: what it read stays true
-        more = True
-        while more:  # each transaction commits on its own, then waits: live writers go first
+        builder._searched = False
+        turns = _Turns(self.app, self.writer.dialect.name == "sqlite")
+        self._fill(builder, turns)
+        for index in deferred:
             with self.writer.begin() as conn:
-                until = time.monotonic() + REBUILD_HOLD_SECONDS
-                while more and time.monotonic() < until:
-                    _, more = builder._apply_batch(conn)
-            time.sleep(REBUILD_PAUSE_SECONDS)
+                index.create(conn)
+            turns.take()
+        for table in shadow.searched:
+            self._build_search(table, _prefix_of(shadow), turns)
+        builder._searched = True
+        self._fill(builder, turns)  # what was recorded meanwhile, now with every index
         with self._lock, self.writer.begin() as conn:
             self._read_position(conn)  # other processes' projectors wait for the switch (PostgreSQL)
             more = True
@@ -219,6 +294,28 @@ class ReadModelProjector:
             conn.execute(delete(tracking).where(tracking.c.application_name == REBUILD_KEY))
             self._known_position = reached
             return reached
+
+    def _fill(self, builder: "ReadModelProjector", turns: "_Turns") -> None:
+        """Applies the events to a rebuild's tables up to the last one recorded."""
+        more = True
+        while more:  # each transaction commits on its own, then live writers may go first
+            with self.writer.begin() as conn:
+                until = time.monotonic() + turns.hold
+                while more and time.monotonic() < until:
+                    _, more = builder._apply_batch(conn)
+            turns.take()
+
+    def _build_search(self, table: Table, index_prefix: str, turns: "_Turns") -> None:
+        """The search index of a rebuild's filled table: made, then filled a rowid range at a time."""
+        with self.writer.begin() as conn:
+            search.create(conn, table, index_prefix)
+        after: int | None = 0
+        while after is not None:
+            with self.writer.begin() as conn:
+                until = time.monotonic() + turns.hold
+                while after is not None and time.monotonic() < until:
+                    after = search.fill(conn, table, after, SEARCH_FILL_ROWS)
+            turns.take()
 
     # --- mechanics ------------------------------------------------------------------
 
@@ -244,7 +341,7 @@ class ReadModelProjector:
             if handler is not None:
                 if handler.__name__ not in ADDING:
                     self._flush_new(conn)
-                handler(conn, self.app.mapper.to_domain_event(notification))
+                handler(conn, self._decode(notification))
         self._flush_new(conn)
         self._flush_counts(conn)
         reached = notifications[-1].id
@@ -278,15 +375,31 @@ class ReadModelProjector:
         """Writes the rows the batch added so far, a table at a time, and indexes them."""
         new = self._new
         if new["clients"]:
-            conn.execute(insert(self.t.clients), new["clients"])
-            search.add_all(conn, self.t.clients, [row["id"] for row in new["clients"]])
+            self._insert(conn, self.t.clients, new["clients"])
+            if self._searched:
+                search.add_all(conn, self.t.clients, [row["id"] for row in new["clients"]])
             new["clients"].clear()
         if new["invoices"]:
-            conn.execute(insert(self.t.invoices), new["invoices"])
-            conn.execute(insert(self.t.line_items), new["lines"])
-            search.add_all(conn, self.t.invoices, [row["id"] for row in new["invoices"]])
+            self._insert(conn, self.t.invoices, new["invoices"])
+            self._insert(conn, self.t.line_items, new["lines"])
+            if self._searched:
+                search.add_all(conn, self.t.invoices, [row["id"] for row in new["invoices"]])
             new["invoices"].clear()
             new["lines"].clear()
+
+    def _insert(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        bulk = self._bulk.get(table.name)
+        if bulk is None:
+            bulk = self._bulk[table.name] = BulkInsert(table, conn)
+        bulk(conn, rows)
+
+    def _unindex(self, conn: Connection, table: Table, column: str, value: str) -> None:
+        if self._searched:
+            search.remove(conn, table, column, value)
+
+    def _reindex(self, conn: Connection, table: Table, column: str, value: str) -> None:
+        if self._searched:
+            search.add(conn, table, column, value)
 
     # --- counts ---------------------------------------------------------------------
 
@@ -391,7 +504,7 @@ class ReadModelProjector:
                 values[f"{field}_folded"] = fold(values[field])
         searched = "name" in values or "email" in values
         if searched:
-            search.remove(conn, self.t.clients, "id", client_id)
+            self._unindex(conn, self.t.clients, "id", client_id)
         conn.execute(
             update(self.t.clients)
             .where(self.t.clients.c.id == client_id)
@@ -404,12 +517,12 @@ class ReadModelProjector:
             if key in ("name", "email", "name_folded", "email_folded")
         }
         if searched:
-            search.add(conn, self.t.clients, "id", client_id)
-            search.remove(conn, self.t.invoices, "client_id", client_id)
+            self._reindex(conn, self.t.clients, "id", client_id)
+            self._unindex(conn, self.t.invoices, "client_id", client_id)
         if denormalised:
             conn.execute(update(self.t.invoices).where(self.t.invoices.c.client_id == client_id).values(**denormalised))
         if searched:
-            search.add(conn, self.t.invoices, "client_id", client_id)
+            self._reindex(conn, self.t.invoices, "client_id", client_id)
 
     def _client_active(self, active: bool) -> Handler:
         def handler(conn: Connection, e: Any) -> None:
@@ -491,20 +604,20 @@ class ReadModelProjector:
             self._count_invoice({**before._mapping, "client_id": values["client_id"]}, 1)
         searched = moved or "invoice_number" in values
         if searched:
-            search.remove(conn, self.t.invoices, "id", invoice_id)
+            self._unindex(conn, self.t.invoices, "id", invoice_id)
         if "total" in values:  # only a draft changes, and a draft has nothing paid
             values["balance_due"] = values["total"]
         lines = values.pop("line_items", None)
         if lines is not None:
             conn.execute(delete(self.t.line_items).where(self.t.line_items.c.invoice_id == invoice_id))
-            conn.execute(insert(self.t.line_items), _line_rows(invoice_id, lines))
+            self._insert(conn, self.t.line_items, _line_rows(invoice_id, lines))
         conn.execute(
             update(self.t.invoices)
             .where(self.t.invoices.c.id == invoice_id)
             .values(**values, version=e.originator_version, updated_at=_naive_utc(e.timestamp))
         )
         if searched:
-            search.add(conn, self.t.invoices, "id", invoice_id)
+            self._reindex(conn, self.t.invoices, "id", invoice_id)
 
     def _invoice_deleted(self, conn: Connection, e: Any) -> None:
         invoice_id = str(e.originator_id)
@@ -514,7 +627,7 @@ class ReadModelProjector:
             )
         ).one()
         self._count_invoice(row._mapping, -1)
-        search.remove(conn, self.t.invoices, "id", invoice_id)
+        self._unindex(conn, self.t.invoices, "id", invoice_id)
         conn.execute(delete(self.t.line_items).where(self.t.line_items.c.invoice_id == invoice_id))
         conn.execute(delete(self.t.payments).where(self.t.payments.c.invoice_id == invoice_id))
         conn.execute(delete(self.t.invoices).where(self.t.invoices.c.id == invoice_id))
@@ -528,14 +641,17 @@ class ReadModelProjector:
         UPDATE. ``sent_at``: the moment of a send, kept only if it is the first. ``settle``:
         ``paidAt`` follows the balance (when it reached zero; a reversal that reopens it clears it)."""
         invoice_id = str(e.originator_id)
-        found = conn.execute(self._row_of_invoice, {"row_id": invoice_id}).one()._mapping
+        rows = conn.execute(self._facts_of_invoice, {"row_id": invoice_id}).all()
+        if not rows:
+            raise NoResultFound(f"No invoice {invoice_id} in the read model for {type(e).__qualname__}")
+        found = rows[0]._mapping
         if sent_at is not None:
             settle = found["sent_at"] is None  # issued with nothing to pay (a zero total): paid as it is sent
             values["sent_at"] = found["sent_at"] or sent_at
         row = {**found, **values}
-        paid = conn.execute(self._paid_of_invoice, {"row_id": invoice_id}).scalars()
+        del row["amount"]
         total = row["total"]
-        amount_paid = sum(paid, _zero_like(total))
+        amount_paid = sum((paid.amount for paid in rows if paid.amount is not None), _zero_like(total))
         facts = Facts(row["sent_at"], row["viewed_at"], row["overdue_at"], row["voided_at"], amount_paid, total)
         balance_due = _zero_like(total) if row["voided_at"] is not None else total - amount_paid  # void: none
         status = derive_status(facts)

@@ -114,6 +114,26 @@ def add_all(conn: Connection, table: Table, ids: list[str]) -> None:
     )
 
 
+def fill(conn: Connection, table: Table, after: int, rows: int) -> int | None:
+    """Indexes the next ``rows`` rows of ``table`` by rowid after ``after``, for a table filled
+    before its index was made (a rebuild's); returns the last rowid indexed, None when done."""
+    if conn.dialect.name != "sqlite":
+        return None
+    last = conn.exec_driver_sql(
+        f'SELECT max(rowid) FROM (SELECT rowid FROM "{table.name}" WHERE rowid > ? ORDER BY rowid LIMIT ?)',
+        (after, rows),
+    ).scalar()
+    if last is None:
+        return None
+    names = ", ".join(columns_of(table))
+    conn.exec_driver_sql(
+        f'INSERT INTO "{search_table(table)}" (rowid, {names}) SELECT rowid, {names} FROM "{table.name}" '
+        "WHERE rowid > ? AND rowid <= ?",
+        (after, last),
+    )
+    return int(last)
+
+
 def remove(conn: Connection, table: Table, column: str, value: str) -> None:
     """Takes the rows of ``table`` whose ``column`` is ``value`` out of the index (before
     they change or go)."""

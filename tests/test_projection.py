@@ -3,12 +3,16 @@
 import threading
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
-from domain.invoice import InvoiceDraft
+from sqlalchemy import inspect, text
+
+from domain.invoice import InvoiceDraft, Sending
 from domain.money import LineItemDraft
 from gateway.services import Services
 from gateway.settings import Settings
+from projections.decoding import EventDecoder
 from tests.conftest import FakeClock, dump_read_model
 
 
@@ -170,3 +174,49 @@ def test_catch_up_with_nothing_new_changes_nothing(services: Services):
     position = services.projector.catch_up()
     assert services.projector.catch_up() == position
     assert dump_read_model(services) == rows
+
+
+def test_events_decode_as_the_event_store_s_own_mapper_decodes_them(services: Services):
+    ids = busy_history(services)
+    app, run, seller = services.app, services.execute, ids["seller"]
+    run(lambda: app.send_invoice(seller, ids["second"], Sending()))
+    run(lambda: app.record_payment(seller, ids["second"], Decimal("1.00")))
+    notifications = app.recorder.select_notifications(start=0, limit=10_000, inclusive_of_start=False)
+    decode = EventDecoder(app.mapper)
+    assert decode.own  # the fast path, not the fallback to the mapper
+    for notification in notifications:
+        fast, mapped = decode(notification), app.mapper.to_domain_event(notification)
+        assert type(fast) is type(mapped) and vars(fast) == vars(mapped), notification.topic
+
+
+def _search_index(services: Services) -> dict[str, Any]:
+    """SQLite: every entry of the search tables with the id of its row; PostgreSQL: the trigram indexes."""
+    with services.read.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            found: dict[str, Any] = {}
+            for table in ("invoices", "clients"):
+                entries = (
+                    f'SELECT t.id, s.* FROM "{table}_search" s JOIN "{table}" t ON t.rowid = s.rowid ORDER BY t.id'
+                )
+                found[table] = [tuple(row) for row in conn.execute(text(entries))]
+                found[f"{table} entries"] = conn.execute(text(f'SELECT count(*) FROM "{table}_search"')).scalar_one()
+            return found
+        return {
+            table: sorted(
+                str(index["name"]).removeprefix("rb_")
+                for index in inspect(conn).get_indexes(table)
+                if str(index["name"]).endswith("_trgm")
+            )
+            for table in ("invoices", "clients")
+        }
+
+
+def test_a_rebuilt_search_index_equals_the_live_one(services: Services):
+    ids = busy_history(services)
+    account = str(ids["seller"])
+    live, found = _search_index(services), services.read.invoices(account, 1, 20, "müller").total
+    assert all(live.values()) and found == 1
+    for _ in range(2):  # the second rebuild takes the other generation of index names
+        services.projector.rebuild()
+        assert _search_index(services) == live
+        assert services.read.invoices(account, 1, 20, "müller").total == found

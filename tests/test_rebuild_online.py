@@ -2,7 +2,12 @@
 live ones, so writes (and reading them back) go on; the switch at the end is one short
 transaction, and the result equals the live read model."""
 
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -10,6 +15,7 @@ from sqlalchemy import select
 from domain.invoice import InvoiceDraft
 from domain.money import LineItemDraft
 from gateway.services import Services
+from projections import schema
 from projections.projector import REBUILD_KEY
 from projections.tables import tracking
 from tests.conftest import Tenant, dump_read_model
@@ -67,3 +73,37 @@ def test_writes_go_on_while_the_read_model_is_rebuilt(settings, services: Servic
     services.projector.rebuild()  # again: the tables' index names alternate between rebuilds
     services.projector.rebuild()
     assert dump_read_model(services) == live
+
+
+def test_a_rebuild_killed_on_the_way_leaves_the_live_read_model_and_the_next_one_finishes(
+    settings, services: Services, tenant: Tenant
+):
+    """`cleverinvo projections rebuild` killed with SIGKILL while it fills its tables: the
+    live tables are as they were, a restart serves them, and the next rebuild drops what
+    the killed one left and ends equal to the live read model, with the declared schema."""
+    services.execute(lambda: services.app.change_plan(tenant.account_id, "business"))
+    _seed(services, tenant, 600)
+    live = dump_read_model(services)
+    environment = {**os.environ, "CLEVERINVO_DATA_DIR": str(settings.data_dir)}
+    command = "from gateway.cli import main; raise SystemExit(main(['projections', 'rebuild']))"
+    rebuild = subprocess.Popen([sys.executable, "-c", command], env=environment)
+    try:
+        deadline = time.monotonic() + 120
+        while not (_rebuild_position(services) or 0) > 0:
+            assert rebuild.poll() is None, "the rebuild ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        rebuild.send_signal(signal.SIGKILL)
+    finally:
+        rebuild.wait(timeout=60)
+    assert _rebuild_position(services) is not None  # killed before its switch
+    assert dump_read_model(services) == live
+    restarted = Services(settings)
+    try:
+        assert dump_read_model(restarted) == live
+        restarted.projector.rebuild()
+        assert _rebuild_position(restarted) is None
+        assert dump_read_model(restarted) == live
+        assert schema.differences(restarted.projector.writer) == []
+    finally:
+        restarted.close()
