@@ -1055,19 +1055,26 @@ class Markup(HTMLParser):
 
 
 def test_every_page_has_a_strict_policy_no_inline_code_and_labelled_controls(
-    browser: Browser, books: dict[str, str]
+    browser: Browser, books: dict[str, str], services: Services, owner: Owner
 ) -> None:
+    browser.get(f"/dashboard/invoices/{books['sent']}")
+    assert "Payment recorded." in browser.post(f"/dashboard/invoices/{books['sent']}/payments", {"amount": "1"}).text
+    link = services.usecases.owners.invite(owner.account_id, "second@example.com")
+    signed_out = Browser(browser.http)
     pages = [
-        *PROTECTED_PAGES[:-1],
-        f"/dashboard/clients/{books['client']}",
-        f"/dashboard/invoices/{books['draft']}",
-        f"/dashboard/invoices/{books['draft']}/edit",
-        f"/dashboard/invoices/{books['sent']}",
-        f"/dashboard/invoices/{books['sent']}?version=1",
+        *((browser, path, 200) for path in PROTECTED_PAGES[:-1]),
+        (browser, f"/dashboard/clients/{books['client']}", 200),
+        (browser, f"/dashboard/invoices/{books['draft']}", 200),
+        (browser, f"/dashboard/invoices/{books['draft']}/edit", 200),
+        (browser, f"/dashboard/invoices/{books['sent']}", 200),  # a payment to reverse, the void form
+        (browser, f"/dashboard/invoices/{books['sent']}?version=1", 200),
+        (browser, "/dashboard/nothing-here", 404),
+        (signed_out, "/dashboard/sign-in", 200),
+        (signed_out, f"/dashboard/welcome/{link.token}", 200),
     ]
-    for path in pages:
-        response = browser.request("GET", path)
-        assert response.status_code == 200, path
+    for who, path, status in pages:
+        response = who.request("GET", path)
+        assert response.status_code == status, path
         policy = response.headers["content-security-policy"]
         assert "script-src 'self'" in policy and "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
         assert "unsafe-inline" not in policy
