@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.actors import acting_as, api_key
@@ -141,6 +142,9 @@ class ApiGuard:
         try:
             with acting_as(api_key(key.id, key.name)):  # every event this request records names the key
                 await self.app(scope, receive, send_with_headers)
+        except ClientDisconnect:  # the client hung up mid-body (GraphQL's reader lets it out): not our fault
+            if not started:
+                await refuse(400, "The request body was cut off", extra)(scope, receive, send)
         except Exception:
             log.exception("Unhandled error on %s %s", scope["method"], scope["path"])
             if started:

@@ -632,3 +632,43 @@ def test_a_subscription_over_http_and_unnamed_operations_are_refused(api: Api, s
     )
     assert code == "BAD_REQUEST" and "operationName" in message
     _nothing_written(services, before)
+
+
+@pytest.mark.parametrize("path", ["/graphql", "/api/v1/clients"])
+def test_a_body_cut_off_by_the_client_is_a_400_not_a_fault(
+    http, tenant: Tenant, path: str, caplog: pytest.LogCaptureFixture
+):
+    """A client that hangs up mid-body (wrk does, at the end of a run): answered as REST
+    answers it, 400, and nothing logged as an error."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"authorization", f"Bearer {tenant.key}".encode()),
+            (b"content-type", b"application/json"),
+            (b"content-length", b"100"),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    incoming = [{"type": "http.request", "body": b'{"query":', "more_body": True}, {"type": "http.disconnect"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    http.portal.call(http.app, scope, receive, send)
+    assert sent[0]["status"] == 400
+    assert b"cut off" in b"".join(m.get("body", b"") for m in sent[1:])
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
