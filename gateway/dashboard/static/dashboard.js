@@ -32,6 +32,21 @@
     selection.addRange(range);
   }
 
+  // A form is sent once: a second click while the first is on its way (a double click on
+  // "Record payment") would record it twice. Back to a page kept in the history: again.
+  document.addEventListener("submit", function (event) {
+    var sent = event.target;
+    if (sent.getAttribute("method") !== "post") { return; }
+    if (sent.hasAttribute("data-sending")) {
+      event.preventDefault();
+      return;
+    }
+    sent.setAttribute("data-sending", "");
+  });
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-sending]").forEach(function (form) { form.removeAttribute("data-sending"); });
+  });
+
   // A refused form: its list of problems takes the focus, so it is read out first.
   var problems = document.getElementById("problems");
   if (problems) { problems.focus(); }
