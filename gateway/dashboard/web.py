@@ -362,6 +362,7 @@ class ServerErrorPages:
             if started:  # too late for a page: the server ends the response, and logs why
                 raise
             request = Request(scope, receive)
-            log.exception("Dashboard error on %s %s", request.method, request.url.path)
+            route = getattr(scope.get("route"), "path", "/?")  # the template: a path may hold a link's token
+            log.exception("Dashboard error on %s %s%s", request.method, PATH, route)
             response = await server_error_page(request)
             await response(scope, receive, send)
