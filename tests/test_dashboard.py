@@ -382,6 +382,8 @@ def test_an_owner_sees_and_touches_nothing_of_another_account(browser: Browser, 
             assert response.status_code == 200, (template, params, response.status_code)
             leaked = [secret for secret in secrets if secret in response.text and secret not in params.values()]
             assert leaked == [], (template, params, leaked)  # (what was asked for is echoed in the page's links)
+    foreign = bob.get("/dashboard/invoices", clientId=ids["client_id"])  # the list of one of her clients
+    assert foreign.status_code == 404 and [name for name in names if name in foreign.text] == []
     # every page that names a record: Ana's ids are not found, and say nothing of her
     for template in routes_of("GET", with_ids=True):
         for params in ({}, {"version": "1"}):
@@ -882,6 +884,22 @@ def test_invoices_are_searched_and_filtered_by_status(browser: Browser, books: d
     assert "INV-0002" in browser.get("/dashboard/invoices", search="inv-0002").text
     assert "No invoice matches." in text_of(browser.get("/dashboard/invoices", status="PAID").text)
     assert browser.get("/dashboard/invoices", status="NOPE").status_code == 200  # an unknown chip is no filter
+
+
+def test_a_clients_invoices_are_listed_from_the_client(browser: Browser, books: dict[str, str]) -> None:
+    other = add_client(browser, "Other Co", "ap@other.test")
+    add_draft(browser, other, invoiceNumber="OTHER-1")
+    client_page = browser.get(f"/dashboard/clients/{books['client']}").text
+    assert f'href="/dashboard/invoices?clientId={books["client"]}">Invoices of this client</a>' in client_page
+    theirs = browser.get("/dashboard/invoices", clientId=books["client"])
+    page = text_of(theirs.text)
+    assert "Invoices of Acme Corp" in page and "INV-0001" in page and "INV-0002" in page and "OTHER-1" not in page
+    sent = text_of(browser.get("/dashboard/invoices", clientId=books["client"], status="SENT").text)
+    assert "INV-0002" in sent and "INV-0001" not in sent  # the chips keep to the client
+    assert f'href="/dashboard/invoices?clientId={books["client"]}&amp;status=DRAFT' in theirs.text
+    idle = add_client(browser, "Idle Ltd", "idle@idle.test")
+    assert "No invoices for this client yet." in text_of(browser.get("/dashboard/invoices", clientId=idle).text)
+    assert browser.get("/dashboard/invoices", clientId="not-an-id").status_code == 404
 
 
 # --- settings, languages ------------------------------------------------------------------------------

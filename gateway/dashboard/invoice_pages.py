@@ -36,16 +36,27 @@ def invoice_id(view: View) -> UUID:
         raise NotFound("Invoice not found") from None
 
 
+async def _client_named(view: View, raw: str | None) -> ClientView | None:
+    """The client whose invoices the list is narrowed to (one of this account's), if any."""
+    if not raw:
+        return None
+    try:
+        return await view.call(view.usecases.clients.get, view.account_id, UUID(raw))
+    except (ValueError, NotFound):
+        raise NotFound("Client not found") from None
+
+
 async def invoices_page(view: View) -> Response:
     query = view.request.query_params
     search = query.get("search") or None
     status = query.get("status") if query.get("status") in STATUSES else None
-    context: dict[str, Any] = {"search": search or "", "chosen": status}
+    client = await _client_named(view, query.get("clientId"))
+    context: dict[str, Any] = {"search": search or "", "chosen": status, "client": client}
     try:
         found = await view.call(
             view.usecases.invoices.list,
             view.account_id,
-            InvoiceQuery(page_number(view), PAGE_SIZE, search, None, status),
+            InvoiceQuery(page_number(view), PAGE_SIZE, search, client.id if client else None, status),
         )
     except DomainError as exc:
         found = None
