@@ -1130,6 +1130,27 @@ def test_unknown_dashboard_pages_are_html_not_json(http: TestClient) -> None:
     assert http.get("/dashboard", follow_redirects=False).status_code in (303, 307)
 
 
+@pytest.mark.sqlite_only("what fails here is Redis, whatever the store")
+def test_unreachable_rate_limit_counters_refuse_a_sign_in_with_503_not_500(
+    make_settings: Callable[..., Settings], clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(CLEVERINVO_REDIS_URL="redis://127.0.0.1:9/0")  # nothing listens: refused at once
+    services = Services(settings, clock=clock)
+    try:
+        owner = make_owner(services)
+        with TestClient(create_app(settings, services), raise_server_exceptions=True) as http:
+            browser = Browser(http)
+            assert browser.get("/dashboard/sign-in").status_code == 200  # showing the form counts nothing
+            caplog.set_level("WARNING", logger="cleverinvo")
+            response = browser.post("/dashboard/sign-in", {"email": owner.email, "password": PASSWORD}, follow=False)
+        assert response.status_code == 503 and response.headers["retry-after"] == "1"
+        assert "The service is busy. Nothing was changed" in text_of(response.text)
+        assert not any(c.startswith("cleverinvo_session=") for c in response.headers.get_list("set-cookie"))
+        assert [r.levelname for r in caplog.records if r.name == "cleverinvo"] == ["WARNING"]  # no traceback
+    finally:
+        services.close()
+
+
 def test_a_request_the_pages_never_send_is_refused_in_the_readers_language(
     http: TestClient, services: Services
 ) -> None:

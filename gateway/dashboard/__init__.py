@@ -14,6 +14,8 @@ type, and copies a new key. No CDN, no build: every byte is in this package. See
 ``security`` for cookies, CSRF and headers; ``web`` for what every request goes through.
 """
 
+from eventsourcing.persistence import ConnectionUnavailableError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -26,12 +28,13 @@ from gateway.dashboard.web import (
     SIGN_IN_RATE,
     Dashboard,
     ServerErrorPages,
+    busy_page,
     domain_error_page,
     http_exception_page,
     http_problem_page,
 )
 from gateway.problems import HttpProblem
-from gateway.ratelimit import budgets
+from gateway.ratelimit import BudgetsUnavailable, budgets
 from gateway.services import Services
 
 GET, POST, BOTH = ["GET"], ["POST"], ["GET", "POST"]
@@ -74,6 +77,9 @@ def dashboard_app(services: Services) -> Starlette:
             DomainError: domain_error_page,
             HttpProblem: http_problem_page,
             HTTPException: http_exception_page,
+            BudgetsUnavailable: busy_page,
+            ConnectionUnavailableError: busy_page,
+            PoolTimeout: busy_page,
         },
         middleware=[Middleware(ServerErrorPages)],  # whatever no handler maps: logged, and a page
     )

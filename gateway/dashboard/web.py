@@ -328,6 +328,22 @@ async def http_exception_page(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def busy_page(request: Request, exc: Exception) -> Response:
+    """The rate-limit counters cannot be reached, or no database connection was free in
+    time: nothing was done (as the API's 503, ``gateway.errors``)."""
+    log.warning("Dashboard busy on %s %s: %s", request.method, PATH + _route(request.scope), exc.__cause__ or exc)
+    view = await _view_for_error(request)
+    text = view.gettext("The service is busy. Nothing was changed; try again in a moment.")
+    response = view.message(503, view.gettext("Busy"), text)
+    response.headers["Retry-After"] = "1"
+    return response
+
+
+def _route(scope: Scope) -> str:
+    """The route's template: a path may hold a set-password link's token."""
+    return str(getattr(scope.get("route"), "path", "/?"))
+
+
 async def server_error_page(request: Request) -> Response:
     view = await _view_for_error(request)
     text = view.gettext("Something went wrong on our side. Nothing you did caused it; try again in a moment.")
@@ -362,7 +378,6 @@ class ServerErrorPages:
             if started:  # too late for a page: the server ends the response, and logs why
                 raise
             request = Request(scope, receive)
-            route = getattr(scope.get("route"), "path", "/?")  # the template: a path may hold a link's token
-            log.exception("Dashboard error on %s %s%s", request.method, PATH, route)
+            log.exception("Dashboard error on %s %s", request.method, PATH + _route(scope))
             response = await server_error_page(request)
             await response(scope, receive, send)
