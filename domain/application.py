@@ -1,9 +1,12 @@
 """The event-sourced application: each public method is one command, one atomic save."""
 
+import contextlib
 import random
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar, cast
@@ -49,6 +52,12 @@ MAX_ATTEMPTS = 30
 # aggregates (quotas, numbering) are loaded by every create: cached, they are one indexed
 # read each instead of a snapshot and up to 49 events replayed.
 AGGREGATE_CACHE_SIZE = 2000
+# Commands on one account run one at a time in a process (a lock per stripe of accounts):
+# every create saves the account's quota and numbering aggregates, so concurrent creates in
+# one account would otherwise all fail on their versions but one, and retry. Measured with
+# 32 connections creating invoices: 13 ms of CPU per create against 7 ms with one. Racing
+# processes still meet on versions and retry.
+ACCOUNT_STRIPES = 256
 
 
 def replay(aggregate: Any, events: Iterable[DomainEventProtocol[UUID]]) -> Any:
@@ -83,6 +92,7 @@ class CleverInvo(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None, clock: Clock = utc_now) -> None:
         super().__init__(env)
         self.clock = clock
+        self._stripes = [threading.RLock() for _ in range(ACCOUNT_STRIPES)]
 
     def construct_mapper(self) -> Mapper[UUID]:
         return LedgerMapper(transcoder=self.construct_transcoder())
@@ -101,13 +111,20 @@ class CleverInvo(Application[UUID]):
 
     # --- helpers -------------------------------------------------------------------
 
-    def _retrying(self, command: Callable[[], T]) -> T:
-        for attempt in range(MAX_ATTEMPTS):
-            try:
-                return command()
-            except IntegrityError:
-                time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 6)))
+    def _retrying(self, command: Callable[[], T], account_id: UUID | None = None) -> T:
+        with self._serialized(account_id):
+            for attempt in range(MAX_ATTEMPTS):
+                try:
+                    return command()
+                except IntegrityError:
+                    time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 6)))
         raise Conflict("Too many concurrent changes to this account; try again")
+
+    def _serialized(self, account_id: UUID | None) -> AbstractContextManager[Any]:
+        """The account's stripe lock (re-entrant), or nothing for a command without one."""
+        if account_id is None:
+            return contextlib.nullcontext()
+        return self._stripes[account_id.int % ACCOUNT_STRIPES]
 
     def _get(self, cls: type[A], aggregate_id: UUID) -> A | None:
         try:
@@ -182,7 +199,7 @@ class CleverInvo(Application[UUID]):
             account.update(values)
             self.save(account)
 
-        self._retrying(command)
+        self._retrying(command, account_id)
 
     def change_plan(self, account_id: UUID, plan: str) -> None:
         def command() -> None:
@@ -190,7 +207,7 @@ class CleverInvo(Application[UUID]):
             account.change_plan(plan)
             self.save(account)
 
-        self._retrying(command)
+        self._retrying(command, account_id)
 
     def issue_api_key(self, account_id: UUID, name: str = "") -> tuple[UUID, str]:
         """Returns the key's id and the key itself, which is never stored."""
@@ -205,7 +222,7 @@ class CleverInvo(Application[UUID]):
             account.issue_key(key_id, hash_key(key), label, display_prefix(key))
             self.save(account)
 
-        self._retrying(command)
+        self._retrying(command, account_id)
         return key_id, key
 
     def revoke_api_key(self, account_id: UUID, key_id: UUID) -> None:
@@ -214,7 +231,7 @@ class CleverInvo(Application[UUID]):
             account.revoke_key(key_id)
             self.save(account)
 
-        self._retrying(command)
+        self._retrying(command, account_id)
 
     # --- owners ------------------------------------------------------------------
 
@@ -236,7 +253,7 @@ class CleverInvo(Application[UUID]):
             self.save(account, OwnerEmail(address, owner_id, account_id))
             return owner_id
 
-        return self._retrying(command)
+        return self._retrying(command, account_id)
 
     # --- clients -----------------------------------------------------------------
 
@@ -259,7 +276,7 @@ class CleverInvo(Application[UUID]):
             self.save(client, quota)
             return client.id
 
-        return self._retrying(command)
+        return self._retrying(command, account_id)
 
     def update_client(self, account_id: UUID, client_id: UUID, values: Mapping[str, Any]) -> None:
         """Changes client fields; ``is_active`` in ``values`` deactivates or reactivates."""
@@ -280,7 +297,7 @@ class CleverInvo(Application[UUID]):
                     client.deactivate()
             self.save(client, quota)
 
-        self._retrying(command)
+        self._retrying(command, account_id)
 
     def deactivate_client(self, account_id: UUID, client_id: UUID) -> None:
         self.update_client(account_id, client_id, {"is_active": False})
@@ -356,7 +373,7 @@ class CleverInvo(Application[UUID]):
             self.save(invoice, index, quota, numbering)
             return invoice.id
 
-        return self._retrying(command)
+        return self._retrying(command, account_id)
 
     def update_invoice(self, account_id: UUID, invoice_id: UUID, values: Mapping[str, Any]) -> None:
         """Changes a DRAFT invoice; ``values`` are keyed as ``domain.invoice.EDITABLE``."""
@@ -375,7 +392,7 @@ class CleverInvo(Application[UUID]):
                 released.release()
             self.save(invoice, reserved, released)
 
-        self._retrying(command)
+        self._retrying(command, account_id)
 
     def delete_invoice(self, account_id: UUID, invoice_id: UUID) -> None:
         def command() -> None:
@@ -385,7 +402,7 @@ class CleverInvo(Application[UUID]):
             index.release()
             self.save(invoice, index)
 
-        self._retrying(command)
+        self._retrying(command, account_id)
 
     # --- the invoice's life --------------------------------------------------------------
 
@@ -408,7 +425,7 @@ class CleverInvo(Application[UUID]):
             invoice.send(self.clock(), Sending(sending.email, sending.to, sending.cc, message), token)
             self.save(invoice)
 
-        self._retrying(command)
+        self._retrying(command, account_id)
 
     def record_view(self, invoice_id: UUID) -> bool:
         """The share link was opened; the first time, SENT -> VIEWED. True if recorded."""
@@ -442,7 +459,7 @@ class CleverInvo(Application[UUID]):
             self.save(invoice)
             return payment_id
 
-        return self._retrying(command)
+        return self._retrying(command, account_id)
 
     def reverse_payment(self, account_id: UUID, invoice_id: UUID, payment_id: UUID) -> None:
         def command() -> None:
@@ -450,7 +467,7 @@ class CleverInvo(Application[UUID]):
             invoice.reverse_payment(payment_id, self.clock())
             self.save(invoice)
 
-        self._retrying(command)
+        self._retrying(command, account_id)
 
     def void_invoice(self, account_id: UUID, invoice_id: UUID, reason: str | None = None) -> None:
         why = check_text(reason, "reason")
@@ -460,7 +477,7 @@ class CleverInvo(Application[UUID]):
             invoice.void(self.clock(), why)
             self.save(invoice)
 
-        self._retrying(command)
+        self._retrying(command, account_id)
 
     def mark_overdue(self, invoice_id: UUID) -> bool:
         """Records that a sent invoice with a balance is past its due date; False when it

@@ -1,7 +1,9 @@
 """Business rules driven through the application's commands, with no HTTP in between.
 
-The racing tests use threads against the real Services on a real SQLite file: the limits
-and the numbering must be exact without any lock of ours.
+The racing tests use threads against the real Services on a real SQLite file (and on
+PostgreSQL). Within one process, commands on one account take turns (a lock per account);
+racers on separate applications, as separate processes are, meet only on the aggregates'
+versions: the limits and the numbering must be exact without any lock of ours.
 """
 
 import threading
@@ -577,3 +579,25 @@ def test_two_applications_on_one_data_dir_share_the_limits(settings: Settings, c
     finally:
         first.close()
         second.close()
+
+
+def test_racing_processes_numbering_and_counting_one_accounts_invoices_stay_exact(settings: Settings, clock: FakeClock):
+    """No lock is shared between applications: every racer but one fails on the quota's or
+    the numbering's version, reloads and tries again, and the numbers still come out
+    consecutive and the plan's limit exact."""
+    apps = [Services(settings, clock=clock) for _ in range(4)]
+    try:
+        first = apps[0].app
+        account_id = account(first, "free")
+        client_id = new_client(first, account_id)
+        for _ in range(20 - RACERS // 2):
+            first.create_invoice(account_id, draft(client_id))
+        results = race(lambda i: apps[i % 4].app.create_invoice(account_id, draft(client_id)))
+        created = [result for result in results if isinstance(result, UUID)]
+        assert len(created) == RACERS // 2
+        assert sum(isinstance(result, PlanLimitReached) for result in results) == RACERS - RACERS // 2
+        numbers = sorted(number_of(first, account_id, invoice_id) for invoice_id in created)
+        assert numbers == [f"INV-{n:04d}" for n in range(21 - RACERS // 2, 21)]
+    finally:
+        for services in apps:
+            services.close()
