@@ -9,7 +9,8 @@ same handlers, so a rebuilt read model equals the live one.
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -56,11 +57,15 @@ from projections.work_queue import upsert
 
 BATCH_SIZE = 500
 REBUILD_KEY = "read-model-rebuild"  # the position of a rebuild under way beside the live tables
-# On SQLite, a rebuild's transaction takes batches until it has held the database's write
-# lock this long; when a live writer may be waiting (``_Turns``) it then pauses this long.
-REBUILD_HOLD_SECONDS = 0.15
+# How a rebuild shares SQLite's write lock with live writers (``_Turns``): each transaction
+# holds it at most REBUILD_HOLD_SECONDS (REBUILD_BUSY_HOLD_SECONDS while events are being
+# recorded), then pauses REBUILD_PAUSE_SECONDS.
+REBUILD_HOLD_SECONDS = 0.5
+REBUILD_BUSY_HOLD_SECONDS = 0.15
+REBUILD_BUSY_SECONDS = 1.0
 REBUILD_PAUSE_SECONDS = 0.05
-REBUILD_HOLD_SECONDS_POSTGRES = 2.0  # fewer commits; nothing live waits for the rebuild's tables
+REBUILD_HOLD_SECONDS_POSTGRES = 2.0
+REBUILD_PRAGMAS = {"cache_size": -65_536, "wal_autocheckpoint": 8_000}  # SQLite: 64 MiB, 8,000 pages (``_filling``)
 GENERATIONS = ("", "rb_")  # index names alternate between rebuilds: a database shares them
 
 
@@ -80,9 +85,6 @@ def _free_prefix(conn: Connection) -> str:
 # others (the lists' orders, the search index) are made once the rows are in.
 LOOKUP_INDEXES = frozenset({"ix_invoices_client_ref", "ix_invoice_payments_invoice_id", "ix_api_keys_account_id"})
 SEARCH_FILL_ROWS = 2_000  # rows put in the search index per statement, when a rebuild builds it
-# On SQLite a rebuild lets live writers in at least this often, even when no event was recorded
-# meanwhile (writers that record no event: key usage, sessions, the PDF cache, the work queue).
-REBUILD_UNPAUSED_SECONDS = 1.0
 
 
 def _deferred(index: Index) -> bool:
@@ -91,30 +93,45 @@ def _deferred(index: Index) -> bool:
 
 
 class _Turns:
-    """When a rebuild on SQLite lets live writers take the database's one write lock.
+    """How long a rebuild holds each of its transactions, and when it lets live writers in.
 
-    SQLite serves no queue of writers: a rebuild that took the lock again at once would
-    starve the writers waiting for it. After each of its transactions (held at most
-    ``hold`` seconds) it pauses if an event was recorded meanwhile (that write's projection
-    is waiting for the lock) or if it has not paused for ``REBUILD_UNPAUSED_SECONDS``.
-    PostgreSQL locks rows, not the database: the rebuild's tables are its own, no pause."""
+    SQLite has one write lock per database and serves no queue of writers: a rebuild that
+    took the lock again at once would starve the writers waiting for it. There, each of
+    the rebuild's transactions ends after ``REBUILD_HOLD_SECONDS``, or as soon as an event
+    is recorded (that write's projection is waiting for the lock), and is followed by a
+    pause; for ``REBUILD_BUSY_SECONDS`` after an event, transactions hold at most
+    ``REBUILD_BUSY_HOLD_SECONDS``, so a stream of writes waits at most about that long.
+    PostgreSQL locks rows, not the database, and the rebuild's tables are its own: long
+    transactions (fewer commits), no pause."""
 
     def __init__(self, app: CleverInvo, sqlite: bool) -> None:
         self.app = app
         self.sqlite = sqlite
-        self.hold = REBUILD_HOLD_SECONDS if sqlite else REBUILD_HOLD_SECONDS_POSTGRES
         self._seen = app.recorder.max_notification_id() if sqlite else None
-        self._since = time.monotonic()
+        self._busy_until = 0.0
+
+    def deadline(self) -> float:
+        """When the transaction beginning now is to end."""
+        now = time.monotonic()
+        if not self.sqlite:
+            return now + REBUILD_HOLD_SECONDS_POSTGRES
+        return now + (REBUILD_BUSY_HOLD_SECONDS if now < self._busy_until else REBUILD_HOLD_SECONDS)
+
+    def waiting(self) -> bool:
+        """Whether a live writer may be waiting for the lock: an event was recorded since the last look."""
+        if not self.sqlite:
+            return False
+        latest = self.app.recorder.max_notification_id()
+        if latest == self._seen:
+            return False
+        self._seen = latest
+        self._busy_until = time.monotonic() + REBUILD_BUSY_SECONDS
+        return True
 
     def take(self) -> None:
-        """Called between transactions: pauses if a writer may be waiting."""
-        if not self.sqlite:
-            return
-        latest = self.app.recorder.max_notification_id()
-        if latest != self._seen or time.monotonic() - self._since >= REBUILD_UNPAUSED_SECONDS:
+        """Between transactions: on SQLite, the writers waiting for the lock go first."""
+        if self.sqlite:
             time.sleep(REBUILD_PAUSE_SECONDS)
-            self._since = time.monotonic()
-        self._seen = latest
 
 
 Handler = Callable[[Connection, Any], None]
@@ -267,15 +284,16 @@ class ReadModelProjector:
         builder._sole_writer = True  # nobody else writes the new tables: what it read stays true
         builder._searched = False
         turns = _Turns(self.app, self.writer.dialect.name == "sqlite")
-        self._fill(builder, turns)
-        for index in deferred:
-            with self.writer.begin() as conn:
-                index.create(conn)
-            turns.take()
-        for table in shadow.searched:
-            self._build_search(table, _prefix_of(shadow), turns)
-        builder._searched = True
-        self._fill(builder, turns)  # what was recorded meanwhile, now with every index
+        with self._filling() as conn:
+            self._fill(conn, builder, turns)
+            for index in deferred:
+                with conn.begin():
+                    index.create(conn)
+                turns.take()
+            for table in shadow.searched:
+                self._build_search(conn, table, _prefix_of(shadow), turns)
+            builder._searched = True
+            self._fill(conn, builder, turns)  # what was recorded meanwhile, now with every index
         with self._lock, self.writer.begin() as conn:
             self._read_position(conn)  # other processes' projectors wait for the switch (PostgreSQL)
             more = True
@@ -295,25 +313,49 @@ class ReadModelProjector:
             self._known_position = reached
             return reached
 
-    def _fill(self, builder: "ReadModelProjector", turns: "_Turns") -> None:
+    @contextmanager
+    def _filling(self) -> Iterator[Connection]:
+        """The connection a rebuild fills its tables on. On SQLite with a larger page cache
+        (the new tables' B-trees take random keys) and a checkpoint every few thousand pages
+        rather than every thousand (pages a rebuild writes again and again are copied to the
+        database once): both set back after, as the connection goes back to the pool."""
+        with self.writer.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                before = [int(conn.exec_driver_sql(f"PRAGMA {name}").scalar_one()) for name in REBUILD_PRAGMAS]
+                for name, value in REBUILD_PRAGMAS.items():
+                    conn.exec_driver_sql(f"PRAGMA {name}={int(value)}")
+                conn.commit()
+            try:
+                yield conn
+            finally:
+                if sqlite:
+                    conn.rollback()
+                    for name, old in zip(REBUILD_PRAGMAS, before, strict=True):
+                        conn.exec_driver_sql(f"PRAGMA {name}={old}")
+                    conn.commit()
+
+    def _fill(self, conn: Connection, builder: "ReadModelProjector", turns: "_Turns") -> None:
         """Applies the events to a rebuild's tables up to the last one recorded."""
         more = True
         while more:  # each transaction commits on its own, then live writers may go first
-            with self.writer.begin() as conn:
-                until = time.monotonic() + turns.hold
-                while more and time.monotonic() < until:
+            with conn.begin():
+                until = turns.deadline()
+                _, more = builder._apply_batch(conn)  # at least one: a stream of writes does not stop the rebuild
+                while more and time.monotonic() < until and not turns.waiting():
                     _, more = builder._apply_batch(conn)
             turns.take()
 
-    def _build_search(self, table: Table, index_prefix: str, turns: "_Turns") -> None:
+    def _build_search(self, conn: Connection, table: Table, index_prefix: str, turns: "_Turns") -> None:
         """The search index of a rebuild's filled table: made, then filled a rowid range at a time."""
-        with self.writer.begin() as conn:
+        with conn.begin():
             search.create(conn, table, index_prefix)
         after: int | None = 0
         while after is not None:
-            with self.writer.begin() as conn:
-                until = time.monotonic() + turns.hold
-                while after is not None and time.monotonic() < until:
+            with conn.begin():
+                until = turns.deadline()
+                after = search.fill(conn, table, after, SEARCH_FILL_ROWS)
+                while after is not None and time.monotonic() < until and not turns.waiting():
                     after = search.fill(conn, table, after, SEARCH_FILL_ROWS)
             turns.take()
 
