@@ -78,7 +78,8 @@ async def welcome(view: View) -> Response:
     try:
         signed = await view.call(view.usecases.owners.set_password, token, password, email)
     except DomainError as exc:
-        return view.page("welcome.html", status=400, info=info, email=email, problems=[view.explain(exc)])
+        problems = [view.explain(exc)]
+        return view.page("welcome.html", status=view.status_of(exc), info=info, email=email, problems=problems)
     return start_session(RedirectResponse(f"{PATH}/keys?welcome=1", status_code=303), view, signed.token)
 
 

@@ -63,7 +63,7 @@ async def new_client(view: View) -> Response:
         created = await view.call(view.usecases.clients.create, view.account_id, ClientFields(values))
     except DomainError as exc:
         shown = {k: v or "" for k, v in values.items()}
-        return await _form(view, status=400, values=shown, problems=[view.explain(exc)])
+        return await _form(view, status=view.status_of(exc), values=shown, problems=[view.explain(exc)])
     return view.redirect(f"/clients/{created.id}", "client-created")
 
 
@@ -77,7 +77,7 @@ async def client_page(view: View) -> Response:
         await view.call(view.usecases.clients.update, view.account_id, client_id, ClientFields(values))
     except DomainError as exc:
         shown = {k: v or "" for k, v in values.items()}
-        return await _form(view, client, status=400, values=shown, problems=[view.explain(exc)])
+        return await _form(view, client, status=view.status_of(exc), values=shown, problems=[view.explain(exc)])
     return view.redirect(f"/clients/{client_id}", "client-saved")
 
 
@@ -87,7 +87,7 @@ async def _activate(view: View, active: bool) -> Response:
     try:
         await view.call(view.usecases.clients.update, view.account_id, client_id, ClientFields(is_active=active))
     except DomainError as exc:
-        return await _form(view, client, status=403 if exc.code == "FORBIDDEN" else 400, problems=[view.explain(exc)])
+        return await _form(view, client, status=view.status_of(exc), problems=[view.explain(exc)])
     return view.redirect(f"/clients/{client_id}", "client-reactivated" if active else "client-deactivated")
 
 

@@ -78,11 +78,10 @@ async def _act(view: View, action: Any, notice: str, form_name: str) -> Response
     try:
         await action()
     except DomainError as exc:
-        status = {"FORBIDDEN": 403, "CONFLICT": 409, "NOT_FOUND": 404}.get(exc.code, 400)
         if exc.code == "NOT_FOUND" and form_name != "payment":
             raise
         sent = {name: value for name, value in view.form.pairs if name != "csrf"}
-        return await _detail(view, status, problems=[view.explain(exc)], sent=sent, open_form=form_name)
+        return await _detail(view, view.status_of(exc), problems=[view.explain(exc)], sent=sent, open_form=form_name)
     return view.redirect(f"/invoices/{invoice_id(view)}", notice)
 
 

@@ -67,13 +67,17 @@ async def invoices_page(view: View) -> Response:
 # --- the draft form -----------------------------------------------------------------------------
 
 
-def form_rows(form: Form) -> list[dict[str, str]]:
-    """The form's lines as typed, lines left wholly blank dropped."""
+def _typed_rows(form: Form) -> list[dict[str, str]]:
+    """The form's lines as typed, blank ones too."""
     columns = [form.all(name) for name in LINE_FIELDS]
     if len({len(column) for column in columns}) > 1:
         raise BadRequest("The lines of the form do not line up")
-    rows = [dict(zip(LINE_FIELDS, values, strict=True)) for values in zip(*columns, strict=True)]
-    return [row for row in rows if any(value.strip() for value in row.values())]
+    return [dict(zip(LINE_FIELDS, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def form_rows(form: Form) -> list[dict[str, str]]:
+    """The form's lines as typed, lines left wholly blank dropped."""
+    return [row for row in _typed_rows(form) if any(value.strip() for value in row.values())]
 
 
 def line_inputs(rows: list[dict[str, str]]) -> list[LineInput]:
@@ -127,9 +131,14 @@ async def _active_clients(view: View) -> list[ClientView]:
         page += 1
 
 
+def priced(currency: str, rows: list[dict[str, str]]) -> Quote:
+    """The typed lines priced by the domain (a line with no description yet still has a price)."""
+    return quote(currency, line_inputs([{**row, "description": row["description"] or "…"} for row in rows]))
+
+
 def _quiet_quote(currency: str, rows: list[dict[str, str]]) -> Quote | None:
     try:
-        return quote(currency, line_inputs([{**row, "description": row["description"] or "…"} for row in rows]))
+        return priced(currency, rows)
     except DomainError:
         return None
 
@@ -170,16 +179,10 @@ def _moved(view: View, rows: list[dict[str, str]]) -> list[dict[str, str]] | Non
     lines, or None when the form was submitted to be saved."""
     action = view.form.get("action", "save")
     if action == "add-line":
-        all_rows = [
-            dict(zip(LINE_FIELDS, v, strict=True)) for v in zip(*(view.form.all(n) for n in LINE_FIELDS), strict=True)
-        ]
-        return [*all_rows, dict(BLANK_LINE)]
+        return [*_typed_rows(view.form), dict(BLANK_LINE)]
     if action.startswith("remove-") and action[7:].isdigit():
-        all_rows = [
-            dict(zip(LINE_FIELDS, v, strict=True)) for v in zip(*(view.form.all(n) for n in LINE_FIELDS), strict=True)
-        ]
         index = int(action[7:])
-        return [row for i, row in enumerate(all_rows) if i != index]
+        return [row for i, row in enumerate(_typed_rows(view.form)) if i != index]
     return None
 
 
@@ -208,12 +211,8 @@ async def new_invoice(view: View) -> Response:
         )
         created = await view.call(view.usecases.invoices.create, view.account_id, given)
     except DomainError as exc:
-        return await _form(view, None, values, rows, _status(exc), problems=[view.explain(exc)])
+        return await _form(view, None, values, rows, view.status_of(exc), problems=[view.explain(exc)])
     return view.redirect(f"/invoices/{created.id}", "invoice-created")
-
-
-def _status(exc: DomainError) -> int:
-    return {"FORBIDDEN": 403, "CONFLICT": 409, "NOT_FOUND": 404}.get(exc.code, 400)
 
 
 async def edit_invoice(view: View) -> Response:
@@ -245,7 +244,7 @@ async def edit_invoice(view: View) -> Response:
         )
         await view.call(view.usecases.invoices.update, view.account_id, the_id, changes)
     except DomainError as exc:
-        return await _form(view, invoice, values, rows, _status(exc), problems=[view.explain(exc)])
+        return await _form(view, invoice, values, rows, view.status_of(exc), problems=[view.explain(exc)])
     return view.redirect(f"/invoices/{the_id}", "invoice-saved")
 
 
@@ -267,7 +266,7 @@ async def price(view: View) -> Response:
         typed.append({name: str(row.get(name, "")) for name in LINE_FIELDS})
     typed = [row for row in typed if any(value.strip() for value in row.values())]
     try:
-        found = quote(currency, line_inputs([{**row, "description": row["description"] or "…"} for row in typed]))
+        found = priced(currency, typed)
     except DomainError as exc:
         problem = view.explain(exc)
         return JSONResponse({"error": problem.text, "field": problem.field}, status_code=200)

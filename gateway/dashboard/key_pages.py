@@ -30,7 +30,7 @@ async def keys_page(view: View) -> Response:
     try:
         new = await view.call(view.usecases.keys.create, view.account_id, label)
     except DomainError as exc:
-        return await _page(view, 400, label=label, problems=[view.explain(exc)])
+        return await _page(view, view.status_of(exc), label=label, problems=[view.explain(exc)])
     return await _page(view, new=new)
 
 

@@ -47,7 +47,7 @@ async def settings_page(view: View) -> Response:
         await view.call(view.usecases.accounts.update, view.account_id, AccountFields(values))
     except DomainError as exc:
         shown = {k: v or "" for k, v in values.items()}
-        return await _page(view, 400, values=shown, problems=[view.explain(exc)])
+        return await _page(view, view.status_of(exc), values=shown, problems=[view.explain(exc)])
     return view.redirect("/settings", "settings-saved")
 
 

@@ -138,6 +138,10 @@ class View:
     def gettext(self, message: str) -> str:
         return translations(self.locale).gettext(message)
 
+    def status_of(self, error: DomainError) -> int:
+        """A refused form's status: the API's for the same refusal."""
+        return STATUS.get(error.code, 400)
+
     def explain(self, error: DomainError | HttpProblem) -> Problem:
         """A refusal (the use case's, or the request's own) in the reader's words."""
         return explain(error.message, self.gettext, lambda amount, currency: self.fmt.money(Decimal(amount), currency))
@@ -306,7 +310,7 @@ async def _view_for_error(request: Request) -> View:
 async def domain_error_page(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     view = await _view_for_error(request)
-    status = STATUS.get(exc.code, 400)
+    status = view.status_of(exc)
     title = view.gettext("Not found") if status == 404 else view.gettext("That did not work")
     return view.message(status, title, view.explain(exc).text)
 
