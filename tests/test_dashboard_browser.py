@@ -187,8 +187,11 @@ def test_an_owner_runs_their_invoicing_in_the_browser(
             page.get_by_label("Notes").fill("Thank you for your business!")
             page.get_by_label("Terms").fill("Payment within 30 days.")
             shoot(page, "invoice-form.png")
-            page.get_by_role("button", name="Save draft").last.click()
+            with page.expect_response(lambda r: r.url.endswith("/pdf")) as preview:  # the PDF, in the page
+                page.get_by_role("button", name="Save draft").last.click()
             expect(page.locator(".notice")).to_have_text("Draft saved.")
+            assert preview.value.status == 200 and preview.value.headers["content-type"] == "application/pdf"
+            assert preview.value.frame.parent_frame == page.main_frame  # framed by the invoice page itself
             expect(page.locator("#invoice-total")).to_have_text("$799.70")
             invoice_url = page.url.split("?")[0]
 
