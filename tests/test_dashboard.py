@@ -970,6 +970,22 @@ def test_before_signing_in_the_language_is_the_browsers_or_the_one_picked(http: 
     )
 
 
+def test_the_language_picked_before_signing_in_stays_after(http: TestClient, owner: Owner) -> None:
+    browser = Browser(http)
+    page = browser.get("/dashboard/sign-in", next="/dashboard/clients").text  # asked for by a signed-out browser
+    assert 'href="?next=%2Fdashboard%2Fclients&amp;lang=es"' in page  # where it was going is kept
+    spanish = browser.get("/dashboard/sign-in", next="/dashboard/clients", lang="es")
+    assert "Iniciar sesión" in spanish.text and 'action="/dashboard/sign-in?lang=es"' in spanish.text
+    wrong = browser.post("/dashboard/sign-in?lang=es", {"email": owner.email, "password": "not it at all"})
+    assert wrong.status_code == 401 and "Iniciar sesión" in wrong.text  # still in the language picked
+    right = {"email": owner.email, "password": owner.password, "next": "/dashboard/clients"}
+    signed = browser.post("/dashboard/sign-in?lang=es", right)
+    assert signed.url.path == "/dashboard/clients" and '<html lang="es">' in signed.text  # an English account
+    other = Browser(http)  # the account's language for whoever picked none
+    other.sign_in(owner)
+    assert '<html lang="en">' in other.get("/dashboard/clients").text
+
+
 # --- one-time links --------------------------------------------------------------------------------------
 
 

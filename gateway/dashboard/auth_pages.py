@@ -8,6 +8,7 @@ from domain.errors import DomainError
 from gateway.dashboard.problems import Problem
 from gateway.dashboard.security import PATH, safe_next
 from gateway.dashboard.web import View, end_session, owner_page, public_page, start_session
+from usecases.owners import SignedIn
 
 
 async def home(request: Request) -> Response:
@@ -32,12 +33,26 @@ async def _too_many(view: View) -> Response | None:
     return response
 
 
+def _chosen_language(view: View) -> str | None:
+    """The language picked on the page before signing in (``?lang=``), if one was."""
+    chosen = view.request.query_params.get("lang")
+    return chosen if chosen in LOCALES else None
+
+
+async def _signed_in(view: View, signed: SignedIn, target: str) -> Response:
+    """The new session, in the language picked before signing in (else the account's)."""
+    chosen = _chosen_language(view)
+    if chosen is not None:
+        await view.call(view.usecases.owners.choose_locale, signed.session, chosen)
+    return start_session(RedirectResponse(target, status_code=303), view, signed.token)
+
+
 async def sign_in_page(view: View) -> Response:
     target = safe_next(view.request.query_params.get("next") or view.form.get("next") or None)
     if view.session is not None:
         return RedirectResponse(target, status_code=303)
     if view.reading:
-        return view.page("sign_in.html", next=target, email="")
+        return view.page("sign_in.html", next=target, email="", chosen=_chosen_language(view))
     refused = await _too_many(view)
     if refused is not None:
         return refused
@@ -45,8 +60,9 @@ async def sign_in_page(view: View) -> Response:
     signed = await view.call(view.usecases.owners.sign_in, email, password)
     if signed is None:
         problem = view.gettext("That email and password do not match. Check both and try again.")
-        return view.page("sign_in.html", status=401, next=target, email=email, failed=problem)
-    return start_session(RedirectResponse(target, status_code=303), view, signed.token)
+        chosen = _chosen_language(view)
+        return view.page("sign_in.html", status=401, next=target, email=email, failed=problem, chosen=chosen)
+    return await _signed_in(view, signed, target)
 
 
 async def sign_out(view: View) -> Response:
@@ -80,7 +96,7 @@ async def welcome(view: View) -> Response:
     except DomainError as exc:
         problems = [view.explain(exc)]
         return view.page("welcome.html", status=view.status_of(exc), info=info, email=email, problems=problems)
-    return start_session(RedirectResponse(f"{PATH}/keys?welcome=1", status_code=303), view, signed.token)
+    return await _signed_in(view, signed, f"{PATH}/keys?welcome=1")
 
 
 async def choose_language(view: View) -> Response:

@@ -166,6 +166,7 @@ class View:
                 "session": self.session,
                 "notice": self.gettext(notice) if notice else None,
                 "here": here,
+                "language_links": self._language_links(),
                 "problems": [],
                 **context,
             },
@@ -175,6 +176,11 @@ class View:
         if self.pre_session is not None:
             security.set_cookie(response, PRE_COOKIE, self.pre_session, secure=self.secure, max_age=None)
         return response
+
+    def _language_links(self) -> dict[str, str]:
+        """This page in each language, before signing in (its other parameters, ``next``, kept)."""
+        kept = [(name, value) for name, value in self.request.query_params.multi_items() if name != "lang"]
+        return {code: "?" + urlencode([*kept, ("lang", code)]) for code in LANGUAGE_NAMES}
 
     def redirect(self, path: str, notice: str | None = None, **params: str) -> RedirectResponse:
         query = {**params, **({"notice": notice} if notice else {})}
