@@ -946,6 +946,10 @@ def test_the_dashboard_speaks_the_accounts_language_and_can_switch(http: TestCli
     assert "No se puede anular una factura en estado borrador." in text_of(
         browser.post(f"/dashboard/invoices/{invoice_id}/void", {}).text
     )
+    assert "Factura enviada." in browser.post(f"/dashboard/invoices/{invoice_id}/send", {}).text
+    paid = text_of(browser.post(f"/dashboard/invoices/{invoice_id}/payments", {"amount": "34.5"}).text)
+    # a word that is a status ("Pagada", "Anulada") is not where an amount or an action is named
+    assert "Importe pagado 34,50 €" in paid and "Anular la factura" in paid and "Pagada 34,50" not in paid
 
 
 def add_draft_es(browser: Browser) -> str:
