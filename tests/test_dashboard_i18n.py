@@ -60,6 +60,23 @@ def test_translations_keep_the_placeholders_and_no_stray_percent() -> None:
         assert "%" not in PLACEHOLDER.sub("", told), told
 
 
+# What the templates may show without a translation: names, and the curl line's own words.
+UNTRANSLATED_WORDS = {"CleverInvo", "curl", '"Authorization:', "Bearer", "/clients"}
+
+
+def test_no_template_or_script_shows_text_that_is_not_in_the_catalogs() -> None:
+    for template in sorted((DASHBOARD / "templates").glob("*.html")):
+        source = re.sub(r"\{#.*?#\}|\{\{.*?\}\}|\{%.*?%\}", " ", template.read_text(encoding="utf-8"), flags=re.S)
+        shown = re.sub(r"<[^>]*>", " ", source)
+        words = {word for word in shown.split() if re.search(r"[A-Za-z]{2}", word)} - UNTRANSLATED_WORDS
+        assert words == set(), (template.name, sorted(words))
+        named = re.findall(r'\b(?:title|alt|placeholder|aria-label|aria-description)="([^"]*[A-Za-z][^"]*)"', source)
+        assert named == [], (template.name, named)
+    script = re.sub(r"//.*", "", (DASHBOARD / "static" / "dashboard.js").read_text(encoding="utf-8"))
+    english = [text for text in re.findall(r'"([^"]*)"', script) if re.fullmatch(r"[A-Z][a-z]+( [a-z]+)*[.!]?", text)]
+    assert english == [], english  # what the script shows comes from the page (data-copied-text)
+
+
 def messages_of(found: Catalog) -> dict[str, str]:
     """A catalog's translations, without its header (which names the Babel that wrote it):
     what a compiled catalog holds."""

@@ -13,7 +13,7 @@
       var status = document.querySelector(".copied");
       var text = source ? source.textContent : "";
       var done = function () {
-        if (status) { status.textContent = status.getAttribute("data-copied-text") || "Copied"; }
+        if (status) { status.textContent = status.getAttribute("data-copied-text"); }  // in the page's language
       };
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(text).then(done, function () { select(source); });
