@@ -4,8 +4,9 @@ SQLAlchemy's ``conn.execute(insert(table), rows)`` builds and processes every ro
 parameters in Python, which cost more than SQLite's own insert of the row. Here each
 table's statement and its columns' bind processors (the same conversions SQLAlchemy would
 apply: ``DecimalText`` to its text, dates to SQLite's text) are prepared once per dialect;
-rows go to the driver as tuples: one ``executemany`` on SQLite, ``COPY … FROM STDIN`` on
-PostgreSQL. A column a row leaves out is NULL, as with ``insert(table)``.
+rows go to the driver as tuples: one ``executemany``, or on PostgreSQL for many rows
+``COPY … FROM STDIN`` (a round trip more than an INSERT, so not for a request's few rows).
+A column a row leaves out is NULL, as with ``insert(table)``.
 """
 
 from collections.abc import Callable, Sequence
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Table
 
 Converter = Callable[[Any], Any] | None
+COPY_FROM_ROWS = 100  # PostgreSQL: from this many rows, COPY
 
 
 class BulkInsert:
@@ -26,11 +28,9 @@ class BulkInsert:
         self.converters: list[Converter] = [column.type.bind_processor(dialect) for column in table.columns]
         columns = ", ".join(quote(name) for name in self.names)
         self.postgres = dialect.name == "postgresql"
-        if self.postgres:
-            self.sql = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
-        else:
-            marks = ", ".join("?" if dialect.paramstyle == "qmark" else "%s" for _ in self.names)
-            self.sql = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({marks})"
+        self.copy = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
+        marks = ", ".join("?" if dialect.paramstyle == "qmark" else "%s" for _ in self.names)
+        self.sql = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({marks})"
 
     def rows(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
         pairs = list(zip(self.names, self.converters, strict=True))
@@ -47,12 +47,12 @@ class BulkInsert:
         if not rows:
             return
         values = self.rows(rows)
-        if not self.postgres:
+        if not self.postgres or len(values) < COPY_FROM_ROWS:
             conn.exec_driver_sql(self.sql, values)
             return
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            with cursor.copy(self.sql) as copy:
+            with cursor.copy(self.copy) as copy:
                 for row in values:
                     copy.write_row(row)
         finally:
