@@ -4,6 +4,7 @@ with bad input, and the owner's work from a key to a paid invoice.
 Real app, real stores (both backends), real Argon2; only the clock is the test's.
 """
 
+import hashlib
 import json
 import random
 import re
@@ -153,6 +154,21 @@ def test_behind_a_trusted_proxy_the_cookie_is_secure_and_attempts_count_per_forw
             assert answer.status_code == (401 if trusted else 429)  # another address, unless nobody is believed
     finally:
         services.close()
+
+
+def test_only_hashes_are_kept_an_argon2id_of_the_password_and_sha256_of_the_session(
+    browser: Browser, services: Services, owner: Owner
+) -> None:
+    (listed,) = services.usecases.owners.listing(owner.account_id)
+    stored = services.usecases.owners.store.password_hash(listed.id)
+    assert stored is not None and stored.startswith("$argon2id$") and owner.password not in stored
+    parameters = dict(part.split("=") for part in stored.split("$")[3].split(","))
+    assert int(parameters["m"]) >= 19 * 1024 and int(parameters["t"]) >= 2  # at least OWASP's minimum
+    token = browser.cookies["cleverinvo_session"].rpartition(".")[0]  # the cookie: the token, signed
+    with services.projector.writer.connect() as conn:
+        rows = [tuple(map(str, row)) for row in conn.execute(text("SELECT * FROM owner_sessions"))]
+    assert rows and not any(token in value for row in rows for value in row)
+    assert any(hashlib.sha256(token.encode()).hexdigest() in row for row in rows)
 
 
 def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(http: TestClient, owner: Owner) -> None:
