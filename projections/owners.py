@@ -135,11 +135,12 @@ class OwnerStore:
     def add_link(
         self, token_hash: str, account_id: str, owner_id: str | None, at: datetime, expires_at: datetime
     ) -> None:
-        """A new link replaces the owner's earlier ones (or, for the first-run link, the
-        account's earlier first-run links)."""
+        """A new link replaces the owner's earlier ones. First-run links (no owner) stand
+        together, each printed by a start of the service: the first one used adds the
+        account's first owner, and from then on none of them works (``usecases.owners``)."""
         with self.writer.begin() as conn:
-            same_owner = links.c.owner_id == owner_id if owner_id is not None else links.c.owner_id.is_(None)
-            conn.execute(delete(links).where(links.c.account_id == account_id, same_owner))
+            if owner_id is not None:
+                conn.execute(delete(links).where(links.c.account_id == account_id, links.c.owner_id == owner_id))
             conn.execute(
                 links.insert().values(
                     token_hash=token_hash,

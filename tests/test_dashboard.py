@@ -1049,6 +1049,28 @@ def test_the_first_run_link_makes_the_first_owner_once(http: TestClient, service
         services.usecases.owners.first_owner_link(account)
 
 
+def test_of_several_first_run_links_the_first_used_makes_the_owner_and_ends_the_others(
+    http: TestClient, services: Services
+) -> None:
+    account = services.execute(lambda: services.app.open_account("Default account", "pro"))
+    earlier, later = (services.usecases.owners.first_owner_link(account) for _ in range(2))  # two starts
+    mine, theirs = Browser(http), Browser(http)
+    mine.get(f"/dashboard/welcome/{later.token}")
+    assert theirs.get(f"/dashboard/welcome/{earlier.token}").status_code == 200  # the later did not end it
+    me = {"email": "me@example.com", "password": PASSWORD, "password_again": PASSWORD}
+    done = mine.post(f"/dashboard/welcome/{later.token}", me)
+    assert done.url.path == "/dashboard/keys"
+    before = stored_state(services)
+    late = theirs.post(
+        f"/dashboard/welcome/{earlier.token}",
+        {"email": "them@example.com", "password": PASSWORD, "password_again": PASSWORD},
+        follow=False,
+    )
+    assert late.status_code == 410 and not late.headers.get_list("set-cookie")
+    assert stored_state(services) == before
+    assert [o.email for o in services.usecases.owners.listing(account)] == ["me@example.com"]
+
+
 def test_an_invitation_link_expires_after_a_week(http: TestClient, services: Services, clock: FakeClock) -> None:
     account = services.execute(lambda: services.app.open_account("Shop", "pro"))
     link = services.usecases.owners.invite(account, "late@example.com")

@@ -9,7 +9,8 @@ are 256 random bits and are stored only as SHA-256 hashes.
   (for an owner who exists already, a new link: that is how a forgotten password is reset,
   by whoever runs the command line).
 - ``first_owner_link`` is the first run's link: whoever opens it chooses the email and the
-  password of the account's first owner.
+  password of the account's first owner. Each start of the service while the account has
+  no owner prints one; the first used wins, and the others stop working.
 - ``set_password`` uses a link once and signs the owner in; ``sign_in`` checks a password.
   Setting a password ends the owner's other sessions.
 """
@@ -145,6 +146,8 @@ class Owners:
         if found is None:
             return None
         account = self.core.app.get_account(UUID(found.account_id))
+        if found.owner_id is None and account.owners:  # a first-run link, once the first owner is in
+            return None
         email = None if found.owner_id is None else account.owners.get(found.owner_id)
         if found.owner_id is not None and email is None:
             return None
@@ -170,9 +173,15 @@ class Owners:
         owner_id = link.owner_id
         if owner_id is None:
             first = address
+
+            def add_first_owner() -> UUID:
+                if self.core.app.get_account(account).owners:  # another first-run link was used meanwhile
+                    raise NotFound(USED_LINK)
+                return self.core.app.add_owner(account, first)
+
             try:
                 with acting_as(system("first-run link")):
-                    owner_id = str(self.core.execute(lambda: self.core.app.add_owner(account, first)))
+                    owner_id = str(self.core.execute(add_first_owner))
             except Exception:  # nothing was added: the link can be used again
                 self.store.add_link(token_hash(token), link.account_id, None, self._now(), link.expires_at)
                 raise
