@@ -198,13 +198,28 @@ def _default_account(services: Services) -> None:
     """A first start opens an account and prints its key; hosts starting at once open one."""
     with exclusive(services.projector.writer, "default-account"):
         services.projector.catch_up()  # another host may have opened it a moment ago
-        if services.read.accounts():
+        existing = services.read.accounts()
+        if existing:
+            _ownerless(services, [UUID(account.id) for account in existing])
             return
         account_id = services.execute(lambda: services.app.open_account("Default account", Plan.PRO.value))
         _, key = services.execute(lambda: services.app.issue_api_key(account_id, "default"))
     print(f"Created a default account {account_id} (plan pro) and its API key:", flush=True)
     print(f"  {key}", flush=True)
     print("Keep it: it is shown only this once.", flush=True)
+    _first_owner_link(services, account_id)
+
+
+def _ownerless(services: Services, accounts: list[UUID]) -> None:
+    """A later start while the only account still has no owner (its link was lost, or ran
+    out): another first-run link, so the dashboard can still be reached with a browser alone
+    (the first of them used makes the owner; then none works)."""
+    if len(accounts) == 1 and not services.app.get_account(accounts[0]).owners:
+        print("The account has no owner yet: here is another link (the first one used makes the owner).", flush=True)
+        _first_owner_link(services, accounts[0])
+
+
+def _first_owner_link(services: Services, account_id: UUID) -> None:
     link = services.usecases.owners.first_owner_link(account_id)
     print(f"The dashboard is at {_public_url(services)}/dashboard. Choose its first owner's email and", flush=True)
     print(f"password at this one-time link (valid until {link.expires_at:%Y-%m-%d %H:%M} UTC):", flush=True)

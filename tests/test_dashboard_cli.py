@@ -108,3 +108,29 @@ def test_the_first_serve_prints_the_dashboard_and_the_first_owners_link(tmp_path
             assert browser.get(url).status_code == 410  # used once
     with serving(data) as again:  # a second start makes nothing and prints no link
         assert "/dashboard/welcome/" not in again.text()
+
+
+def test_a_later_start_prints_a_new_link_while_the_account_has_no_owner(tmp_path: Path) -> None:
+    """The first link lost (the terminal closed) or run out: the next start gives a new one."""
+    data = tmp_path / "fresh"
+    data.mkdir()
+    welcome = r"http://127\.0\.0\.1:{port}/dashboard/welcome/\S+"
+    with serving(data) as first:
+        until(lambda: "/dashboard/welcome/" in first.text(), 30, "the first-run link")
+        lost = re.search(welcome.format(port=first.port), first.text()).group(0)  # type: ignore[union-attr]
+    with serving(data) as again:
+        until(lambda: "/dashboard/welcome/" in again.text(), 30, "another first-run link")
+        printed = again.text()
+        assert "The account has no owner yet: here is another link (the first one used makes the owner)." in printed
+        assert "Created a default account" not in printed  # nothing else is made again
+        new = re.search(welcome.format(port=again.port), printed).group(0)  # type: ignore[union-attr]
+        lost = lost.replace(f":{first.port}/", f":{again.port}/")
+        with httpx.Client(follow_redirects=False, timeout=30) as browser:
+            assert "You are setting up Default account." in browser.get(lost).text  # it works still
+            page = browser.get(new)
+            body = {"csrf": csrf_of(page.text), "email": "me@example.com", "password": PASSWORD}
+            done = browser.post(new, data={**body, "password_again": PASSWORD}, headers=FORM)
+            assert done.status_code == 303
+            assert browser.get(lost).status_code == 410  # the first owner is in: no first-run link works
+    with serving(data) as third:  # and no later start prints one
+        assert "/dashboard/welcome/" not in third.text()
