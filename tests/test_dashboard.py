@@ -889,6 +889,9 @@ def test_clients_are_searched_and_paged(browser: Browser) -> None:
     )
     assert browser.get("/dashboard/clients", page="abc").status_code == 200
     assert browser.get("/dashboard/clients", search="x" * 300).status_code == 400
+    beyond = browser.get("/dashboard/clients", page="3")  # an old link, after clients were deactivated
+    assert "There is no such page. Go to the first page" in text_of(beyond.text)
+    assert "No clients yet" not in beyond.text
 
 
 def test_invoices_are_searched_and_filtered_by_status(browser: Browser, books: dict[str, str]) -> None:
@@ -900,6 +903,8 @@ def test_invoices_are_searched_and_filtered_by_status(browser: Browser, books: d
     assert "INV-0002" in browser.get("/dashboard/invoices", search="inv-0002").text
     assert "No invoice matches." in text_of(browser.get("/dashboard/invoices", status="PAID").text)
     assert browser.get("/dashboard/invoices", status="NOPE").status_code == 200  # an unknown chip is no filter
+    beyond = text_of(browser.get("/dashboard/invoices", page="5", status="DRAFT").text)
+    assert "There is no such page. Go to the first page" in beyond and "No invoices yet" not in beyond
 
 
 def test_a_clients_invoices_are_listed_from_the_client(browser: Browser, books: dict[str, str]) -> None:
