@@ -171,6 +171,35 @@ def test_only_hashes_are_kept_an_argon2id_of_the_password_and_sha256_of_the_sess
     assert any(hashlib.sha256(token.encode()).hexdigest() in row for row in rows)
 
 
+def test_an_owner_changes_their_password_and_their_other_sessions_end(
+    browser: Browser, services: Services, owner: Owner
+) -> None:
+    elsewhere = Browser(browser.http)
+    elsewhere.sign_in(owner)
+    new_password = "a new and longer passphrase"
+    browser.get("/dashboard/settings")
+    before = stored_state(services)
+    for form, says in [
+        ({"currentPassword": "not my password", "password": new_password}, "That is not your current password."),
+        ({"currentPassword": PASSWORD, "password": "short"}, "Password must be at least 10 characters."),
+        ({"currentPassword": PASSWORD, "password": owner.email}, "Password must not be your email address."),
+        ({"currentPassword": PASSWORD, "password": new_password, "password_again": "x"}, "The two passwords differ."),
+    ]:
+        refused = browser.post("/dashboard/settings/password", {"password_again": form["password"], **form})
+        assert refused.status_code == 400 and says in summary_of(refused.text)[0], (says, summary_of(refused.text))
+        assert 'value="not my password"' not in refused.text  # a password is never written back into a page
+    assert stored_state(services) == before and elsewhere.get("/dashboard/keys").url.path == "/dashboard/keys"
+    changed = browser.post(
+        "/dashboard/settings/password",
+        {"currentPassword": PASSWORD, "password": new_password, "password_again": new_password},
+    )
+    assert "Password changed. You are signed out everywhere else." in changed.text
+    assert browser.get("/dashboard/keys").url.path == "/dashboard/keys"  # still signed in here
+    assert elsewhere.get("/dashboard/keys").url.path == "/dashboard/sign-in"  # and nowhere else
+    assert Browser(browser.http).sign_in(owner).status_code == 401  # the old password is gone
+    assert Browser(browser.http).sign_in(owner, new_password).url.path == "/dashboard/invoices"
+
+
 def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(http: TestClient, owner: Owner) -> None:
     answers = []
     for email, password in [(owner.email, "wrong password here"), ("nobody@example.com", PASSWORD), ("", "")]:
@@ -311,6 +340,7 @@ def _state_changing_forms(ids: dict[str, str]) -> dict[str, dict[str, Any]]:
         "/invoices/{invoice_id}/void": {"reason": "forged"},
         "/invoices/{invoice_id}/delete": {},
         "/settings": {"name": "Forged", "locale": "en"},
+        "/settings/password": {"currentPassword": PASSWORD, "password": "forged pass", "password_again": "forged pass"},
     }
 
 

@@ -208,6 +208,24 @@ class Owners:
         email_on_record = self.core.app.get_account(held.account_id).owners.get(str(held.owner_id), address)
         return self._open(held.owner_id, held.account_id, email_on_record)
 
+    def change_password(self, session: OwnerSession, current: str, new: str) -> SignedIn:
+        """A signed-in owner's new password, given the one they have: every session of
+        theirs ends (this one too) and a new one is opened, in the same language."""
+        stored = self.store.password_hash(str(session.owner_id))
+        given = text(current, "currentPassword") or ""
+        try:
+            if stored is None or len(given) > MAX_PASSWORD:
+                raise VerificationError
+            self.hasher.verify(stored, given)
+        except (VerificationError, InvalidHashError):
+            raise ValidationError("Field 'currentPassword' is not your password") from None
+        checked = check_password(new, session.email)
+        self.store.set_password(str(session.owner_id), str(session.account_id), self.hasher.hash(checked), self._now())
+        signed = self._open(session.owner_id, session.account_id, session.email)
+        if session.locale is not None:
+            self.store.set_session_locale(signed.session.token_hash, session.locale)
+        return signed
+
     def _open(self, owner_id: UUID, account: UUID, email: str) -> SignedIn:
         token = secrets.token_urlsafe(32)
         hashed = token_hash(token)

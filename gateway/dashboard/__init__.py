@@ -65,6 +65,7 @@ ROUTES = [
     Route("/invoices/{invoice_id}/delete", invoice_detail.DELETE, methods=POST),
     Route("/settings", settings_pages.SETTINGS, methods=BOTH),
     Route("/settings/export", settings_pages.EXPORT, methods=GET),
+    Route("/settings/password", auth_pages.PASSWORD, methods=POST),
     Route("/static/{name}", static_file, methods=GET),
 ]
 

@@ -5,6 +5,7 @@ from starlette.responses import RedirectResponse, Response
 
 from domain.account import LOCALES
 from domain.errors import DomainError
+from gateway.dashboard import settings_pages
 from gateway.dashboard.problems import Problem
 from gateway.dashboard.security import PATH, safe_next
 from gateway.dashboard.web import View, end_session, owner_page, public_page, start_session
@@ -99,6 +100,26 @@ async def welcome(view: View) -> Response:
     return await _signed_in(view, signed, f"{PATH}/keys?welcome=1")
 
 
+async def change_password(view: View) -> Response:
+    """A signed-in owner's new password (the current one asked first; guesses count
+    against the address's sign-in attempts): every other session of theirs ends."""
+    assert view.session is not None
+    refused = await _too_many(view)
+    if refused is not None:
+        return refused
+    password, again = view.form.get("password"), view.form.get("password_again")
+    if password != again:
+        problem = view.gettext("The two passwords differ. Type the same password twice.")
+        return await settings_pages.page(view, 400, problems=[Problem(problem, "password")])
+    try:
+        signed = await view.call(
+            view.usecases.owners.change_password, view.session, view.form.get("currentPassword"), password
+        )
+    except DomainError as exc:
+        return await settings_pages.page(view, view.status_of(exc), problems=[view.explain(exc)])
+    return start_session(view.redirect("/settings", "password-changed"), view, signed.token)
+
+
 async def choose_language(view: View) -> Response:
     """The dashboard's language in this browser; the account's own locale (its invoices')
     is in the settings."""
@@ -115,3 +136,4 @@ SIGN_IN = public_page(sign_in_page)
 WELCOME = public_page(welcome)
 SIGN_OUT = owner_page(sign_out)
 LANGUAGE = owner_page(choose_language)
+PASSWORD = owner_page(change_password)

@@ -17,7 +17,8 @@ def _values(account: Any) -> dict[str, str]:
     return {wire: getattr(account, "tax_id" if wire == "taxId" else wire) or "" for wire in FIELDS}
 
 
-async def _page(view: View, status: int = 200, **context: Any) -> Response:
+async def page(view: View, status: int = 200, **context: Any) -> Response:
+    """The settings page (with ``problems`` of one of its forms)."""
     account = await view.call(view.usecases.accounts.get, view.account_id)
     usage = await view.call(view.usecases.accounts.usage, view.account_id)
     digest = await view.call(view.usecases.auditing.digest, view.account_id)
@@ -37,7 +38,7 @@ async def _page(view: View, status: int = 200, **context: Any) -> Response:
 
 async def settings_page(view: View) -> Response:
     if view.reading:
-        return await _page(view)
+        return await page(view)
     values = view.form.values(*FIELDS)
     if values["name"] is None:
         values["name"] = view.form.get("name")  # blank: the domain says it must not be
@@ -47,7 +48,7 @@ async def settings_page(view: View) -> Response:
         await view.call(view.usecases.accounts.update, view.account_id, AccountFields(values))
     except DomainError as exc:
         shown = {k: v or "" for k, v in values.items()}
-        return await _page(view, view.status_of(exc), values=shown, problems=[view.explain(exc)])
+        return await page(view, view.status_of(exc), values=shown, problems=[view.explain(exc)])
     return view.redirect("/settings", "settings-saved")
 
 

@@ -55,6 +55,7 @@ NOTICES = {
     "invoice-voided": N_("Invoice voided."),
     "key-revoked": N_("API key revoked: it stops working at once."),
     "settings-saved": N_("Settings saved."),
+    "password-changed": N_("Password changed. You are signed out everywhere else."),
     "language-chosen": N_("Language changed."),
 }
 
