@@ -367,6 +367,7 @@ DASHBOARD = {
     ("GET", "/dashboard/settings"),
     ("POST", "/dashboard/settings"),
     ("GET", "/dashboard/settings/export"),
+    ("POST", "/dashboard/settings/password"),  # the current password first, sign-in's budget
     ("GET", "/dashboard/static/{name}"),  # its stylesheet, script and icon, a fixed list
 }
 MUTATIONS = {
