@@ -582,3 +582,21 @@ def test_introspection_can_be_turned_off() -> None:
     with serve(replace(GraphQLLimits(), introspection=True)) as http:
         [error] = post(http, "{ greetin }")["errors"]
         assert "Did you mean 'greeting'?" in error["message"]
+
+
+def test_a_query_text_is_validated_once_and_judged_the_same_every_time(http: TestClient) -> None:
+    """The standard rules' verdict is remembered per query text (a bounded memo); the
+    limits, which read the variables, are measured on every request."""
+    from gateway.graphql.limits import _VALIDATED
+
+    wrong = "{ clients { data { nope } } }"
+    first, second = refused(post(http, wrong)), refused(post(http, wrong))
+    assert first == second and "Cannot query field 'nope'" in first[0]["message"]
+    query = "query($n: Int!) { clients(limit: $n) { data { name } } }"
+    assert post(http, query, {"n": 5})["extensions"]["cost"]["requested"] == 6
+    CALLS.clear()
+    [error] = refused(post(http, query, {"n": 5000}))
+    assert "exceeds the maximum cost" in error["message"]
+    for n in range(300):
+        post(http, f"{{ clients(limit: {n % 50 + 1}) {{ total }} }} # {n}")
+    assert len(_VALIDATED._seen) <= 256

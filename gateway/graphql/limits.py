@@ -43,11 +43,14 @@ its nesting, which is why they are not used here).
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    ASTValidationRule,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -65,7 +68,6 @@ from graphql import (
     SelectionSetNode,
     TypeMetaFieldDef,
     TypeNameMetaFieldDef,
-    ValidationRule,
     VariableValues,
     get_argument_values,
     get_named_type,
@@ -73,6 +75,7 @@ from graphql import (
     get_variable_values,
     is_composite_type,
     is_list_type,
+    validate,
 )
 from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import BatchingConfig, StrawberryConfig
@@ -270,6 +273,40 @@ def _cost(requested: int, limits: GraphQLLimits) -> dict[str, int]:
     return {"requested": requested, "maximum": limits.max_cost}
 
 
+class _ValidationMemo:
+    """graphql-core's validation of a query text by the schema's standard rules, kept for
+    the texts seen last: clients send the same few documents again and again, and their
+    validation was a quarter of a page query's time. Only the rules that depend on the
+    text alone are kept; the limits, which depend on the variables, are checked on every
+    request (``QueryLimits.on_validate``)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._seen: OrderedDict[tuple[int, str, tuple[type[ASTValidationRule], ...]], list[GraphQLError]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+
+    def errors(
+        self, schema: GraphQLSchema, query: str, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+    ) -> list[GraphQLError]:
+        key = (id(schema), query, rules)
+        with self._lock:
+            found = self._seen.get(key)
+            if found is not None:
+                self._seen.move_to_end(key)
+                return list(found)
+        errors = validate(schema, document, rules)
+        with self._lock:
+            self._seen[key] = errors
+            while len(self._seen) > self._size:
+                self._seen.popitem(last=False)
+        return list(errors)
+
+
+_VALIDATED = _ValidationMemo()
+
+
 class QueryLimits(SchemaExtension):
     """Checks one request's operation against the limits before it executes, and reports
     its cost in the response's ``extensions``. A fresh one serves each request."""
@@ -284,30 +321,29 @@ class QueryLimits(SchemaExtension):
         rules = context.validation_rules
         # graphql-core 3.3 runs MaxIntrospectionDepthRule among its specified rules already.
         guard = () if MaxIntrospectionDepthRule in rules else (MaxIntrospectionDepthRule,)
-        context.validation_rules = (*rules, *guard, self._rule())
+        context.validation_rules = (*rules, *guard)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        """The standard rules' verdict (remembered per query text), then the limits,
+        measured with this request's variables, after them as before."""
+        context = self.execution_context
+        document, schema = context.graphql_document, context.schema._schema
+        if document is None or context.query is None or context.pre_execution_errors is not None:
+            yield
+            return
+        errors = _VALIDATED.errors(schema, context.query, document, tuple(context.validation_rules))
+        try:
+            self.measure = measure_operation(schema, document, context.variables, context.operation_name, self.limits)
+        except RecursionError:  # graphql-core aborts validation before this nests so deep
+            errors.append(_bad_request("The query nests too deeply to be measured"))
+        else:
+            errors.extend(refusals(self.measure, self.limits))
+        context.pre_execution_errors = errors
         yield
 
     def get_results(self) -> dict[str, Any]:
         return {"cost": _cost(self.measure.cost if self.measure else 0, self.limits)}
-
-    def _rule(self) -> type[ValidationRule]:
-        extension = self
-
-        class OperationLimits(ValidationRule):
-            def leave_document(self, node: DocumentNode, *_args: Any) -> None:
-                context = extension.execution_context
-                try:
-                    measure = measure_operation(
-                        self.context.schema, node, context.variables, context.operation_name, extension.limits
-                    )
-                except RecursionError:  # graphql-core aborts validation before this nests so deep
-                    self.report_error(_bad_request("The query nests too deeply to be measured"))
-                    return
-                extension.measure = measure
-                for error in refusals(measure, extension.limits):
-                    self.report_error(error)
-
-        return OperationLimits
 
 
 def introspection_extensions(enabled: bool) -> list[ExtensionFactory]:
