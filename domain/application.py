@@ -239,13 +239,17 @@ class CleverInvo(Application[UUID]):
         """Who signs in with ``email`` (any capitalisation), if anyone."""
         return self._get(OwnerEmail, OwnerEmail.create_id(email))
 
-    def add_owner(self, account_id: UUID, email: str) -> UUID:
+    def add_owner(self, account_id: UUID, email: str, *, first: bool = False) -> UUID:
         """Adds someone who signs in with ``email`` to act for the account; an email
-        belongs to one owner of one account."""
+        belongs to one owner of one account. With ``first``, only while the account has
+        no owner: of two racing first owners, one is added (the other fails on the
+        account's version, and finds it owned on its retry)."""
         address = check_owner_email(email)
 
         def command() -> UUID:
             account = self.get_account(account_id)
+            if first and account.owners:
+                raise NotFound("The account has its first owner already")
             if self.owner_by_email(address) is not None:
                 raise Conflict("This email already signs in to an account")
             owner_id = uuid4()

@@ -601,3 +601,18 @@ def test_racing_processes_numbering_and_counting_one_accounts_invoices_stay_exac
     finally:
         for services in apps:
             services.close()
+
+
+def test_racing_first_owners_let_exactly_one_in(settings: Settings, clock: FakeClock):
+    """Two first-run links used at once, by two processes: one owner is added, the other
+    finds the account owned (the account's version decides, no lock of ours)."""
+    apps = [Services(settings, clock=clock) for _ in range(2)]
+    try:
+        account_id = account(apps[0].app, "free")
+        results = race(lambda i: apps[i % 2].app.add_owner(account_id, f"owner{i}@shop.test", first=True))
+        assert sum(isinstance(result, UUID) for result in results) == 1
+        assert all(isinstance(result, NotFound) for result in results if not isinstance(result, UUID))
+        assert len(apps[0].app.get_account(account_id).owners) == 1
+    finally:
+        for services in apps:
+            services.close()

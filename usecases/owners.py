@@ -175,9 +175,10 @@ class Owners:
             first = address
 
             def add_first_owner() -> UUID:
-                if self.core.app.get_account(account).owners:  # another first-run link was used meanwhile
-                    raise NotFound(USED_LINK)
-                return self.core.app.add_owner(account, first)
+                try:
+                    return self.core.app.add_owner(account, first, first=True)
+                except NotFound:  # another first-run link was used meanwhile
+                    raise NotFound(USED_LINK) from None
 
             try:
                 with acting_as(system("first-run link")):
