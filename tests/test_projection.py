@@ -74,6 +74,24 @@ def test_rebuild_keeps_the_read_model_usable_for_new_writes(services: Services):
     assert view is not None and view.client_name == "Acme Corporation" and view.invoice_number == "INV-0003"
 
 
+def test_a_rebuild_on_postgresql_leaves_the_planner_statistics_of_its_tables(services: Services):
+    """Tables filled by COPY and renamed in are analysed before the switch: without it the
+    planner took 75,000 rows for 3 (a status page 50 times slower on the bench's account)."""
+    busy_history(services)
+    services.projector.rebuild()
+    engine = services.projector.writer
+    if engine.dialect.name != "postgresql":
+        return  # SQLite's queries are written for no statistics
+    with engine.connect() as conn:
+        analysed = conn.execute(  # reltuples is -1 until a table is analysed or vacuumed
+            text(
+                "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace "
+                "AND reltuples >= 0 AND relname IN ('invoices', 'clients', 'invoice_line_items')"
+            )
+        ).scalars()
+        assert sorted(analysed) == ["clients", "invoice_line_items", "invoices"]
+
+
 def test_projection_keeps_up_with_every_write(services: Services):
     busy_history(services)
     assert services.projector.position() == services.app.recorder.max_notification_id()
