@@ -46,11 +46,13 @@ def until(condition: Callable[[], bool], seconds: float, what: str) -> None:
 
 
 def open_tenant_in(data: Path) -> Tenant:
-    """An account and a key, made beforehand as `cleverinvo accounts/keys create` would:
-    the server then prints no key of its own at start."""
+    """An account with its owner and a key, made beforehand as `cleverinvo accounts create
+    --owner-email` and `keys create` would: the server then prints nothing of its own at
+    start (no key, no first-run link), only its JSON log."""
     services = Services(Settings.from_env({"CLEVERINVO_DATA_DIR": str(data)}))
     try:
         account_id = services.execute(lambda: services.app.open_account("Seller", "pro"))
+        services.execute(lambda: services.app.add_owner(account_id, "owner@seller.test"))
         key_id, key = services.execute(lambda: services.app.issue_api_key(account_id, "ops"))
         return Tenant(account_id, key_id, key)
     finally:
