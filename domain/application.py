@@ -31,7 +31,7 @@ from domain.invoice import (
     default_due_date,
 )
 from domain.keys import display_prefix, hash_key, new_key
-from domain.ledger import LedgerEventStore, LedgerMapper, SealCache
+from domain.ledger import LedgerEventStore, LedgerMapper
 from domain.money import price_lines
 from domain.owners import OwnerEmail, check_owner_email
 from domain.plans import limits_of
@@ -99,9 +99,7 @@ class CleverInvo(Application[UUID]):
 
     def construct_event_store(self) -> EventStore[UUID]:
         """Events are sealed into the ledger as they are stored (``domain.ledger``)."""
-        store = LedgerEventStore(mapper=self.mapper, recorder=self.recorder)
-        store.seals = SealCache()  # the next event of a busy aggregate chains without a read
-        return store
+        return LedgerEventStore(mapper=self.mapper, recorder=self.recorder)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -27,7 +27,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import EventStore, Mapper, Notification, Recording, StoredEvent
+from eventsourcing.persistence import AggregateRecorder, EventStore, Mapper, Notification, Recording, StoredEvent
 
 from domain.actors import current_actor
 
@@ -94,10 +94,10 @@ def account_of_first(domain_event: DomainEventProtocol[UUID]) -> str:
 
 
 class SealCache:
-    """The seal of each aggregate's latest version this process stored or read, so the
-    next event of a busy aggregate (an account's quota, say) chains to it without reading
-    the store. Only a stored event is remembered, and a stored version never changes, so
-    an entry is never stale; another process's newer event is simply not found here."""
+    """The seal of each aggregate's latest version this process stored, so the next event
+    of a busy aggregate (an account's quota, say) chains to it without reading the store.
+    Only a stored event is remembered, and a stored version never changes, so an entry is
+    never stale; another process's newer event is simply not found here."""
 
     def __init__(self, size: int = 4096) -> None:
         self._size = size
@@ -124,15 +124,16 @@ class SealCache:
 class LedgerEventStore(EventStore[UUID]):
     """Seals every event it stores; the mapper alone would not know the previous hash."""
 
-    seals: SealCache | None = None
+    def __init__(self, mapper: Mapper[UUID], recorder: AggregateRecorder) -> None:
+        super().__init__(mapper=mapper, recorder=recorder)
+        self.seals = SealCache()  # the next event of a busy aggregate chains without a read
 
     def put(self, domain_events: Sequence[DomainEventProtocol[UUID]], **kwargs: Any) -> list[Recording[UUID]]:
-        stored_events, latest = self._sealed(domain_events)
+        stored_events, latest = self.seal(domain_events)
         notification_ids = self.recorder.insert_events(stored_events, **kwargs)
         if not notification_ids:
             return []
-        if self.seals is not None:  # only now: an event that failed to store is not a seal
-            self.seals.remember(latest)
+        self.seals.remember(latest)  # only now: an event that failed to store is not a seal
         return [
             Recording(
                 domain_event,
@@ -149,10 +150,7 @@ class LedgerEventStore(EventStore[UUID]):
             )
         ]
 
-    def seal(self, domain_events: Sequence[DomainEventProtocol[UUID]]) -> list[StoredEvent]:
-        return self._sealed(domain_events)[0]
-
-    def _sealed(
+    def seal(
         self, domain_events: Sequence[DomainEventProtocol[UUID]]
     ) -> tuple[list[StoredEvent], dict[UUID, tuple[int, str, str]]]:
         """The events sealed, and each aggregate's last (version, hash, account) among them."""
@@ -176,7 +174,7 @@ class LedgerEventStore(EventStore[UUID]):
         aggregate_id = domain_event.originator_id
         if version <= 1:
             return GENESIS, account_of_first(domain_event)
-        remembered = self.seals.get(aggregate_id, version - 1) if self.seals is not None else None
+        remembered = self.seals.get(aggregate_id, version - 1)
         if remembered is not None:
             return remembered
         previous = self.recorder.select_events(aggregate_id, lte=version - 1, desc=True, limit=1)
