@@ -98,12 +98,13 @@ class RateLimiter:
         self.item = parse(spec)
         self._uri = storage_uri
         self._prefix = key_prefix
-        self._redis = storage_uri.startswith(("async+redis", "async+rediss"))
         self._loop: asyncio.AbstractEventLoop | None = None
-        if not self._redis and not storage_uri.startswith("async+memory://"):
+        redis = storage_uri.startswith(("async+redis", "async+rediss"))
+        if not redis and not storage_uri.startswith("async+memory://"):
             raise ValueError(f"not a rate-limit storage: {storage_uri}")
-        self._memory = None if self._redis else MemoryWindows(self.item.amount, self.item.get_expiry())
-        self.limiter = self._redis_limiter() if self._redis else None
+        # exactly one of the two: the counters in this process, or a client of Redis's
+        self._memory = None if redis else MemoryWindows(self.item.amount, self.item.get_expiry())
+        self.limiter = self._redis_limiter() if redis else None
 
     def _redis_limiter(self) -> MovingWindowRateLimiter:
         # redis-py's asyncio client, not coredis
