@@ -134,6 +134,20 @@ class _Turns:
             time.sleep(REBUILD_PAUSE_SECONDS)
 
 
+def _in_turns(conn: Connection, turns: _Turns, step: Callable[[], bool]) -> None:
+    """Runs ``step`` (True while there is more to do) in a rebuild's transactions: each
+    takes at least one step (a stream of writes does not stop the rebuild), ends at its
+    deadline or when a live writer may be waiting, and is followed by ``turns.take()``."""
+    more = True
+    while more:
+        with conn.begin():
+            until = turns.deadline()
+            more = step()
+            while more and time.monotonic() < until and not turns.waiting():
+                more = step()
+        turns.take()
+
+
 Handler = Callable[[Connection, Any], None]
 CLIENTS_REMEMBERED = 100_000  # a rebuild's memory of client columns, across its batches
 ADDING = frozenset({"_client_created", "_invoice_created"})  # handlers that only add new rows
@@ -344,27 +358,23 @@ class ReadModelProjector:
 
     def _fill(self, conn: Connection, builder: "ReadModelProjector", turns: "_Turns") -> None:
         """Applies the events to a rebuild's tables up to the last one recorded."""
-        more = True
-        while more:  # each transaction commits on its own, then live writers may go first
-            with conn.begin():
-                until = turns.deadline()
-                _, more = builder._apply_batch(conn)  # at least one: a stream of writes does not stop the rebuild
-                while more and time.monotonic() < until and not turns.waiting():
-                    _, more = builder._apply_batch(conn)
-            turns.take()
+        _in_turns(conn, turns, lambda: builder._apply_batch(conn)[1])
 
     def _build_search(self, conn: Connection, table: Table, index_prefix: str, turns: "_Turns") -> None:
         """The search index of a rebuild's filled table: made, then filled a rowid range at a time."""
         with conn.begin():
             search.create(conn, table, index_prefix)
-        after: int | None = 0
-        while after is not None:
-            with conn.begin():
-                until = turns.deadline()
-                after = search.fill(conn, table, after, SEARCH_FILL_ROWS)
-                while after is not None and time.monotonic() < until and not turns.waiting():
-                    after = search.fill(conn, table, after, SEARCH_FILL_ROWS)
-            turns.take()
+        last = 0
+
+        def step() -> bool:
+            nonlocal last
+            reached = search.fill(conn, table, last, SEARCH_FILL_ROWS)
+            if reached is None:
+                return False
+            last = reached
+            return True
+
+        _in_turns(conn, turns, step)
 
     # --- mechanics ------------------------------------------------------------------
 
