@@ -198,11 +198,7 @@ class Owners:
         given = text(password, "password") or ""
         held = self.core.app.owner_by_email(address) if address and len(address) <= 254 else None
         stored = self.store.password_hash(str(held.owner_id)) if held is not None else None
-        try:
-            self.hasher.verify(stored or self._decoy, given[:MAX_PASSWORD])
-        except (VerificationError, InvalidHashError):
-            return None
-        if held is None or stored is None or len(given) > MAX_PASSWORD:
+        if not self._matches(stored, given) or held is None or stored is None:
             return None
         if self.hasher.check_needs_rehash(stored):
             self.store.rehash(str(held.owner_id), stored, self.hasher.hash(given))
@@ -213,19 +209,23 @@ class Owners:
         """A signed-in owner's new password, given the one they have: every session of
         theirs ends (this one too) and a new one is opened, in the same language."""
         stored = self.store.password_hash(str(session.owner_id))
-        given = text(current, "currentPassword") or ""
-        try:
-            if stored is None or len(given) > MAX_PASSWORD:
-                raise VerificationError
-            self.hasher.verify(stored, given)
-        except (VerificationError, InvalidHashError):
-            raise ValidationError("Field 'currentPassword' is not your password") from None
+        if not self._matches(stored, text(current, "currentPassword") or ""):
+            raise ValidationError("Field 'currentPassword' is not your password")
         checked = check_password(new, session.email)
         self.store.set_password(str(session.owner_id), str(session.account_id), self.hasher.hash(checked), self._now())
         signed = self._open(session.owner_id, session.account_id, session.email)
         if session.locale is not None:
             self.store.set_session_locale(signed.session.token_hash, session.locale)
         return signed
+
+    def _matches(self, stored: str | None, given: str) -> bool:
+        """Whether ``given`` is the password hashed in ``stored``. Always an Argon2 check
+        (against a decoy when there is no hash), so a miss takes as long as a wrong password."""
+        try:
+            self.hasher.verify(stored or self._decoy, given[:MAX_PASSWORD])
+        except (VerificationError, InvalidHashError):
+            return False
+        return stored is not None and len(given) <= MAX_PASSWORD
 
     def _open(self, owner_id: UUID, account: UUID, email: str) -> SignedIn:
         token = secrets.token_urlsafe(32)
