@@ -346,8 +346,8 @@ def test_query_parameters_are_taken_exactly_within_their_documented_bounds(
         if found["operationId"] == operation_id
     ]
     for param in operation["parameters"]:
-        if param["in"] != "query":
-            continue
+        if param["in"] != "query" or param["schema"].get("type") == "string" and param["name"] == "after":
+            continue  # an opaque cursor has no value to make up: only one a page gave back is valid
         for value, allowed in _bounds(param["schema"]):
             status = api.request("GET", path, params={param["name"]: value}).status_code
             assert status == (200 if allowed else 400), (path, param["name"], value[:20], status)

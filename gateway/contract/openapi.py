@@ -37,7 +37,11 @@ repository; this document is generated from the service's own declarations of it
   fields the API returns and nobody sets (marked read-only) are accepted and ignored.
 - Numbers are exact decimals: JSON numbers, read and written at the scale given (`125.00`
   stays `125.00`); a request may also write one as a string of digits (`"125.00"`).
-- Every error is `{{"error": "<message>"}}` with its status.
+- Every error is `{{"error": "<message>", "code": "<CODE>"}}` with its status: the message for a
+  person, the code for a program (the `Problem` schema lists them); `field` names the request
+  field at fault when there is one (`lineItems[0].quantity`).
+- Lists are newest first, by `page` and `limit`, or by keyset: follow `nextCursor` as `after`
+  to see every row once while others are written.
 - Budgets: per key and per client address; every answer reports the key's in
   `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`; past it, 429 with
   `Retry-After`.
@@ -220,7 +224,49 @@ def schemas() -> dict[str, Any]:
     found: dict[str, Any] = _on_the_wire(components)
     for kind in unique:  # what a Struct's fields cannot say alone: rules across fields
         found[kind.__name__].update(getattr(kind, "schema_extra", {}))
+    for name, kind in _answer_structs(unique).items():
+        _require_what_is_always_sent(found[name], kind)
     return dict(sorted(found.items()))
+
+
+def _answer_structs(kinds: list[Any]) -> dict[str, type[r.Shape]]:
+    """The response Structs among ``kinds`` and every Struct they are made of."""
+    found: dict[str, type[r.Shape]] = {}
+
+    def visit(info: msgspec.inspect.Type) -> None:
+        if isinstance(info, msgspec.inspect.Metadata):
+            visit(info.type)
+        elif isinstance(info, msgspec.inspect.UnionType):
+            for member in info.types:
+                visit(member)
+        elif isinstance(info, msgspec.inspect.ListType):
+            visit(info.item_type)
+        elif (
+            isinstance(info, msgspec.inspect.StructType)
+            and issubclass(info.cls, r.Shape)
+            and info.cls.__name__ not in found
+        ):
+            found[info.cls.__name__] = info.cls
+            for part in info.fields:
+                visit(part.type)
+
+    for kind in kinds:
+        if isinstance(kind, type) and issubclass(kind, r.Shape):
+            visit(msgspec.inspect.type_info(kind))
+    return found
+
+
+def _require_what_is_always_sent(schema: dict[str, Any], kind: type[r.Shape]) -> None:
+    """A response field with a default is still on the wire in every answer (``null`` when
+    empty) unless its default is UNSET or the Struct omits defaults: such a field is
+    required, so a generated client types it as always there."""
+    omits = kind.__struct_config__.omit_defaults
+    always = [
+        field.encode_name
+        for field in msgspec.structs.fields(kind)
+        if field.required or (not omits and field.default is not msgspec.UNSET)
+    ]
+    schema["required"] = always
 
 
 def document() -> dict[str, Any]:

@@ -72,6 +72,13 @@ AS_OF = Param(
 AFTER = Param(
     "after", "query", {"type": "integer", "minimum": 0, "maximum": LARGEST, "default": 0}, "The position to follow."
 )
+CURSOR = Param(
+    "after",
+    "query",
+    {"type": "string", "minLength": 1, "maxLength": 512},
+    "A page's `nextCursor`: the page that follows it, however many rows were written meanwhile (keyset"
+    " paging). Opaque: sent back as it is, with the same filters and limit.",
+)
 FEED_SIZE = Param(
     "limit", "query", {"type": "integer", "minimum": 1, "maximum": FEED_MAX, "default": FEED_LIMIT}, "Events at most."
 )
@@ -159,8 +166,9 @@ OPERATIONS: tuple[Operation, ...] = (
     # --- clients
     Operation(
         "GET", "/api/v1/clients", "listClients", "Clients", "List active clients", 200, r.ClientPage, ANY,
-        (PAGE, LIMIT, SEARCH),
-        description="Newest first (createdAt, then id), stable across pages.",
+        (PAGE, LIMIT, SEARCH, CURSOR),
+        description="Newest first (createdAt, then id), stable across pages. Follow `nextCursor` (as `after`) to"
+        " see every client once while others are written.",
     ),
     Operation(
         "POST", "/api/v1/clients", "createClient", "Clients", "Create a client", 201, r.ClientData, POST | {403},
@@ -192,8 +200,9 @@ OPERATIONS: tuple[Operation, ...] = (
     # --- invoices
     Operation(
         "GET", "/api/v1/invoices", "listInvoices", "Invoices", "List invoices", 200, r.InvoicePage, ANY,
-        (PAGE, LIMIT, SEARCH, CLIENT_FILTER, STATUS_FILTER),
-        description="Newest first (createdAt, then id), stable across pages.",
+        (PAGE, LIMIT, SEARCH, CLIENT_FILTER, STATUS_FILTER, CURSOR),
+        description="Newest first (createdAt, then id), stable across pages. Follow `nextCursor` (as `after`) to"
+        " see every invoice once while others are written.",
     ),
     Operation(
         "POST", "/api/v1/invoices", "createInvoice", "Invoices", "Create a draft invoice", 201, r.InvoiceBriefData,

@@ -15,10 +15,51 @@ class Shape(msgspec.Struct, rename="camel", kw_only=True):
     """A response shape: camelCase on the wire."""
 
 
-class Problem(Shape):
-    """Every error: a human readable message, never a stack trace."""
+# The machine codes an error may carry, each stable once published (a client branches on
+# it, never on the message). More may be added; a client treats an unknown one by status.
+ERROR_CODES: tuple[str, ...] = (
+    "VALIDATION_FAILED",
+    "UNAUTHENTICATED",
+    "NOT_FOUND",
+    "PLAN_LIMIT",
+    "CONFLICT",
+    "IDEMPOTENCY_KEY_REUSED",
+    "IDEMPOTENCY_IN_FLIGHT",
+    "RATE_LIMITED",
+    "PAYLOAD_TOO_LARGE",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "REQUEST_TIMEOUT",
+    "UNAVAILABLE",
+    "INTEGRITY_FAILURE",
+)
 
-    error: str
+
+ErrorCode = Annotated[
+    str,
+    Meta(
+        description="What went wrong, for a program: stable, upper case. Known values: "
+        + ", ".join(ERROR_CODES)
+        + ". New ones may be added; treat an unknown one by the answer's status.",
+        pattern="^[A-Z][A-Z0-9_]*$",
+        examples=["VALIDATION_FAILED"],
+    ),
+]
+FieldPath = Annotated[
+    str,
+    Meta(
+        description="The path of the request field at fault, in its wire names: lineItems[0].quantity.",
+        examples=["lineItems[0].quantity"],
+    ),
+]
+
+
+class Problem(Shape, omit_defaults=True):
+    """Every error: a human readable message, never a stack trace, with a machine code and,
+    when one field is at fault, its path."""
+
+    error: Annotated[str, Meta(description="What went wrong, for a person; its wording may change.")]
+    code: ErrorCode | UnsetType = UNSET
+    field: FieldPath | UnsetType = UNSET
 
 
 # --- clients ---------------------------------------------------------------------------------
@@ -46,9 +87,16 @@ class Page(Shape):
     page: Annotated[int, Meta(ge=1)]
     limit: Annotated[int, Meta(ge=1, le=100)]
     total_pages: Annotated[int, Meta(ge=0, description="ceil(total / limit).")]
+    next_cursor: Annotated[
+        str | None,
+        Meta(
+            description="The `after` of the following page (keyset: rows written meanwhile neither repeat nor"
+            " skip a row); null on the last page. Opaque: send it back as it is."
+        ),
+    ] = None
 
 
-class ClientPage(Page):
+class ClientPage(Page, kw_only=True):
     data: list[Client]
 
 
@@ -94,7 +142,7 @@ class InvoiceSummary(Shape):
     client: BilledClient
 
 
-class InvoicePage(Page):
+class InvoicePage(Page, kw_only=True):
     data: list[InvoiceSummary]
 
 
