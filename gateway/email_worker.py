@@ -24,7 +24,7 @@ from gateway.mail import DeliveryFailed, Envelope, compose, deliver
 from pdf.service import InvoicePdfs
 from projections.projector import ReadModelProjector
 from projections.queries import ReadModel
-from projections.work_queue import QueuedItem, WorkQueue, now
+from projections.work_queue import QueuedItem, WorkQueue
 
 log = logging.getLogger("cleverinvo.email")
 BATCH = 500
@@ -152,7 +152,7 @@ class EmailWorker:
         attempt = item.attempt + 1
         retry_at: datetime | None = None
         if attempt < MAX_ATTEMPTS and not final:
-            retry_at = now() + timedelta(seconds=self.retry_seconds * 2 ** (attempt - 1))
+            retry_at = self.queue.now() + timedelta(seconds=self.retry_seconds * 2 ** (attempt - 1))
         log.warning("Email of invoice %s failed (attempt %d): %s", sent.originator_id, attempt, reply)
         self.app.record_email_outcome(sent.originator_id, sent.number, recipients, reply, attempt, retry_at)
         if retry_at is None:

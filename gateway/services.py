@@ -29,6 +29,7 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"  # where share links point when not
 class Services:
     def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
         self.settings = settings
+        self.clock = clock
         if not settings.uses_postgres:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         self._writer = make_engine(settings.database_url, writer=True)
@@ -62,7 +63,8 @@ class Services:
             self.projector,
             self.read,
             self.pdfs,
-            WorkQueue(self._writer, self._reader, follower="email"),
+            # The application's clock: a retry is due by the same time its event's retryAt says.
+            WorkQueue(self._writer, self._reader, follower="email", clock=self.clock),
             smtp_url=settings.smtp_url,
             sender=settings.mail_from,
             outbox=settings.outbox,

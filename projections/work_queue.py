@@ -7,6 +7,10 @@ items those events call for. Workers then lease a few items at a time: the lease
 each item to one worker, and an item whose worker died is taken up again once its lease
 runs out. An item can be put off (a retry with backoff) and counts its attempts.
 
+The queue reads the time from the clock it is given (naive UTC in the tables): the email
+queue is given the application's, so a retry's schedule follows the same clock as the
+``retryAt`` the event records, and a test moves it forward instead of waiting.
+
 Neither table is a read-model table: a read-model rebuild leaves the work alone.
 """
 
@@ -61,6 +65,14 @@ def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+Clock = Callable[[], datetime]
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """How the tables hold a time: UTC without a zone (an aware clock's answer converted)."""
+    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
+
+
 def upsert(conn: Connection, table: Table) -> Any:
     """The dialect's own INSERT, which has ON CONFLICT on both SQLite and PostgreSQL."""
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
@@ -76,16 +88,21 @@ class QueuedItem:
 class WorkQueue:
     """One follower's position and queue."""
 
-    def __init__(self, writer: Engine, reader: Engine, follower: str) -> None:
+    def __init__(self, writer: Engine, reader: Engine, follower: str, clock: Clock = now) -> None:
         self.writer = writer
         self.reader = reader
         self.follower = follower
+        self.clock = clock
         self._mine = work_queue.c.follower == follower
         ensure_migrated(writer)
         with writer.begin() as conn:
             if self._position(conn) is None:  # racing starts: one insert lands
                 row = {"application_name": follower, "notification_id": 0}
                 conn.execute(upsert(conn, work_tracking).values(row).on_conflict_do_nothing())
+
+    def now(self) -> datetime:
+        """The queue's time, naive UTC as the tables hold it."""
+        return naive_utc(self.clock())
 
     def _position(self, conn: Connection) -> int | None:
         query = select(work_tracking.c.notification_id).where(work_tracking.c.application_name == self.follower)
@@ -127,7 +144,7 @@ class WorkQueue:
             if moved.rowcount != 1:
                 return False
             if put:
-                at = now()
+                at = self.now()
                 rows = [
                     {"follower": self.follower, "item": item, "seq": seq, "attempt": 0, "not_before": at}
                     for item, seq in put.items()
@@ -146,7 +163,7 @@ class WorkQueue:
 
     def lease(self, owner: str, limit: int, seconds: float) -> list[QueuedItem]:
         """Takes up to ``limit`` due items that nobody holds (or whose lease ran out)."""
-        at = now()
+        at = self.now()
         free = and_(
             self._mine,
             work_queue.c.not_before <= at,
