@@ -8,24 +8,24 @@ from starlette.routing import Route
 from gateway import params, render
 from gateway.handling import account_of, call, path_uuid, usecases_of
 from gateway.jsonio import JSONResponse
-from usecases.auditing import FEED_LIMIT, FEED_MAX
 
 
 async def invoice_history(request: Request) -> Response:
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
+    params.none(request.query_params)
     entries = await call(usecases_of(request).auditing.invoice_history, account_of(request), invoice_id)
     return JSONResponse(render.history(entries))
 
 
 async def client_history(request: Request) -> Response:
     client_id = path_uuid(request, "client_id", "Client not found")
+    params.none(request.query_params)
     entries = await call(usecases_of(request).auditing.client_history, account_of(request), client_id)
     return JSONResponse(render.history(entries))
 
 
 async def events_feed(request: Request) -> Response:
-    after = params.integer(request.query_params, "after", 0, 0, None)
-    limit = params.integer(request.query_params, "limit", FEED_LIMIT, 1, FEED_MAX)
+    after, limit = params.feed_params(request.query_params)
     page = await call(usecases_of(request).auditing.feed, account_of(request), after, limit)
     return JSONResponse(render.feed(page.data, page.next))
 
@@ -35,6 +35,7 @@ async def ledger_digest(request: Request) -> Response:
     with ``cleverinvo ledger verify --digests`` that nothing at or before it changed.
     Not wrapped in ``data``: the body is kept as it is."""
     account = account_of(request)
+    params.none(request.query_params)
     digest = await call(usecases_of(request).auditing.digest, account)
     return JSONResponse(render.digest(str(account), digest))
 

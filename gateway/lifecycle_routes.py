@@ -4,7 +4,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway import render
+from gateway import params, render
 from gateway.contract import requests, responses
 from gateway.contract.decoding import decode
 from gateway.handling import account_of, call, json_body, path_uuid, public_url, usecases_of
@@ -20,6 +20,7 @@ def _detail(request: Request, view: InvoiceDetail) -> Response:
 async def send_invoice(request: Request) -> Response:
     lifecycle, account = usecases_of(request).lifecycle, account_of(request)
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
+    params.none(request.query_params)
     sending = decode(await json_body(request, optional=True), requests.SendInput).sending()
     return _detail(request, await call(lifecycle.send, account, invoice_id, sending))
 
@@ -27,6 +28,7 @@ async def send_invoice(request: Request) -> Response:
 async def void_invoice(request: Request) -> Response:
     lifecycle, account = usecases_of(request).lifecycle, account_of(request)
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
+    params.none(request.query_params)
     reason = decode(await json_body(request, optional=True), requests.VoidInput).reason
     return _detail(request, await call(lifecycle.void, account, invoice_id, reason))
 
@@ -34,6 +36,7 @@ async def void_invoice(request: Request) -> Response:
 async def payments_collection(request: Request) -> Response:
     lifecycle, account = usecases_of(request).lifecycle, account_of(request)
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
+    params.none(request.query_params)
     if request.method == "POST":
         given = decode(await json_body(request), requests.PaymentCreate).input()
         return _payment(await call(lifecycle.record_payment, account, invoice_id, given), 201)
@@ -45,6 +48,7 @@ async def payment_item(request: Request) -> Response:
     """DELETE records a reversal of a mistaken payment; the payment stays on record."""
     lifecycle, account = usecases_of(request).lifecycle, account_of(request)
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
+    params.none(request.query_params)
     payment_id = path_uuid(request, "payment_id", "Payment not found")
     return _payment(await call(lifecycle.reverse_payment, account, invoice_id, payment_id), 200)
 

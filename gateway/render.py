@@ -7,8 +7,9 @@ import msgspec
 from gateway.contract import responses as r
 from pdf.coverage import pdf_warnings
 from projections.ledger_index import LedgerDigest
-from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, LineView, PaymentView
+from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, LineView, PaymentView, SortKey
 from projections.views import Page as ViewPage
+from usecases import cursors
 from usecases.lifecycle import PaymentAnswer
 from usecases.wire import timestamp
 
@@ -36,8 +37,22 @@ def client(view: ClientView) -> r.Client:
     )
 
 
+def next_cursor(result: ViewPage[ClientView] | ViewPage[InvoiceSummary]) -> str | None:
+    """The ``after`` of the page that follows ``result``: its last row's key; None on the last page."""
+    if not result.has_next or not result.items:
+        return None
+    return cursors.encode(SortKey.of(result.items[-1]))
+
+
 def _page(result: ViewPage[Any], data: list[Any], kind: type[P]) -> P:
-    return kind(data=data, total=result.total, page=result.page, limit=result.limit, total_pages=result.total_pages)
+    return kind(
+        data=data,
+        total=result.total,
+        page=result.page,
+        limit=result.limit,
+        total_pages=result.total_pages,
+        next_cursor=next_cursor(result),
+    )
 
 
 def client_page(result: ViewPage[ClientView]) -> r.ClientPage:

@@ -13,6 +13,7 @@ from gateway.downloads import not_modified, pdf_response
 from gateway.handling import account_of, call, detail_response, json_body, path_uuid, usecases_of
 from gateway.jsonio import JSONResponse
 from pdf.service import etag
+from usecases.pages import Pages
 
 # --- clients -------------------------------------------------------------------------
 
@@ -20,16 +21,19 @@ from pdf.service import etag
 async def clients_collection(request: Request) -> Response:
     clients, account = usecases_of(request).clients, account_of(request)
     if request.method == "POST":
+        params.none(request.query_params)
         fields = decode(await json_body(request), requests.ClientCreate).fields()
         view = await call(clients.create, account, fields)
         return JSONResponse(responses.ClientData(data=render.client(view)), status_code=201)
-    result = await call(clients.list, account, params.list_params(request.query_params))
+    pages = Pages(usecases_of(request).core)
+    result = await call(pages.clients, account, params.list_params(request.query_params))
     return JSONResponse(render.client_page(result))
 
 
 async def client_item(request: Request) -> Response:
     clients, account = usecases_of(request).clients, account_of(request)
     client_id = path_uuid(request, "client_id", "Client not found")
+    params.none(request.query_params)
     if request.method in ("PUT", "PATCH"):
         fields = decode(await json_body(request), requests.ClientUpdate).fields()
         view = await call(clients.update, account, client_id, fields)
@@ -47,10 +51,12 @@ async def client_item(request: Request) -> Response:
 async def invoices_collection(request: Request) -> Response:
     invoices, account = usecases_of(request).invoices, account_of(request)
     if request.method == "POST":
+        params.none(request.query_params)
         given = decode(await json_body(request), requests.InvoiceCreate).input()
         view = await call(invoices.create, account, given)
         return JSONResponse(responses.InvoiceBriefData(data=render.invoice_brief(view)), status_code=201)
-    result = await call(invoices.list, account, params.invoice_params(request.query_params))
+    pages = Pages(usecases_of(request).core)
+    result = await call(pages.invoices, account, params.invoice_params(request.query_params))
     return JSONResponse(render.invoice_page(result))
 
 
@@ -59,6 +65,7 @@ async def invoice_item(request: Request) -> Response:
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
     if request.method == "GET":
         return await detail_response(request, account, invoice_id, params.moment_params(request.query_params))
+    params.none(request.query_params)
     if request.method == "DELETE":
         await call(invoices.delete, account, invoice_id)
         return Response(status_code=204)

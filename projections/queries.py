@@ -4,7 +4,7 @@ from dataclasses import fields
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Select, Table, and_, bindparam, func, literal_column, select
+from sqlalchemy import Connection, Engine, Select, Table, and_, bindparam, func, literal_column, select, tuple_
 
 from projections import search as searching
 from projections.folding import fold
@@ -28,6 +28,7 @@ from projections.views import (
     LineView,
     Page,
     PaymentView,
+    SortKey,
 )
 
 V = TypeVar("V")
@@ -83,17 +84,21 @@ class ReadModel:
         limit: int,
         counted: tuple[str, str] | None,
         few: bool = False,
+        start: SortKey | None = None,
     ) -> Page[V]:
         """A page of ``query``, newest first; ``counted`` names the ``read_counts`` row that
         holds its total (account, scope), else the matching rows are counted, in the same
-        query as the page (a search is run once, not once to count and once to read)."""
-        offset = (page - 1) * limit
+        query as the page (a search is run once, not once to count and once to read).
+        With ``start``, the page is the rows after that key (a keyset page)."""
         order: tuple[Any, ...] = (table.c.created_at.desc(), table.c.id.desc())
         if few and self.dialect == "sqlite":
             # Rows that an index finds few of (one client's invoices): sorted after they are
             # found. Without statistics SQLite would rather walk the whole account in list
             # order to skip the sort ("+" keeps that index out of the ORDER BY).
             order = (literal_column(f'+"{table.name}".created_at').desc(), literal_column(f'"{table.name}".id').desc())
+        if start is not None:
+            return self._keyset_page(table, query, view, limit, counted, order, start)
+        offset = (page - 1) * limit
         with self.engine.connect() as conn:
             if counted is None:
                 rows: list[Any] = []
@@ -106,12 +111,45 @@ class ReadModel:
                     total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
                 items = [view(**{k: v for k, v in row._mapping.items() if k != TOTAL}) for row in rows]
                 return Page(items, total, page, limit)
-            found = conn.execute(_COUNT, {"account": counted[0], "scope": counted[1]}).scalar()
-            total = int(found or 0)
+            total = self._counted(conn, counted)
             rows = []
             if offset < total:  # also keeps absurd page numbers away from SQL
                 rows = list(conn.execute(query.order_by(*order).limit(limit).offset(offset)))
         return Page([view(**row._mapping) for row in rows], total, page, limit)
+
+    def _keyset_page(
+        self,
+        table: Table,
+        query: Select[Any],
+        view: type[V],
+        limit: int,
+        counted: tuple[str, str] | None,
+        order: tuple[Any, ...],
+        start: SortKey,
+    ) -> Page[V]:
+        """The rows after ``start`` in the list's order: ``(created_at, id) < (:at, :id)``, a
+        range of the list's index (each list's index ends in created_at, id), so a page
+        costs the same wherever it starts, and rows written meanwhile (newer, so before
+        ``start``) neither push rows onto it nor off it. One row past ``limit`` is read to
+        know whether more follow. ``page`` is reported as 1: a keyset page is not counted
+        from the first."""
+        after = tuple_(table.c.created_at, table.c.id) < tuple_(
+            bindparam("start_at", start.created_at, type_=table.c.created_at.type),
+            bindparam("start_id", start.id, type_=table.c.id.type),
+        )
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(query.where(after).order_by(*order).limit(limit + 1)))
+            if counted is None:
+                total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+            else:
+                total = self._counted(conn, counted)
+        items = [view(**row._mapping) for row in rows[:limit]]
+        return Page(items, int(total), 1, limit, more=len(rows) > limit)
+
+    @staticmethod
+    def _counted(conn: Connection, counted: tuple[str, str]) -> int:
+        found = conn.execute(_COUNT, {"account": counted[0], "scope": counted[1]}).scalar()
+        return int(found or 0)
 
     # --- accounts and keys -----------------------------------------------------------
 
@@ -151,14 +189,17 @@ class ReadModel:
 
     # --- clients ------------------------------------------------------------------
 
-    def clients(self, account_id: str, page: int, limit: int, search: str | None = None) -> Page[ClientView]:
+    def clients(
+        self, account_id: str, page: int, limit: int, search: str | None = None, *, start: SortKey | None = None
+    ) -> Page[ClientView]:
         term = fold(search) if search else None
         query = select(*_columns(clients, ClientView)).where(
             searching.owned_by(clients, account_id, term, self.dialect), clients.c.is_active.is_(True)
         )
         if term:
             query = query.where(searching.matching(clients, term, self.dialect))
-        return self._page(clients, query, ClientView, page, limit, None if search else (account_id, ACTIVE_CLIENTS))
+        counted = None if search else (account_id, ACTIVE_CLIENTS)
+        return self._page(clients, query, ClientView, page, limit, counted, start=start)
 
     def client(self, account_id: str, client_id: str) -> ClientView | None:
         with self.engine.connect() as conn:
@@ -175,6 +216,8 @@ class ReadModel:
         search: str | None = None,
         client_id: str | None = None,
         status: str | None = None,
+        *,
+        start: SortKey | None = None,
     ) -> Page[InvoiceSummary]:
         term = fold(search) if search else None
         conditions = [searching.owned_by(invoices, account_id, term, self.dialect)]
@@ -186,7 +229,7 @@ class ReadModel:
             conditions.append(searching.matching(invoices, term, self.dialect))
         query = select(*_columns(invoices, InvoiceSummary)).where(and_(*conditions))
         counted = None if search else (account_id, invoice_scope(client_id, status))
-        return self._page(invoices, query, InvoiceSummary, page, limit, counted, few=client_id is not None)
+        return self._page(invoices, query, InvoiceSummary, page, limit, counted, few=client_id is not None, start=start)
 
     def invoice_account(self, invoice_id: str) -> str | None:
         """The account that owns an invoice, for work that starts from an event (the PDF worker)."""

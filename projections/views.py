@@ -9,15 +9,35 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class SortKey:
+    """Where a row stands in a list's order (newest first: ``created_at`` descending, then
+    ``id`` descending, the id making the order total): what a keyset page starts after."""
+
+    created_at: datetime  # naive UTC, as the read model stores it
+    id: str
+
+    @classmethod
+    def of(cls, row: "ClientView | InvoiceSummary") -> "SortKey":
+        return cls(row.created_at, row.id)
+
+
+@dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]
     total: int
     page: int
     limit: int
+    # Whether rows follow this page; None: as the count says (an offset page). A keyset
+    # page knows it from the row it read past its limit.
+    more: bool | None = None
 
     @property
     def total_pages(self) -> int:
         return -(-self.total // self.limit)
+
+    @property
+    def has_next(self) -> bool:
+        return self.more if self.more is not None else self.page * self.limit < self.total
 
 
 @dataclass(frozen=True)

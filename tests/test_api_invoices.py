@@ -333,7 +333,7 @@ def test_delete_invoice_is_204_empty_then_gone(api: Api, acme):
 def test_list_invoices_is_the_list_envelope_of_summaries(api: Api, acme):
     api.create_invoice(acme["id"], **SEED)
     body = payload(api.get("/api/v1/invoices"))
-    assert set(body) == LIST_KEYS
+    assert set(body) == LIST_KEYS | {"nextCursor"}
     assert (body["total"], body["page"], body["limit"], body["totalPages"]) == (1, 1, 20, 1)
     item = body["data"][0]
     assert set(item) >= INVOICE_SUMMARY_KEYS and "lineItems" not in item
@@ -475,3 +475,66 @@ def test_racing_posts_without_numbers_get_distinct_consecutive_numbers(api: Api,
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(post, range(8)))
     assert sorted(results) == [(201, f"INV-{n:04d}") for n in range(1, 9)]
+
+
+# --- query strings: a name no route reads is refused ----------------------------------------
+
+
+def refusal(response, status: int) -> str:
+    """The message of an error answer (which may carry a code and a field beside it)."""
+    assert response.status_code == status, (response.status_code, response.text[:500])
+    body = payload(response)
+    assert isinstance(body["error"], str) and body["error"].strip(), body
+    return str(body["error"])
+
+
+def _routes_under_api(http) -> list[tuple[str, str]]:
+    """(method, path) of every route the app serves under /api/v1 but the document itself
+    (gateway/contract/openapi.py, which needs no key and reads no parameter)."""
+    found = []
+    for route in http.app.routes:
+        path = getattr(route, "path", "")
+        if not path.startswith("/api/v1/") or path == "/api/v1/openapi.json":
+            continue
+        found += [(method, path) for method in sorted(route.methods or ()) if method != "HEAD"]
+    return found
+
+
+def test_every_api_route_refuses_a_query_parameter_it_does_not_read(api: Api, acme, services):
+    invoice = api.create_invoice(acme["id"])
+    assert api.post(f"/api/v1/invoices/{invoice['id']}/send", {}).status_code == 200
+    paid = payload(api.post(f"/api/v1/invoices/{invoice['id']}/payments", {"amount": 10}))["data"]
+    ids = {"client_id": acme["id"], "invoice_id": invoice["id"], "payment_id": paid["id"]}
+    routes = _routes_under_api(api.http)
+    assert ("GET", "/api/v1/ledger/digest") in routes and ("GET", "/api/v1/invoices/{invoice_id}/pdf") in routes
+    before = stored_state(services)
+    for method, path in routes:
+        url = path.format(**ids)
+        body = "{}" if method in ("POST", "PUT", "PATCH") else None
+        response = api.request(method, url, content=body, params={"stauts": "PAID"})
+        assert refusal(response, 400) == "Unknown query parameter: stauts", (method, path)
+    assert stored_state(services) == before  # refused before anything ran
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/api/v1/invoices", {"status": "PAID", "stauts": "PAID"}),
+        ("/api/v1/clients", {"page": "1", "pgae": "2"}),
+        ("/api/v1/ledger/digest", {"position": "50"}),
+        ("/api/v1/events", {"after": "0", "offset": "3"}),
+        ("/api/v1/invoices", {"": "x"}),
+    ],
+)
+def test_a_misspelt_or_unknown_parameter_is_named_in_a_400(api: Api, path, query):
+    unknown = next(name for name in query if name not in ("status", "page", "after"))
+    assert refusal(api.get(path, **query), 400) == f"Unknown query parameter: {unknown}"
+
+
+def test_the_parameters_each_list_reads_are_still_taken(api: Api, acme):
+    created = api.create_invoice(acme["id"])
+    query = {"page": "1", "limit": "5", "search": "INV", "clientId": acme["id"], "status": "DRAFT"}
+    assert numbers(api.get("/api/v1/invoices", **query)) == [created["invoiceNumber"]]
+    assert api.get("/api/v1/clients", page="1", limit="5", search="acme").status_code == 200
+    assert api.get(f"/api/v1/invoices/{created['id']}", version="1").status_code == 200
+    assert api.get("/api/v1/events", after="0", limit="5").status_code == 200

@@ -8,7 +8,7 @@ names, which both doors share.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -17,6 +17,8 @@ from uuid import UUID
 from domain.errors import ValidationError
 from domain.invoice import STATUSES, InvoiceDraft, Sending
 from domain.money import LineItemDraft
+from projections.views import SortKey
+from usecases import cursors
 
 MAX_SEARCH = 255
 MAX_LIMIT = 100
@@ -70,16 +72,31 @@ def required_text(value: str | None, wire: str) -> str:
 
 @dataclass(frozen=True)
 class ListQuery:
+    """A page of a list: by number (``page``), or after a cursor (``after``, a keyset page
+    that neither repeats nor skips rows while others are written). ``start`` is ``after``
+    decoded, filled by ``checked``."""
+
     page: int = 1
     limit: int = 20
     search: str | None = None
+    _: KW_ONLY
+    after: str | None = None
+    start: SortKey | None = None
 
     def checked(self) -> "ListQuery":
+        paging = self._paging()
+        return ListQuery(self.page, self.limit, search_term(self.search), **paging)
+
+    def _paging(self) -> dict[str, Any]:
         if self.page < 1:
             raise ValidationError("Parameter 'page' must be an integer >= 1")
         if not 1 <= self.limit <= MAX_LIMIT:
             raise ValidationError(f"Parameter 'limit' must be an integer from 1 to {MAX_LIMIT}")
-        return ListQuery(self.page, self.limit, search_term(self.search))
+        if self.after is None:
+            return {}
+        if self.page != 1:
+            raise ValidationError("Give parameter 'page' or 'after', not both")
+        return {"after": self.after, "start": cursors.decode(self.after)}
 
 
 def search_term(raw: str | None) -> str | None:
@@ -120,9 +137,14 @@ class InvoiceQuery(ListQuery):
     status: str | None = None
 
     def checked(self) -> "InvoiceQuery":
-        base = super().checked()
+        paging = self._paging()
         return InvoiceQuery(
-            base.page, base.limit, base.search, client_filter(self.client_id), status_filter(self.status)
+            self.page,
+            self.limit,
+            search_term(self.search),
+            client_filter(self.client_id),
+            status_filter(self.status),
+            **paging,
         )
 
 
