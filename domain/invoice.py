@@ -224,6 +224,11 @@ class Invoice(Aggregate):
         if "invoice_number" in changes:
             changes["number"] = changes.pop("invoice_number")
         real = {name: value for name, value in changes.items() if not _identical(getattr(self, name), value)}
+        if "currency" not in real:
+            # A value equal to the recorded one is no change, however it is written: a client
+            # that reads 125.00 as a float sends 125.0 back. Only a new currency records
+            # equal amounts again, at its own scale.
+            real = {name: value for name, value in real.items() if getattr(self, name) != value}
         if real:
             self._updated(real)
 
