@@ -337,6 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault("CLEVERINVO_PUBLIC_URL", f"http://{args.host}:{args.port}")
     try:
         settings = Settings.from_env()
+        settings.check_backends()  # before anything is opened or written
         if args.command == "db":
             return _db_upgrade(settings)
         services = Services(settings)

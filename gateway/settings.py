@@ -1,5 +1,6 @@
 """Settings: one typed object built from the environment at start-up and passed in."""
 
+import importlib
 import ipaddress
 import os
 import re
@@ -123,6 +124,26 @@ def _database_schema(url: str) -> str:
     return names[0]
 
 
+# What each configured backend imports, and the extra that installs it (pyproject.toml).
+_BACKEND_MODULES = {
+    "postgres": (
+        "CLEVERINVO_DATABASE_URL is a postgresql:// URL",
+        ("psycopg", "psycopg_pool", "eventsourcing.postgres"),
+    ),
+    "redis": ("CLEVERINVO_REDIS_URL is set", ("redis", "redis.asyncio")),
+}
+
+
+def _importable(module: str) -> bool:
+    """Whether ``module`` imports here. Imported, not only looked up: a package that is
+    present but broken (a missing library of its own) fails as late as an absent one."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -194,6 +215,20 @@ class Settings:
             keep_alive_seconds=_int_setting(env, "CLEVERINVO_KEEP_ALIVE_SECONDS", 5, high=3600),
             shutdown_timeout_seconds=_int_setting(env, "CLEVERINVO_SHUTDOWN_TIMEOUT_SECONDS", 30, high=3600),
         )
+
+    def check_backends(self) -> None:
+        """Raises SettingsError, naming the extra to install, when a configured backend's
+        package does not import. Called before anything is opened or written: without it a
+        first start made the default account, printed its key, and only then died."""
+        wanted = ["postgres"] if self.uses_postgres else []
+        wanted += ["redis"] if self.redis_url else []
+        for extra in wanted:
+            why, modules = _BACKEND_MODULES[extra]
+            missing = next((module for module in modules if not _importable(module)), None)
+            if missing is not None:
+                raise SettingsError(
+                    f"{why} but the {missing} module cannot be imported: pip install 'cleverinvo[{extra}]'"
+                )
 
     @property
     def outbox(self) -> Path:

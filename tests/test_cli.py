@@ -1,6 +1,10 @@
 """The `cleverinvo` command line, run in-process on a real data directory."""
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 from uuid import UUID
 
 import pytest
@@ -11,8 +15,7 @@ from gateway.settings import Settings
 from tests.conftest import TestClient, assert_error, dump_read_model
 
 KEY_SHAPE = re.compile(r"cinv_[A-Za-z0-9_-]{32,}")
-
-
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def created_account(cli, *args: str) -> str:
@@ -164,3 +167,47 @@ def test_bad_setting_is_reported_not_raised(cli, monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     code, lines, err = cli("accounts", "list")
     assert code == 2 and lines == [] and err.startswith(f"cleverinvo: {name}")
+
+
+# --- a configured backend whose package is missing (issue 24, item 10) -------------------------
+
+
+def _without(shims: Path, module: str) -> str:
+    """A folder put first on PYTHONPATH in which ``import module`` fails as if it were not
+    installed: the child process meets exactly what a host without the extra meets."""
+    shims.mkdir(exist_ok=True)
+    (shims / f"{module}.py").write_text(f"raise ImportError({f'No module named {module}'!r})\n")
+    return str(shims)
+
+
+@pytest.mark.parametrize(
+    ("module", "env", "extra"),
+    [
+        ("redis", {"CLEVERINVO_REDIS_URL": "redis://127.0.0.1:6379/0"}, "redis"),
+        ("psycopg", {"CLEVERINVO_DATABASE_URL": "postgresql://127.0.0.1:5432/test"}, "postgres"),
+    ],
+)
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["workers"], ["accounts", "list"]])
+def test_a_backend_without_its_package_exits_2_naming_the_extra_before_writing_anything(
+    tmp_path: Path, module: str, env: dict[str, str], extra: str, command: list[str]
+) -> None:
+    data = tmp_path / "data"
+    environment = {
+        **{name: value for name, value in os.environ.items() if not name.startswith("CLEVERINVO_")},
+        "CLEVERINVO_DATA_DIR": str(data),
+        "PYTHONPATH": _without(tmp_path / "shims", module),
+        **env,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", *command],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stdout == ""  # no key printed: no account was made
+    [line] = result.stderr.splitlines()  # one line, no traceback
+    assert line.startswith("cleverinvo: ") and f"pip install 'cleverinvo[{extra}]'" in line and module in line
+    assert not data.exists()  # nothing written
