@@ -1,23 +1,23 @@
-"""The OpenAPI 3.1 document, built from the Structs (JSON Schema 2020-12, by msgspec) and
-the route table (``operations``), served at ``GET /api/v1/openapi.json`` without a key."""
+"""The OpenAPI 3.1 document, built from the Structs (``schemas``: JSON Schema 2020-12, by
+msgspec) and the route table (``operations``), served at ``GET /api/v1/openapi.json``
+without a key. It holds no component nothing references."""
 
 import functools
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from domain.lifecycle import STATUSES
-from gateway.contract import fields
 from gateway.contract import responses as r
 from gateway.contract.operations import OPERATIONS, REQUEST_ID, Link, Operation
+from gateway.contract.schemas import schemas
 from gateway.jsonio import ENCODER, HARDENING
 
 PATH = "/api/v1/openapi.json"
-REF = "#/components/schemas/{name}"
+UNEXPECTED = "UnexpectedError"
 
 
 def _version() -> str:
@@ -64,7 +64,8 @@ REASONS = {
     201: "Created.",
     204: "Done; no body.",
     304: "Not modified.",
-    400: "A parameter or body breaks the contract (the message names it), or more than one Authorization header.",
+    400: "A parameter or body breaks the contract (the message names it), more than one Authorization header, or"
+    " a body framed two ways (Content-Length with Transfer-Encoding, RFC 9112 section 6.3).",
     401: "No key, a malformed one, or one unknown or revoked.",
     403: "A limit or feature of the account's plan.",
     404: "Not found, or not this account's.",
@@ -75,6 +76,7 @@ REASONS = {
     415: "The body is not declared as application/json.",
     422: "The Idempotency-Key was used for another request.",
     429: "The key's or the address's budget is spent; retry after Retry-After seconds.",
+    431: "The request's head (its line and headers) is larger than the server takes.",
     503: "Busy: retry after Retry-After seconds. With Write-Saved: true the write was saved; read it, do not repeat.",
 }
 
@@ -105,11 +107,13 @@ def _ref(kind: str, name: str) -> dict[str, str]:
 
 def _headers(status: int, operation: Operation) -> dict[str, Any]:
     """What a response carries besides its body. The request id is on every one; the key's
-    budget on every one that passed the budget check (all but a body cut off in time)."""
+    budget on every one that passed the budget check: not a body cut off in time nor a head
+    over its cap, and maybe not a 400 (a request framed two ways is refused before it)."""
     names = ["X-Request-ID"]
-    if not operation.public and status != 408:
-        names += ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]
-    required = set(names)
+    budget = ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]
+    if not operation.public and status not in (408, 431):
+        names += budget
+    required = set(names) - (set(budget) if status == 400 else set())
     if status in (429, 503):
         names.append("Retry-After")
         required.add("Retry-After")
@@ -131,13 +135,36 @@ def _headers(status: int, operation: Operation) -> dict[str, Any]:
     return {name: _ref("headers", name if name in required else f"{name}-Optional") for name in names}
 
 
-def header_components() -> dict[str, Any]:
-    """Each header twice: as a response must carry it, and as it may."""
+def header_components(used: set[str]) -> dict[str, Any]:
+    """Each header as a response must carry it, and as it may: those of them ``used``."""
     found: dict[str, Any] = {}
     for name, header in HEADERS.items():
         found[name] = {**header, "required": True}
         found[f"{name}-Optional"] = {**header, "required": False}
-    return found
+    return {name: header for name, header in found.items() if name in used}
+
+
+def _referenced(node: Any, kind: str) -> set[str]:
+    """The names of the components of ``kind`` that ``node`` references."""
+    if isinstance(node, dict):
+        target = str(node.get("$ref", ""))
+        found = {target.rsplit("/", 1)[1]} if target.startswith(f"#/components/{kind}/") else set()
+        return found.union(*(_referenced(value, kind) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_referenced(item, kind) for item in node))
+    return set()
+
+
+def response_components() -> dict[str, Any]:
+    """The answer every operation declares as its default: an error it does not list."""
+    return {
+        UNEXPECTED: {
+            "description": "An error this operation does not list: 500 is an unexpected failure (quote its"
+            " X-Request-ID when reporting it).",
+            "headers": {"X-Request-ID": _ref("headers", "X-Request-ID")},
+            "content": {"application/json": {"schema": _ref("schemas", r.Problem.__name__)}},
+        }
+    }
 
 
 def _link(link: Link) -> dict[str, Any]:
@@ -152,7 +179,10 @@ def _success(operation: Operation) -> dict[str, Any]:
     if isinstance(operation.answer, type):
         answer["content"] = {"application/json": {"schema": _ref("schemas", operation.answer.__name__)}}
     elif operation.answer == "application/pdf":
-        answer["content"] = {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}}
+        # The file's bytes: OpenAPI 3.1 says so with contentMediaType (section 4.8.14.3, "Working
+        # With Binary Data"); format: binary is how 3.0 said it, and what generators still read.
+        pdf = {"type": "string", "format": "binary", "contentMediaType": "application/pdf"}
+        answer["content"] = {"application/pdf": {"schema": pdf}}
     elif operation.answer is not None:
         answer["content"] = {operation.answer: {"schema": {"type": "object"}}}
     if operation.links:
@@ -170,12 +200,13 @@ def _operation(operation: Operation) -> dict[str, Any]:
             "headers": _headers(status, operation),
             "content": {"application/json": {"schema": _ref("schemas", r.Problem.__name__)}},
         }
+    answers["default"] = _ref("responses", UNEXPECTED)
     spec: dict[str, Any] = {
         "operationId": operation.operation_id,
         "tags": [operation.tag],
         "summary": operation.summary,
         "parameters": [param.spec() for param in (*operation.params, REQUEST_ID)],
-        "responses": dict(sorted(answers.items())),
+        "responses": dict(sorted(answers.items(), key=lambda item: (item[0] == "default", item[0]))),
     }
     if operation.description:
         spec["description"] = operation.description
@@ -190,89 +221,11 @@ def _operation(operation: Operation) -> dict[str, Any]:
     return spec
 
 
-def _on_the_wire(node: Any) -> Any:
-    """msgspec's schema as this API's wire has it: a Decimal is a JSON number (a request may
-    also send a string of digits: those fields say so with ``anyOf``), a single boolean is a
-    typed ``const``, and a docstring is one paragraph of plain text."""
-    if isinstance(node, dict):
-        node = {key: _on_the_wire(value) for key, value in node.items()}
-        if node.get("format") == "decimal":
-            del node["format"]
-            if "anyOf" in node:
-                del node["type"]
-            else:
-                node["type"] = "number"
-        if [type(value) for value in node.get("enum", ())] == [bool]:  # Literal[True]: a constant, typed
-            node = {**{k: v for k, v in node.items() if k != "enum"}, "type": "boolean", "const": node["enum"][0]}
-        if isinstance(node.get("pattern"), str):
-            node["pattern"] = fields.expand(node["pattern"])
-        if isinstance(node.get("description"), str):
-            node["description"] = " ".join(node["description"].replace("``", "`").split())
-        return node
-    if isinstance(node, list):
-        return [_on_the_wire(item) for item in node]
-    return node
-
-
-def schemas() -> dict[str, Any]:
-    """Every Struct the operations name, and those they are made of."""
-    kinds: list[Any] = [r.Problem]
-    for operation in OPERATIONS:
-        kinds += [kind for kind in (operation.answer, operation.body) if isinstance(kind, type)]
-    unique = list(dict.fromkeys(kinds))
-    _, components = msgspec.json.schema_components(unique, ref_template=REF)
-    found: dict[str, Any] = _on_the_wire(components)
-    for kind in unique:  # what a Struct's fields cannot say alone: rules across fields
-        found[kind.__name__].update(getattr(kind, "schema_extra", {}))
-    for name, kind in _answer_structs(unique).items():
-        _require_what_is_always_sent(found[name], kind)
-    return dict(sorted(found.items()))
-
-
-def _answer_structs(kinds: list[Any]) -> dict[str, type[r.Shape]]:
-    """The response Structs among ``kinds`` and every Struct they are made of."""
-    found: dict[str, type[r.Shape]] = {}
-
-    def visit(info: msgspec.inspect.Type) -> None:
-        if isinstance(info, msgspec.inspect.Metadata):
-            visit(info.type)
-        elif isinstance(info, msgspec.inspect.UnionType):
-            for member in info.types:
-                visit(member)
-        elif isinstance(info, msgspec.inspect.ListType):
-            visit(info.item_type)
-        elif (
-            isinstance(info, msgspec.inspect.StructType)
-            and issubclass(info.cls, r.Shape)
-            and info.cls.__name__ not in found
-        ):
-            found[info.cls.__name__] = info.cls
-            for part in info.fields:
-                visit(part.type)
-
-    for kind in kinds:
-        if isinstance(kind, type) and issubclass(kind, r.Shape):
-            visit(msgspec.inspect.type_info(kind))
-    return found
-
-
-def _require_what_is_always_sent(schema: dict[str, Any], kind: type[r.Shape]) -> None:
-    """A response field with a default is still on the wire in every answer (``null`` when
-    empty) unless its default is UNSET or the Struct omits defaults: such a field is
-    required, so a generated client types it as always there."""
-    omits = kind.__struct_config__.omit_defaults
-    always = [
-        field.encode_name
-        for field in msgspec.structs.fields(kind)
-        if field.required or (not omits and field.default is not msgspec.UNSET)
-    ]
-    schema["required"] = always
-
-
 def document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for operation in OPERATIONS:
         paths.setdefault(operation.path, {})[operation.method.lower()] = _operation(operation)
+    responses = response_components()
     return {
         "openapi": "3.1.0",
         "info": {
@@ -287,7 +240,8 @@ def document() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": schemas(),
-            "headers": header_components(),
+            "responses": responses,
+            "headers": header_components(_referenced([paths, responses], "headers")),
             "securitySchemes": {
                 "bearerAuth": {
                     "type": "http",

@@ -8,7 +8,6 @@ from typing import Any
 
 import msgspec
 
-from domain.lifecycle import STATUSES
 from gateway.contract import requests as q
 from gateway.contract import responses as r
 from usecases.auditing import FEED_LIMIT, FEED_MAX
@@ -25,15 +24,19 @@ class Param:
     schema: dict[str, Any]
     description: str
     required: bool = False
+    allow_empty: bool = False  # a query parameter sent empty (?status=) is taken, as if left out
 
     def spec(self) -> dict[str, Any]:
-        return {
+        found = {
             "name": self.name,
             "in": self.where,
             "required": self.required or self.where == "path",
             "description": self.description,
             "schema": self.schema,
         }
+        if self.allow_empty:
+            found["allowEmptyValue"] = True
+        return found
 
 
 def _id(name: str, what: str) -> Param:
@@ -55,7 +58,11 @@ SEARCH = Param(
 )
 CLIENT_FILTER = Param("clientId", "query", {"type": "string"}, "Only this client's invoices; an unknown id, none.")
 STATUS_FILTER = Param(
-    "status", "query", {"type": "string", "enum": [*STATUSES, ""]}, "Only invoices in this status; empty, all."
+    "status",
+    "query",
+    {"$ref": "#/components/schemas/InvoiceStatus"},
+    "Only invoices in this status; sent empty, all of them.",
+    allow_empty=True,
 )
 VERSION = Param(
     "version",
@@ -155,9 +162,11 @@ class Operation:
     extra_answers: dict[int, str] = field(default_factory=dict)
 
 
-# Every operation can meet these: a second Authorization header (400), no valid key (401),
-# an exhausted budget (429), a saturated store (503).
-ANY = frozenset({400, 401, 429, 503})
+# Every request can meet these, before any route: a head over its cap (431), a body framed
+# two ways (400). Every operation behind a key can also meet a second Authorization header
+# (400), no valid key (401), an exhausted budget (429), a saturated store (503).
+HEAD = frozenset({400, 431})
+ANY = HEAD | {401, 429, 503}
 WRITE = ANY | {408, 413, 415}  # a body: too slow, too large, not JSON
 POST = WRITE | {409, 422}  # Idempotency-Key: in flight (409), reused for another request (422)
 ITEM = frozenset({404})
@@ -293,6 +302,6 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "GET", "/api/v1/openapi.json", "getOpenApi", "Contract", "This document", 200, "application/json",
-        frozenset(), public=True, description="Served without a key.",
+        HEAD, public=True, description="Served without a key.",
     ),
 )  # fmt: skip

@@ -3,12 +3,13 @@
 declared; every field is always present (``null`` when empty) unless said otherwise.
 """
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from gateway.contract import fields as f
+from gateway.contract.enums import ActorType, EmailStatus, ResourceType
 
 
 class Shape(msgspec.Struct, rename="camel", kw_only=True):
@@ -127,7 +128,7 @@ class InvoiceSummary(Shape):
     id: f.RecordId
     client_id: f.RecordId
     invoice_number: str
-    currency: str
+    currency: f.Currency
     issue_date: f.DayText
     due_date: f.DayText
     subtotal: f.Money
@@ -168,7 +169,7 @@ class InvoiceDetail(InvoiceSummary):
     voided_at: f.Timestamp | None
     void_reason: str | None
     share_url: Annotated[str | None, Meta(description="The share link, once sent.")]
-    email_status: Literal["queued", "delivered", "failed"] | None
+    email_status: EmailStatus | None
     email_error: str | None
     pdf_warnings: Annotated[
         list[str], Meta(description="Characters of the invoice no font of the PDF can draw (printed as U+FFFD).")
@@ -221,7 +222,7 @@ class Actor(Shape, omit_defaults=True):
     """Who made a change: an API key (its id and label, never the key), the command line,
     a dashboard owner, or the system."""
 
-    type: Literal["apiKey", "cli", "system", "owner"]
+    type: ActorType
     id: str | UnsetType = UNSET
     name: str | UnsetType = UNSET
 
@@ -243,7 +244,7 @@ class HistoryList(Shape):
 
 
 class Resource(Shape):
-    type: Literal["invoice", "client", "account"]
+    type: ResourceType
     id: f.RecordId
 
 

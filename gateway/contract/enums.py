@@ -1,0 +1,52 @@
+"""The closed sets of values the contract names: each declared once, here, and published
+once as a named schema that every field and parameter holding it references (so a client
+generated from the document gets one ``InvoiceStatus`` class, not one per field).
+
+The values are the domain's own where it has them (``domain.lifecycle``,
+``domain.currencies``); the others are the response Structs' literals, declared here so
+those Structs and the document read the same tuple.
+"""
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from domain.currencies import MINOR_UNITS
+from domain.lifecycle import STATUSES
+
+EmailStatus = Literal["queued", "delivered", "failed"]
+ActorType = Literal["apiKey", "cli", "system", "owner"]
+ResourceType = Literal["invoice", "client", "account"]
+
+
+@dataclass(frozen=True)
+class NamedEnum:
+    name: str
+    values: tuple[str, ...]
+    description: str
+
+    def schema(self) -> dict[str, object]:
+        return {"title": self.name, "description": self.description, "type": "string", "enum": list(self.values)}
+
+
+NAMED_ENUMS: tuple[NamedEnum, ...] = (
+    NamedEnum(
+        "InvoiceStatus",
+        STATUSES,
+        "Where an invoice stands: DRAFT until sent; then it follows from its sends, views, payments, due date"
+        " and voiding, never set directly.",
+    ),
+    NamedEnum(
+        "Currency",
+        tuple(sorted(MINOR_UNITS)),
+        "An ISO 4217 code the service supports; its minor units decide an amount's decimals (2 for USD, 0 for"
+        " JPY, 3 for KWD).",
+    ),
+    NamedEnum("EmailStatus", get_args(EmailStatus), "The last emailed send's delivery: queued, delivered or failed."),
+    NamedEnum(
+        "ActorType",
+        get_args(ActorType),
+        "Who made a change: an API key, the command line, the system (an invoice falling overdue), or a"
+        " dashboard owner.",
+    ),
+    NamedEnum("ResourceType", get_args(ResourceType), "The kind of record an event belongs to."),
+)
