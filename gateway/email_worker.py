@@ -5,7 +5,10 @@ queues it (projections/work_queue.py) in the transaction that moves its position
 delivers it with the invoice's PDF attached and records the outcome as an event on the
 invoice: EmailDelivered, or EmailFailed with the server's reply and, while attempts remain,
 when it will try again (exponential backoff). A worker that dies mid-delivery leaves the
-item leased; it is tried again when the lease runs out. An invoice voided before its email
+item leased; it is tried again when the lease runs out. Delivery is therefore at least
+once: a worker killed after the server took the message, before the outcome was recorded,
+sends it again, with the same ``Message-ID`` (gateway/mail.py) so the receiver can drop
+the copy. An invoice voided before its email
 went out is not emailed (nobody should be asked to pay it): that is recorded as a failure
 saying so, as is a send whose client no longer has an address; neither is tried again.
 """
@@ -124,7 +127,7 @@ class EmailWorker:
                 self.queue.finish(self.owner, item)
                 return
             link = f"{self.public_url}/i/{invoice.share_token}"
-            message = compose(invoice, account, envelope, pdf.content, link, self.sender)
+            message = compose(invoice, account, envelope, pdf.content, link, self.sender, sent.number)
         except Exception as exc:  # a failed attempt like any other, not an item stuck in its lease
             log.exception("Email of invoice %s could not be prepared", invoice_id)
             self._failed(item, sent, recipients, f"Not sent: the message could not be prepared ({type(exc).__name__})")

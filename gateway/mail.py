@@ -5,6 +5,11 @@ it; ``smtps://`` for TLS from the first byte; ``?starttls=required`` refuses a s
 cannot) it is handed to that server with aiosmtplib. Without it, the message is written as
 an ``.eml`` file into ``<data dir>/outbox/``: the embedded default needs no mail server,
 and a user can open exactly what would have been sent.
+
+Delivery is at least once: a worker killed after the server took a message but before the
+outcome was recorded sends it again. So every message of one send carries the same
+``Message-ID`` (``message_id``), on every attempt, and a receiver that has it already can
+drop the copy.
 """
 
 import asyncio
@@ -16,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formataddr, formatdate
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -46,6 +51,22 @@ class DeliveryFailed(Exception):
         self.reply = bounded(reply)
 
 
+# RFC 5322 §3.2.3: dot-atom-text, the form both halves of our msg-id take (§3.6.4).
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+DOT_ATOM = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*")
+
+
+def message_id(invoice_id: str, send: int, sender: str) -> str:
+    """The ``Message-ID`` of an invoice's ``send``-th send: the same on every delivery of
+    that send, unique across sends and invoices (RFC 5322 §3.6.4: "<" id-left "@"
+    id-right ">", both dot-atom-text). The right half is the sender address's domain, ours;
+    a domain that is not dot-atom-text (a literal such as ``[10.0.0.1]``) gives ``localhost``."""
+    domain = sender.rpartition("@")[2]
+    if not DOT_ATOM.fullmatch(domain):
+        domain = "localhost"
+    return f"<invoice.{invoice_id}.send.{send}@{domain}>"
+
+
 @dataclass(frozen=True)
 class Envelope:
     to: list[str]
@@ -54,8 +75,15 @@ class Envelope:
 
 
 def compose(
-    invoice: InvoiceDetail, account: AccountView, envelope: Envelope, pdf: bytes, link: str, sender: str
+    invoice: InvoiceDetail,
+    account: AccountView,
+    envelope: Envelope,
+    pdf: bytes,
+    link: str,
+    sender: str,
+    send: int,
 ) -> EmailMessage:
+    """The message of the invoice's ``send``-th send (its number names it: ``message_id``)."""
     formats = Formats(account.locale)
     language = str(formats.locale.language) if str(formats.locale.language) in SUBJECT else "en"
     values = {
@@ -77,7 +105,7 @@ def compose(
         message["Reply-To"] = account.email
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message[INVOICE_HEADER] = invoice.invoice_number
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
+    message["Message-ID"] = message_id(invoice.id, send, sender)
     message.set_content(BODY[language].format(**values))
     filename = f"{invoice.invoice_number}.pdf"
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)

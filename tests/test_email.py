@@ -3,8 +3,14 @@ attached, outcomes recorded as events. A real SMTP server (aiosmtpd) on loopback
 outbox directory when no server is configured."""
 
 import email
+import os
+import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -25,6 +31,10 @@ from tests.conftest import FakeClock, Tenant, TestClient, assert_error, payload,
 from tests.pdf_support import connections, is_loopback, pdf_text, recording
 
 PUBLIC_URL = "https://billing.example.test"
+ROOT = Path(__file__).resolve().parents[1]
+# RFC 5322 §3.6.4 msg-id in the dot-atom-text form of both halves (§3.2.3).
+ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+MSG_ID = re.compile(rf"<{ATEXT}(?:\.{ATEXT})*@{ATEXT}(?:\.{ATEXT})*>")
 
 
 # --- a mail server on loopback ------------------------------------------------------------------
@@ -38,6 +48,7 @@ class Mailbox:
     received: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
     refuse_data: str | None = None  # e.g. "550 5.7.1 Rejected": DATA is refused with it
     refuse_rcpt: set[str] = field(default_factory=set)  # these recipients are refused at RCPT
+    on_accept: Callable[[], None] | None = None  # run once a message is kept, before the 250 goes out
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if address in self.refuse_rcpt or "*" in self.refuse_rcpt:
@@ -51,6 +62,8 @@ class Mailbox:
         message = email.message_from_bytes(envelope.original_content, policy=default_policy)
         assert isinstance(message, EmailMessage)
         self.received.append((envelope.mail_from, list(envelope.rcpt_tos), message))
+        if self.on_accept is not None:
+            self.on_accept()
         return "250 Message accepted for delivery"
 
 
@@ -161,7 +174,9 @@ def test_an_emailed_send_arrives_with_the_pdf_and_the_link(mailer: Mailer, smtp:
     assert message["From"] == "Seller Ltd <invoices@seller.test>"
     assert message["Reply-To"] == "accounts@seller.test"
     assert message["Subject"] == "Invoice INV-0042 from Seller Ltd"
-    assert message["Message-ID"] and message["Date"]
+    assert message["Date"]
+    assert message["Message-ID"] == f"<invoice.{invoice_id}.send.1@seller.test>"  # ours, and this send's
+    assert MSG_ID.fullmatch(message["Message-ID"])
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     share_url = mailer.invoice(invoice_id)["shareUrl"]
     assert share_url.startswith(f"{PUBLIC_URL}/i/") and share_url in text
@@ -201,6 +216,74 @@ def test_the_email_speaks_the_sellers_language(make_settings, clock: FakeClock, 
     [(_, _, message)] = smtp.received
     assert message["Subject"] == "Factura F-7 de Seller Ltd"
     assert message.get_body(("plain",)).get_content().startswith("Hola Acme Corp:")  # type: ignore[union-attr]
+
+
+def test_every_attempt_of_one_send_carries_its_message_id_and_another_send_its_own(
+    mailer: Mailer, smtp: Mailbox, clock: FakeClock
+):
+    smtp.refuse_data = "451 4.3.0 Try again later"
+    invoice_id = mailer.emailed()
+    assert mailer.worker.run_once() == 1  # refused after DATA: a receiver may still have kept it
+    smtp.refuse_data = None
+    clock.advance(seconds=2)
+    assert mailer.worker.run_once() == 1
+    mailer.send(invoice_id, {"email": True})
+    assert mailer.worker.run_once() == 1
+    first, second = (message["Message-ID"] for _, _, message in smtp.received)
+    assert first == f"<invoice.{invoice_id}.send.1@seller.test>"
+    assert second == f"<invoice.{invoice_id}.send.2@seller.test>"
+
+
+def test_a_delivery_cut_off_by_a_kill_is_sent_again_with_the_same_message_id(mailer: Mailer, smtp: Mailbox):
+    """Delivery is at least once: a worker killed after the server kept the message, before
+    it recorded the outcome, leaves the send to the next worker, which sends it again; the
+    receiver can tell the copy by its Message-ID. Real `cleverinvo workers` processes."""
+    invoice_id = mailer.emailed()
+    settings = mailer.services.settings
+    environment = {
+        **os.environ,
+        "CLEVERINVO_DATA_DIR": str(settings.data_dir),
+        "CLEVERINVO_SMTP_URL": str(settings.smtp_url),
+        "CLEVERINVO_MAIL_FROM": settings.mail_from,
+        "CLEVERINVO_PUBLIC_URL": PUBLIC_URL,
+        "CLEVERINVO_WORKER_LEASE_SECONDS": "1",
+    }
+
+    def workers() -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "gateway.cli", "workers"]
+        return subprocess.Popen(
+            command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+    first = workers()
+    # Killed while the server has the message and the worker waits for its 250: the
+    # outcome is never recorded, exactly as with a kill just after the 250.
+    smtp.on_accept = lambda: os.kill(first.pid, signal.SIGKILL)
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        wait_for(lambda: first.poll() is not None, 60, "the first worker to be killed mid-delivery")
+        assert len(smtp.received) == 1 and mailer.outcomes(invoice_id) == []
+        smtp.on_accept = None
+        second = workers()
+        wait_for(lambda: len(mailer.outcomes(invoice_id)) == 1, 60, "the second worker to deliver it")
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+            if process is not None:
+                process.wait()
+    kept, again = (message["Message-ID"] for _, _, message in smtp.received)
+    assert kept == again == f"<invoice.{invoice_id}.send.1@seller.test>"
+    [delivered] = mailer.outcomes(invoice_id)
+    assert type(delivered).__name__ == "EmailDelivered"
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    """Waits for ``condition``, at most ``seconds`` (a bound, not a pace)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
 
 
 def test_each_emailed_send_is_delivered_and_the_status_follows_the_last(mailer: Mailer, smtp: Mailbox):
