@@ -4,13 +4,17 @@ The REST guard sets the API key for the length of a request, the dashboard the s
 owner, the command line sets itself, and each follower (overdue sweep, email delivery,
 share link) sets the system.
 The ledger records ``current_actor()`` on every event it seals.
+
+A request sent with an ``Idempotency-Key`` acts with its claim's reference
+(``for_request``): the seal records it with the events, in the same commit, so after a
+crash the service can tell from the store alone whether that request wrote anything.
 """
 
 import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 API_KEY, CLI, SYSTEM, OWNER = "apiKey", "cli", "system", "owner"
 
@@ -20,9 +24,12 @@ class Actor:
     type: str  # API_KEY, CLI, SYSTEM or OWNER
     id: str | None = None
     name: str | None = None
+    # The idempotent request this acts for: a random reference of its key's claim (never
+    # the key itself), or None for a request without a key.
+    request: str | None = None
 
     def as_dict(self) -> dict[str, str]:
-        found = {"type": self.type, "id": self.id, "name": self.name}
+        found = {"type": self.type, "id": self.id, "name": self.name, "request": self.request}
         return {key: value for key, value in found.items() if value is not None}
 
 
@@ -65,3 +72,11 @@ def acting_as(actor: Actor) -> Iterator[Actor]:
         yield actor
     finally:
         _current.reset(token)
+
+
+@contextmanager
+def for_request(reference: str) -> Iterator[Actor]:
+    """The current actor, acting for the idempotent request ``reference`` until the block
+    ends: every event sealed meanwhile carries it in ``_ledger.actor.request``."""
+    with acting_as(replace(current_actor(), request=reference)) as actor:
+        yield actor

@@ -10,26 +10,43 @@ the key in the read-model database (``projections/idempotency.py``) and then:
 - the same key, method, path and body again within 24 hours: sends the kept status,
   headers that matter and body, with ``Idempotent-Replayed: true``; nothing runs again;
 - the same key for another method, path or body: 422;
-- the same key while its first request is still running: 409.
+- the same key while its first request is still running: 409;
+- the same key after the process running its first request died (a crash, a kill, a
+  power cut): the request runs once. Its events carry the claim's reference in their seal
+  (committed with them), so the store alone tells whether it took effect: if it did, its
+  answer is rebuilt from them (``gateway/idempotency_recovery.py``) and kept; if not, it
+  runs now. A holder on this host is known dead at once, one elsewhere once it has not
+  beaten for a few seconds (``projections/idempotency.py``).
 
 Keys belong to the account, so two accounts may use the same string. Other methods, other
-paths and GraphQL ignore the header.
+paths and GraphQL ignore the header (a GraphQL mutation calls ``Keys`` itself, through
+``gateway/idempotent_mutations.py``).
 """
 
+import asyncio
+import contextlib
 import hashlib
 import logging
+import os
+import signal
+from collections.abc import AsyncIterator, Callable
 from typing import Any
+from uuid import UUID
 
 import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from domain.actors import for_request
 from gateway.errors import WRITE_SAVED
+from gateway.idempotency_recovery import rebuild
 from gateway.jsonio import error_response
 from gateway.services import Services
 from projections.idempotency import (
+    BEAT_EVERY,
     MAX_KEY_LENGTH,
+    Abandoned,
     Claimed,
     IdempotencyStore,
     InFlight,
@@ -37,8 +54,13 @@ from projections.idempotency import (
     Replay,
     StoredResponse,
 )
+from projections.marked_events import MarkedEvent, marked_events
 
 log = logging.getLogger("cleverinvo")
+# For the crash tests alone (tests/test_idempotency_crash.py): the process kills itself
+# (SIGKILL) once this many keyed requests have had a 2xx answer, after their commands
+# committed and before their answers are kept or sent. Never set it in production.
+KILL_AFTER_WRITES = "CLEVERINVO_TEST_KILL_AFTER_KEYED_WRITES"
 
 HEADER = "idempotency-key"
 REPLAYED = b"idempotent-replayed"
@@ -89,11 +111,106 @@ class Captured:
             self.chunks.append(message.get("body", b""))
 
 
+Answer = Claimed | InFlight | Mismatch | Replay
+Rebuild = Callable[[list[MarkedEvent]], StoredResponse]
+
+
+class Keys:
+    """Claims keys, recovers those whose holder died, and runs a claimed request as its
+    holder: what a door needs for an idempotency key, REST's middleware or a GraphQL
+    mutation alike."""
+
+    def __init__(self, services: Services, store: IdempotencyStore | None = None) -> None:
+        self.services = services
+        self.store = store or IdempotencyStore(services.projector.writer)
+
+    async def take(self, account: str, key: str, request: str, digest: str, rebuild: Rebuild) -> Answer:
+        """The key for this request: ``Claimed`` (run it, inside ``running``, then ``keep``
+        or ``release``), or what to answer instead. A claim left by a dead process is
+        recovered here: ``rebuild`` makes the answer from the events its request recorded."""
+        for _attempt in range(5):
+            position = await run_in_threadpool(self._position)
+            claim = await run_in_threadpool(self.store.claim, account, key, request, digest, position)
+            if not isinstance(claim, Abandoned):
+                return claim
+            recovered = await run_in_threadpool(self._recover, claim, rebuild)
+            if recovered is not None:
+                return recovered
+        return InFlight()  # other retries kept recovering it first: this one retries later
+
+    def _position(self) -> int:
+        return self.services.app.recorder.max_notification_id() or 0
+
+    def _recover(self, abandoned: Abandoned, rebuild: Rebuild) -> Replay | Claimed | None:
+        """The first answer if the abandoned request took effect, else the key to run it
+        now; None if another retry settled it first."""
+        after = abandoned.position
+        marked = marked_events(self.services.app, abandoned.owner, after) if after is not None else []
+        if not marked:
+            taken = self.store.take_over(abandoned, self._position())
+            if taken is not None:
+                log.warning("Idempotency key of a request whose process died: it took no effect, so it runs now")
+            return taken
+        try:
+            self.services.projector.catch_up()  # a read after the retry's answer sees the write
+        except Exception:
+            log.exception("Read model did not catch up while recovering an idempotent request")
+        response = rebuild(marked)
+        if not self.store.settle(abandoned, response):
+            return None
+        log.warning(
+            "Idempotency key of a request whose process died: it took effect (positions %s); its answer was rebuilt",
+            ", ".join(str(m.position) for m in marked),
+        )
+        return Replay(response)
+
+    @contextlib.asynccontextmanager
+    async def running(self, claim: Claimed) -> AsyncIterator[None]:
+        """Runs the block as the claim's holder: what it records carries the claim's
+        reference, and the holder beats meanwhile (so a process elsewhere knows it runs)."""
+        beating = asyncio.create_task(self._beat(claim))
+        try:
+            with for_request(claim.owner):
+                yield
+        finally:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
+
+    async def _beat(self, claim: Claimed) -> None:
+        while True:
+            await asyncio.sleep(BEAT_EVERY.total_seconds())
+            try:
+                if not await run_in_threadpool(self.store.beat, claim):
+                    return  # taken over: nothing left to say
+            except Exception:  # a missed beat is not fatal; a few in a row let another retry in
+                log.exception("Could not beat for an idempotency key")
+
+    async def keep(self, claim: Claimed, response: StoredResponse) -> None:
+        try:
+            if not await run_in_threadpool(self.store.complete, claim, response):
+                log.warning("An idempotency key's claim was taken over before its request finished")
+        except Exception:  # the answer is real: send it, even if it could not be kept
+            log.exception("Could not keep the answer of an idempotent request")
+
+    async def release(self, claim: Claimed) -> None:
+        with anyio.CancelScope(shield=True):  # give the key up even when the request was cancelled
+            try:
+                await run_in_threadpool(self.store.release, claim)
+            except Exception:
+                log.exception("Could not release an idempotency key")
+
+
 class Idempotency:
     def __init__(self, app: ASGIApp, services: Services) -> None:
         self.app = app
+        self.services = services
         self.limit = services.settings.max_body_bytes
-        self.store = IdempotencyStore(services.projector.writer)
+        self.keys = Keys(services)
+        self.store = self.keys.store
+        kill_after = os.environ.get(KILL_AFTER_WRITES, "")
+        self._kill_after = int(kill_after) if kill_after.isdigit() else None
+        self._written = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         account = scope.get("state", {}).get("account_id") if scope["type"] == "http" else None
@@ -130,7 +247,12 @@ class Idempotency:
         query = scope.get("query_string", b"").decode("latin-1")
         request = f"POST {scope['path']}" + (f"?{query}" if query else "")
         digest = hashlib.sha256(body).hexdigest()
-        claim = await run_in_threadpool(self.store.claim, str(account), key, request, digest)
+        account_id = UUID(str(account))
+
+        def rebuilt(marked: list[MarkedEvent]) -> StoredResponse:
+            return rebuild(self.services, scope, account_id, marked)
+
+        claim = await self.keys.take(str(account), key, request, digest, rebuilt)
         if isinstance(claim, Replay):
             await self._replay(claim.response, send)
         elif isinstance(claim, Mismatch):
@@ -155,39 +277,39 @@ class Idempotency:
         captured = Captured()
 
         try:
-            await self.app(scope, replay_body, captured)
+            async with self.keys.running(claim):
+                await self.app(scope, replay_body, captured)
         except BaseException:
-            await self._release(claim)
+            await self.keys.release(claim)
             raise
         start = captured.start
         if start is None:
-            await self._release(claim)
+            await self.keys.release(claim)
             return
         status = int(start["status"])
         content = b"".join(captured.chunks)
         saved = any(name.decode("latin-1").lower() == WRITE_SAVED.lower() for name, _ in start.get("headers", []))
         if status >= 500 and not saved:  # nothing took effect: a retry may run it again
-            await self._release(claim)
+            await self.keys.release(claim)
         else:
             kept = [
                 (name.decode("latin-1"), value.decode("latin-1"))
                 for name, value in start.get("headers", [])
                 if name.decode("latin-1").lower() in KEPT_HEADERS
             ]
-            try:
-                if not await run_in_threadpool(self.store.complete, claim, StoredResponse(status, kept, content)):
-                    log.warning("An idempotency key's claim ran out before its request finished")
-            except Exception:  # the answer is real: send it, even if it could not be kept
-                log.exception("Could not keep the answer of an idempotent request")
+            self._crash_test_point(status)
+            await self.keys.keep(claim, StoredResponse(status, kept, content))
         await send(start)
         await send({"type": "http.response.body", "body": content, "more_body": False})
 
-    async def _release(self, claim: Claimed) -> None:
-        with anyio.CancelScope(shield=True):  # give the key up even when the request was cancelled
-            try:
-                await run_in_threadpool(self.store.release, claim)
-            except Exception:
-                log.exception("Could not release an idempotency key")
+    def _crash_test_point(self, status: int) -> None:
+        """Where the crash tests kill the process: after a command committed, before its
+        answer is kept or sent (see KILL_AFTER_WRITES)."""
+        if self._kill_after is None or not 200 <= status < 300:
+            return
+        self._written += 1
+        if self._written >= self._kill_after:
+            os.kill(os.getpid(), signal.SIGKILL)
 
     @staticmethod
     async def _replay(response: StoredResponse, send: Send) -> None:
