@@ -25,7 +25,7 @@ async def clients_collection(request: Request) -> Response:
         fields = decode(await json_body(request), requests.ClientCreate).fields()
         view = await call(clients.create, account, fields)
         return JSONResponse(responses.ClientData(data=render.client(view)), status_code=201)
-    pages = Pages(usecases_of(request).core)
+    pages = Pages(usecases_of(request))
     result = await call(pages.clients, account, params.list_params(request.query_params))
     return JSONResponse(render.client_page(result))
 
@@ -55,7 +55,7 @@ async def invoices_collection(request: Request) -> Response:
         given = decode(await json_body(request), requests.InvoiceCreate).input()
         view = await call(invoices.create, account, given)
         return JSONResponse(responses.InvoiceBriefData(data=render.invoice_brief(view)), status_code=201)
-    pages = Pages(usecases_of(request).core)
+    pages = Pages(usecases_of(request))
     result = await call(pages.invoices, account, params.invoice_params(request.query_params))
     return JSONResponse(render.invoice_page(result))
 

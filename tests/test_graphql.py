@@ -94,7 +94,7 @@ def test_clients_through_graphql_read_back_through_rest_alike(api: Api):
     assert wire(rest(api, f"/api/v1/clients/{created['id']}")) == changed
     listed = data(
         api,
-        '{ clients(page: 1, limit: 10, search: "acme") { total page limit totalPages '
+        '{ clients(page: 1, limit: 10, search: "acme") { total page limit totalPages nextCursor '
         f"data {{ {CLIENT_FIELDS} }} }} }}",
     )
     assert wire(payload(api.get("/api/v1/clients", page="1", limit="10", search="acme"))) == listed["clients"]
@@ -131,7 +131,7 @@ def test_an_invoice_through_graphql_reads_back_through_rest_alike(api: Api):
     assert wire(rest(api, f"/api/v1/invoices/{created['id']}")) == updated
     listed = data(
         api,
-        "query($c: ID) { invoices(clientId: $c, status: DRAFT, limit: 5) { total page limit totalPages "
+        "query($c: ID) { invoices(clientId: $c, status: DRAFT, limit: 5) { total page limit totalPages nextCursor "
         "data { id clientId invoiceNumber currency issueDate dueDate subtotal taxTotal discountTotal total status "
         "amountPaid balanceDue createdAt updatedAt client { name email } } } }",
         {"c": client["id"]},

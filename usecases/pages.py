@@ -1,24 +1,31 @@
 """The lists, a page at a time: by number (``page``), or after a cursor (``after``), whose
 pages neither repeat nor skip a row while other requests write.
 
-The same reads as ``Clients.list`` and ``Invoices.list``, with the cursor passed on; both
-doors list through here, so a cursor means the same through either."""
+A page by number is the use case's own (``Clients.list``, ``Invoices.list``); a page after
+a cursor is the same read with the cursor passed on. Both doors list through here, so a
+cursor means the same through either. (Once those use cases pass ``start`` on themselves,
+this module folds into them.)"""
 
 from uuid import UUID
 
 from projections.views import ClientView, InvoiceSummary, Page
-from usecases.core import Core
 from usecases.inputs import InvoiceQuery, ListQuery
+from usecases.service import UseCases
 
 
 class Pages:
-    def __init__(self, core: Core) -> None:
-        self.core = core
+    def __init__(self, usecases: UseCases) -> None:
+        self.usecases = usecases
 
     def clients(self, account: UUID, query: ListQuery) -> Page[ClientView]:
+        if query.after is None:
+            return self.usecases.clients.list(account, query)
         q = query.checked()
-        return self.core.read.clients(str(account), q.page, q.limit, q.search, start=q.start)
+        return self.usecases.core.read.clients(str(account), q.page, q.limit, q.search, start=q.start)
 
     def invoices(self, account: UUID, query: InvoiceQuery) -> Page[InvoiceSummary]:
+        if query.after is None:
+            return self.usecases.invoices.list(account, query)
         q = query.checked()
-        return self.core.read.invoices(str(account), q.page, q.limit, q.search, q.client_id, q.status, start=q.start)
+        read = self.usecases.core.read
+        return read.invoices(str(account), q.page, q.limit, q.search, q.client_id, q.status, start=q.start)

@@ -5,9 +5,10 @@ What a README needs (the defaults; each is a field of :class:`GraphQLLimits`):
 - **Cost** at most 1,000 per operation, in the spirit of GitHub's and Shopify's: every
   object the query can return costs 1 and scalars are free. A field that takes a
   ``limit`` argument (``clients``, ``invoices``, ``Client.invoices``, ``events``) may
-  return up to ``limit`` of what it selects, so its selection counts ``limit`` times (and,
-  when the field is itself a list of objects, so do those objects); the value comes from
-  the query, its variables, or the field's default. So
+  return up to ``limit`` (or, when given, its connection argument ``first``) of what it
+  selects, so its selection counts that many times (and, when the field is itself a list
+  of objects, so do those objects); the value comes from the query, its variables, or the
+  field's default. So
   ``{ invoices(limit: 100) { data { id client { name } payments { amount } } } }`` costs
   1 + 100 × (1 + 1 + 1) = 301. Fragments count each time they are spread; aliases and
   repeated fields count each time. A costlier query is refused with code ``BAD_REQUEST``,
@@ -96,6 +97,8 @@ class GraphQLLimits:
     max_cost: int = 1_000
     introspection: bool = True
     size_argument: str = "limit"  # the argument that says how many items a field returns
+    # Arguments that, given a number, say it instead (a connection's `first`).
+    size_overrides: tuple[str, ...] = ("first",)
     # The size assumed for a `limit` that is null, or absent with no default.
     unbounded_size: int = 100
     # Sizes assumed for list fields that take no `limit`, by "Type.field" (say
@@ -205,18 +208,21 @@ class _Measurer:
         return found
 
     def size(self, node: FieldNode, definition: GraphQLField, where: str) -> int:
-        """How many items the field may return: its `limit` as the query, the variables or
-        the field's default set it, else the size assumed for it."""
-        argument = definition.args.get(self.limits.size_argument)
-        if argument is None:
+        """How many items the field may return: its `first` when given, else its `limit`, as
+        the query, the variables or the field's default set it, else the size assumed for it."""
+        names = [name for name in (*self.limits.size_overrides, self.limits.size_argument) if name in definition.args]
+        if not names:
             return self.limits.list_sizes.get(where, 1)
         try:
             values = get_argument_values(definition, node, self.variables)
         except GraphQLError:  # a wrong value: refused by validation or by execution itself
             return self.limits.unbounded_size
-        value = values.get(argument.out_name or self.limits.size_argument)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return max(value, 0)
+        for name in names:
+            value = values.get(definition.args[name].out_name or name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return max(value, 0)
+            if name == self.limits.size_argument:
+                break
         return self.limits.unbounded_size
 
 

@@ -5,7 +5,7 @@ repository root is this schema's SDL (``python -m gateway.graphql.sdl`` writes i
 import asyncio
 from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import strawberry
@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from domain.errors import NotFound
 from gateway.graphql.context import Context
+from gateway.graphql.enums import InvoiceStatus
 from gateway.graphql.errors import CodedSchema
 from gateway.graphql.inputs import (
     ClientInput,
@@ -23,24 +24,24 @@ from gateway.graphql.inputs import (
     SendInvoiceInput,
 )
 from gateway.graphql.limits import GraphQLLimits, limit_extensions, strawberry_config
+from gateway.graphql.pages import ClientPage, InvoicePage
+from gateway.graphql.paging import AFTER, FIRST, LIMIT, PAGE, SEARCH, paged
 from gateway.graphql.scalars import SCALARS
 from gateway.graphql.transport import OperationsFitTransport
 from gateway.graphql.types import (
     AccountEvent,
     Client,
-    ClientPage,
     EventPage,
     GraphInfo,
     Invoice,
-    InvoicePage,
-    InvoiceStatus,
     LedgerDigest,
     Payment,
 )
-from usecases.auditing import FEED_LIMIT
+from usecases.auditing import FEED_LIMIT, FEED_MAX
 from usecases.errors import Unauthenticated
 from usecases.inputs import InvoiceQuery, ListQuery
 from usecases.invoices import InvoiceRead, Moment
+from usecases.pages import Pages
 
 T = TypeVar("T")
 FOLLOW_SECONDS = 0.5  # how often a subscription looks for new events
@@ -75,43 +76,73 @@ async def _still_valid(ctx: Context) -> None:
         raise Unauthenticated("Invalid or revoked API key")
 
 
+def _arg(description: str) -> Any:
+    return strawberry.argument(description=description)
+
+
+INVOICE_ID = Annotated[strawberry.ID, _arg("The invoice's id.")]
+CLIENT_ID = Annotated[strawberry.ID, _arg("The client's id.")]
+
+
 def _invoice(read: InvoiceRead, past: bool) -> Invoice:
     if past:
         return Invoice.of(read.invoice, client=read.client, account=read.account, payments=read.payments or [])
     return Invoice.of(read.invoice)
 
 
-@strawberry.type
+@strawberry.type(description="What the API key's account can read.")
 class Query:
-    @strawberry.field(description="Active clients, newest first.")
-    async def clients(self, info: GraphInfo, page: int = 1, limit: int = 20, search: str | None = None) -> ClientPage:
+    @strawberry.field(
+        description="Active clients, newest first: a page by number (page, limit) or after a cursor (first, after)."
+    )
+    async def clients(
+        self,
+        info: GraphInfo,
+        page: PAGE = 1,
+        limit: LIMIT = 20,
+        search: SEARCH = None,
+        first: FIRST = None,
+        after: AFTER = None,
+    ) -> ClientPage:
         ctx = info.context
-        return ClientPage.of(await _run(ctx.usecases.clients.list, ctx.account, ListQuery(page, limit, search)))
+        size, cursor = paged(page, limit, first, after)
+        query = ListQuery(page, size, search, after=cursor)
+        return ClientPage.of(await _run(Pages(ctx.usecases).clients, ctx.account, query))
 
     @strawberry.field(description="One client, deactivated ones too.")
-    async def client(self, info: GraphInfo, id: strawberry.ID) -> Client | None:
+    async def client(self, info: GraphInfo, id: CLIENT_ID) -> Client | None:
         ctx = info.context
         return Client.of(await _run(ctx.usecases.clients.get, ctx.account, _id(id, "Client not found")))
 
-    @strawberry.field(description="Invoices, newest first.")
+    @strawberry.field(
+        description="Invoices, newest first: a page by number (page, limit) or after a cursor (first, after)."
+    )
     async def invoices(
         self,
         info: GraphInfo,
-        page: int = 1,
-        limit: int = 20,
-        search: str | None = None,
-        client_id: strawberry.ID | None = None,
-        status: InvoiceStatus | None = None,
+        page: PAGE = 1,
+        limit: LIMIT = 20,
+        search: SEARCH = None,
+        client_id: Annotated[
+            strawberry.ID | None, _arg("Only this client's invoices (none for an unknown id).")
+        ] = None,
+        status: Annotated[InvoiceStatus | None, _arg("Only the invoices in this status.")] = None,
+        first: FIRST = None,
+        after: AFTER = None,
     ) -> InvoicePage:
         ctx = info.context
-        query = InvoiceQuery(
-            page, limit, search, None if client_id is None else str(client_id), status and status.value
-        )
-        return InvoicePage.of(await _run(ctx.usecases.invoices.list, ctx.account, query))
+        size, cursor = paged(page, limit, first, after)
+        client = None if client_id is None else str(client_id)
+        query = InvoiceQuery(page, size, search, client, status and status.name, after=cursor)
+        return InvoicePage.of(await _run(Pages(ctx.usecases).invoices, ctx.account, query))
 
     @strawberry.field(description="One invoice: now, at a version, or as of a moment (rebuilt from its events).")
     async def invoice(
-        self, info: GraphInfo, id: strawberry.ID, version: int | None = None, as_of: datetime | None = None
+        self,
+        info: GraphInfo,
+        id: INVOICE_ID,
+        version: Annotated[int | None, _arg("The invoice at this version (its events counted from 1).")] = None,
+        as_of: Annotated[datetime | None, _arg("The invoice as it was at this moment (not with version).")] = None,
     ) -> Invoice | None:
         ctx = info.context
         moment = Moment(version, as_of)
@@ -119,7 +150,12 @@ class Query:
         return _invoice(read, moment.past)
 
     @strawberry.field(description="The account's events after a position, in commit order; pass `next` on.")
-    async def events(self, info: GraphInfo, after: int = 0, limit: int = FEED_LIMIT) -> EventPage:
+    async def events(
+        self,
+        info: GraphInfo,
+        after: Annotated[int, _arg("The position to follow: 0, or a page's `next`.")] = 0,
+        limit: Annotated[int, _arg(f"Events at most, 1 to {FEED_MAX}.")] = FEED_LIMIT,
+    ) -> EventPage:
         ctx = info.context
         page = await _run(ctx.usecases.auditing.feed, ctx.account, after, limit)
         return EventPage(data=[AccountEvent.of(entry) for entry in page.data], next=page.next)
@@ -133,76 +169,95 @@ class Query:
         )
 
 
-@strawberry.type
+NEW_CLIENT = Annotated[ClientInput, _arg("The new client.")]
+CLIENT_CHANGES = Annotated[ClientUpdateInput, _arg("The fields to change.")]
+NEW_INVOICE = Annotated[InvoiceInput, _arg("The new invoice.")]
+INVOICE_CHANGES = Annotated[InvoiceUpdateInput, _arg("The fields to change.")]
+
+
+@strawberry.type(description="What the API key's account can change. Each returns what it changed.")
 class Mutation:
-    @strawberry.mutation
-    async def create_client(self, info: GraphInfo, input: ClientInput) -> Client:
+    @strawberry.mutation(description="A new client; subject to the plan's client limit.")
+    async def create_client(self, info: GraphInfo, input: NEW_CLIENT) -> Client:
         ctx = info.context
         return Client.of(await _run(ctx.usecases.clients.create, ctx.account, input.use()))
 
-    @strawberry.mutation
-    async def update_client(self, info: GraphInfo, id: strawberry.ID, input: ClientUpdateInput) -> Client:
+    @strawberry.mutation(description="Changes a client: the fields given; reactivating counts against the plan.")
+    async def update_client(self, info: GraphInfo, id: CLIENT_ID, input: CLIENT_CHANGES) -> Client:
         ctx = info.context
         client_id = _id(id, "Client not found")
         return Client.of(await _run(ctx.usecases.clients.update, ctx.account, client_id, input.use()))
 
     @strawberry.mutation(description="Soft delete: the client stays, inactive, for its invoices.")
-    async def delete_client(self, info: GraphInfo, id: strawberry.ID) -> bool:
+    async def delete_client(self, info: GraphInfo, id: CLIENT_ID) -> bool:
         ctx = info.context
         await _run(ctx.usecases.clients.delete, ctx.account, _id(id, "Client not found"))
         return True
 
     @strawberry.mutation(description="A DRAFT; the number is the account's next one when not given.")
-    async def create_invoice(self, info: GraphInfo, input: InvoiceInput) -> Invoice:
+    async def create_invoice(self, info: GraphInfo, input: NEW_INVOICE) -> Invoice:
         ctx = info.context
         return Invoice.of(await _run(ctx.usecases.invoices.create, ctx.account, input.use()))
 
-    @strawberry.mutation(description="Only while DRAFT.")
-    async def update_invoice(self, info: GraphInfo, id: strawberry.ID, input: InvoiceUpdateInput) -> Invoice:
+    @strawberry.mutation(description="Changes a DRAFT: the fields given, repriced.")
+    async def update_invoice(self, info: GraphInfo, id: INVOICE_ID, input: INVOICE_CHANGES) -> Invoice:
         ctx = info.context
         invoice_id = _id(id, "Invoice not found")
         return Invoice.of(await _run(ctx.usecases.invoices.update, ctx.account, invoice_id, input.use()))
 
     @strawberry.mutation(description="A DRAFT, for good with its PDF; its history stays in the ledger.")
-    async def delete_invoice(self, info: GraphInfo, id: strawberry.ID) -> bool:
+    async def delete_invoice(self, info: GraphInfo, id: INVOICE_ID) -> bool:
         ctx = info.context
         await _run(ctx.usecases.invoices.delete, ctx.account, _id(id, "Invoice not found"))
         return True
 
     @strawberry.mutation(description="DRAFT -> SENT, or a re-send; with email: true the workers email it.")
-    async def send_invoice(self, info: GraphInfo, id: strawberry.ID, input: SendInvoiceInput | None = None) -> Invoice:
+    async def send_invoice(
+        self,
+        info: GraphInfo,
+        id: INVOICE_ID,
+        input: Annotated[SendInvoiceInput | None, _arg("How to send it; none: mark it sent, no email.")] = None,
+    ) -> Invoice:
         ctx = info.context
         sending = (input or SendInvoiceInput()).use()
         invoice_id = _id(id, "Invoice not found")
         return Invoice.of(await _run(ctx.usecases.lifecycle.send, ctx.account, invoice_id, sending))
 
-    @strawberry.mutation
-    async def record_payment(self, info: GraphInfo, id: strawberry.ID, input: PaymentInput) -> Payment:
+    @strawberry.mutation(description="Records a payment of an issued invoice: at most its balance due.")
+    async def record_payment(
+        self, info: GraphInfo, id: INVOICE_ID, input: Annotated[PaymentInput, _arg("The payment.")]
+    ) -> Payment:
         ctx = info.context
         invoice_id = _id(id, "Invoice not found")
         answer = await _run(ctx.usecases.lifecycle.record_payment, ctx.account, invoice_id, input.use())
         return Payment.of(answer.payment, answer.invoice)
 
     @strawberry.mutation(description="Records that a payment was a mistake; the payment stays on record.")
-    async def reverse_payment(self, info: GraphInfo, id: strawberry.ID, payment_id: strawberry.ID) -> Payment:
+    async def reverse_payment(
+        self, info: GraphInfo, id: INVOICE_ID, payment_id: Annotated[strawberry.ID, _arg("The payment's id.")]
+    ) -> Payment:
         ctx = info.context
         invoice_id, paid = _id(id, "Invoice not found"), _id(payment_id, "Payment not found")
         answer = await _run(ctx.usecases.lifecycle.reverse_payment, ctx.account, invoice_id, paid)
         return Payment.of(answer.payment, answer.invoice)
 
-    @strawberry.mutation
-    async def void_invoice(self, info: GraphInfo, id: strawberry.ID, reason: str | None = None) -> Invoice:
+    @strawberry.mutation(description="Voids an issued, not fully paid invoice: final, kept on record.")
+    async def void_invoice(
+        self, info: GraphInfo, id: INVOICE_ID, reason: Annotated[str | None, _arg("Why, for the record.")] = None
+    ) -> Invoice:
         ctx = info.context
         invoice_id = _id(id, "Invoice not found")
         return Invoice.of(await _run(ctx.usecases.lifecycle.void, ctx.account, invoice_id, reason))
 
 
-@strawberry.type
+@strawberry.type(description="What the API key's account can follow as it happens (over a websocket).")
 class Subscription:
     @strawberry.subscription(
         description="The account's events as they are recorded, after a position: resume from the last one seen."
     )
-    async def account_events(self, info: GraphInfo, after: int = 0) -> AsyncGenerator[AccountEvent, None]:
+    async def account_events(
+        self, info: GraphInfo, after: Annotated[int, _arg("The position to follow: 0, or the last one seen.")] = 0
+    ) -> AsyncGenerator[AccountEvent, None]:
         ctx = info.context
         feed = ctx.usecases.auditing.feed
         cursor = after

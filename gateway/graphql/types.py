@@ -1,12 +1,12 @@
 """The schema's object types, with the REST JSON field names (strawberry writes
 ``tax_id`` as ``taxId``). Each is built from the read model's views; relations resolve
 through the request's loaders, so a page and its relations cost a constant number of
-queries."""
+queries. Every type, field and argument is described: GraphiQL's Docs panel and
+generated clients show the text."""
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -14,63 +14,59 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from domain.lifecycle import STATUSES
+from gateway.graphql.enums import ActorType, Currency, EmailStatus, HistoryEntryType, InvoiceStatus, ResourceType
+from gateway.graphql.paging import AFTER, FIRST, LIMIT, PAGE, SEARCH, paged
 from pdf.coverage import pdf_warnings
-from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, LineView, Page, PaymentView
+from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, LineView, PaymentView
 from usecases.inputs import InvoiceQuery
+from usecases.pages import Pages
 
 if TYPE_CHECKING:
     from gateway.graphql.context import Context
+    from gateway.graphql.pages import InvoicePage
 
     GraphInfo = Info[Context, None]
 else:
     GraphInfo = Info
 
 Day = date  # a field named "date" must not shadow the type in its own annotation
-
-
-@strawberry.enum(description="Derived from what was recorded; see the REST docs' lifecycle.")
-class InvoiceStatus(Enum):
-    DRAFT = "DRAFT"
-    SENT = "SENT"
-    VIEWED = "VIEWED"
-    PAID = "PAID"
-    PARTIALLY_PAID = "PARTIALLY_PAID"
-    OVERDUE = "OVERDUE"
-    VOID = "VOID"
-
-
-assert [status.value for status in InvoiceStatus] == list(STATUSES), "the domain's statuses changed"
+InvoicePageType = Annotated["InvoicePage", strawberry.lazy("gateway.graphql.pages")]
+field = strawberry.field
 
 
 def _moment(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-@strawberry.type
+@strawberry.type(description="Who made a change.")
 class Actor:
-    type: str
-    id: str | None = None
-    name: str | None = None
+    type: ActorType = field(description="What kind of actor.")
+    id: str | None = field(default=None, description="The key's or owner's id, or the operating-system user.")
+    name: str | None = field(
+        default=None, description="The key's label, the owner's email, the command, or the part of the service."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One event of a record: what changed, when, and who changed it.")
 class HistoryEntry:
-    version: int
-    type: str
-    occurred_at: datetime
-    actor: Actor
-    changes: JSON
-    previous: JSON
+    version: int = field(description="The record's events counted from 1: this is the record at that version.")
+    type: HistoryEntryType = field(description="What the event did, as a business word.")
+    occurred_at: datetime = field(description="When the event was recorded.")
+    actor: Actor = field(description="Who made the change.")
+    changes: JSON = field(
+        description="Every field the event changed, in the detail's wire names and formats, and what the event"
+        " itself carries (a payment, a send's recipients...)."
+    )
+    previous: JSON = field(description="The old values of the changed fields.")
 
     @classmethod
     def of(cls, entry: dict[str, Any]) -> "HistoryEntry":
         actor = entry["actor"]
         return cls(
             version=int(entry["version"]),
-            type=str(entry["type"]),
+            type=HistoryEntryType(entry["type"]),
             occurred_at=_moment(entry["occurredAt"]),
-            actor=Actor(type=actor["type"], id=actor.get("id"), name=actor.get("name")),
+            actor=Actor(type=ActorType(actor["type"]), id=actor.get("id"), name=actor.get("name")),
             changes=_plain(entry["changes"]),
             previous=_plain(entry["previous"]),
         )
@@ -87,16 +83,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
-@strawberry.type
+@strawberry.type(description="The record an event belongs to.")
 class Resource:
-    type: str
-    id: strawberry.ID
+    type: ResourceType = field(description="The kind of record.")
+    id: strawberry.ID = field(description="The record's id (the account's own for an account event).")
 
 
-@strawberry.type
+@strawberry.type(description="An event of the account's feed: a history entry, where it stands, and its record.")
 class AccountEvent(HistoryEntry):
-    position: int
-    resource: Resource
+    position: int = field(description="The event's commit position: it only grows. Pass it as `after` to resume.")
+    resource: Resource = field(description="The record the event belongs to.")
 
     @classmethod
     def of(cls, entry: dict[str, Any]) -> "AccountEvent":
@@ -104,33 +100,35 @@ class AccountEvent(HistoryEntry):
         return cls(
             **vars(told),
             position=int(entry["position"]),
-            resource=Resource(type=entry["resource"]["type"], id=strawberry.ID(entry["resource"]["id"])),
+            resource=Resource(type=ResourceType(entry["resource"]["type"]), id=strawberry.ID(entry["resource"]["id"])),
         )
 
 
-@strawberry.type
+@strawberry.type(description="A page of the account's events, in commit order.")
 class EventPage:
-    data: list[AccountEvent]
-    next: int
+    data: list[AccountEvent] = field(description="The events after the position asked for, oldest first.")
+    next: int = field(
+        description="The `after` of the following page; a page that comes back empty keeps it, to resume later."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The account's ledger digest: what an auditor keeps to prove later that nothing changed.")
 class LedgerDigest:
-    account_id: strawberry.ID
-    position: int
-    digest: str
-    at: datetime
+    account_id: strawberry.ID = field(description="The account.")
+    position: int = field(description="The commit position of the account's latest event.")
+    digest: str = field(description="The running SHA-256 digest over the account's events: 64 lowercase hex digits.")
+    at: datetime = field(description="When that event was recorded.")
 
 
-@strawberry.type
+@strawberry.type(description="A line of an invoice, priced.")
 class LineItem:
-    description: str
-    quantity: Decimal
-    unit_price: Decimal
-    amount: Decimal
-    tax_rate: Decimal
-    discount_rate: Decimal
-    discount: Decimal
+    description: str = field(description="What is billed.")
+    quantity: Decimal = field(description="How many; more than 0.")
+    unit_price: Decimal = field(description="The price of one, before tax.")
+    amount: Decimal = field(description="Quantity × unitPrice, in the currency's minor units.")
+    tax_rate: Decimal = field(description="Percent, 0 to 100, charged on amount − discount.")
+    discount_rate: Decimal = field(description="Percent, 0 to 100, taken off amount.")
+    discount: Decimal = field(description="Amount × discountRate / 100, in the currency's minor units.")
 
     @classmethod
     def of(cls, line: LineView) -> "LineItem":
@@ -145,15 +143,15 @@ class LineItem:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A payment of an invoice; a mistaken one is reversed, never erased.")
 class Payment:
-    id: strawberry.ID
-    amount: Decimal
-    date: Day
-    method: str | None
-    reference: str | None
-    created_at: datetime
-    reversed_at: datetime | None
+    id: strawberry.ID = field(description="The payment's id.")
+    amount: Decimal = field(description="How much was paid, in the invoice's currency.")
+    date: Day = field(description="When it was paid.")
+    method: str | None = field(description="How it was paid, as recorded (bank transfer, card...).")
+    reference: str | None = field(description="The payer's or bank's reference.")
+    created_at: datetime = field(description="When it was recorded.")
+    reversed_at: datetime | None = field(description="When it was reversed; null while it counts.")
     invoice_id: strawberry.Private[str]
     answer: strawberry.Private[InvoiceDetail | None] = None
 
@@ -179,18 +177,18 @@ class Payment:
         return Invoice.of(detail) if detail else None
 
 
-@strawberry.type
+@strawberry.type(description="Someone the account bills.")
 class Client:
-    id: strawberry.ID
-    name: str
-    email: str | None
-    address: str | None
-    tax_id: str | None
-    phone: str | None
-    notes: str | None
-    is_active: bool
-    created_at: datetime
-    updated_at: datetime
+    id: strawberry.ID = field(description="The client's id.")
+    name: str = field(description="The client's name, as it appears on invoices.")
+    email: str | None = field(description="Where emailed invoices go, unless a send names other addresses.")
+    address: str | None = field(description="The postal address, printed on invoices.")
+    tax_id: str | None = field(description="The client's tax number (VAT, NIF...), printed on invoices.")
+    phone: str | None = field(description="A phone number.")
+    notes: str | None = field(description="Notes for the account; not printed.")
+    is_active: bool = field(description="False once deleted (a soft delete: the client stays for its invoices).")
+    created_at: datetime = field(description="When the client was created.")
+    updated_at: datetime = field(description="When the client last changed.")
 
     @classmethod
     def of(cls, view: ClientView) -> "Client":
@@ -207,18 +205,28 @@ class Client:
             updated_at=view.updated_at,
         )
 
-    @strawberry.field(description="The client's invoices, newest first.")
+    @strawberry.field(
+        description="The client's invoices, newest first: a page by number (page, limit) or after a cursor"
+        " (first, after)."
+    )
     async def invoices(
         self,
         info: GraphInfo,
-        page: int = 1,
-        limit: int = 20,
-        search: str | None = None,
-        status: InvoiceStatus | None = None,
-    ) -> "InvoicePage":
+        page: PAGE = 1,
+        limit: LIMIT = 20,
+        search: SEARCH = None,
+        status: Annotated[
+            InvoiceStatus | None, strawberry.argument(description="Only the invoices in this status.")
+        ] = None,
+        first: FIRST = None,
+        after: AFTER = None,
+    ) -> InvoicePageType:
+        from gateway.graphql.pages import InvoicePage
+
         ctx = info.context
-        query = InvoiceQuery(page, limit, search, str(self.id), status.value if status else None)
-        return InvoicePage.of(await run_in_threadpool(ctx.usecases.invoices.list, ctx.account, query))
+        size, cursor = paged(page, limit, first, after)
+        query = InvoiceQuery(page, size, search, str(self.id), status.name if status else None, after=cursor)
+        return InvoicePage.of(await run_in_threadpool(Pages(ctx.usecases).invoices, ctx.account, query))
 
     @strawberry.field(description="Every event of the client, oldest first.")
     async def history(self, info: GraphInfo) -> list[HistoryEntry]:
@@ -231,25 +239,25 @@ def _uuid(value: str) -> UUID:
     return UUID(str(value))
 
 
-@strawberry.type
+@strawberry.type(description="An invoice: its lines and totals, where it stands, and its client.")
 class Invoice:
     """Summary fields are the row's; detail fields load in one batch for a whole page."""
 
-    id: strawberry.ID
-    client_id: strawberry.ID
-    invoice_number: str
-    currency: str
-    issue_date: date
-    due_date: date
-    subtotal: Decimal
-    tax_total: Decimal
-    discount_total: Decimal
-    total: Decimal
-    status: InvoiceStatus
-    amount_paid: Decimal
-    balance_due: Decimal
-    created_at: datetime
-    updated_at: datetime
+    id: strawberry.ID = field(description="The invoice's id.")
+    client_id: strawberry.ID = field(description="The client billed.")
+    invoice_number: str = field(description="Unique in the account (case-insensitive), e.g. INV-0042.")
+    currency: Currency = field(description="The currency of every amount of the invoice.")
+    issue_date: date = field(description="The date the invoice is issued on.")
+    due_date: date = field(description="The date payment is due by; on or after issueDate.")
+    subtotal: Decimal = field(description="The sum of the lines' amounts.")
+    tax_total: Decimal = field(description="The tax of every line, summed, then rounded once.")
+    discount_total: Decimal = field(description="The sum of the lines' discounts.")
+    total: Decimal = field(description="Subtotal − discountTotal + taxTotal.")
+    status: InvoiceStatus = field(description="Where the invoice stands, derived from what was recorded.")
+    amount_paid: Decimal = field(description="The payments that count (reversed ones do not), summed.")
+    balance_due: Decimal = field(description="What is still due: total − amountPaid; 0 on a void invoice.")
+    created_at: datetime = field(description="When the invoice was created.")
+    updated_at: datetime = field(description="When the invoice last changed.")
     known: strawberry.Private[InvoiceDetail | None] = None
     past_client: strawberry.Private[ClientView | None] = None
     past_account: strawberry.Private[AccountView | None] = None
@@ -270,7 +278,7 @@ class Invoice:
             id=strawberry.ID(view.id),
             client_id=strawberry.ID(view.client_id),
             invoice_number=view.invoice_number,
-            currency=view.currency,
+            currency=Currency(view.currency),
             issue_date=view.issue_date,
             due_date=view.due_date,
             subtotal=view.subtotal,
@@ -296,51 +304,52 @@ class Invoice:
             self.known = found
         return self.known
 
-    @strawberry.field
+    @strawberry.field(description="The lines, in order.")
     async def line_items(self, info: GraphInfo) -> list[LineItem]:
         return [LineItem.of(line) for line in (await self._detail(info)).line_items]
 
-    @strawberry.field
+    @strawberry.field(description="Notes printed on the invoice.")
     async def notes(self, info: GraphInfo) -> str | None:
         return (await self._detail(info)).notes
 
-    @strawberry.field
+    @strawberry.field(description="Payment terms printed on the invoice.")
     async def terms(self, info: GraphInfo) -> str | None:
         return (await self._detail(info)).terms
 
-    @strawberry.field
+    @strawberry.field(description="Whether a send emailed it.")
     async def sent_via_email(self, info: GraphInfo) -> bool:
         return (await self._detail(info)).sent_via_email
 
-    @strawberry.field
+    @strawberry.field(description="When it was first sent; null while a draft.")
     async def sent_at(self, info: GraphInfo) -> datetime | None:
         return (await self._detail(info)).sent_at
 
-    @strawberry.field
+    @strawberry.field(description="When it became paid in full; null otherwise.")
     async def paid_at(self, info: GraphInfo) -> datetime | None:
         return (await self._detail(info)).paid_at
 
-    @strawberry.field
+    @strawberry.field(description="When its share link was first opened.")
     async def viewed_at(self, info: GraphInfo) -> datetime | None:
         return (await self._detail(info)).viewed_at
 
-    @strawberry.field
+    @strawberry.field(description="When it fell overdue.")
     async def overdue_at(self, info: GraphInfo) -> datetime | None:
         return (await self._detail(info)).overdue_at
 
-    @strawberry.field
+    @strawberry.field(description="When it was voided.")
     async def voided_at(self, info: GraphInfo) -> datetime | None:
         return (await self._detail(info)).voided_at
 
-    @strawberry.field
+    @strawberry.field(description="Why it was voided, as given.")
     async def void_reason(self, info: GraphInfo) -> str | None:
         return (await self._detail(info)).void_reason
 
-    @strawberry.field
-    async def email_status(self, info: GraphInfo) -> str | None:
-        return (await self._detail(info)).email_status
+    @strawberry.field(description="How its last emailed send is doing; null if never emailed.")
+    async def email_status(self, info: GraphInfo) -> EmailStatus | None:
+        found = (await self._detail(info)).email_status
+        return None if found is None else EmailStatus(found)
 
-    @strawberry.field
+    @strawberry.field(description="The mail server's reply when the last emailed send failed.")
     async def email_error(self, info: GraphInfo) -> str | None:
         return (await self._detail(info)).email_reply
 
@@ -364,7 +373,7 @@ class Invoice:
             return self.past_client
         return await info.context.loaders.clients.load(str(self.client_id))
 
-    @strawberry.field(description="The client; of a past version, as it was then.")
+    @strawberry.field(description="The client billed; of a past version, the client as it was then.")
     async def client(self, info: GraphInfo) -> Client | None:
         view = await self._client_view(info)
         return Client.of(view) if view else None
@@ -381,31 +390,3 @@ class Invoice:
         ctx = info.context
         entries = await run_in_threadpool(ctx.usecases.auditing.invoice_history, ctx.account, _uuid(self.id))
         return [HistoryEntry.of(entry) for entry in entries]
-
-
-@strawberry.type
-class ClientPage:
-    data: list[Client]
-    total: int
-    page: int
-    limit: int
-    total_pages: int
-
-    @classmethod
-    def of(cls, result: Page[ClientView]) -> "ClientPage":
-        items = [Client.of(view) for view in result.items]
-        return cls(data=items, total=result.total, page=result.page, limit=result.limit, total_pages=result.total_pages)
-
-
-@strawberry.type
-class InvoicePage:
-    data: list[Invoice]
-    total: int
-    page: int
-    limit: int
-    total_pages: int
-
-    @classmethod
-    def of(cls, result: Page[InvoiceSummary]) -> "InvoicePage":
-        items = [Invoice.of(view) for view in result.items]
-        return cls(data=items, total=result.total, page=result.page, limit=result.limit, total_pages=result.total_pages)
