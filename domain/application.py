@@ -36,6 +36,7 @@ from domain.money import price_lines
 from domain.owners import OwnerEmail, check_owner_email
 from domain.plans import limits_of
 from domain.quotas import ClientQuota, InvoiceNumber, InvoiceNumbering, InvoiceQuota, number_key
+from domain.snapshots import LedgerSnapshotStore
 from domain.transcodings import DateAsISO, LineItemAsDict, PaymentAsDict
 
 T = TypeVar("T")
@@ -101,6 +102,18 @@ class CleverInvo(Application[UUID]):
         """Events are sealed into the ledger as they are stored (``domain.ledger``)."""
         return LedgerEventStore(mapper=self.mapper, recorder=self.recorder)
 
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        """Snapshots are sealed to the event they fold, and checked as they are loaded."""
+        if not isinstance(self.events, LedgerEventStore):  # an application that does not seal
+            return super().construct_snapshot_store()
+        recorder = self.factory.aggregate_recorder(purpose="snapshots")
+        return LedgerSnapshotStore(mapper=self.mapper, recorder=recorder, events=self.events)
+
+    @property
+    def ledger(self) -> LedgerEventStore | None:
+        """The sealing event store (None for an application that does not seal)."""
+        return self.events if isinstance(self.events, LedgerEventStore) else None
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
@@ -145,6 +158,8 @@ class CleverInvo(Application[UUID]):
         its ``_ledger`` seal (actor, hashes); None for one stored before sealing began."""
         mapper = cast(LedgerMapper, self.mapper)
         found = self.recorder.select_events(aggregate_id, gt=after or None, lte=upto)
+        if self.ledger is not None:  # checked as a load checks them: never told if not verified
+            self.ledger.check_run(aggregate_id, found, after)
         return [mapper.read(stored) for stored in found]
 
     def sealed_event(self, position: int) -> tuple[DomainEventProtocol[UUID], dict[str, Any] | None] | None:
@@ -152,6 +167,8 @@ class CleverInvo(Application[UUID]):
         found = self.recorder.select_notifications(start=position, limit=1)
         if not found or found[0].id != position:
             return None
+        if self.ledger is not None:
+            self.ledger.check_each(found[0].originator_id, found)
         return cast(LedgerMapper, self.mapper).read(found[0])
 
     def get_account(self, account_id: UUID) -> Account:

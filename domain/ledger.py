@@ -18,10 +18,9 @@ event makes it SHA-256(bytes of the digest so far + bytes of the event's hash).
 """
 
 import hashlib
-import json
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -30,32 +29,27 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import AggregateRecorder, EventStore, Mapper, Notification, Recording, StoredEvent
 
 from domain.actors import current_actor
+from domain.integrity import Unverified, refuse
+from domain.seals import GENESIS, LEDGER, canonical, event_hash, parse_state
+from domain.verifying import START, Head, Heads, Unverifiable, check_chain, checked_event
 
-GENESIS = "0" * 64
-LEDGER = "_ledger"
-
-
-def _no_floats(text: str) -> Any:
-    raise ValueError(f"an event holds a floating-point number ({text}); the ledger hashes only exact values")
-
-
-def canonical(value: Any) -> bytes:
-    """RFC 8785 canonical JSON for values without floats: what the hashes are taken over."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
-
-
-def parse_state(state: bytes) -> dict[str, Any]:
-    parsed: dict[str, Any] = json.loads(state, parse_float=_no_floats)
-    return parsed
-
-
-def event_hash(aggregate_id: str, version: int, topic: str, state: dict[str, Any]) -> str:
-    """The hash of one event; ``state`` as stored, without ``_ledger.hash`` (if it has one)."""
-    ledger = state.get(LEDGER)
-    if isinstance(ledger, dict) and "hash" in ledger:
-        state = {**state, LEDGER: {k: v for k, v in ledger.items() if k != "hash"}}
-    body = {"aggregateId": aggregate_id, "version": version, "topic": topic, "state": state}
-    return hashlib.sha256(canonical(body)).hexdigest()
+__all__ = [  # the hashing lives in domain.seals; this is where the ledger is read from
+    "GENESIS",
+    "LEDGER",
+    "LedgerEventStore",
+    "LedgerMapper",
+    "SealCache",
+    "account_of_first",
+    "canonical",
+    "event_hash",
+    "kind_of",
+    "ledger_of",
+    "next_digest",
+    "parse_state",
+    "recorded_on",
+    "stored_hash",
+    "unverified",
+]
 
 
 def stored_hash(stored: StoredEvent) -> str:
@@ -101,10 +95,10 @@ class SealCache:
 
     def __init__(self, size: int = 4096) -> None:
         self._size = size
-        self._seals: OrderedDict[UUID, tuple[int, str, str]] = OrderedDict()
+        self._seals: OrderedDict[UUID | str, tuple[int, str, str]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, aggregate_id: UUID, version: int) -> tuple[str, str] | None:
+    def get(self, aggregate_id: UUID | str, version: int) -> tuple[str, str] | None:
         with self._lock:
             found = self._seals.get(aggregate_id)
         if found is None or found[0] != version:
@@ -121,12 +115,81 @@ class SealCache:
                 self._seals.popitem(last=False)
 
 
+def kind_of(topic: str) -> str | None:
+    """The aggregate an event's topic names (``domain.invoice:Invoice.Created`` -> Invoice)."""
+    name = topic.rpartition(":")[2]
+    return name.partition(".")[0] if "." in name else None
+
+
+def unverified(stream: UUID | str, reason: str, stored: Sequence[StoredEvent] = ()) -> Unverified:
+    """The refusal of a stream that did not verify (recorded and logged once)."""
+    return refuse(str(stream), reason, kind_of(stored[0].topic) if stored else None)
+
+
 class LedgerEventStore(EventStore[UUID]):
-    """Seals every event it stores; the mapper alone would not know the previous hash."""
+    """Seals every event it stores; the mapper alone would not know the previous hash.
+    Checks the seals of the events it reads (``domain/verifying.py``) before any is served:
+    a stream that does not verify is refused with ``Unverified``, never projected into an
+    aggregate."""
 
     def __init__(self, mapper: Mapper[UUID], recorder: AggregateRecorder) -> None:
         super().__init__(mapper=mapper, recorder=recorder)
         self.seals = SealCache()  # the next event of a busy aggregate chains without a read
+        self.heads = Heads()  # the versions last verified: the next read checks against them
+
+    def get(
+        self,
+        originator_id: UUID,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Iterator[DomainEventProtocol[UUID]]:
+        stored = self.recorder.select_events(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+        if desc:  # not a run of versions after a known one: each event on its own
+            self.check_each(originator_id, stored)
+        else:
+            self.check_run(originator_id, stored, gt or 0)
+        return map(self.mapper.to_domain_event, stored)
+
+    def check_each(self, stream: UUID | str, stored: Sequence[StoredEvent]) -> None:
+        """Checks each event's content against its own seal."""
+        try:
+            for event in stored:
+                checked_event(event)
+        except Unverifiable as exc:
+            raise unverified(stream, exc.reason, stored) from None
+
+    def check_run(self, stream: UUID | str, stored: Sequence[StoredEvent], after: int) -> None:
+        """Checks ``stored``, the stream's versions from ``after + 1`` on, as a chain from
+        version ``after`` (verified before, or read and checked now)."""
+        if not stored:
+            return
+        try:
+            head = check_chain(stored, self.head_of(stream, after))
+        except Unverifiable as exc:
+            raise unverified(stream, exc.reason, stored) from None
+        self.heads.remember(stream, head)
+
+    def head_of(self, stream: UUID | str, version: int) -> Head:
+        """The stream's ``version`` as a verified chain link: remembered, or read and its
+        content checked (its own ``prev`` is what a load from the start would check)."""
+        if version <= 0:
+            return START
+        known = self.heads.get(stream, version)
+        if known is not None:
+            return known
+        stored_seal = self.seals.get(stream, version)
+        if stored_seal is not None:
+            return Head(version, stored_seal[0])
+        found = self.recorder.select_events(stream, gt=version - 1, lte=version)
+        if not found:
+            raise Unverifiable(f"version {version} is missing")
+        digest, prev = checked_event(found[0])
+        head = Head(version, digest, sealed=prev is not None)
+        self.heads.remember(stream, head)
+        return head
 
     def put(self, domain_events: Sequence[DomainEventProtocol[UUID]], **kwargs: Any) -> list[Recording[UUID]]:
         stored_events, latest = self.seal(domain_events)

@@ -42,6 +42,7 @@ from projections.bulk import BulkInsert
 from projections.db import exclusive
 from projections.decoding import EventDecoder
 from projections.folding import fold
+from projections.stream_checks import StreamChecks
 from projections.tables import (
     ACTIVE_CLIENTS,
     LIVE,
@@ -197,6 +198,9 @@ class ReadModelProjector:
         # that reads or changes rows comes: the handlers of ADDING only add rows.
         self._new: dict[str, list[dict[str, Any]]] = {"clients": [], "invoices": [], "lines": []}
         self._decode = EventDecoder(app.mapper)
+        # Every event's seal is checked before rows are made of it; a rebuild, which reads
+        # every stream from its start, checks their chains too (``projections.stream_checks``).
+        self._checks = StreamChecks(chains=False)
         self._bulk: dict[str, BulkInsert] = {}  # by table name: its statement for many new rows
         # Statements run for most events, built once (building one per row costs more than running it).
         invoice_id: BindParameter[str] = bindparam("row_id")
@@ -281,7 +285,8 @@ class ReadModelProjector:
         the indexes that no handler finds rows by, and without the search index: both are
         built once from the filled tables (faster than keeping them row by row), before the
         events recorded meanwhile are applied. A rebuild killed on the way leaves the live
-        tables as they were; the next one drops what it left."""
+        tables as they were; the next one drops what it left. So does one that meets a
+        stream whose seals do not verify: it stops with ``Unverified`` naming the stream."""
         with self.writer.begin() as conn:
             shadow = shadow_tables(_free_prefix(conn))
             tables = list(shadow.all)
@@ -297,6 +302,7 @@ class ReadModelProjector:
         builder = ReadModelProjector(self.app, self.writer, shadow, REBUILD_KEY)
         builder._sole_writer = True  # nobody else writes the new tables: what it read stays true
         builder._searched = False
+        builder._checks = StreamChecks(chains=True)  # an unverifiable stream stops the rebuild, naming it
         turns = _Turns(self.app, self.writer.dialect.name == "sqlite")
         with self._filling() as conn:
             self._fill(conn, builder, turns)
@@ -395,6 +401,7 @@ class ReadModelProjector:
             self._clients.clear()
         self._deltas.clear()
         for notification in notifications:
+            self._checks.check(notification)
             # Decoded only when it makes rows: most events (quotas, numbers) make none.
             handler = self._handler_of(notification.topic)
             if handler is not None:
