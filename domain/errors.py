@@ -1,5 +1,20 @@
 """The domain's error hierarchy. Each carries a machine ``code`` that every door reports
-as it is (GraphQL's ``extensions.code``) or maps to its own terms (an HTTP status)."""
+as it is (GraphQL's ``extensions.code``) or maps to its own terms (an HTTP status, and
+the finer code of ``gateway.codes``), and, when the refusal is about one field of the
+input, that field's path (``lineItems[0].quantity``)."""
+
+import re
+
+# The contract's words for a refusal about one field (docs/api.md, "Requests are refused in
+# these words"): the field's path is the quoted name, or what follows the colon.
+_NAMES_A_FIELD = re.compile(r"Field '([^']+)'|(?:Missing required field|Unknown field): (\S+)$")
+
+
+def field_named(message: str) -> str | None:
+    """The path of the field a refusal's message names (``Field 'lineItems[0].quantity'
+    must be ...``, ``Missing required field: clientId``, ``Unknown field: bogus``), if any."""
+    found = _NAMES_A_FIELD.match(message)
+    return (found.group(1) or found.group(2)) if found else None
 
 
 class DomainError(Exception):
@@ -7,9 +22,10 @@ class DomainError(Exception):
 
     code = "BAD_REQUEST"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field if field is not None else field_named(message)
 
 
 class NotFound(DomainError):

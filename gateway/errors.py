@@ -1,4 +1,5 @@
-"""The one place where errors become HTTP responses."""
+"""The one place where errors become HTTP responses: ``{"error", "code", "field"?}`` with
+the status and code ``gateway.codes`` gives the error's class."""
 
 import logging
 
@@ -8,19 +9,16 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from domain.errors import Conflict, DomainError, NotFound, PlanLimitReached, ValidationError
+from domain.errors import DomainError
+from gateway import codes
 from gateway.jsonio import error_response
 from gateway.problems import HttpProblem
 from gateway.ratelimit import BudgetsUnavailable
 from usecases.errors import Unavailable
 
-STATUS: dict[str, int] = {  # a domain error's code -> its HTTP status
-    ValidationError.code: 400,
-    PlanLimitReached.code: 403,
-    NotFound.code: 404,
-    Conflict.code: 409,
-    Unavailable.code: 503,
-}
+# A domain error's GraphQL code -> its HTTP status (the dashboard answers a refused form
+# with the status the API would give).
+STATUS: dict[str, int] = {name: meaning.status for name, meaning in codes.BY_GRAPHQL_CODE.items()}
 log = logging.getLogger("cleverinvo")
 REASONS = {404: "Not found", 405: "Method not allowed"}
 
@@ -31,13 +29,17 @@ WRITE_SAVED = "Write-Saved"
 
 async def domain_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
+    meaning = codes.meaning_of(exc)
+    assert meaning is not None
     headers = {WRITE_SAVED: "true", "Retry-After": "1"} if isinstance(exc, Unavailable) else None
-    return error_response(STATUS.get(exc.code, 400), exc.message, headers)
+    return error_response(meaning.status, exc.message, headers, code=meaning.code, field=exc.field)
 
 
 async def http_problem(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HttpProblem)
-    return error_response(exc.status, exc.message)
+    meaning = codes.meaning_of(exc)
+    assert meaning is not None
+    return error_response(exc.status, exc.message, code=meaning.code, field=exc.field)
 
 
 async def http_exception(_request: Request, exc: Exception) -> Response:

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from domain.actors import acting_as, api_key
 from gateway.auth import authenticate, bearer_token
 from gateway.contract.openapi import PATH as OPENAPI_PATH
-from gateway.graphql.errors import STATUS_CODES, error_body
+from gateway.graphql.errors import status_body
 from gateway.jsonio import HARDENING, JSONResponse, error_response, hardened
 from gateway.ratelimit import BudgetsUnavailable, RateLimiter
 from gateway.services import Services
@@ -28,7 +28,7 @@ Refusal = Callable[[int, str, dict[str, str] | None], JSONResponse]
 def graphql_error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """A refusal before any operation ran, in GraphQL's own shape (no ``data``: nothing
     was executed), with the HTTP status REST would give."""
-    return JSONResponse(error_body(message, STATUS_CODES[status]), status_code=status, headers=hardened(headers))
+    return JSONResponse(status_body(status, message, headers), status_code=status, headers=hardened(headers))
 
 
 def _public_page(scope: Scope) -> bool:

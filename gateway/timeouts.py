@@ -9,8 +9,12 @@ ever. So:
   is being served (a new connection, or after a response), a complete request head must
   arrive within the header timeout, however it trickles in; else the connection is closed
   (with a 408 when part of a head had arrived). Bytes no longer reset the clock.
+  A head that grows past 16 KiB before it is complete is answered ``431`` (h11 finds it
+  too long; uvicorn would say a plain-text 400).
 - ``BodyTimeout`` is ASGI middleware: the whole body must arrive within the body timeout
   of the request's head; past it the request is answered ``408`` and the connection closed.
+  Before that, the head itself is checked (``gateway.framing``: its size, and a body
+  framed two ways), whichever protocol implementation parsed it.
 """
 
 import asyncio
@@ -21,11 +25,11 @@ import h11
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from gateway.jsonio import dumps
+from gateway import codes
+from gateway.framing import MAX_HEAD_BYTES, framing_problem, raw_431, refuse
+from gateway.jsonio import dumps, error_body
 
-# The most bytes of a request head (request line and headers) h11 buffers before it
-# answers 400: h11's own default, stated here so it does not move with a dependency.
-MAX_HEAD_BYTES = 16 * 1024
+__all__ = ["MAX_HEAD_BYTES", "BodyTimeout", "head_bounded_h11"]
 
 _TIMEOUT_408 = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 
@@ -55,6 +59,15 @@ class _HeadBoundedH11(H11Protocol):
         self._upgraded = True  # the websocket protocol owns the connection from here
         self._stop_head_timer()
         super().handle_websocket_upgrade(event)
+
+    def send_400_response(self, msg: str) -> None:
+        """h11 refuses a head still incomplete past its bound (its hint: 431): say so."""
+        buffered, _ = self.conn.trailing_data
+        if len(buffered) > MAX_HEAD_BYTES and not self.transport.is_closing():
+            self.transport.write(raw_431())
+            self.transport.close()
+            return
+        super().send_400_response(msg)
 
     def _awaiting_head(self) -> bool:
         serving = self.cycle is not None and not self.cycle.response_complete
@@ -96,6 +109,10 @@ class BodyTimeout:
         self.seconds = seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        problem = framing_problem(scope) if scope["type"] in ("http", "websocket") else None
+        if problem is not None:
+            await refuse(problem, scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -137,7 +154,7 @@ class BodyTimeout:
             await self._send_408(send)
 
     async def _send_408(self, send: Send) -> None:
-        body = dumps({"error": f"Request body not received within {self.seconds:g} seconds"})
+        body = dumps(error_body(f"Request body not received within {self.seconds:g} seconds", codes.REQUEST_TIMEOUT))
         headers: list[Any] = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),

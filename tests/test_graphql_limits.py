@@ -224,7 +224,11 @@ def test_a_query_over_the_maximum_cost_is_refused_before_it_runs(http: TestClien
     body = post(http, query)
     [error] = refused(body)
     assert error["message"].startswith(f"Query cost {cost} exceeds the maximum cost of 1000")
-    assert error["extensions"] == {"code": "BAD_REQUEST", "cost": {"requested": cost, "maximum": 1000}}
+    assert error["extensions"] == {
+        "code": "BAD_REQUEST",
+        "reason": "INVALID_QUERY",
+        "cost": {"requested": cost, "maximum": 1000},
+    }
     assert body["extensions"]["cost"] == {"requested": cost, "maximum": 1000}
 
 
@@ -338,7 +342,7 @@ def test_graphiql_introspection_fits_the_default_limits_and_deep_introspection_d
     assert error == {
         "message": "Maximum introspection depth exceeded",
         "locations": [{"line": 1, "column": 3}],
-        "extensions": {"code": "BAD_REQUEST"},
+        "extensions": {"code": "BAD_REQUEST", "reason": "INVALID_QUERY"},
     }
 
 
@@ -427,7 +431,8 @@ def test_a_body_that_is_not_one_or_a_few_operations_is_refused(http: TestClient,
     else:
         response = http.post("/graphql", json=body)
     assert response.status_code == 400
-    assert response.json() == {"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}
+    unreadable = {"code": "BAD_REQUEST", "reason": "MALFORMED_REQUEST"}
+    assert response.json() == {"errors": [{"message": message, "extensions": unreadable}]}
     assert CALLS == []
 
 
@@ -442,7 +447,7 @@ def test_requests_strawberry_refuses_itself_get_the_same_json_errors(http: TestC
         assert response.status_code == status
         assert response.headers["content-type"] == "application/json"
         [error] = coded(response.json())["errors"]
-        assert error["extensions"] == {"code": "BAD_REQUEST"}
+        assert error["extensions"] == {"code": "BAD_REQUEST", "reason": "MALFORMED_REQUEST"}
     assert [r.json()["errors"][0]["message"] for r, _ in cases] == [
         "Unable to parse request body as JSON",
         "Unsupported content type",
@@ -458,7 +463,7 @@ def test_without_a_batching_config_an_array_is_refused_with_a_clear_error() -> N
     [error] = response.json()["errors"]
     assert error == {
         "message": "Batching is not enabled: send one operation as a JSON object, not an array",
-        "extensions": {"code": "BAD_REQUEST"},
+        "extensions": {"code": "BAD_REQUEST", "reason": "MALFORMED_REQUEST"},
     }
 
 
@@ -466,24 +471,38 @@ def test_without_a_batching_config_an_array_is_refused_with_a_clear_error() -> N
 
 
 @pytest.mark.parametrize(
-    ("kind", "code", "message"),
+    ("kind", "extensions", "message"),
     [
-        ("not-found", "NOT_FOUND", "Client not found"),
-        ("conflict", "CONFLICT", "Invoice number INV-0001 is already taken"),
-        ("plan", "FORBIDDEN", "The free plan allows 5 clients"),
-        ("validation", "BAD_REQUEST", "Field 'email' must be an email address"),
-        ("unavailable", "UNAVAILABLE", "The change was saved, but it cannot be read back yet"),
-        ("too-large", "BAD_REQUEST", "The body is larger than 1048576 bytes"),
-        ("rate", "RATE_LIMITED", "Rate limit exceeded"),
-        ("unauthenticated", "UNAUTHENTICATED", "Missing API key"),
+        ("not-found", {"code": "NOT_FOUND", "reason": "NOT_FOUND"}, "Client not found"),
+        ("conflict", {"code": "CONFLICT", "reason": "CONFLICT"}, "Invoice number INV-0001 is already taken"),
+        ("plan", {"code": "FORBIDDEN", "reason": "PLAN_LIMIT"}, "The free plan allows 5 clients"),
+        (
+            "validation",
+            {"code": "BAD_REQUEST", "reason": "VALIDATION_FAILED", "field": "email"},
+            "Field 'email' must be an email address",
+        ),
+        (
+            "unavailable",
+            {"code": "UNAVAILABLE", "reason": "UNAVAILABLE", "retryAfter": 1},
+            "The change was saved, but it cannot be read back yet",
+        ),
+        (
+            "too-large",
+            {"code": "BAD_REQUEST", "reason": "PAYLOAD_TOO_LARGE"},
+            "The body is larger than 1048576 bytes",
+        ),
+        ("rate", {"code": "RATE_LIMITED", "reason": "RATE_LIMITED"}, "Rate limit exceeded"),
+        ("unauthenticated", {"code": "UNAUTHENTICATED", "reason": "UNAUTHENTICATED"}, "Missing API key"),
     ],
 )
 def test_our_errors_keep_their_message_and_carry_their_code(
-    http: TestClient, kind: str, code: str, message: str
+    http: TestClient, kind: str, extensions: dict[str, Any], message: str
 ) -> None:
+    """The code GraphQL always carried, the finer reason REST answers as `code`, and the
+    field or the wait where they are known."""
     body = post(http, "query($kind: String!) { fail(kind: $kind) }", {"kind": kind})
     assert body["errors"] == [
-        {"message": message, "locations": [{"line": 1, "column": 25}], "path": ["fail"], "extensions": {"code": code}}
+        {"message": message, "locations": [{"line": 1, "column": 25}], "path": ["fail"], "extensions": extensions}
     ]
 
 
@@ -501,7 +520,7 @@ def test_anything_else_is_masked_and_logged_with_its_traceback(
             "message": "Internal server error",
             "locations": [{"line": 1, "column": 25}],
             "path": ["fail"],
-            "extensions": {"code": "INTERNAL"},
+            "extensions": {"code": "INTERNAL", "reason": "INTERNAL"},
         }
     ]
     assert "hunter2" not in str(body) and "teapot" not in str(body)
@@ -514,7 +533,7 @@ def test_anything_else_is_masked_and_logged_with_its_traceback(
 
 def test_a_field_that_breaks_its_type_is_internal(http: TestClient) -> None:
     body = post(http, "{ greeting broken }")
-    assert body["errors"][0]["extensions"] == {"code": "INTERNAL"}
+    assert body["errors"][0]["extensions"] == {"code": "INTERNAL", "reason": "INTERNAL"}
     assert body["errors"][0]["message"] == "Internal server error"
 
 
@@ -537,6 +556,9 @@ def test_parse_validation_and_variable_errors_are_bad_requests(http: TestClient)
     ]:
         errors = refused(post(http, query, variables))
         assert {e["extensions"]["code"] for e in errors} == {"BAD_REQUEST"}, errors
+        wrong_value = query.startswith("query($id")  # a variable's value, not the document
+        reason = "VALIDATION_FAILED" if wrong_value else "INVALID_QUERY"
+        assert {e["extensions"]["reason"] for e in errors} == {reason}, errors
 
 
 # --- introspection ------------------------------------------------------------------------

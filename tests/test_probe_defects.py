@@ -262,7 +262,10 @@ def test_a_body_that_never_arrives_is_answered_408_and_the_connection_closed(ser
     assert closed and 1.8 < after < 5, (closed, after)
     status_line, _, rest = sent.partition(b"\r\n")
     assert status_line == b"HTTP/1.1 408 Request Timeout"
-    assert json.loads(rest.partition(b"\r\n\r\n")[2]) == {"error": "Request body not received within 2 seconds"}
+    assert json.loads(rest.partition(b"\r\n\r\n")[2]) == {
+        "error": "Request body not received within 2 seconds",
+        "code": "REQUEST_TIMEOUT",
+    }
     assert stored_state(services) == before
 
 
@@ -304,8 +307,9 @@ def test_a_second_request_trickled_on_a_kept_alive_connection_is_cut_off(served)
 
 
 def test_a_request_head_growing_past_16_kib_is_refused(served):
-    """h11 buffers at most 16 KiB of a head still incomplete (a head that arrives whole in
-    one read is parsed as it is: asyncio reads at most 256 KiB at a time)."""
+    """h11 buffers at most 16 KiB of a head still incomplete, and we answer it 431 with a
+    JSON error (uvicorn's own answer was a plain-text 400); a head that arrives whole in
+    one read is refused by the app (tests/test_edge_framing.py)."""
     port, _ = served(**TIMEOUTS)
     with socket.create_connection(("127.0.0.1", port)) as conn:
         conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ")
@@ -314,7 +318,11 @@ def test_a_request_head_growing_past_16_kib_is_refused(served):
             with contextlib.suppress(OSError):
                 conn.sendall(b"a" * 8192)
         closed, sent, _ = closed_within(conn, 5)
-    assert closed and sent.startswith(b"HTTP/1.1 400 ")
+    assert closed and sent.startswith(b"HTTP/1.1 431 ")
+    assert json.loads(sent.partition(b"\r\n\r\n")[2]) == {
+        "error": "Request head is larger than 16384 bytes",
+        "code": "HEADERS_TOO_LARGE",
+    }
 
 
 def test_a_websocket_outlives_the_head_timeout(served):

@@ -6,11 +6,10 @@ request is one request of the key's budget); a websocket authenticates once, wit
 same key, in its ``connection_init`` payload (``{"Authorization": "Bearer cinv_..."}``).
 """
 
-import json
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from cross_web import HTTPException
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,6 +24,8 @@ from gateway.graphql.errors import JsonErrorsGraphQL
 from gateway.graphql.graphiql import LocalGraphiQL, graphiql_routes
 from gateway.graphql.schema import build_schema, query_limits
 from gateway.handling import public_url
+from gateway.jsonio import parse_json
+from gateway.problems import BadRequest
 from gateway.ratelimit import RateLimiter
 from gateway.services import Services
 
@@ -33,6 +34,7 @@ class GraphQLDoor(JsonErrorsGraphQL[Context, None], LocalGraphiQL[Context, None]
     def __init__(self, services: Services, limiter: RateLimiter, schema: BaseSchema, **options: Any) -> None:
         super().__init__(schema, **options)
         self.services = services
+        self.max_body_bytes = services.settings.max_body_bytes  # REST's bound, for the same bodies
         self.limiter = limiter
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
@@ -47,8 +49,14 @@ class GraphQLDoor(JsonErrorsGraphQL[Context, None], LocalGraphiQL[Context, None]
         )
 
     def decode_json(self, data: str | bytes) -> object:
-        """JSON numbers in variables are read as exact decimals, never as binary floats."""
-        return json.loads(data, parse_float=Decimal)
+        """JSON numbers in variables are read as exact decimals, never as binary floats;
+        JSON that REST refuses (not UTF-8, a name twice in an object, nested too deep) is
+        refused here too, with REST's message."""
+        what = "Request body" if isinstance(data, bytes) else "The JSON of a query parameter"
+        try:
+            return parse_json(data, what=what, exact_ints=False)
+        except BadRequest as exc:
+            raise HTTPException(400, exc.message) from None
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         """The key comes in ``connection_init``; without a live one the socket is closed (4403)."""

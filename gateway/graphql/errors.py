@@ -5,6 +5,10 @@ What a README needs:
 - Every entry of a response's ``errors`` has ``extensions.code``, one of ``BAD_REQUEST``,
   ``UNAUTHENTICATED``, ``FORBIDDEN``, ``NOT_FOUND``, ``CONFLICT``, ``RATE_LIMITED``,
   ``INTERNAL`` and ``UNAVAILABLE``: a frontend branches on the code, never on the message.
+  Beside it, ``extensions.reason`` is the finer code REST answers as ``code``
+  (``VALIDATION_FAILED``, ``PLAN_LIMIT``, ... ``gateway.codes``; ``INVALID_QUERY`` for a
+  document that cannot run), ``extensions.field`` the path of the input field a refusal is
+  about, and ``extensions.retryAfter`` the seconds to wait before a retry may pass.
 - A document that does not parse, does not validate against the schema, has variables of
   the wrong type or asks for more than the limits allow (``gateway.graphql.limits``) is a
   ``BAD_REQUEST``, as is a request the endpoint cannot read at all (a body that is not
@@ -36,6 +40,7 @@ from graphql import GraphQLError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
@@ -46,8 +51,10 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionContext, StreamExecutionResult
 from strawberry.types.unset import UNSET
 
+from gateway import codes
 from gateway.errors import BUSY, SATURATED
-from gateway.problems import HttpProblem
+from gateway.jsonio import hardened, receive_bounded, replaying
+from gateway.problems import HttpProblem, PayloadTooLarge
 
 log = logging.getLogger("cleverinvo")
 
@@ -55,19 +62,8 @@ CODES = frozenset(
     {"BAD_REQUEST", "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "CONFLICT", "RATE_LIMITED", "INTERNAL", "UNAVAILABLE"}
 )
 INTERNAL_MESSAGE = "Internal server error"
-STATUS_CODES: Mapping[int, str] = {  # an HTTP status of ours -> the GraphQL code that says the same
-    400: "BAD_REQUEST",
-    401: "UNAUTHENTICATED",
-    403: "FORBIDDEN",
-    404: "NOT_FOUND",
-    405: "BAD_REQUEST",
-    409: "CONFLICT",
-    413: "BAD_REQUEST",
-    415: "BAD_REQUEST",
-    422: "BAD_REQUEST",
-    429: "RATE_LIMITED",
-    503: "UNAVAILABLE",
-}
+# an HTTP status of ours -> the GraphQL code that says the same
+STATUS_CODES: Mapping[int, str] = {status: meaning.graphql for status, meaning in codes.BY_STATUS.items()}
 # Refusals strawberry itself raises before a document runs: the client's doing.
 _STRAWBERRY_REFUSALS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
 
@@ -78,10 +74,28 @@ class Classified:
 
     code: str
     message: str
+    reason: str = codes.INVALID_QUERY
+    field: str | None = None
+    retry_after: int | None = None
 
     @property
     def internal(self) -> bool:
         return self.code == "INTERNAL"
+
+    def extensions(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"code": self.code, "reason": self.reason}
+        if self.field is not None:
+            found["field"] = self.field
+        if self.retry_after is not None:
+            found["retryAfter"] = self.retry_after
+        return found
+
+
+_INTERNAL = Classified("INTERNAL", INTERNAL_MESSAGE, codes.INTERNAL)
+
+
+def _retry_after(code: str) -> int | None:
+    return 1 if code == "UNAVAILABLE" else None
 
 
 # What a scalar's parsing raises for a value it cannot take (a date that does not exist, a
@@ -90,7 +104,7 @@ CLIENT_VALUE_ERRORS = (ValueError, TypeError, ArithmeticError)
 
 
 def _status_code(status: int) -> str:
-    return STATUS_CODES.get(status, "BAD_REQUEST" if 400 <= status < 500 else "INTERNAL")
+    return codes.by_status(status).graphql
 
 
 def classify_exception(exc: BaseException) -> Classified:
@@ -99,21 +113,26 @@ def classify_exception(exc: BaseException) -> Classified:
     # Ours: a domain or use-case error (a known `code`, and a `message` meant for clients).
     # An unknown code, or one claiming INTERNAL, is not trusted with its message.
     if isinstance(code, str) and code in CODES and code != "INTERNAL" and isinstance(message, str):
-        return Classified(code, message)
+        meaning = codes.meaning_of(exc) or codes.BY_GRAPHQL_CODE[code]
+        field = getattr(exc, "field", None)
+        return Classified(code, message, meaning.code, field if isinstance(field, str) else None, _retry_after(code))
     if isinstance(exc, HttpProblem):
-        return _from_status(exc.status, exc.message)
+        problem = codes.meaning_of(exc) or codes.by_status(exc.status)
+        return Classified(problem.graphql, exc.message, problem.code, exc.field, _retry_after(problem.graphql))
     if isinstance(exc, StarletteHTTPException):
         return _from_status(exc.status_code, exc.detail)
     if isinstance(exc, SATURATED):  # nothing was written: retry shortly
-        return Classified("UNAVAILABLE", BUSY)
+        return Classified("UNAVAILABLE", BUSY, codes.UNAVAILABLE, retry_after=1)
     if isinstance(exc, _STRAWBERRY_REFUSALS):
-        return Classified("BAD_REQUEST", str(exc))
-    return Classified("INTERNAL", INTERNAL_MESSAGE)
+        return Classified("BAD_REQUEST", str(exc), codes.INVALID_QUERY)
+    return _INTERNAL
 
 
 def _from_status(status: int, message: str) -> Classified:
-    code = _status_code(status)
-    return Classified(code, INTERNAL_MESSAGE if code == "INTERNAL" else message)
+    meaning = codes.by_status(status)
+    if meaning.internal:
+        return _INTERNAL
+    return Classified(meaning.graphql, message, meaning.code, retry_after=_retry_after(meaning.graphql))
 
 
 def classify(error: GraphQLError) -> Classified:
@@ -126,30 +145,47 @@ def classify(error: GraphQLError) -> Classified:
     - one graphql-core raised on its own *during* execution (it has a ``path``: a resolver
       returned null for a non-null field, a value the type cannot serialize) is our fault.
     """
-    code = (error.extensions or {}).get("code")
+    extensions = error.extensions or {}
+    code = extensions.get("code")
     if isinstance(code, str) and code in CODES:
-        return Classified(code, INTERNAL_MESSAGE if code == "INTERNAL" else error.message)
+        if code == "INTERNAL":
+            return _INTERNAL
+        reason, field, retry = extensions.get("reason"), extensions.get("field"), extensions.get("retryAfter")
+        return Classified(
+            code,
+            error.message,
+            reason if isinstance(reason, str) else _default_reason(code),
+            field if isinstance(field, str) else None,
+            retry if isinstance(retry, int) else _retry_after(code),
+        )
     original = error.original_error
     if original is not None and not isinstance(original, GraphQLError):
         found = classify_exception(original)
         if found.internal and error.path is None and isinstance(original, CLIENT_VALUE_ERRORS):
             # a scalar refusing a literal, wrapped by graphql-core's validation: the client's
-            return Classified("BAD_REQUEST", error.message)
+            return Classified("BAD_REQUEST", error.message, codes.VALIDATION_FAILED)
         return found
     if error.path is None:
-        return Classified("BAD_REQUEST", error.message)
-    return Classified("INTERNAL", INTERNAL_MESSAGE)
+        # graphql-core's own: a variable whose value does not fit its type is a bad value
+        # (as a wrong type in a REST body); anything else, a document that cannot run
+        value = error.message.startswith("Variable '$")
+        return Classified("BAD_REQUEST", error.message, codes.VALIDATION_FAILED if value else codes.INVALID_QUERY)
+    return _INTERNAL
+
+
+def _default_reason(code: str) -> str:
+    """The finer code of an error that carries only GraphQL's (the limits', the transport's:
+    refusals of the document)."""
+    return codes.INVALID_QUERY if code == "BAD_REQUEST" else codes.BY_GRAPHQL_CODE[code].code
 
 
 def coded(error: GraphQLError) -> GraphQLError:
     """``error`` as the client may see it: with ``extensions.code``, and masked if internal."""
     found = classify(error)
-    extensions = dict(error.extensions or {})
-    if found.internal:
-        extensions = {}
-    elif extensions.get("code") == found.code and found.message == error.message:
+    extensions = {} if found.internal else dict(error.extensions or {})
+    extensions.update(found.extensions())
+    if extensions == error.extensions and found.message == error.message:
         return error
-    extensions["code"] = found.code
     return GraphQLError(
         found.message,
         nodes=error.nodes,
@@ -223,16 +259,33 @@ class CodedSchema(strawberry.Schema):
         log_errors(errors, execution_context)
 
 
-def error_body(message: str, code: str = "BAD_REQUEST") -> dict[str, Any]:
+def error_body(
+    message: str,
+    code: str = "BAD_REQUEST",
+    *,
+    reason: str | None = None,
+    retry_after: int | None = None,
+) -> dict[str, Any]:
     """The GraphQL response for a request refused before any operation ran."""
-    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+    found = Classified(code, message, reason or _default_reason(code), retry_after=retry_after)
+    return {"errors": [{"message": message, "extensions": found.extensions()}]}
 
 
-def refusal_response(status: int, message: str) -> Response:
+def status_body(status: int, message: str, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The GraphQL response refusing a request with an HTTP ``status`` of ours, before any
+    operation ran (the reason is what the status means: ``gateway.codes.BY_STATUS``)."""
+    meaning = codes.by_status(status)
+    retry = (headers or {}).get("Retry-After")
+    shown = INTERNAL_MESSAGE if meaning.internal else message
+    retry_after = int(retry) if retry is not None and retry.isdigit() else None
+    return error_body(shown, meaning.graphql, reason=meaning.code, retry_after=retry_after)
+
+
+def refusal_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     """A refusal of the HTTP request itself, in the shape of a GraphQL response."""
-    code = _status_code(status)
-    body = error_body(INTERNAL_MESSAGE if code == "INTERNAL" else message, code)
-    return Response(json.dumps(body), status_code=status, media_type="application/json")
+    body = status_body(status, message, headers)
+    sent = hardened(dict(headers) if headers else None)
+    return Response(json.dumps(body), status_code=status, media_type="application/json", headers=sent)
 
 
 def _check_operation(item: object, what: str = "the request") -> None:
@@ -300,6 +353,24 @@ class JsonErrorsGraphQL(GraphQL[ContextT, RootValueT]):
             return await super().run(request, context, root_value)
         except HTTPException as exc:
             return refusal_response(exc.status_code, exc.reason)
+
+    # The most bytes of a request body read (None: strawberry's own, unbounded, reading).
+    max_body_bytes: int | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An HTTP body is read here first, at most ``max_body_bytes`` of it: one declared
+        larger (``Content-Length``) is refused before a byte of it is read, one that grows
+        past the bound (chunked) as soon as it does, and the connection is closed rather
+        than the rest read (RFC 9110 §15.5.14)."""
+        if scope["type"] != "http" or self.max_body_bytes is None:
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            body = await receive_bounded(scope, receive, self.max_body_bytes)
+        except PayloadTooLarge as exc:
+            await refusal_response(413, exc.message, {"Connection": "close"})(scope, receive, send)
+            return
+        await super().__call__(scope, replaying(body, receive), send)
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
         content_type, _ = parse_content_type(request.content_type or "")
