@@ -98,6 +98,8 @@ def _require_what_is_always_sent(schema: dict[str, Any], kind: type[msgspec.Stru
         for field in msgspec.structs.fields(kind)
         if field.required or (not omits and field.default is not msgspec.UNSET)
     ]
+    for name in schema["required"]:  # a default says what a reader assumes when a field is absent: never here
+        schema["properties"][name].pop("default", None)
 
 
 def _read_only_by_name(schema: dict[str, Any], kind: type[q.Body]) -> None:
