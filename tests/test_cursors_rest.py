@@ -65,7 +65,8 @@ def test_walking_by_cursor_while_another_thread_creates_sees_every_earlier_row_o
     for _ in range(24):
         api.create_invoice(acme["id"])
     before = [item["id"] for item in page(api, limit="100")["data"]]
-    done, written, created = threading.Event(), threading.Semaphore(0), []
+    done, written = threading.Event(), threading.Semaphore(0)
+    created: list[str] = []
 
     def create() -> None:
         while not done.is_set() and len(created) < 60:

@@ -198,3 +198,61 @@ def _editor(where: str) -> str:
 QUERY_EDITOR = "() => " + _editor(".graphiql-query-editor")
 HEADERS_EDITOR = "() => " + _editor(".graphiql-editor-tool .graphiql-editor:not(.hidden)")
 RESULT_EDITOR = "() => " + _editor(".result-window")
+
+
+# --- the service's own GraphiQL, in a browser -------------------------------------------------
+
+
+@pytest.fixture
+def served_app(settings: Any, services: Any) -> Iterator[str]:
+    """The whole service under uvicorn on a free loopback port, in a thread."""
+    from gateway.app import create_app
+
+    app = create_app(settings, services)
+    with uvicorn_in_thread(lambda _port: uvicorn.Config(app, log_level="warning", lifespan="on")) as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+DOCS_BUTTON = ".graphiql-sidebar button[aria-label='Show Documentation Explorer']"
+
+
+@pytest.mark.sqlite_only("the page and the browser are the same whatever the stores")
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium (the Debian package) is not installed")
+def test_the_services_graphiql_opens_without_an_error_asks_for_the_key_then_loads_the_schema(
+    served_app: str, tenant: Any
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    problems: list[str] = []
+    refused: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        try:
+            page = browser.new_page()
+            page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            page.on("response", lambda response: refused.append(response.url) if response.status >= 400 else None)
+            page.goto(f"{served_app}/graphql", wait_until="load")
+            page.wait_for_selector(".graphiql-container .graphiql-execute-button", timeout=20_000)
+
+            # no key yet: nothing is sent, the page asks for one
+            page.wait_for_function(RESULT_EDITOR + ".getValue().includes('Put your API key')", timeout=20_000)
+            assert "Authorization" in page.evaluate(HEADERS_EDITOR + ".getValue()")
+            assert problems == [] and refused == []
+
+            # the key given, the schema loads: the Docs panel shows the service's types
+            page.evaluate(HEADERS_EDITOR + f'.setValue(\'{{"Authorization": "Bearer {tenant.key}"}}\')')
+            page.click(DOCS_BUTTON)
+            page.wait_for_selector(
+                ".graphiql-doc-explorer a.graphiql-doc-explorer-type-name:has-text('Query')", timeout=20_000
+            )
+            page.click(".graphiql-doc-explorer a.graphiql-doc-explorer-type-name:has-text('Query')")
+            page.wait_for_selector(".graphiql-doc-explorer :text('invoices')", timeout=20_000)
+
+            page.evaluate(QUERY_EDITOR + ".setValue('{ invoices(first: 5) { totalCount } }')")
+            page.click(".graphiql-execute-button")
+            page.wait_for_function(RESULT_EDITOR + ".getValue().includes('totalCount')", timeout=20_000)
+            assert '"totalCount": 0' in page.evaluate(RESULT_EDITOR + ".getValue()")
+        finally:
+            browser.close()
+    assert problems == [] and refused == []

@@ -94,8 +94,9 @@ def test_the_check_finds_what_is_missing() -> None:
 )
 def test_closed_values_are_enums(schema: GraphQLSchema, where: str, enum: str) -> None:
     kind, name = where.split(".")
-    found = get_named_type(schema.type_map[kind].fields[name].type)  # type: ignore[union-attr]
-    assert found.name == enum
+    parent = schema.type_map[kind]
+    assert isinstance(parent, GraphQLObjectType)
+    assert get_named_type(parent.fields[name].type).name == enum
 
 
 def test_the_enums_hold_the_rest_doors_values(schema: GraphQLSchema) -> None:
