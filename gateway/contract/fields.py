@@ -28,8 +28,9 @@ MAX_PAYMENT_DECIMALS = max(MINOR_UNITS.values())  # the currency's minor units d
 
 # --- numbers -----------------------------------------------------------------------------
 # A number is a JSON number (read exactly as written: 125.00 stays 125.00) or a string of
-# digits ("125.00", as usecases.wire.number_text reads it). The string patterns hold the
-# same bounds as the numbers, so a string the schema allows is one the domain takes.
+# digits written as JSON writes a number ("125.00", "0.50"; never " 10 " or "010", as
+# contract.decoding.number_text reads it). The string patterns hold the same bounds as the
+# numbers, so a string the schema allows is one the domain takes.
 
 
 # White space as Python's str.strip() and the domain read it, spelled out: `\s` means
@@ -45,7 +46,7 @@ def _nonzero_fraction(places: int) -> str:
 
 def _digits_pattern(places: int, most_digits: int | None, *, zero: bool) -> str:
     """Text of a number above 0 (or from 0, with ``zero``) and at most ``10**most_digits``
-    (or unbounded), with at most ``places`` decimals, without leading zeros."""
+    (or unbounded), with at most ``places`` decimals, without leading zeros or spaces."""
     fraction = f"(?:\\.[0-9]{{1,{places}}})?"
     whole = f"[1-9][0-9]{{0,{(most_digits or 30) - 1}}}{fraction}"
     forms = [whole, f"0\\.(?:{_nonzero_fraction(places)})"]
@@ -53,7 +54,7 @@ def _digits_pattern(places: int, most_digits: int | None, *, zero: bool) -> str:
         forms.append(f"1{'0' * most_digits}(?:\\.0{{1,{places}}})?")
     if zero:
         forms.append(f"-?0(?:\\.0{{1,{places}}})?")
-    return f"^{_SPACES}(?:" + "|".join(forms) + f"){_SPACES}$"
+    return "^(?:" + "|".join(forms) + ")$"
 
 
 def _exponent(bound: Decimal) -> int:
@@ -232,7 +233,11 @@ def line_items(description: str) -> Any:
         min_length=1,
         max_length=MAX_LINE_ITEMS,
         description=description,
-        extra={"message": "must be an array of line items", "noun": "line items"},
+        extra={
+            "message": "must be an array of line items",
+            "noun": "line items",
+            "too_few": "must hold at least one line item",  # domain.invoice's words
+        },
     )
 
 
