@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from pdf.tax_labels import label_for
 from projections.views import AccountView, ClientView, InvoiceDetail
 
 
@@ -15,6 +16,15 @@ class InvoiceDocument:
     @property
     def title(self) -> str:
         return f"Invoice {self.invoice.invoice_number}"
+
+    def seller_tax_label(self, language: str) -> str:
+        """The seller's tax id labelled by the seller's country (Spain's NIF, the UK's VAT...)."""
+        return label_for(self.account.tax_id, self.account.address, language)
+
+    def client_tax_label(self, language: str) -> str:
+        """The client's tax id labelled by the client's country, not the seller's."""
+        client = self.client
+        return label_for(client.tax_id, client.address, language) if client else label_for(None, None, language)
 
     def seller_lines(self, tax_label: str) -> list[str]:
         account = self.account

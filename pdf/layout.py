@@ -22,19 +22,19 @@ from borb.pdf.primitives import datestr, hexstr, name  # type: ignore[import-unt
 
 from domain.money import tax_breakdown
 from pdf.borb_setup import forget_layouts
+from pdf.columns import column_widths
 from pdf.document import InvoiceDocument
 from pdf.formats import Formats
-from pdf.text import Align, Fonts, Line, Style, TextBox, line_height
+from pdf.text import Align, Fonts, Line, Style, TextBox, base_is_rtl, line_height
 
 WIDTH, HEIGHT = 595, 842  # A4 in points
 LEFT, RIGHT, TOP, BOTTOM = 50, 50, 50, 60
 CONTENT = WIDTH - LEFT - RIGHT
-COLUMNS = [215, 45, 85, 50, 100]  # description, quantity, unit price, tax, amount
-# with a discount column when any line has a discount
-DISCOUNTED = [170, 40, 80, 40, 55, 110]  # description, quantity, unit price, discount, tax, amount
-TOTALS = [170, 110]
+HALF = 300  # the seller's and the client's blocks: the left part of the page
+TOTALS = [170, 110]  # label and amount; the amount column widens for a wider amount
 STAMPS = {"PAID": HexColor("#047857"), "VOID": HexColor("#b91c1c")}
 PAD = 4
+GUTTER = 6  # more space between two columns of figures than inside a cell
 INK = HexColor("#1f2937")
 MUTED = HexColor("#6b7280")
 RULE = HexColor("#d1d5db")
@@ -69,7 +69,7 @@ class _Placed:
 @dataclass
 class _Cell:
     box: TextBox
-    width: int
+    width: float
 
 
 class _Builder:
@@ -85,7 +85,7 @@ class _Builder:
     # --- pieces ---------------------------------------------------------------------------
 
     def box(
-        self, text: str, size: int = 9, weight: str = "regular", color: Any = INK, align: Align = "left"
+        self, text: str, size: int = 9, weight: str = "regular", color: Any = INK, align: Align = "start"
     ) -> TextBox:
         return TextBox(text, Style(size, weight, color), self.fonts, align)
 
@@ -122,7 +122,7 @@ class _Builder:
         here = min(fit, lines - KEEP)
         return here if here >= KEEP else 0
 
-    def stack(self, boxes: Sequence[TextBox], x: int, width: int, top: float) -> float:
+    def stack(self, boxes: Sequence[TextBox], x: float, width: float, top: float) -> float:
         """Boxes one under another from ``top`` on the current page; returns the bottom."""
         for box in boxes:
             height = box.get_size((width, HEIGHT))[1]
@@ -130,7 +130,7 @@ class _Builder:
             top -= height + 2
         return top
 
-    def flow(self, box: TextBox, x: int, width: int, gap: int = 2) -> None:
+    def flow(self, box: TextBox, x: float, width: float, gap: int = 2) -> None:
         """A box's lines from the cursor on, continuing on new pages as needed."""
         lines = box.lines(width)
         while lines:
@@ -146,7 +146,7 @@ class _Builder:
                 self.new_page()
         self.top -= gap
 
-    def row(self, cells: Sequence[_Cell], x: int, pad_y: int, band: _Band) -> None:
+    def row(self, cells: Sequence[_Cell], x: float, pad_y: int, band: _Band) -> None:
         height = max(cell.box.get_size((cell.width - 2 * PAD, HEIGHT))[1] for cell in cells) + 2 * pad_y + 1
         self.place(band, x, sum(cell.width for cell in cells), height)
         for cell in cells:
@@ -174,20 +174,12 @@ class _Builder:
             right.append(self.box(labels[invoice.status].upper(), 24, "bold", STAMPS[invoice.status], align="right"))
             if invoice.status == "VOID" and invoice.void_reason:
                 right.append(self.box(f"{labels['void_reason']}: {invoice.void_reason}", align="right"))
-        right_bottom = self.stack(right, LEFT + 300, CONTENT - 300, self.top)
-        seller = [
-            self.box(line, 16 if i == 0 else 9, "bold" if i == 0 else "regular")
-            for i, line in enumerate(self.source.seller_lines(labels["tax_id"]))
-        ]
-        for box in seller:
-            self.flow(box, LEFT, 300)
+        right_bottom = self.stack(right, LEFT + HALF, CONTENT - HALF, self.top)
+        language = str(f.locale.language)
+        seller = self.source.seller_lines(self.source.seller_tax_label(language))
+        self.party(None, seller, 16)
         self.top = (min(self.top, right_bottom) if len(self.pages) == 1 else self.top) - 24
-        bill_to = [self.box(labels["bill_to"].upper(), 8, "bold", MUTED)] + [
-            self.box(line, 10 if i == 0 else 9, "bold" if i == 0 else "regular")
-            for i, line in enumerate(self.source.client_lines(labels["tax_id"]))
-        ]
-        for box in bill_to:
-            self.flow(box, LEFT, 300)
+        self.party(labels["bill_to"].upper(), self.source.client_lines(self.source.client_tax_label(language)), 10)
         self.top -= 18
         self.items()
         self.top -= 12
@@ -200,19 +192,30 @@ class _Builder:
             self.block(self.box(labels["view_online"].upper(), 8, "bold", MUTED), [self.box(self.source.share_url)])
         return self.paint()
 
-    def items(self) -> None:
+    def party(self, heading: str | None, lines: Sequence[str], name_size: int) -> None:
+        """The seller's or the client's block in the left part of the page: its name in
+        bold, then address, email, phone and tax id. The block reads in one direction,
+        the first strong character's of the whole block (UAX #9 P2-P3, applied to the
+        block as HL1 allows): an Arabic name and address put every line, the heading
+        and a Latin email or tax id included, against the right edge of the block's part
+        of the page. Each line keeps its own direction inside (an email stays an email)."""
+        side: Align = "right" if base_is_rtl("\n".join(lines)) else "left"
+        if heading is not None:
+            self.flow(self.box(heading, 8, "bold", MUTED, align=side), LEFT, HALF)
+        for i, line in enumerate(lines):
+            first = i == 0
+            self.flow(self.box(line, name_size if first else 9, "bold" if first else "regular", align=side), LEFT, HALF)
+
+    def table(self) -> tuple[list[TextBox], list[list[TextBox]], list[float]]:
+        """The column header, the rows' cells and the columns' widths, each column as wide
+        as its header words and its values need (pdf/columns.py). The amount is what the
+        line costs, after its discount: the amounts and the tax rows add up to the total."""
         invoice = self.source.invoice
         money, f = self.money, self.formats
         discounted = any(line.discount_rate for line in invoice.line_items)
-        columns = DISCOUNTED if discounted else COLUMNS
         keys = ("description", "quantity", "unit_price", *(("discount_rate",) if discounted else ()), "tax", "amount")
-        heads = [self.labels[k] for k in keys]
-        head = [
-            _Cell(self.box(h, 8, "bold", MUTED, "left" if i == 0 else "right"), width)
-            for i, (h, width) in enumerate(zip(heads, columns, strict=True))
-        ]
-        head_height = max(c.box.get_size((c.width - 2 * PAD, HEIGHT))[1] for c in head) + 2 * PAD + 1
-        need_head = True
+        heads = [self.box(self.labels[k], 8, "bold", MUTED, "start" if i == 0 else "right") for i, k in enumerate(keys)]
+        rows: list[list[TextBox]] = []
         for line in invoice.line_items:
             texts = [
                 line.description,
@@ -220,9 +223,18 @@ class _Builder:
                 money(line.unit_price),  # at the currency's decimals, or finer as given
                 *([f.percent(line.discount_rate) if line.discount_rate else ""] if discounted else []),
                 f.percent(line.tax_rate),
-                money(line.amount),
+                money(line.amount - line.discount),
             ]
-            boxes = [self.box(text, align="left" if i == 0 else "right") for i, text in enumerate(texts)]
+            rows.append([self.box(text, align="start" if i == 0 else "right") for i, text in enumerate(texts)])
+        return heads, rows, column_widths(heads, rows, CONTENT, PAD, GUTTER)
+
+    def items(self) -> None:
+        """The line items under a column header repeated on every page they reach."""
+        head_boxes, rows, columns = self.table()
+        head = [_Cell(box, width) for box, width in zip(head_boxes, columns, strict=True)]
+        head_height = max(c.box.get_size((c.width - 2 * PAD, HEIGHT))[1] for c in head) + 2 * PAD + 1
+        need_head = True
+        for boxes in rows:
             parts: list[list[Line]] = [box.lines(width - 2 * PAD) for box, width in zip(boxes, columns, strict=True)]
             while any(parts):
                 room = self.top - BOTTOM - 2 * PAD - 1 - (head_height if need_head else 0)
@@ -248,6 +260,8 @@ class _Builder:
         rows = [(labels["subtotal"], money(invoice.subtotal), "regular")]
         if invoice.discount_total:
             rows.append((labels["discount"], money(-invoice.discount_total), "regular"))
+            # what the lines' amounts add up to, each after its discount
+            rows.append((labels["net"], money(invoice.subtotal - invoice.discount_total), "regular"))
         rates = tax_breakdown(invoice.line_items, invoice.currency)
         for rate in rates:
             label = labels["tax_on"].format(rate=f.percent(rate.rate), base=money(rate.base))
@@ -258,13 +272,16 @@ class _Builder:
         if invoice.amount_paid and invoice.status != "VOID":
             rows.append((labels["amount_paid"], money(-invoice.amount_paid), "regular"))
             rows.append((labels["balance_due"], money(invoice.balance_due), "bold"))
-        cells = [
-            [
-                _Cell(self.box(label, 10 if weight == "bold" else 9, weight), TOTALS[0]),
-                _Cell(self.box(value, 10 if weight == "bold" else 9, weight, align="right"), TOTALS[1]),
-            ]
+        boxes = [
+            (
+                self.box(label, 10 if weight == "bold" else 9, weight),
+                self.box(value, 10 if weight == "bold" else 9, weight, align="right"),
+            )
             for label, value, weight in rows
         ]
+        # an amount is never broken: its column widens into the label's when it must
+        amount = min(max(TOTALS[1], *(value.natural_width() + 2 * PAD for _, value in boxes)), sum(TOTALS) - 80)
+        cells = [[_Cell(label, sum(TOTALS) - amount), _Cell(value, amount)] for label, value in boxes]
         needed = sum(max(c.box.get_size((c.width - 2 * PAD, HEIGHT))[1] for c in row) + 7 for row in cells)
         if needed > self.top - BOTTOM and not self.fresh:
             self.new_page()
@@ -326,6 +343,11 @@ def _to_bytes(document: Any) -> bytes:
     buffer = io.BytesIO()
     PDF.write(what=document, where_to=buffer)
     return buffer.getvalue()
+
+
+def item_columns(source: InvoiceDocument) -> list[float]:
+    """The widths of the line-item table's columns on this invoice's PDF, description first."""
+    return _Builder(source, Formats(source.account.locale)).table()[2]
 
 
 def render(source: InvoiceDocument) -> bytes:

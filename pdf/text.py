@@ -16,7 +16,8 @@ one font, and draw characters in logical order. Here:
    (L3), brackets mirrored in right-to-left runs (L4; python-bidi's get_display mirrors
    nothing).
 4. ``TextBox`` paints each line as one Chunk per run of one face, at x positions summed
-   from the advances; a right-to-left paragraph is right-aligned.
+   from the advances; aligned at its start (a right-to-left paragraph's lines to the
+   right), or all to one side when the box says so (a block that reads in one direction).
 """
 
 import math
@@ -35,7 +36,7 @@ from pdf.faces import advance, face_for
 from pdf.fonts import EmbeddedFont, font_for
 from pdf.shaping import Shaped, is_ignorable, is_space, shape
 
-Align = Literal["left", "right"]
+Align = Literal["start", "left", "right"]  # start: by each line's paragraph direction
 LEADING = 1.2  # line height over font size, as borb's paragraphs
 _FIT = 0.01  # points of tolerance when a line fills its width exactly
 
@@ -210,6 +211,22 @@ class Paragraph:
     def _width(self, start: int, end: int) -> float:
         return sum(self.advances[start:end])
 
+    def widest_word(self) -> float:
+        """The widest piece between two break opportunities: a line at least this wide
+        never splits a word."""
+        return max((self._width(first, visible) for first, visible, _ in self._segments), default=0.0)
+
+    def natural_width(self) -> float:
+        """The paragraph's width on one line (trailing spaces left out)."""
+        return self._width(0, self._segments[-1][1]) if self._segments else 0.0
+
+    def words(self) -> list[tuple[int, int]]:
+        """The pieces between break opportunities, as (start, end) in the shaped text."""
+        return [(first, visible) for first, visible, _ in self._segments if visible > first]
+
+    def width_of(self, start: int, end: int) -> float:
+        return self._width(start, end)
+
     # --- lines ----------------------------------------------------------------------------
 
     def breaks(self, width: float) -> list[tuple[int, int]]:
@@ -310,10 +327,11 @@ def paragraphs(text: str) -> list[str]:
 class TextBox(LayoutElement):  # type: ignore[misc]  # borb has no type hints
     """Text as a borb layout element: as wide as its longest line, one line height per
     line. Made from a string (one paragraph per line of it) or from lines broken before
-    (part of a row or a note, split across pages). A right-to-left paragraph's lines are
-    right-aligned."""
+    (part of a row or a note, split across pages). Aligned at the start of each line's
+    paragraph (a right-to-left paragraph's lines to the right) unless ``align`` puts
+    every line on one side."""
 
-    def __init__(self, text: str | Sequence[Line], style: Style, fonts: Fonts, align: Align = "left") -> None:
+    def __init__(self, text: str | Sequence[Line], style: Style, fonts: Fonts, align: Align = "start") -> None:
         super().__init__()
         self.style = style
         self.fonts = fonts
@@ -345,6 +363,15 @@ class TextBox(LayoutElement):  # type: ignore[misc]  # borb has no type hints
         """A box of the same style showing ``lines`` (some of this box's lines)."""
         return TextBox(lines, self.style, self.fonts, self.align)
 
+    def widest_word(self) -> float:
+        return max((paragraph.widest_word() for paragraph in self.paragraphs), default=0.0)
+
+    def natural_width(self) -> float:
+        """As wide as the box must be to show each paragraph on one line."""
+        if self.fixed is not None:
+            return max((line.width for line in self.fixed), default=0.0)
+        return max((paragraph.natural_width() for paragraph in self.paragraphs), default=0.0)
+
     def get_size(self, available_space: tuple[float, float]) -> tuple[int, int]:
         lines = self.lines(available_space[0])
         return math.ceil(max((line.width for line in lines), default=0)), len(lines) * self.line_height
@@ -355,7 +382,8 @@ class TextBox(LayoutElement):  # type: ignore[misc]  # borb has no type hints
         extra: dict[str, Any] = {} if self.style.color is None else {"font_color": self.style.color}
         for number, line in enumerate(self.lines(width)):
             baseline = y + height - number * self.line_height - size
-            left = x + (width - line.width if self.align == "right" or line.rtl else 0)
+            to_right = self.align == "right" or (self.align == "start" and line.rtl)
+            left = x + (width - line.width if to_right else 0)
             for run in line.runs:
                 chunk = Chunk(run.text, font=self.fonts.font(run.face, run.text), font_size=size, **extra)
                 chunk.paint(available_space=(round(left + run.x, 3), round(baseline, 3), 10_000, size), page=page)

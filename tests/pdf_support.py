@@ -11,6 +11,7 @@ import tempfile
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,12 @@ import pypdf
 from starlette.testclient import TestClient
 
 from domain.invoice import InvoiceDraft
-from domain.money import LineItemDraft
+from domain.money import LineItemDraft, price_lines
 from gateway.app import create_app
 from gateway.services import Services
 from pdf.document import InvoiceDocument
+from pdf.layout import LEFT, PAD, item_columns
+from projections.views import AccountView, ClientView, InvoiceDetail, LineView
 
 # --- an audit hook that records every outbound connection (it cannot be removed, so it
 # --- only records while a test switches it on)
@@ -106,6 +109,87 @@ def make_document(services: Services, description: str) -> InvoiceDocument:
     return InvoiceDocument(detail, services.read.client(str(account), str(client)), view)
 
 
+def priced_document(
+    lines: list[LineItemDraft],
+    locale: str = "en",
+    currency: str = "EUR",
+    client: ClientView | None = None,
+    seller: dict[str, str | None] | None = None,
+) -> InvoiceDocument:
+    """An invoice priced by the domain's own rules, without a store: for property tests
+    that render hundreds of invoices."""
+    priced, totals = price_lines(lines, currency)
+    moment = datetime(2024, 6, 1, tzinfo=UTC)
+    detail = InvoiceDetail(
+        id="i",
+        account_id="a",
+        client_id="c",
+        invoice_number="INV-0042",
+        currency=currency,
+        issue_date=date(2024, 6, 1),
+        due_date=date(2024, 7, 1),
+        subtotal=totals.subtotal,
+        tax_total=totals.tax_total,
+        discount_total=totals.discount_total,
+        total=totals.total,
+        status="SENT",
+        created_at=moment,
+        updated_at=moment,
+        client_name=client.name if client else "Acme",
+        client_email=None,
+        line_items=[
+            LineView(
+                line.description,
+                line.quantity,
+                line.unit_price,
+                line.tax_rate,
+                line.amount,
+                line.discount_rate,
+                line.discount,
+            )
+            for line in priced
+        ],
+        notes=None,
+        terms=None,
+        sent_via_email=False,
+        sent_at=None,
+        paid_at=None,
+        version=1,
+    )
+    account = AccountView("a", "Vendedor SL", "pro", locale, moment, moment, **(seller or {}))
+    return InvoiceDocument(detail, client, account)
+
+
+def app_document(
+    services: Services,
+    lines: list[LineItemDraft],
+    locale: str = "en",
+    client: dict[str, str | None] | None = None,
+    seller: dict[str, str | None] | None = None,
+    currency: str = "EUR",
+) -> InvoiceDocument:
+    """An invoice made by the application's own commands on a real store, as its PDF shows it."""
+    account = services.execute(lambda: services.app.open_account("Vendedor SL", "pro", locale, seller))
+    client_id = services.execute(lambda: services.app.create_client(account, client or {"name": "Acme"}))
+    draft = InvoiceDraft(client_id=client_id, line_items=lines, invoice_number="INV-0042", currency=currency)
+    invoice = services.execute(lambda: services.app.create_invoice(account, draft))
+    return document_of(services, str(invoice))
+
+
+def document_of(services: Services, invoice_id: str) -> InvoiceDocument:
+    """What the PDF of an invoice made through the API shows, read back from the read model."""
+    account_id = services.read.invoice_account(invoice_id)
+    assert account_id is not None
+    invoice, account = services.read.invoice(account_id, invoice_id), services.read.account(account_id)
+    assert invoice is not None and account is not None
+    return InvoiceDocument(invoice, services.read.client(account_id, invoice.client_id), account)
+
+
+def description_right(services: Services, invoice_id: str) -> float:
+    """Where the description column's text must end on that invoice's PDF."""
+    return LEFT + item_columns(document_of(services, invoice_id))[0] - PAD
+
+
 # --- what a page draws, read from its content stream (pypdf's extract_text re-reverses
 # --- right-to-left runs by its own rule, so order and positions are checked here)
 
@@ -120,6 +204,11 @@ class Drawn:
     y: float
     size: float
     glyphs: tuple[int, ...]
+    width: float = 0.0  # the advance of its glyphs, by the widths the font declares
+
+    @property
+    def right(self) -> float:
+        return self.x + self.width
 
 
 def _to_unicode(font: Any) -> dict[int, str]:
@@ -130,15 +219,34 @@ def _to_unicode(font: Any) -> dict[int, str]:
     return mapping
 
 
+def _widths(font: Any) -> dict[int, float]:
+    """A composite font's glyph widths (its descendant's W array), in thousandths of an em."""
+    descendant = font.DescendantFonts[0]
+    entries = list(descendant.get("/W", []))
+    widths: dict[int, float] = {}
+    i = 0
+    while i < len(entries):
+        first = int(entries[i])
+        if isinstance(entries[i + 1], pikepdf.Array):
+            widths.update({first + k: float(w) for k, w in enumerate(entries[i + 1])})
+            i += 2
+        else:
+            widths.update({cid: float(entries[i + 2]) for cid in range(first, int(entries[i + 1]) + 1)})
+            i += 3
+    return widths
+
+
 def drawn_text(content: bytes) -> list[list[Drawn]]:
     """Per page, every piece of text drawn (our renderer sets a Tm before each TJ)."""
     pages: list[list[Drawn]] = []
     with pikepdf.open(io.BytesIO(content)) as document:
         for page in document.pages:
             maps = {str(key): _to_unicode(font) for key, font in page.Resources.Font.items()}
+            widths = {str(key): _widths(font) for key, font in page.Resources.Font.items()}
             found: list[Drawn] = []
             font, size, x, y = "", 0.0, 0.0, 0.0
-            for operands, operator in pikepdf.parse_content_stream(page):
+            for instruction in pikepdf.parse_content_stream(page):
+                operands, operator = instruction.operands, instruction.operator
                 if operator == pikepdf.Operator("Tf"):
                     font = str(operands[0])
                 elif operator == pikepdf.Operator("Tm"):
@@ -147,7 +255,8 @@ def drawn_text(content: bytes) -> list[list[Drawn]]:
                     raw = b"".join(bytes(part) for part in operands[0] if isinstance(part, pikepdf.String))
                     glyphs = tuple(int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2))
                     text = "".join(maps[font].get(glyph, "\ufffd") for glyph in glyphs)
-                    found.append(Drawn(text, x, y, size, glyphs))
+                    width = sum(widths[font].get(glyph, 1000) for glyph in glyphs) / 1000 * size
+                    found.append(Drawn(text, x, y, size, glyphs, width))
             pages.append(found)
     return pages
 
