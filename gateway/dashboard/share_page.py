@@ -1,0 +1,101 @@
+"""The share link's pages (``/i/{token}``), rendered from the dashboard's templates and
+catalogs: the invoice in the seller's language, as its PDF is, saying what the PDF says
+(both parties' details, each line, the tax of each rate on its base); and the pages for a
+link that leads nowhere or a reader who asked too often, in the reader's language.
+
+No script, nothing fetched: the stylesheet is inlined and allowed by its hash alone.
+"""
+
+import base64
+import functools
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from markupsafe import Markup
+from starlette.responses import HTMLResponse
+
+from domain.account import LOCALES
+from domain.money import tax_breakdown
+from gateway.dashboard.i18n import DEFAULT, N_, NP_, Formatter, translations
+from gateway.dashboard.rendering import STATIC_DIR, environment
+from projections.views import AccountView, ClientView, InvoiceDetail
+
+NOT_FOUND = (N_("Invoice not found"), N_("This link does not lead to an invoice."))
+TOO_MANY = (N_("Too many requests"), N_("Too many requests; try again in a minute."))
+SELLER_TAX_ID = NP_("seller", "Tax ID")  # the seller's own: NIF in Spain
+CLIENT_TAX_ID = N_("Tax ID")  # a client's, who may be anywhere
+
+
+@functools.cache
+def style() -> str:
+    return (STATIC_DIR / "share.css").read_text(encoding="utf-8")
+
+
+@functools.cache
+def content_security_policy() -> str:
+    """Nothing but the page's own stylesheet (inline, allowed by its hash: CSP Level 3,
+    "hash-source"); never framed ("frame-ancestors"), no forms, no base URL."""
+    digest = base64.b64encode(hashlib.sha256(style().encode("utf-8")).digest()).decode("ascii")
+    return "; ".join(
+        (
+            "default-src 'none'",
+            f"style-src 'sha256-{digest}'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        )
+    )
+
+
+def headers() -> dict[str, str]:
+    return {
+        "Cache-Control": "private, no-store",
+        "Referrer-Policy": "no-referrer",  # the token must not leak to sites the page links to
+        "Content-Security-Policy": content_security_policy(),
+        "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it (RFC 7034)
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+def _page(template: str, locale: str, context: Mapping[str, Any], status: int = 200) -> HTMLResponse:
+    html = environment(locale).get_template(template).render(locale=locale, style=Markup(style()), **context)
+    return HTMLResponse(html, status_code=status, headers=headers())
+
+
+def _contact(address: str | None, email: str | None, phone: str | None) -> list[str]:
+    """The lines under a party's name, in the PDF's order."""
+    lines = [part for part in (address or "").splitlines() if part.strip()]
+    return lines + [value for value in (email, phone) if value]
+
+
+def invoice_page(invoice: InvoiceDetail, seller: AccountView, client: ClientView | None, pdf_href: str) -> HTMLResponse:
+    locale = seller.locale if seller.locale in LOCALES else DEFAULT
+    told = translations(locale)
+    seller_lines = _contact(seller.address, seller.email, seller.phone)
+    if seller.tax_id:
+        seller_lines.append(f"{told.pgettext(*SELLER_TAX_ID)}: {seller.tax_id}")
+    if client is None:  # only what the invoice row carries, as the PDF does
+        client_lines = [invoice.client_email] if invoice.client_email else []
+    else:
+        client_lines = _contact(client.address, client.email, client.phone)
+        if client.tax_id:
+            client_lines.append(f"{told.gettext(CLIENT_TAX_ID)}: {client.tax_id}")
+    context = {
+        "invoice": invoice,
+        "seller": seller,
+        "seller_lines": seller_lines,
+        "client_lines": client_lines,
+        "discounted": any(line.discount_rate for line in invoice.line_items),
+        "taxes": tax_breakdown(invoice.line_items, invoice.currency),
+        "fmt": Formatter(locale),
+        "pdf_href": pdf_href,
+    }
+    return _page("share.html", locale, context)
+
+
+def message_page(locale: str, status: int, message: tuple[str, str]) -> HTMLResponse:
+    """A page without an invoice (``NOT_FOUND``, ``TOO_MANY``)."""
+    told = translations(locale).gettext
+    title, text = message
+    return _page("share_message.html", locale, {"title": told(title), "text": told(text)}, status)
