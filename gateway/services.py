@@ -9,6 +9,7 @@ from gateway import capacity
 from gateway.email_worker import EmailWorker
 from gateway.overdue import OverdueSweep
 from gateway.settings import Settings
+from pdf import render_gate
 from pdf.service import InvoicePdfs
 from pdf.store import PdfStore
 from pdf.worker import PdfWorker
@@ -52,6 +53,7 @@ class Services:
             claim_seconds=settings.worker_lease_seconds,
             public_url=settings.public_url or DEFAULT_PUBLIC_URL,
         )
+        self.pdfs.renderer = render_gate.from_environment(self.pdfs.renderer)  # tests only: tests/test_pdf_workers.py
         self.core = Core(self.app, self.projector, self.read, self.pdfs, self.ledger)
         self.usecases = UseCases(self.core)  # what both doors call
 

@@ -1,25 +1,30 @@
 """Invoice PDFs for the doors: served from the cache, rendered once when the cache lacks them."""
 
+import contextlib
 import hashlib
-import os
-import socket
+import logging
 import threading
 import time
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pdf.document import InvoiceDocument
 from pdf.layout import render
 from pdf.store import PdfStore
+from projections.process_names import process_name
 from projections.queries import ReadModel
 from projections.views import AccountView, ClientView, InvoiceDetail
 
 # Part of every render key: a layout change makes every cached PDF stale.
 LAYOUT_VERSION = "3"
-# How long a render may hold its claim before others presume its process dead.
+# How long a render may hold its claim before others presume it stuck and render too.
 CLAIM_SECONDS = 30.0
+# A claim runs out this soon unless its holder's heartbeat renews it (a third of it at a
+# time): a holder on another host that died is presumed so within these seconds. On this
+# host a dead holder is seen at once (projections/process_names.py).
+CLAIM_TTL_SECONDS = 6.0
 POLL_SECONDS = 0.05
+log = logging.getLogger("cleverinvo.pdf")
 
 
 @dataclass(frozen=True)
@@ -39,11 +44,6 @@ def render_key(source: InvoiceDocument) -> str:
 def etag(source: InvoiceDocument, key: str | None = None) -> str:
     """The strong ETag of what ``source`` renders to: known before rendering it."""
     return f'"{(key or render_key(source))[:32]}"'
-
-
-def process_name() -> str:
-    """Who holds a claim or a lease: this host and process, unique across restarts."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class InvoicePdfs:
@@ -119,11 +119,11 @@ class InvoicePdfs:
         content = self.store.get(invoice_id, key)
         if content is not None:
             return content
-        if self.store.index.claim(key, self.owner, self.claim_seconds):
+        if self.store.index.claim(key, self.owner, self._claim_ttl()):
             try:
                 content = self.store.get(invoice_id, key)  # finished while we asked for the claim
                 if content is None:
-                    with self._render_lock:
+                    with self._heartbeat(key), self._render_lock:
                         content = self.renderer(source)
                     self.rendered += 1
                     self.store.put(invoice_id, key, content)
@@ -133,3 +133,29 @@ class InvoicePdfs:
         while self.store.index.claimed(key):
             time.sleep(POLL_SECONDS)
         return self.store.get(invoice_id, key)
+
+    def _claim_ttl(self) -> float:
+        return min(CLAIM_TTL_SECONDS, self.claim_seconds)
+
+    @contextlib.contextmanager
+    def _heartbeat(self, key: str) -> Iterator[None]:
+        """Renews the claim on ``key`` while the block runs (waiting for the render lock
+        included), for at most ``claim_seconds``: past that the render is presumed stuck."""
+        stop = threading.Event()
+        ttl = self._claim_ttl()
+
+        def beat() -> None:
+            until = time.monotonic() + self.claim_seconds
+            while not stop.wait(ttl / 3) and time.monotonic() < until:
+                try:
+                    self.store.index.renew(self.owner, [key], ttl)
+                except Exception:  # a missed beat costs at most a second render elsewhere
+                    log.warning("Could not renew the render claim on %s", key, exc_info=True)
+
+        beating = threading.Thread(target=beat, name="pdf-claim-heartbeat", daemon=True)
+        beating.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            beating.join()

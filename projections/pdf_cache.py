@@ -7,6 +7,9 @@ the cache itself, so SQL stays in projections/:
 - ``pdf_files``: which render keys are stored (one current key per invoice), how often
   each was rendered and when it was last served, so the cache can be bounded.
 - ``pdf_claims``: single flight for one render key, across threads, processes and hosts.
+  A claim runs out soon unless its holder renews it while it renders (a heartbeat), and a
+  holder found gone on this host (projections/process_names.py) loses it at once: a render
+  whose process died is taken over in seconds, not at the end of a long lease.
 
 None of these tables is a read-model table: a read-model rebuild leaves them alone, and a
 rebuilt invoice has the same render key, so its PDF is served from the cache.
@@ -35,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from projections.process_names import gone
 from projections.schema import ensure_migrated
 from projections.tables import invoices
 from projections.work_queue import now as _now
@@ -76,7 +80,8 @@ class PdfIndex:
     # --- single flight ------------------------------------------------------------------
 
     def claim(self, render_key: str, owner: str, seconds: float) -> bool:
-        """Takes the right to render ``render_key``; False while someone else holds it."""
+        """Takes the right to render ``render_key`` for ``seconds`` (renewed by ``renew``);
+        False while someone else holds it."""
         now = _now()
         until = now + timedelta(seconds=seconds)
         try:
@@ -85,22 +90,47 @@ class PdfIndex:
             return True
         except IntegrityError:
             pass
-        with self.engine.begin() as conn:  # a claim whose holder died is taken over once it expires
+        holder = self._holder(render_key)
+        if holder is None:  # let go of meanwhile: the caller looks again
+            return False
+        held_by, expires_at = holder
+        if expires_at >= now and not gone(held_by):
+            return False
+        with self.engine.begin() as conn:  # taken over from the claim as seen (not renewed since), only
             taken = conn.execute(
                 update(pdf_claims)
-                .where(pdf_claims.c.render_key == render_key, pdf_claims.c.expires_at < now)
+                .where(
+                    pdf_claims.c.render_key == render_key,
+                    pdf_claims.c.owner == held_by,
+                    pdf_claims.c.expires_at == expires_at,
+                )
                 .values(owner=owner, expires_at=until)
             )
             return taken.rowcount == 1
 
-    def claimed(self, render_key: str) -> bool:
+    def _holder(self, render_key: str) -> tuple[str, Any] | None:
         with self.reader.connect() as conn:
             row = conn.execute(
-                select(pdf_claims.c.render_key).where(
-                    pdf_claims.c.render_key == render_key, pdf_claims.c.expires_at >= _now()
-                )
+                select(pdf_claims.c.owner, pdf_claims.c.expires_at).where(pdf_claims.c.render_key == render_key)
             ).first()
-        return row is not None
+        return None if row is None else (str(row.owner), row.expires_at)
+
+    def claimed(self, render_key: str) -> bool:
+        """Whether a live holder has the claim: not run out, and not found gone."""
+        holder = self._holder(render_key)
+        return holder is not None and holder[1] >= _now() and not gone(holder[0])
+
+    def renew(self, owner: str, render_keys: list[str], seconds: float) -> int:
+        """The holder's heartbeat: its claims on ``render_keys`` run ``seconds`` from now."""
+        if not render_keys:
+            return 0
+        with self.engine.begin() as conn:
+            renewed = conn.execute(
+                update(pdf_claims)
+                .where(pdf_claims.c.owner == owner, pdf_claims.c.render_key.in_(render_keys))
+                .values(expires_at=_now() + timedelta(seconds=seconds))
+            )
+            return int(renewed.rowcount)
 
     def unclaim(self, render_key: str, owner: str) -> None:
         with self.engine.begin() as conn:

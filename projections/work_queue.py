@@ -5,7 +5,8 @@ A follower reads new events from its tracked position and, in the same transacti
 moves the position on (a compare-and-set, so one process wins each batch), queues the
 items those events call for. Workers then lease a few items at a time: the lease hands
 each item to one worker, and an item whose worker died is taken up again once its lease
-runs out. An item can be put off (a retry with backoff) and counts its attempts.
+runs out, or at once when the worker ran on this host and is found gone
+(projections/process_names.py). An item can be put off (a retry with backoff) and counts its attempts.
 
 The queue reads the time from the clock it is given (naive UTC in the tables): the email
 queue is given the application's, so a retry's schedule follows the same clock as the
@@ -40,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from projections.process_names import gone
 from projections.schema import ensure_migrated
 from projections.tables import POSITION, tracking_table
 
@@ -162,16 +164,21 @@ class WorkQueue:
         return True
 
     def lease(self, owner: str, limit: int, seconds: float) -> list[QueuedItem]:
-        """Takes up to ``limit`` due items that nobody holds (or whose lease ran out)."""
+        """Takes up to ``limit`` due items that nobody holds: never leased, the lease run
+        out, or its holder found gone on this host (a killed worker's items are taken up
+        again at once, not when the lease runs out)."""
         at = self.now()
-        free = and_(
-            self._mine,
-            work_queue.c.not_before <= at,
-            or_(work_queue.c.lease_until.is_(None), work_queue.c.lease_until < at),
-        )
-        with self.reader.connect() as conn:  # an idle worker asks often: only a read, no write lock
-            if conn.execute(select(work_queue.c.item).where(free).limit(1)).first() is None:
+        due = and_(self._mine, work_queue.c.not_before <= at)
+        open_ = or_(work_queue.c.lease_until.is_(None), work_queue.c.lease_until < at)
+        with self.reader.connect() as conn:  # an idle worker asks often: only reads, no write lock
+            holders = conn.execute(
+                select(work_queue.c.owner).where(due, work_queue.c.lease_until >= at).group_by(work_queue.c.owner)
+            ).scalars()
+            dead = [holder for holder in holders if holder and holder != owner and gone(holder)]
+            free = or_(open_, work_queue.c.owner.in_(dead)) if dead else open_
+            if conn.execute(select(work_queue.c.item).where(due, free).limit(1)).first() is None:
                 return []
+        free = and_(due, free)
         with self.writer.begin() as conn:
             candidates = list(
                 conn.execute(select(work_queue.c.item).where(free).order_by(work_queue.c.seq).limit(limit)).scalars()
