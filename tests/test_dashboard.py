@@ -1284,7 +1284,7 @@ def test_a_failure_on_our_side_is_logged_once_and_shown_as_a_page_in_the_readers
                 conn.execute(text("ALTER TABLE clients_gone RENAME TO clients"))
     assert response.status_code == 500 and response.headers["content-type"].startswith("text/html")
     page = text_of(response.text)
-    assert "Algo salió mal" in page and "Cerrar sesión" in page, page[:300]  # still signed in, in Spanish
+    assert "Algo ha salido mal" in page and "Cerrar sesión" in page, page[:300]  # still signed in, in Spanish
     for leak in ("Traceback", "clients_gone", "OperationalError", "UndefinedTable", "SELECT", "sqlalchemy"):
         assert leak not in response.text, leak
     errors = [r for r in caplog.records if r.levelname == "ERROR"]

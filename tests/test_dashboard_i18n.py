@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
@@ -22,16 +22,37 @@ DASHBOARD = ROOT / "gateway" / "dashboard"
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
-def extracted() -> set[str]:
+# The keywords of locales/README.md's pybabel extract: gettext's own, and NP_ (N_ with a context).
+KEYWORDS = {**DEFAULT_KEYWORDS, "NP_": ((1, "c"), 2)}
+Key = tuple[str | None, str]  # (msgctxt, msgid): a message with a context is a message of its own
+
+
+def key(context: str | None, message: str | tuple[str, ...] | list[str]) -> Key:
+    """A message's key; a plural one by its singular."""
+    return context, message if isinstance(message, str) else message[0]
+
+
+def extracted() -> set[Key]:
     with (DASHBOARD / "babel.cfg").open(encoding="utf-8") as config:
         method_map, options_map = parse_mapping_cfg(config)
     return {
-        str(message)
-        for _file, _line, message, _comments, _context in extract_from_dir(
-            str(DASHBOARD), method_map, options_map, keywords=DEFAULT_KEYWORDS
+        key(context, message)
+        for _file, _line, message, _comments, context in extract_from_dir(
+            str(DASHBOARD), method_map, options_map, keywords=KEYWORDS
         )
         if message
     }
+
+
+def forms(message: Message) -> tuple[str, ...]:
+    """Its translation, or each of its plural forms'."""
+    told = message.string
+    return (told,) if isinstance(told, str) else tuple(told or ())
+
+
+def translated(message: Message) -> bool:
+    """Every form of it has its translation, and it is not a fuzzy guess (never shown)."""
+    return bool(message.id) and all(forms(message)) and not message.fuzzy
 
 
 def catalog(lang: str) -> Catalog:
@@ -43,10 +64,10 @@ def test_every_message_of_the_pages_has_its_spanish() -> None:
     messages = extracted()
     assert len(messages) > 250
     spanish = catalog("es")
-    told = {str(m.id) for m in spanish if m.id and m.string and not m.fuzzy}  # a fuzzy guess is never shown
+    told = {key(m.context, m.id) for m in spanish if translated(m)}
     missing = sorted(messages - told)
     assert missing == [], "run pybabel extract/update (gateway/dashboard/locales/README.md) and translate"
-    stale = sorted(str(m.id) for m in spanish if m.id and m.id not in messages)
+    stale = sorted(str(m.id) for m in spanish if m.id and key(m.context, m.id) not in messages)
     assert stale == [], "messages no page uses any more: pybabel update --ignore-obsolete"
 
 
@@ -54,10 +75,12 @@ def test_translations_keep_the_placeholders_and_no_stray_percent() -> None:
     for message in catalog("es"):
         if not message.id:
             continue
-        source, told = str(message.id), str(message.string)
-        assert sorted(PLACEHOLDER.findall(source)) == sorted(PLACEHOLDER.findall(told)), source
-        # templates format every message (Jinja's new-style gettext): a lone % would break the page
-        assert "%" not in PLACEHOLDER.sub("", told), told
+        sources = (message.id,) if isinstance(message.id, str) else tuple(message.id)
+        wanted = sorted(set(PLACEHOLDER.findall(" ".join(sources))))
+        for told in forms(message):
+            assert sorted(set(PLACEHOLDER.findall(told))) == wanted, (sources, told)
+            # templates format every message (Jinja's new-style gettext): a lone % would break the page
+            assert "%" not in PLACEHOLDER.sub("", told), told
 
 
 # What the templates may show without a translation: names, and the curl line's own words.
@@ -77,11 +100,11 @@ def test_no_template_or_script_shows_text_that_is_not_in_the_catalogs() -> None:
     assert english == [], english  # what the script shows comes from the page (data-copied-text)
 
 
-def messages_of(found: Catalog) -> dict[str, str]:
+def messages_of(found: Catalog) -> dict[Key, str]:
     """A catalog's translations, without its header (which names the Babel that wrote it):
     what a compiled catalog holds."""
-    told = (message for message in found if message.id and message.string and not message.fuzzy)
-    return {str(message.id): str(message.string) for message in told}
+    told = (message for message in found if translated(message))
+    return {key(message.context, message.id): repr(forms(message)) for message in told}
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])

@@ -49,7 +49,7 @@ async def _form(view: View, client: Any = None, status: int = 200, **context: An
     values = context.pop("values", None) or {
         wire: (getattr(client, "tax_id" if wire == "taxId" else wire) or "") if client else "" for wire in FIELDS
     }
-    moments = timeline(view, history)
+    moments = timeline(view, history, "client")
     return view.page(
         "client_form.html", status=status, client=client, values=values, history_moments=moments, **context
     )

@@ -5,14 +5,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from gateway.dashboard.i18n import N_, STATUS_NAMES
+from gateway.dashboard.i18n import N_, NP_, STATUS_NAMES
 from gateway.dashboard.problems import field_label
 from gateway.dashboard.web import View
 
 WHAT = {
-    "created": N_("Created"),
-    "updated": N_("Changed"),
-    "deleted": N_("Deleted"),
     "sent": N_("Sent"),
     "viewed": N_("Opened by the client"),
     "paymentRecorded": N_("Payment recorded"),
@@ -21,8 +18,17 @@ WHAT = {
     "voided": N_("Voided"),
     "emailDelivered": N_("Email delivered"),
     "emailFailed": N_("Email not delivered"),
-    "deactivated": N_("Deactivated"),
-    "reactivated": N_("Reactivated"),
+}
+# What is said of the record itself takes its gender in Spanish (una factura creada, un
+# cliente creado): these are told in the record's own context.
+SAID_OF = {
+    ("invoice", "created"): NP_("invoice", "Created"),
+    ("invoice", "updated"): NP_("invoice", "Changed"),
+    ("invoice", "deleted"): NP_("invoice", "Deleted"),
+    ("client", "created"): NP_("client", "Created"),
+    ("client", "updated"): NP_("client", "Changed"),
+    ("client", "deactivated"): NP_("client", "Deactivated"),
+    ("client", "reactivated"): NP_("client", "Reactivated"),
 }
 SYSTEM_NAMES = {
     "overdue sweep": N_("the overdue check"),
@@ -104,8 +110,15 @@ def _details(view: View, entry: dict[str, Any], currency: str | None) -> list[st
     return found
 
 
-def timeline(view: View, entries: list[dict[str, Any]]) -> list[Moment]:
-    """Newest first."""
+def _what(view: View, subject: str, kind: str) -> str:
+    said = SAID_OF.get((subject, kind))
+    if said is not None:
+        return view.pgettext(*said)
+    return view.gettext(WHAT[kind]) if kind in WHAT else kind
+
+
+def timeline(view: View, entries: list[dict[str, Any]], subject: str) -> list[Moment]:
+    """Newest first; ``subject`` is what the entries are the history of ("invoice", "client")."""
     _ = view.gettext
     currency: str | None = None
     status: str | None = None
@@ -123,7 +136,7 @@ def timeline(view: View, entries: list[dict[str, Any]]) -> list[Moment]:
                 when=view.fmt.moment(entry.get("occurredAt")),
                 when_iso=str(entry.get("occurredAt") or ""),
                 who=who(view, entry.get("actor") or {}),
-                what=_(WHAT.get(str(entry.get("type")), str(entry.get("type")))),
+                what=_what(view, subject, str(entry.get("type"))),
                 details=_details(view, entry, currency),
                 status=moved,
             )

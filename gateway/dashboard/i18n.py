@@ -3,7 +3,8 @@ numbers written the way the reader's locale writes them.
 
 Catalogs are ``locales/<lang>/LC_MESSAGES/messages.po``, compiled to ``messages.mo``
 beside them and shipped in the package; English is the source language. Strings in
-Python are marked with ``N_`` (extracted, translated when shown).
+Python are marked with ``N_`` (extracted, translated when shown), or ``NP_`` with a
+context where one English word is several Spanish ones (gender, number, sense).
 """
 
 import functools
@@ -27,6 +28,11 @@ DEFAULT = "en"
 def N_(message: str) -> str:  # noqa: N802 - gettext's own name for "translate later"
     """Marks a string for the catalogs; it is translated where it is shown."""
     return message
+
+
+def NP_(context: str, message: str) -> tuple[str, str]:  # noqa: N802 - N_ with a context (pybabel -k NP_:1c,2)
+    """Marks a string said of something (its msgctxt) for the catalogs; shown with pgettext."""
+    return context, message
 
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # each in its own language

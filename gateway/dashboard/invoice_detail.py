@@ -61,7 +61,7 @@ async def _detail(view: View, status: int = 200, **context: Any) -> Response:
         past=past,
         version=version or latest,
         latest=latest,
-        timeline=timeline(view, history),
+        timeline=timeline(view, history, "invoice"),
         share_url=share,
         today=usecases.core.app.clock().date().isoformat(),
         **{"sent": {}, **context},

@@ -139,6 +139,11 @@ class View:
     def gettext(self, message: str) -> str:
         return translations(self.locale).gettext(message)
 
+    def pgettext(self, context: str, message: str) -> str:
+        """A message whose translation depends on what it is said of (GNU gettext's msgctxt):
+        "Created" of an invoice and of a client are two words in Spanish."""
+        return translations(self.locale).pgettext(context, message)
+
     def status_of(self, error: DomainError) -> int:
         """A refused form's status: the API's for the same refusal."""
         return STATUS.get(error.code, 400)
