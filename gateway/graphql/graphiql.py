@@ -3,9 +3,11 @@
 What a README needs:
 
 - Open http://127.0.0.1:8000/graphql in a browser: GraphiQL 4.1.2 (on React 18.3.1), with
-  ``{"Authorization": "Bearer cinv_..."}`` to complete in its Headers tab. The headers stay
-  with the tab: they are not saved in the browser, nor put in the address bar. The Docs
-  panel shows the schema (while introspection is on).
+  ``{"Authorization": "Bearer cinv_..."}`` to complete in its Headers tab. Until a key is
+  there the page sends nothing (the service would refuse it) and says where the key goes;
+  once one is typed, it loads the schema. The headers stay with the tab: they are not
+  saved in the browser, nor put in the address bar. The Docs panel shows the schema (while
+  introspection is on).
 - The page loads nothing from elsewhere: its scripts and styles are vendored under
   ``gateway/graphql/static/`` (``SOURCES.md`` there has versions, checksums, licences and
   how to update them) and served at ``/graphql/static/<name>?v=<hash>``, cached for a year
