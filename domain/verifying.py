@@ -30,7 +30,6 @@ from domain.seals import GENESIS, LEDGER, event_hash, parse_state
 _SEALED = b'{"' + LEDGER.encode() + b'":{"account":'
 _HASH = b'"hash":"'
 _PREV = b'"prev":"'
-_HEX = frozenset(b"0123456789abcdef")
 
 
 class Unverifiable(Exception):
@@ -53,8 +52,7 @@ class Head:
 START = Head(0, GENESIS, sealed=False)
 
 
-def _hex64(value: bytes) -> bool:
-    return len(value) == 64 and _HEX.issuperset(value)
+_TOPICS: dict[str, bytes] = {}  # a topic -> its JSON string: a few dozen topics, met again and again
 
 
 def _fast(stored: StoredEvent) -> tuple[str, str] | None:
@@ -64,15 +62,16 @@ def _fast(stored: StoredEvent) -> tuple[str, str] | None:
     if not state.startswith(_SEALED):
         return None
     at = state.find(_HASH, len(_SEALED))
-    if at < 0:
-        return None
-    sealed_hash = state[at + 8 : at + 72]
     after = at + 74
-    if state[at + 72 : after] != b'",' or not _hex64(sealed_hash):
+    if at < 0 or state[at + 72 : after] != b'",' or state[after : after + 8] != _PREV:
         return None
-    if state[after : after + 8] != _PREV or state[after + 72 : after + 74] != b'"}':
+    if state[after + 72 : after + 74] != b'"}':
         return None
-    prev = state[after + 8 : after + 72]
+    topic = _TOPICS.get(stored.topic)
+    if topic is None:
+        topic = json.dumps(stored.topic, ensure_ascii=False).encode()
+        if len(_TOPICS) < 1000:
+            _TOPICS[stored.topic] = topic
     body = b"".join(
         (
             b'{"aggregateId":"',
@@ -81,15 +80,16 @@ def _fast(stored: StoredEvent) -> tuple[str, str] | None:
             state[:at],
             state[after:],
             b',"topic":',
-            json.dumps(stored.topic, ensure_ascii=False).encode(),
+            topic,
             b',"version":',
             str(stored.originator_version).encode(),
             b"}",
         )
     )
-    if hashlib.sha256(body).hexdigest().encode() != sealed_hash:
+    sealed_hash = state[at + 8 : at + 72].decode("ascii", "replace")
+    if hashlib.sha256(body).hexdigest() != sealed_hash:
         return None
-    return sealed_hash.decode(), prev.decode()
+    return sealed_hash, state[after + 8 : after + 72].decode("ascii", "replace")
 
 
 def checked_event(stored: StoredEvent) -> tuple[str, str | None]:

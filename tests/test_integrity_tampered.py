@@ -253,3 +253,15 @@ def test_a_clean_store_rebuilds_and_loads(books: Books, restart: Callable[[], tu
     services.projector.rebuild()
     assert ok(api.get(f"/api/v1/invoices/{books.invoice}/history"))
     assert integrity.failures() == []
+
+
+def test_the_rebuild_command_names_the_stream_and_exits_1(
+    books: Books, settings: Settings, cli: Callable[..., tuple[int, list[str], str]]
+) -> None:
+    store = Store(settings)
+    row = payment_row(store, books.invoice)
+    store.write(books.invoice, row, with_amount(row, "99.00"))
+    code, out, err = cli("projections", "rebuild")
+    assert code == 1 and out == [], (out, err)
+    assert err.startswith("cleverinvo: The stored history of Invoice " + books.invoice), err
+    assert "Traceback" not in err

@@ -151,8 +151,13 @@ def test_graphql_updates_sent_back_as_read_record_nothing(
 ) -> None:
     body = as_floats(invoice_body(invoice))
     lines = [
-        {"description": li["description"], "quantity": str(li["quantity"]), "unitPrice": str(li["unitPrice"]),
-         "taxRate": str(li["taxRate"]), "discountRate": str(li["discountRate"])}
+        {
+            "description": li["description"],
+            "quantity": str(li["quantity"]),
+            "unitPrice": str(li["unitPrice"]),
+            "taxRate": str(li["taxRate"]),
+            "discountRate": str(li["discountRate"]),
+        }
         for li in body["lineItems"]
     ]
     before = trail(services, api, "invoices", invoice["id"])
@@ -163,3 +168,15 @@ def test_graphql_updates_sent_back_as_read_record_nothing(
     )
     assert Decimal(found["updateInvoice"]["total"]) == invoice["total"]
     assert trail(services, api, "invoices", invoice["id"]) == before
+
+
+def test_a_graphql_client_update_sent_back_as_read_records_nothing(api: Api, services: Services) -> None:
+    client = api.create_client(email="billing@acme.test", address="1 Main St", taxId="B123", notes="VIP")
+    before = trail(services, api, "clients", client["id"])
+    found = data(
+        api,
+        """mutation($id: ID!, $input: ClientUpdateInput!) { updateClient(id: $id, input: $input) { id name } }""",
+        {"id": client["id"], "input": {**client_body(client), "name": f" {client['name']} ", "isActive": True}},
+    )
+    assert found["updateClient"]["name"] == client["name"]
+    assert trail(services, api, "clients", client["id"]) == before
