@@ -98,9 +98,10 @@ def test_the_page_shows_seller_client_lines_totals_balance_and_the_pdf_link(sell
         "Web Development",
         "Hosting",
         "$125.00",
-        "$5,000.00",  # the line's amount
+        "$4,500.00",  # the line's amount: what it costs, after its discount (as the PDF says)
         "$5,019.99",  # subtotal
         "-$500.00",  # discount
+        'Subtotal after discount</td><td class="num">$4,519.99',
         "Tax 0% on $19.99",
         "Tax 10% on $4,500.00",
         "$450.00",  # tax

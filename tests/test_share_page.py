@@ -29,7 +29,7 @@ TWO_RATES = [
 def seller_with_tax_id(http: TestClient, services: Services, locale: str = "en") -> Seller:
     seller = open_seller(http, services, locale, "Vendedor SL" if locale == "es" else "Seller Ltd")
     assert seller.tenant is not None
-    services.usecases.accounts.update(seller.tenant.account_id, AccountFields({"taxId": "B12345678"}))
+    services.usecases.accounts.update(seller.tenant.account_id, AccountFields({"taxId": "ESB12345678"}))
     return seller
 
 
@@ -60,13 +60,13 @@ def test_the_page_shows_each_tax_rate_the_client_address_and_the_sellers_tax_id_
     pdf = re.sub(r"\s+", " ", pdf_text(seller.http.get(f"/i/{token}/pdf").content))
     if locale == "en":
         said = ["Tax 4% on $40.00 $1.60", "Tax 21% on $100.00 $21.00", "Total tax $22.60", "Total $162.60"]
-        said += ["10 Downing Street", "London SW1A 2AA", "Tax ID: GB123456789", "Tax ID: B12345678", "Bill to"]
-        in_pdf = ["Tax 4% on $40.00", "Tax 21% on $100.00", "10 Downing Street", "GB123456789", "B12345678"]
+        said += ["10 Downing Street", "London SW1A 2AA", "VAT: GB123456789", "NIF: ESB12345678", "Bill to"]
+        in_pdf = ["Tax 4% on $40.00", "Tax 21% on $100.00", "10 Downing Street", "VAT: GB123456789", "NIF: ESB12345678"]
     else:
         said = ["Impuesto 4 % sobre 40,00 US$ 1,60 US$", "Impuesto 21 % sobre 100,00 US$ 21,00 US$"]
         said += ["Total de impuestos 22,60 US$", "10 Downing Street", "Facturar a"]
-        said += ["Identificación fiscal: GB123456789", "NIF: B12345678"]  # a UK client has no NIF; the seller has
-        in_pdf = ["Impuesto 4 % sobre 40,00", "Impuesto 21 % sobre 100,00", "10 Downing Street", "GB123456789"]
+        said += ["VAT: GB123456789", "NIF: ESB12345678"]  # labelled by the holder's country, as the PDF labels them
+        in_pdf = ["Impuesto 4 % sobre 40,00", "Impuesto 21 % sobre 100,00", "VAT: GB123456789", "NIF: ESB12345678"]
     page = page.replace("\xa0", " ")
     for expected in said:
         assert expected in page, (expected, page)

@@ -1,6 +1,7 @@
 """The share link's pages (``/i/{token}``), rendered from the dashboard's templates and
 catalogs: the invoice in the seller's language, as its PDF is, saying what the PDF says
-(both parties' details, each line, the tax of each rate on its base); and the pages for a
+(both parties' details with their tax ids, each line at what it costs after its discount,
+the tax of each rate on its base); and the pages for a
 link that leads nowhere or a reader who asked too often, in the reader's language.
 
 No script, nothing fetched: the stylesheet is inlined and allowed by its hash alone.
@@ -17,14 +18,13 @@ from starlette.responses import HTMLResponse
 
 from domain.account import LOCALES
 from domain.money import tax_breakdown
-from gateway.dashboard.i18n import DEFAULT, N_, NP_, Formatter, translations
+from gateway.dashboard.i18n import DEFAULT, N_, Formatter, translations
 from gateway.dashboard.rendering import STATIC_DIR, environment
+from pdf.document import InvoiceDocument
 from projections.views import AccountView, ClientView, InvoiceDetail
 
 NOT_FOUND = (N_("Invoice not found"), N_("This link does not lead to an invoice."))
 TOO_MANY = (N_("Too many requests"), N_("Too many requests; try again in a minute."))
-SELLER_TAX_ID = NP_("seller", "Tax ID")  # the seller's own: NIF in Spain
-CLIENT_TAX_ID = N_("Tax ID")  # a client's, who may be anywhere
 
 
 @functools.cache
@@ -63,29 +63,16 @@ def _page(template: str, locale: str, context: Mapping[str, Any], status: int = 
     return HTMLResponse(html, status_code=status, headers=headers())
 
 
-def _contact(address: str | None, email: str | None, phone: str | None) -> list[str]:
-    """The lines under a party's name, in the PDF's order."""
-    lines = [part for part in (address or "").splitlines() if part.strip()]
-    return lines + [value for value in (email, phone) if value]
-
-
 def invoice_page(invoice: InvoiceDetail, seller: AccountView, client: ClientView | None, pdf_href: str) -> HTMLResponse:
     locale = seller.locale if seller.locale in LOCALES else DEFAULT
-    told = translations(locale)
-    seller_lines = _contact(seller.address, seller.email, seller.phone)
-    if seller.tax_id:
-        seller_lines.append(f"{told.pgettext(*SELLER_TAX_ID)}: {seller.tax_id}")
-    if client is None:  # only what the invoice row carries, as the PDF does
-        client_lines = [invoice.client_email] if invoice.client_email else []
-    else:
-        client_lines = _contact(client.address, client.email, client.phone)
-        if client.tax_id:
-            client_lines.append(f"{told.gettext(CLIENT_TAX_ID)}: {client.tax_id}")
+    # the parties' blocks line for line as the PDF prints them (each tax id labelled by its
+    # holder's country), without the names the page shows as headings
+    document = InvoiceDocument(invoice, client, seller)
     context = {
         "invoice": invoice,
         "seller": seller,
-        "seller_lines": seller_lines,
-        "client_lines": client_lines,
+        "seller_lines": document.seller_lines(document.seller_tax_label(locale))[1:],
+        "client_lines": document.client_lines(document.client_tax_label(locale))[1:],
         "discounted": any(line.discount_rate for line in invoice.line_items),
         "taxes": tax_breakdown(invoice.line_items, invoice.currency),
         "fmt": Formatter(locale),
