@@ -91,7 +91,9 @@ async def welcome(view: View) -> Response:
     password, again = view.form.get("password"), view.form.get("password_again")
     if password != again:
         problem = view.gettext("The two passwords differ. Type the same password twice.")
-        return view.page("welcome.html", status=400, info=info, email=email, problems=[Problem(problem, "password")])
+        return view.page(
+            "welcome.html", status=400, info=info, email=email, problems=[Problem(problem, "password_again")]
+        )
     try:
         signed = await view.call(view.usecases.owners.set_password, token, password, email)
     except DomainError as exc:
@@ -110,7 +112,7 @@ async def change_password(view: View) -> Response:
     password, again = view.form.get("password"), view.form.get("password_again")
     if password != again:
         problem = view.gettext("The two passwords differ. Type the same password twice.")
-        return await settings_pages.page(view, 400, problems=[Problem(problem, "password")])
+        return await settings_pages.page(view, 400, problems=[Problem(problem, "password_again")])
     try:
         signed = await view.call(
             view.usecases.owners.change_password, view.session, view.form.get("currentPassword"), password

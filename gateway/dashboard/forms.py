@@ -55,7 +55,14 @@ async def read_form(request: Request, limit: int) -> Form:
         pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS, errors="strict")
     except (UnicodeDecodeError, ValueError):
         raise BadRequest("The form could not be read") from None
-    return Form(pairs)
+    return Form([(name, newlines(value)) for name, value in pairs])
+
+
+def newlines(value: str) -> str:
+    """Line breaks as ``\n``: a browser sends a textarea's as CRLF (HTML Living Standard,
+    4.10.21.8 "converting an entry list to a list of name-value pairs"), the API takes LF,
+    and the two must store the same text."""
+    return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def decimal_field(value: str, wire: str, *, blank: Decimal | None = None) -> Decimal:
