@@ -84,7 +84,7 @@ CURSOR = Param(
     "query",
     {"type": "string", "minLength": 1, "maxLength": 512},
     "A page's `nextCursor`: the page that follows it, however many rows were written meanwhile (keyset"
-    " paging). Opaque: sent back as it is, with the same filters and limit.",
+    " paging). Opaque: sent back as it is, with the same filters and limit; not with `page` (400).",
 )
 FEED_SIZE = Param(
     "limit", "query", {"type": "integer", "minimum": 1, "maximum": FEED_MAX, "default": FEED_LIMIT}, "Events at most."

@@ -14,6 +14,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType, inspect
 
 from domain.invoice import Sending
+from domain.lifecycle import STATUSES
 from gateway.contract import fields as f
 from usecases import inputs
 from usecases.inputs import ClientFields, InvoiceChanges, InvoiceInput, LineInput, PaymentInput
@@ -149,9 +150,12 @@ _LINES = "At least one line."
 Lines = Annotated[list[LineItemInput], f.line_items(_LINES)]
 StatusAsRead = Annotated[
     Any,
-    f.read_only(
-        "Returned by the API; accepted when it equals the invoice's status (sent back as read), else 400:"
-        " the status changes by POST .../send, .../payments or .../void."
+    Meta(
+        description="Returned by the API; accepted when it equals the invoice's status (sent back as read), else"
+        " 400: the status changes by POST .../send, .../payments or .../void.",
+        # A status, as read (the document names it InvoiceStatus); decoding takes any value,
+        # and the route compares it with the stored one.
+        extra_json_schema={"readOnly": True, "enum": list(STATUSES)},
     ),
 ]
 
