@@ -19,6 +19,7 @@ from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder
 from domain.account import Account, check_account_name, check_locale, check_plan
 from domain.client import Client, check_client_fields, is_email
 from domain.errors import Conflict, NotFound, PlanLimitReached, ValidationError
+from domain.integrity import Unverified
 from domain.invoice import (
     Invoice,
     InvoiceDraft,
@@ -500,7 +501,8 @@ class CleverInvo(Application[UUID]):
 
     def mark_overdue(self, invoice_id: UUID) -> bool:
         """Records that a sent invoice with a balance is past its due date; False when it
-        is not (paid, voided or changed meanwhile), so a sweep can race safely."""
+        is not (paid, voided or changed meanwhile), so a sweep can race safely, or when its
+        stored events do not verify, so one such invoice does not stop the sweep."""
 
         def command() -> bool:
             invoice = self._get(Invoice, invoice_id)
@@ -511,7 +513,10 @@ class CleverInvo(Application[UUID]):
             self.save(invoice)
             return True
 
-        return self._retrying(command)
+        try:
+            return self._retrying(command)
+        except Unverified:  # recorded and logged where it was found: the sweep goes on with the others
+            return False
 
     def record_email_outcome(
         self,

@@ -265,3 +265,19 @@ def test_the_rebuild_command_names_the_stream_and_exits_1(
     assert code == 1 and out == [], (out, err)
     assert err.startswith("cleverinvo: The stored history of Invoice " + books.invoice), err
     assert "Traceback" not in err
+
+
+def test_the_overdue_sweep_passes_over_an_unverifiable_invoice(
+    books: Books, settings: Settings, clock: FakeClock, restart: Callable[[], tuple[Services, Api]]
+) -> None:
+    """Each sweep would otherwise stop at it, and no later invoice would ever be marked."""
+    other = books.api.create_invoice(books.client)["id"]
+    ok(books.api.post(f"/api/v1/invoices/{other}/send", {}))
+    store = Store(settings)
+    row = payment_row(store, books.invoice)
+    store.write(books.invoice, row, with_amount(row, "99.00"))
+    clock.advance(days=45)
+    services, api = restart()
+    assert services.overdue_sweep().sweep() == 1
+    assert api.invoice(other)["status"] == "OVERDUE"
+    assert [failure.stream for failure in integrity.failures()] == [books.invoice]
