@@ -710,10 +710,11 @@ def test_an_invoice_goes_from_draft_to_paid_in_the_dashboard(
     invoice_id = add_draft(browser, client_id, notes="Thanks!")
     page = text_of(browser.page)
     assert "Invoice INV-0001 Draft" in page
-    assert "Design 10 $50.00 10% 21% $500.00" in page
+    assert "Design 10 $50.00 10% 21% $450.00" in page  # what the line costs, after its discount, as the PDF says
     assert (
-        "Subtotal $720.00 Discount -$50.00 Tax 10% on $100.00 $10.00 Tax 21% on $570.00 $119.70 Total $799.70" in page
-    )
+        "Subtotal $720.00 Discount -$50.00 Subtotal after discount $670.00 "
+        "Tax 10% on $100.00 $10.00 Tax 21% on $570.00 $119.70 Total $799.70"
+    ) in page
     assert f'src="/dashboard/invoices/{invoice_id}/pdf"' in browser.page
     pdf = browser.request("GET", f"/dashboard/invoices/{invoice_id}/pdf")
     assert pdf.content.startswith(b"%PDF") and pdf.headers["content-disposition"].startswith("inline;")
@@ -838,9 +839,12 @@ def test_the_live_totals_are_the_totals_the_invoice_gets(browser: Browser, servi
         assert quoted["total"] == fmt.money(saved.total, currency), case
         assert quoted["subtotal"] == fmt.money(saved.subtotal, currency)
         assert quoted["discount"] == (fmt.money(-saved.discount_total, currency) if saved.discount_total else None)
+        net = saved.subtotal - saved.discount_total
+        assert quoted["net"] == (fmt.money(net, currency) if saved.discount_total else None)
         assert [line["amount"] for line in quoted["lines"]] == [
-            fmt.money(line.amount, currency) for line in saved.line_items
+            fmt.money(line.amount - line.discount, currency) for line in saved.line_items
         ]
+        assert sum((line.amount - line.discount for line in saved.line_items), Decimal(0)) == net
         assert sum(Decimal(0) for _ in quoted["taxes"]) == 0 and len(quoted["taxes"]) >= 1
         detail = text_of(browser.page)
         for tax in quoted["taxes"]:

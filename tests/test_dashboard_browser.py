@@ -152,7 +152,7 @@ def test_an_owner_runs_their_invoicing_in_the_browser(
             page.get_by_role("button", name="Copy key").click()
             expect(page.locator(".copied")).to_have_text("Copied")
             assert page.evaluate("navigator.clipboard.readText()") == key
-            shoot(page, "api-keys.png", "#new-key", "#curl-line", "time", "td code")
+            shoot(page, "api-keys.png", "#new-key", "#curl-line", "#curl-line span", "time", "td code")
             answer = httpx.get(f"{served}/api/v1/clients", headers={"Authorization": f"Bearer {key}"}, timeout=30)
             assert answer.status_code == 200 and answer.json()["data"] == []
 
@@ -178,6 +178,8 @@ def test_an_owner_runs_their_invoicing_in_the_browser(
             _fill_line(page, 2, "Support hours", "2.5", "40", "", "10")
             expect(page.locator("[data-total=total]")).to_have_text("$799.70")
             expect(page.locator("[data-total=discount]")).to_have_text("-$50.00")
+            expect(page.locator("[data-total=net]")).to_have_text("$670.00")  # the lines' amounts, after discounts
+            expect(page.locator("[data-line-amount]").first).to_have_text("$450.00")
             expect(page.locator("[data-taxes]")).to_contain_text("Tax 21% on $570.00$119.70")
             page.get_by_role("button", name="+ Add line").click()  # a fourth line, then taken out again
             _fill_line(page, 3, "Mistake", "1", "1000", "", "")
@@ -264,12 +266,14 @@ def test_an_owner_runs_their_invoicing_in_the_browser(
             phone = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
             phone.add_cookies(context.cookies())
             mobile = watch.attach(phone.new_page())
+            # (against the screen's 375 px: a mobile browser zooms out to a wider page, and its window grows)
+            fits = "document.documentElement.scrollWidth <= 375"
             for path in ("/invoices", "/invoices/new", "/clients", "/clients/new", "/keys", "/settings"):
                 mobile.goto(f"{served}/dashboard{path}")
-                assert mobile.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+                assert mobile.evaluate(fits), (path, mobile.evaluate("document.documentElement.scrollWidth"))
             mobile.goto(invoice_url)
             expect(mobile.get_by_role("heading", name="Invoice INV-0001 Paid")).to_be_visible()
-            assert mobile.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            assert mobile.evaluate(fits), mobile.evaluate("document.documentElement.scrollWidth")
             shoot(mobile, "invoice-phone.png", ".timeline time", "iframe.pdf", "#share-link", full=False)
             phone.close()
 

@@ -278,9 +278,13 @@ async def price(view: View) -> Response:
     return JSONResponse(
         {
             "currency": found.currency,
-            "lines": [{"amount": money(line.amount)} for line in found.lines],
+            # what each line costs, after its discount, as the PDF prints it; the lines add up to "net"
+            "lines": [{"amount": money(line.amount - line.discount)} for line in found.lines],
             "subtotal": money(found.totals.subtotal),
             "discount": money(-found.totals.discount_total) if found.totals.discount_total else None,
+            "net": (
+                money(found.totals.subtotal - found.totals.discount_total) if found.totals.discount_total else None
+            ),
             "taxes": [
                 {"label": tax_label(view, tax.rate, fmt.money(tax.base, found.currency)), "amount": money(tax.tax)}
                 for tax in found.taxes

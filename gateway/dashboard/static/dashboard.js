@@ -146,6 +146,7 @@
       setTotal("subtotal", "—");
       setTotal("total", "—");
       form.querySelector("[data-discount-row]").hidden = true;
+      form.querySelector("[data-net-row]").hidden = true;
       form.querySelector("[data-taxes]").textContent = "";
       Array.prototype.forEach.call(rows, function (row) { row.querySelector("[data-line-amount]").textContent = ""; });
       return;
@@ -160,6 +161,8 @@
     var discountRow = form.querySelector("[data-discount-row]");
     discountRow.hidden = !answer.discount;
     setTotal("discount", answer.discount || "");
+    form.querySelector("[data-net-row]").hidden = !answer.net;
+    setTotal("net", answer.net || "");
     var taxes = form.querySelector("[data-taxes]");
     taxes.textContent = "";
     answer.taxes.forEach(function (tax) {
