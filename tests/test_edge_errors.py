@@ -153,6 +153,30 @@ def test_graphql_refuses_the_same_input_with_the_same_message_code_and_field(api
     }
 
 
+@pytest.mark.parametrize(
+    ("change", "message", "field"),
+    [
+        ({"quantity": {}}, "Field 'lineItems[0].quantity' must be a number", "lineItems[0].quantity"),
+        ({"taxRate": "abc"}, "Field 'lineItems[0].taxRate' must be a number", "lineItems[0].taxRate"),
+        ({"description": 5}, "Field 'lineItems[0].description' must be a string", "lineItems[0].description"),
+        ({"quantity": None}, "Missing required field: lineItems[0].quantity", "lineItems[0].quantity"),
+        ({"bogus": 1}, "Unknown field: lineItems[0].bogus", "lineItems[0].bogus"),
+    ],
+)
+def test_a_variable_of_the_wrong_shape_is_told_in_rests_words(
+    api: Api, change: dict[str, Any], message: str, field: str
+) -> None:
+    """Before: "Variable '$input' has invalid value at .lineItems[0]: Expected value of type
+    'LineItemInput' to include required field 'quantity', found: {...}." """
+    client = api.create_client()["id"]
+    body = {"clientId": client, "lineItems": [{**line(), **change}]}
+    rest = coded(api.post("/api/v1/invoices", body), 400, "VALIDATION_FAILED", field)
+    [error] = graphql_errors(api, CREATE_INVOICE, {"input": body})
+    graphql = {"message": error["message"], **error["extensions"]}
+    assert graphql == {"message": message, "code": "BAD_REQUEST", "reason": "VALIDATION_FAILED", "field": field}
+    assert rest.startswith(message)  # REST adds " or null" where null is allowed
+
+
 def test_graphql_keeps_its_codes_and_adds_the_reason(api: Api, open_tenant: Callable[..., Tenant]) -> None:
     [missing] = graphql_errors(api, "query($id: ID!) { client(id: $id) { name } }", {"id": UNKNOWN_ID})
     assert missing["extensions"] == {"code": "NOT_FOUND", "reason": "NOT_FOUND"}

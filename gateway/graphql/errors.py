@@ -53,6 +53,7 @@ from strawberry.types.unset import UNSET
 
 from gateway import codes
 from gateway.errors import BUSY, SATURATED
+from gateway.graphql.wording import variable_error
 from gateway.jsonio import hardened, receive_bounded, replaying
 from gateway.problems import HttpProblem, PayloadTooLarge
 
@@ -167,9 +168,12 @@ def classify(error: GraphQLError) -> Classified:
         return found
     if error.path is None:
         # graphql-core's own: a variable whose value does not fit its type is a bad value
-        # (as a wrong type in a REST body); anything else, a document that cannot run
-        value = error.message.startswith("Variable '$")
-        return Classified("BAD_REQUEST", error.message, codes.VALIDATION_FAILED if value else codes.INVALID_QUERY)
+        # (as a wrong type in a REST body, and told in REST's words); anything else, a
+        # document that cannot run
+        worded = variable_error(error.message)
+        if worded is not None:
+            return Classified("BAD_REQUEST", worded.message, codes.VALIDATION_FAILED, worded.field)
+        return Classified("BAD_REQUEST", error.message, codes.INVALID_QUERY)
     return _INTERNAL
 
 
