@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from starlette.websockets import WebSocketDisconnect
 
 from gateway.app import create_app
 from gateway.contract.openapi import PATH as OPENAPI_PATH
@@ -316,3 +317,23 @@ def test_malformed_bodies_get_a_4xx_on_both_doors_and_write_nothing(world: World
     else:
         assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
         assert isinstance(answer.get("error"), str) and isinstance(answer.get("code"), str), answer
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        nested(1000),
+        '{"type": "connection_init", "type": "ping"}',
+        "{nope",
+        '{"type": "connection_init", "payload": ' + nested(40) + "}",
+    ],
+    ids=["deep", "twice", "not-json", "deep-payload"],
+)
+def test_a_websocket_message_graphql_cannot_read_closes_the_socket_as_invalid(world: World, message: str) -> None:
+    """graphql-transport-ws: a message that is not JSON closes with 4400; REST's reading of
+    JSON decides what is not."""
+    with world.http.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_text(message)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_text()
+    assert closed.value.code == 4400

@@ -6,6 +6,7 @@ request is one request of the key's budget); a websocket authenticates once, wit
 same key, in its ``connection_init`` payload (``{"Authorization": "Bearer cinv_..."}``).
 """
 
+import json
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +31,14 @@ from gateway.ratelimit import RateLimiter
 from gateway.services import Services
 
 
+class Unreadable(json.JSONDecodeError):
+    """JSON a door refuses, and why (``gateway.jsonio.parse_json``'s message)."""
+
+    def __init__(self, refusal: str) -> None:
+        super().__init__(refusal, "", 0)
+        self.refusal = refusal
+
+
 class GraphQLDoor(JsonErrorsGraphQL[Context, None], LocalGraphiQL[Context, None]):
     def __init__(self, services: Services, limiter: RateLimiter, schema: BaseSchema, **options: Any) -> None:
         super().__init__(schema, **options)
@@ -51,12 +60,21 @@ class GraphQLDoor(JsonErrorsGraphQL[Context, None], LocalGraphiQL[Context, None]
     def decode_json(self, data: str | bytes) -> object:
         """JSON numbers in variables are read as exact decimals, never as binary floats;
         JSON that REST refuses (not UTF-8, a name twice in an object, nested too deep) is
-        refused here too, with REST's message."""
+        refused here too. A websocket message is decoded here as well: strawberry closes
+        the socket on a JSONDecodeError (4400), so that is what a refusal raises."""
         what = "Request body" if isinstance(data, bytes) else "The JSON of a query parameter"
         try:
             return parse_json(data, what=what, exact_ints=False)
         except BadRequest as exc:
-            raise HTTPException(400, exc.message) from None
+            raise Unreadable(exc.message) from None
+
+    def parse_json(self, data: str | bytes) -> object:
+        """An HTTP request's JSON: a refusal is a 400 saying why (strawberry's says only
+        that it could not parse it)."""
+        try:
+            return self.decode_json(data)
+        except Unreadable as exc:
+            raise HTTPException(400, exc.refusal) from None
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         """The key comes in ``connection_init``; without a live one the socket is closed (4403)."""
