@@ -4,9 +4,10 @@ Fixed widths split "Impuesto" into "Impuest / o" in a 50-point column. Here ever
 column but the first (the description, which takes what is left) is at least as wide
 as its widest header word and its widest value (amounts, quantities and rates are never
 broken), and as wide as its whole header on one line when the row has room for that.
-The description keeps at least ``DESCRIPTION_MIN`` points; only when the values alone
-are wider than the page (amounts in the trillions) are the value columns narrowed,
-and their values then break inside.
+The description keeps at least ``DESCRIPTION_MIN`` points, or less, down to
+``DESCRIPTION_LEAST``, rather than break a figure; only when the figures alone are wider
+than the page (amounts in the trillions at six decimals) are their columns narrowed,
+and their figures then break inside.
 """
 
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from pdf.text import TextBox
 
 DESCRIPTION_MIN = 150  # points: two or three words of a description per line
+DESCRIPTION_LEAST = 80  # points, when the figures would otherwise break
 
 
 def column_widths(
@@ -33,7 +35,8 @@ def column_widths(
         if want[i] - need[i] <= spare:
             spare -= want[i] - need[i]
             widths[i] = want[i]
-    if spare < 0:  # values wider than the page can hold beside a description
-        room = total - min(floor, total / 3)
-        widths = [width * room / sum(widths) for width in widths]
+    if spare < 0:  # the figures leave the description less than its floor: it narrows first
+        least = max(DESCRIPTION_LEAST, heads[0].widest_word() + 2 * pad)
+        if sum(widths) > total - least:  # figures wider than the page: they break, nothing overflows
+            widths = [width * (total - least) / sum(widths) for width in widths]
     return [total - sum(widths), *widths]

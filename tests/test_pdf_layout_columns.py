@@ -80,13 +80,13 @@ def _amount(text: str, locale: str) -> Decimal:
     return Decimal(str(parse_decimal(digits, locale=locale, strict=False)))
 
 
-def _figures_at_the_right(source: InvoiceDocument, content: bytes) -> list[Decimal]:
+def _figures_at_the_right(source: InvoiceDocument, pages: list[list[Drawn]]) -> list[Decimal]:
     """Top to bottom, the amounts that end at the table's right edge: each line's amount,
     then the totals' values (the column header, the first, is left out)."""
     head = Formats(source.account.locale).labels["amount"]
     ends = [
         piece
-        for page in drawn_text(content)
+        for page in pages
         for piece in sorted(page, key=lambda piece: -piece.y)
         if abs(piece.right - TABLE_RIGHT) < 0.05 and piece.y > BOTTOM
     ]
@@ -94,10 +94,10 @@ def _figures_at_the_right(source: InvoiceDocument, content: bytes) -> list[Decim
     return [_amount(piece.text, source.account.locale) for piece in ends if piece.text != head]
 
 
-def check_adds_up(source: InvoiceDocument, content: bytes) -> None:
+def check_adds_up(source: InvoiceDocument, pages: list[list[Drawn]]) -> None:
     """The lines' amounts, as printed, plus the tax rows, as printed, are the total."""
     invoice = source.invoice
-    figures = _figures_at_the_right(source, content)
+    figures = _figures_at_the_right(source, pages)
     rates = len(tax_breakdown(invoice.line_items, invoice.currency))
     lines, totals = figures[: len(invoice.line_items)], figures[len(invoice.line_items) :]
     discounted = 2 if invoice.discount_total else 0
@@ -146,7 +146,7 @@ line_items = st.builds(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     lines=st.lists(line_items, min_size=1, max_size=4),
     locale=st.sampled_from(sorted(LABELS)),
@@ -182,7 +182,7 @@ def test_no_header_word_figure_or_fitting_word_is_ever_split(
         for start, end in paragraph.words():
             if paragraph.width_of(start, end) <= width:
                 assert any(first <= start and end <= last for first, last in breaks), (line.description, width)
-    check_adds_up(source, content)
+    check_adds_up(source, pages)
 
 
 @settings(max_examples=300, deadline=None)
@@ -203,7 +203,7 @@ def test_figures_wider_than_the_page_still_stay_on_it() -> None:
     top = LineItemDraft("Everything", Decimal("999999999.999999"), Decimal("999999999999.999999"), Decimal("99.9999"))
     source = priced_document([top, LineItemDraft("Más", Decimal(1), Decimal(1), Decimal(0), Decimal("12.5"))], "es")
     columns = item_columns(source)
-    assert sum(columns) == pytest.approx(CONTENT) and columns[0] >= 150
+    assert sum(columns) == pytest.approx(CONTENT) and columns[0] >= 80 - 0.01
     for page in drawn_text(render(source)):
         for piece in page:
             assert piece.x >= LEFT - 0.01 and piece.right <= WIDTH - RIGHT + 0.01, piece
@@ -222,10 +222,11 @@ def test_the_amount_is_what_the_line_costs_and_the_columns_add_up(services: Serv
     source = app_document(services, lines, locale=locale)
     content = render(source)
     f, labels = Formats(locale), Formats(locale).labels
-    figures = _figures_at_the_right(source, content)
+    pages = drawn_text(content)
+    figures = _figures_at_the_right(source, pages)
     # 4,500.00 (5,000.00 less 10%), 87.49 (99.99 less 12.50), 99.99: never the amount before the discount
     assert figures[:3] == [Decimal("4500.00"), Decimal("87.49"), Decimal("99.99")]
     text = _plain(_pdftotext(content))
     assert _plain(f.money(Decimal("5000.00"), "EUR")) not in text
     assert labels["net"] in text
-    check_adds_up(source, content)
+    check_adds_up(source, pages)
