@@ -15,6 +15,9 @@ unsupported methods, `Allow` headers), except `max_response_time`, which is a ti
 assertion (none in tests; bench/ measures time). Two are configured, each for a reason told
 where it is: `positive_data_acceptance` accepts a refusal only when it names a rule no
 schema can state, and `use_after_free` is off for the reads that outlive a DELETE by design.
+One is added: every operation declares a `default` answer (an error it does not list), which
+turns `status_code_conformance` off, so `every_status_is_listed` holds each answer's status
+to the ones the operation lists, as that check did before.
 """
 
 import json
@@ -29,8 +32,9 @@ import schemathesis
 from schemathesis import Case, CheckContext, Response
 from schemathesis.core import SpecificationKind
 from schemathesis.core.failures import Failure
+from schemathesis.core.transport import expand_status_codes
 from schemathesis.engine import events, from_schema
-from schemathesis.openapi.checks import RejectedPositiveData
+from schemathesis.openapi.checks import RejectedPositiveData, UndefinedStatusCode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.conftest import FakeClock
@@ -43,6 +47,11 @@ from tests.schemathesis_support import Live, live_app
 RULES_NO_SCHEMA_CAN_STATE = {
     # two query parameters that exclude each other (OpenAPI parameters are independent)
     r"Give parameter 'version' or 'asOf', not both",
+    r"Give parameter 'page' or 'after', not both",
+    # a list's cursor: only one a page of that list gave back is valid (it is opaque)
+    r"Parameter 'after' must be a cursor this list gave \(nextCursor or endCursor\)",
+    # a draft's status sent back: taken when it is the stored invoice's
+    r"Field 'status' cannot be set; use POST /api/v1/invoices/\{id\}/send, /payments or /void",
     # a field compared with another one, or with the stored invoice's date
     r"Field 'dueDate' must be on or after 'issueDate'",
     # the invoice's balance
@@ -82,6 +91,26 @@ def schema_valid_requests_are_accepted(ctx: CheckContext, response: Response, ca
         if _RULES.fullmatch(_error_message(response)):
             return None
         raise
+
+
+@schemathesis.check
+def every_status_is_listed(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """`status_code_conformance` with the `default` answer left out: an answer's status is one
+    its operation lists (the default describes only what no test should meet, a 500)."""
+    if case.operation.schema.specification.kind is not SpecificationKind.OPENAPI:
+        return None
+    if case.method.upper() != case.operation.method.upper():  # another method on its path: `unsupported_method`'s
+        return None
+    listed = [code for code in case.operation.responses.status_codes if code != "default"]
+    if response.status_code not in expand_status_codes(listed):
+        raise UndefinedStatusCode(
+            operation=case.operation.label,
+            status_code=response.status_code,
+            defined_status_codes=[str(code) for code in listed],
+            allowed_status_codes=sorted(expand_status_codes(listed)),
+            message=f"Received: {response.status_code}\nListed: {', '.join(map(str, listed))}",
+        )
+    return None
 
 
 # What answers 200 after a DELETE by design (docs/api.md): DELETE /clients/{id} is a soft
