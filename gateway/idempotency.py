@@ -39,6 +39,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.actors import for_request
+from gateway import codes
 from gateway.errors import WRITE_SAVED
 from gateway.idempotency_recovery import rebuild
 from gateway.jsonio import error_response
@@ -193,12 +194,23 @@ class Keys:
         except Exception:  # the answer is real: send it, even if it could not be kept
             log.exception("Could not keep the answer of an idempotent request")
 
-    async def release(self, claim: Claimed) -> None:
-        with anyio.CancelScope(shield=True):  # give the key up even when the request was cancelled
+    async def release(self, claim: Claimed, rebuild: Rebuild) -> None:
+        """Ends a claim whose request failed (an error, a 5xx): the key is given up, so a
+        retry runs again, unless the request recorded events before it failed; then their
+        rebuilt answer is kept, so a retry gets it and nothing runs twice."""
+        with anyio.CancelScope(shield=True):  # even when the request was cancelled
             try:
-                await run_in_threadpool(self.store.release, claim)
+                await run_in_threadpool(self._release, claim, rebuild)
             except Exception:
                 log.exception("Could not release an idempotency key")
+
+    def _release(self, claim: Claimed, rebuild: Rebuild) -> None:
+        marked = marked_events(self.services.app, claim.owner, claim.position) if claim.position is not None else []
+        if not marked:
+            self.store.release(claim)
+            return
+        log.warning("An idempotent request failed after it took effect; a retry gets its answer rebuilt")
+        self.store.complete(claim, rebuild(marked))
 
 
 class Idempotency:
@@ -257,14 +269,18 @@ class Idempotency:
             await self._replay(claim.response, send)
         elif isinstance(claim, Mismatch):
             message = "This Idempotency-Key was used for another request (method, path or body); use a new key"
-            await error_response(422, message)(scope, receive, send)
+            await error_response(422, message, code=codes.IDEMPOTENCY_KEY_REUSED)(scope, receive, send)
         elif isinstance(claim, InFlight):
             message = "A request with this Idempotency-Key is still in progress; retry later"
-            await error_response(409, message, {"Retry-After": "1"})(scope, receive, send)
+            await error_response(409, message, {"Retry-After": "1"}, code=codes.IDEMPOTENCY_IN_FLIGHT)(
+                scope, receive, send
+            )
         else:
-            await self._run(claim, scope, body, receive, send)
+            await self._run(claim, rebuilt, scope, body, receive, send)
 
-    async def _run(self, claim: Claimed, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
+    async def _run(
+        self, claim: Claimed, rebuilt: Rebuild, scope: Scope, body: bytes, receive: Receive, send: Send
+    ) -> None:
         delivered = False
 
         async def replay_body() -> Message:
@@ -280,17 +296,17 @@ class Idempotency:
             async with self.keys.running(claim):
                 await self.app(scope, replay_body, captured)
         except BaseException:
-            await self.keys.release(claim)
+            await self.keys.release(claim, rebuilt)
             raise
         start = captured.start
         if start is None:
-            await self.keys.release(claim)
+            await self.keys.release(claim, rebuilt)
             return
         status = int(start["status"])
         content = b"".join(captured.chunks)
         saved = any(name.decode("latin-1").lower() == WRITE_SAVED.lower() for name, _ in start.get("headers", []))
-        if status >= 500 and not saved:  # nothing took effect: a retry may run it again
-            await self.keys.release(claim)
+        if status >= 500 and not saved:  # nothing took effect, unless its events say otherwise
+            await self.keys.release(claim, rebuilt)
         else:
             kept = [
                 (name.decode("latin-1"), value.decode("latin-1"))

@@ -116,6 +116,7 @@ class Claimed:
     key: str
     owner: str
     created_at: datetime
+    position: int | None = None  # the store's last position before the request ran
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,7 @@ class IdempotencyStore:
                     .returning(idempotency_keys.c.owner)  # an INSERT's rowcount is -1 under psycopg 3
                 )
                 if inserted.first() is not None:
-                    return Claimed(account_id, key, owner, at)
+                    return Claimed(account_id, key, owner, at, position)
                 row = conn.execute(select(idempotency_keys).where(this)).first()
                 if row is None:  # released between the insert and the read: try again
                     continue
@@ -276,7 +277,7 @@ class IdempotencyStore:
             )
             if taken.rowcount != 1:
                 return None
-        return Claimed(abandoned.account_id, abandoned.key, owner, at)
+        return Claimed(abandoned.account_id, abandoned.key, owner, at, position)
 
     @staticmethod
     def _kept(response: StoredResponse) -> dict[str, Any]:

@@ -323,3 +323,29 @@ def test_for_request_adds_the_reference_to_whoever_acts() -> None:
             assert current_actor() == actor
             assert actor.as_dict() == {"type": API_KEY, "id": "id-1", "name": "laptop", "request": "abc"}
         assert "request" not in current_actor().as_dict()
+
+
+# --- failed after its commit -----------------------------------------------------------
+
+
+def test_a_500_after_the_commit_keeps_the_rebuilt_answer_so_a_retry_does_not_write_twice(
+    api: Api, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: any 5xx gave the key up, so a retry ran the command again."""
+    from gateway import render
+
+    real, calls = render.client, []
+
+    def breaks_once(view: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("rendering broke after the write")
+        return real(view)
+
+    monkeypatch.setattr(render, "client", breaks_once)
+    assert_error(post(api, "/api/v1/clients", {"name": "Acme Corp"}, "after"), 500)
+    recorded = events(services)
+    again = post(api, "/api/v1/clients", {"name": "Acme Corp"}, "after")
+    assert again.status_code == 201 and again.headers[REPLAYED] == "true"
+    assert events(services) == recorded
+    assert [c["name"] for c in payload(api.get("/api/v1/clients"))["data"]] == ["Acme Corp"]
