@@ -18,6 +18,7 @@ from gateway.dashboard import dashboard_app
 from gateway.errors import HANDLERS
 from gateway.graphql.app import graphql_routes
 from gateway.guard import ApiGuard
+from gateway.health import report
 from gateway.history_routes import ROUTES as HISTORY_ROUTES
 from gateway.idempotency import Idempotency
 from gateway.jsonio import JSONResponse
@@ -34,8 +35,12 @@ log = logging.getLogger("cleverinvo")
 FOLLOW_SECONDS = 0.5
 
 
-async def health(_request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+async def health(request: Request) -> Response:
+    """Liveness, always 200 ``"status": "ok"``, with readiness and its detail beside
+    (gateway/health.py): the database, the followers' lag, the worker child, integrity."""
+    services: Services = request.app.state.services
+    child = getattr(request.app.state, "worker_child", None)  # set by `cleverinvo serve`
+    return JSONResponse(await run_in_threadpool(report, services, child))
 
 
 async def _follow(services: Services) -> None:
@@ -90,5 +95,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         lifespan=lifespan,
     )
     app.state.services = core
+    app.state.worker_child = None  # `cleverinvo serve` puts its worker supervisor here
     app.state.share_limiter = budgets(settings.share_rate_limit, settings)
     return app

@@ -249,10 +249,11 @@ def _serve(services: Services, host: str, port: int, workers: bool, processes: i
     # handler it found: make that an orderly exit, so the workers are stopped on the way out.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _exit_cleanly)
+    config = server_config(app, services.settings, host, port)  # the JSON log first: the supervisor logs to it
     with contextlib.ExitStack() as stack:
-        if workers:
-            stack.enter_context(child_workers())
-        server = uvicorn.Server(server_config(app, services.settings, host, port))
+        if workers:  # supervised: a child that dies is started again, and health shows it
+            app.state.worker_child = stack.enter_context(child_workers())
+        server = uvicorn.Server(config)
         server.run()
         if not server.started:  # the port was taken, say: uvicorn has logged why
             raise SystemExit(3)

@@ -18,7 +18,7 @@ from projections.ledger_index import LedgerIndex
 from projections.pdf_cache import PdfIndex
 from projections.projector import ReadModelProjector
 from projections.queries import ReadModel
-from projections.work_queue import WorkQueue
+from projections.work_queue import WorkQueue, positions
 from usecases.core import Core
 from usecases.service import UseCases
 
@@ -82,6 +82,10 @@ class Services:
         """A follower that renders PDFs (run by `cleverinvo workers`, never by the API)."""
         queue = WorkQueue(self._writer, self._reader, follower="pdf")
         return PdfWorker(self.app, self.projector, self.pdfs, queue, lease_seconds=self.settings.worker_lease_seconds)
+
+    def work_positions(self) -> dict[str, int]:
+        """The work followers' positions ("pdf", "email"), from the shared tracking table."""
+        return positions(self._reader)
 
     def size_request_threads(self) -> int:
         """As many request threads as the smallest pool has connections (gateway/capacity.py);

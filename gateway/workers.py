@@ -3,8 +3,9 @@
 Workers follow the event store and do the slow work the API must never do on a request:
 rendering PDFs, delivering emails, recording overdue invoices, keeping the ledger's
 digests. They run in their own process so that this work never competes with requests
-for the GIL; `serve` starts one as a child and stops it with itself, and any number can
-run on their own, on any host, sharing the work through the store.
+for the GIL; `serve` starts one as a child, starts it again should it die, and stops it
+with itself; any number can run on their own, on any host, sharing the work through the
+store.
 """
 
 import contextlib
@@ -14,7 +15,9 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from types import FrameType
 from typing import Protocol
 
@@ -85,19 +88,104 @@ def _watch_parent(parent_pid: int, stop: threading.Event) -> None:
             stop.set()
 
 
-@contextlib.contextmanager
-def child_workers() -> Iterator[subprocess.Popen[bytes]]:
-    """Runs `cleverinvo workers` beside this process, with the same environment; on exit
-    asks it to stop (SIGTERM) and, should it not within STOP_SECONDS, kills it."""
-    command = [sys.executable, "-m", "gateway.cli", "workers", "--parent-pid", str(os.getpid())]
-    child = subprocess.Popen(command, stdin=subprocess.DEVNULL)
-    try:
-        yield child
-    finally:
-        if child.poll() is None:
+# serve restarts a child that died: first after RESTART_FIRST_SECONDS, doubling while it
+# keeps dying, at most RESTART_MOST_SECONDS; a child that ran STEADY_SECONDS starts afresh.
+RESTART_FIRST_SECONDS = 0.5
+RESTART_MOST_SECONDS = 30.0
+STEADY_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class ChildState:
+    """What serve knows of its worker child, for the health answer."""
+
+    alive: bool
+    pid: int | None
+    restarts: int  # how many times it was started again after it died
+    last_exit: int | None  # the return code of the last child that died (-9: SIGKILL)
+
+
+class WorkerSupervisor:
+    """Runs `cleverinvo workers` beside serve, with the same environment, and starts it
+    again when it dies (backoff above, each death and restart logged); ``stop`` asks it to
+    stop (SIGTERM) and, should it not within STOP_SECONDS, kills it. Without this a killed
+    child stayed dead: no PDF nor email until serve itself was restarted."""
+
+    def __init__(self, command: list[str] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.command = command or [sys.executable, "-m", "gateway.cli", "workers", "--parent-pid", str(os.getpid())]
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._child: subprocess.Popen[bytes] | None = None
+        self._started_at = 0.0
+        self._restarts = 0
+        self._failures = 0  # deaths in a row, each before STEADY_SECONDS
+        self._last_exit: int | None = None
+        self._watcher: threading.Thread | None = None
+
+    def start(self) -> None:
+        with self._lock:
+            self._spawn()
+        self._watcher = threading.Thread(target=self._watch, name="workers-supervisor", daemon=True)
+        self._watcher.start()
+
+    def _spawn(self) -> None:
+        self._child = subprocess.Popen(self.command, stdin=subprocess.DEVNULL)
+        self._started_at = self.clock()
+
+    def state(self) -> ChildState:
+        with self._lock:
+            child = self._child
+            alive = child is not None and child.poll() is None
+            return ChildState(alive, child.pid if child else None, self._restarts, self._last_exit)
+
+    def _watch(self) -> None:
+        while not self._stopping.is_set():
+            child = self._child
+            assert child is not None
+            code = child.wait()
+            if self._stopping.is_set():
+                return
+            ran = self.clock() - self._started_at
+            self._failures = 1 if ran >= STEADY_SECONDS else self._failures + 1
+            delay = min(RESTART_FIRST_SECONDS * 2 ** (self._failures - 1), RESTART_MOST_SECONDS)
+            with self._lock:
+                self._last_exit = code
+            log.error(
+                "workers exited unexpectedly; restarting",
+                extra={"fields": {"pid": child.pid, "exitCode": code, "ranSeconds": round(ran, 3), "restartIn": delay}},
+            )
+            if self._stopping.wait(delay):
+                return
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                self._spawn()
+                self._restarts += 1
+                pid = self._child.pid if self._child else None
+            log.info("workers restarted", extra={"fields": {"pid": pid, "restarts": self._restarts}})
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping.set()
+            child = self._child
+        if child is not None and child.poll() is None:
             child.terminate()
             try:
                 child.wait(STOP_SECONDS)
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
+        if self._watcher is not None:
+            self._watcher.join(STOP_SECONDS)
+
+
+@contextlib.contextmanager
+def child_workers() -> Iterator[WorkerSupervisor]:
+    """Runs and supervises `cleverinvo workers` (``WorkerSupervisor``) for the block."""
+    supervisor = WorkerSupervisor()
+    supervisor.start()
+    try:
+        yield supervisor
+    finally:
+        supervisor.stop()

@@ -235,3 +235,11 @@ class WorkQueue:
     def queued(self) -> int:
         with self.reader.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(work_queue).where(self._mine)).scalar_one())
+
+
+def positions(reader: Engine) -> dict[str, int]:
+    """Every work follower's position by name ("pdf", "email"), as the health answer shows
+    them: read from the shared table, so any host can say how far the workers are."""
+    with reader.connect() as conn:
+        rows = conn.execute(select(work_tracking.c.application_name, work_tracking.c.notification_id)).all()
+    return {str(row.application_name): int(row.notification_id) for row in rows}
