@@ -31,6 +31,7 @@ WIDTH, HEIGHT = 595, 842  # A4 in points
 LEFT, RIGHT, TOP, BOTTOM = 50, 50, 50, 60
 CONTENT = WIDTH - LEFT - RIGHT
 HALF = 300  # the seller's and the client's blocks: the left part of the page
+BLOCK = HALF - 16  # their width: a right-aligned block keeps clear of the invoice's number and dates
 TOTALS = [170, 110]  # label and amount; the amount column widens for a wider amount
 STAMPS = {"PAID": HexColor("#047857"), "VOID": HexColor("#b91c1c")}
 PAD = 4
@@ -201,10 +202,10 @@ class _Builder:
         of the page. Each line keeps its own direction inside (an email stays an email)."""
         side: Align = "right" if base_is_rtl("\n".join(lines)) else "left"
         if heading is not None:
-            self.flow(self.box(heading, 8, "bold", MUTED, align=side), LEFT, HALF)
+            self.flow(self.box(heading, 8, "bold", MUTED, align=side), LEFT, BLOCK)
         for i, line in enumerate(lines):
-            first = i == 0
-            self.flow(self.box(line, name_size if first else 9, "bold" if first else "regular", align=side), LEFT, HALF)
+            size, weight = (name_size, "bold") if i == 0 else (9, "regular")
+            self.flow(self.box(line, size, weight, align=side), LEFT, BLOCK)
 
     def table(self) -> tuple[list[TextBox], list[list[TextBox]], list[float]]:
         """The column header, the rows' cells and the columns' widths, each column as wide

@@ -11,7 +11,7 @@ import pytest
 from domain.money import LineItemDraft
 from gateway.services import Services
 from gateway.settings import Settings
-from pdf.layout import HALF, LEFT, render
+from pdf.layout import BLOCK, HALF, LEFT, render
 from pdf.tax_labels import country_of, label_for, tax_id_label
 from tests.pdf_support import Drawn, app_document, drawn_text, pdf_text
 
@@ -64,13 +64,13 @@ def test_an_arabic_client_block_reads_right_to_left_on_every_line(services: Serv
     assert len(block) == 7
     rights = [right for _, right in block]
     assert max(rights) - min(rights) < 0.05, block  # one alignment edge
-    assert rights[0] == pytest.approx(LEFT + HALF, abs=0.05)  # the right edge of the block's half
+    assert rights[0] == pytest.approx(LEFT + BLOCK, abs=0.05)  # the right edge of the block's part of the page
     assert all(left >= LEFT for left, _ in block)
     # the seller's block, Latin, shares its left edge
     seller = _block_lines(page, "Vendedor SL", "ESB12345674")
     assert len(seller) == 7  # name, three address lines, email, phone, tax id
     assert all(left == pytest.approx(LEFT, abs=0.05) for left, _ in seller), seller
-    assert all(right <= LEFT + HALF for _, right in seller)
+    assert all(right <= LEFT + BLOCK for _, right in seller)
 
 
 def test_an_arabic_line_in_a_latin_block_keeps_the_blocks_left_edge(services: Services) -> None:
