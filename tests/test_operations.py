@@ -255,7 +255,8 @@ def big_invoice(base: str, headers: dict[str, str]) -> str:
 
 def test_sigterm_lets_a_pdf_render_in_flight_finish_with_200(tmp_path: Path):
     tenant = open_tenant_in(tmp_path)
-    with serving(tmp_path) as server:
+    gate = tmp_path / "gate"  # the render waits there until the stop has begun (pdf/render_gate.py)
+    with serving(tmp_path, CLEVERINVO_TEST_RENDER_GATE=str(gate)) as server:
         base = f"{server.url}/api/v1"
         invoice_id = big_invoice(base, tenant.headers)
         answer: dict[str, Any] = {}
@@ -268,8 +269,10 @@ def test_sigterm_lets_a_pdf_render_in_flight_finish_with_200(tmp_path: Path):
 
         thread = threading.Thread(target=download)
         thread.start()
-        time.sleep(0.3)  # the render of 500 long lines takes seconds
+        until(lambda: any(gate.glob("rendering-*")), 60, "the render to start")  # in flight, for certain
         server.process.send_signal(signal.SIGTERM)
+        until(lambda: "Shutting down" in server.text(), 30, "the stop to begin")
+        (gate / "open").touch()
         thread.join(60)
         assert server.process.wait(30) == 0
     response = answer.get("response")
@@ -290,9 +293,9 @@ def test_sigterm_lets_an_upload_in_flight_finish_with_201(tmp_path: Path):
                 f"Authorization: Bearer {tenant.key}\r\nContent-Length: {len(body)}\r\n\r\n"
             )
             conn.sendall(head.encode() + body[:5])
-            time.sleep(0.3)
+            time.sleep(0.3)  # nothing to wait on: the request is not seen until its body is read
             server.process.send_signal(signal.SIGTERM)
-            time.sleep(0.5)
+            until(lambda: "Shutting down" in server.text(), 30, "the stop to begin")  # the rest comes after it
             conn.sendall(body[5:])
             reply = conn.recv(65536)
         assert reply.startswith(b"HTTP/1.1 201 "), reply
