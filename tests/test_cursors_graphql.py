@@ -53,7 +53,9 @@ def test_a_connection_walk_while_another_thread_creates_sees_every_earlier_row_o
     writer = threading.Thread(target=create)
     writer.start()
     try:
-        walked = walk(api, INVOICES, "invoices", between=lambda: written.acquire(timeout=60), first=3)
+        walked = walk(
+            api, INVOICES, "invoices", between=lambda: writer.is_alive() and written.acquire(timeout=60), first=3
+        )
     finally:
         done.set()
         writer.join(timeout=60)

@@ -77,7 +77,7 @@ def test_walking_by_cursor_while_another_thread_creates_sees_every_earlier_row_o
     writer.start()
     try:
         # each page waits (boundedly) for one more write, so writes fall between every two pages
-        walked = walk(api, limit="4", between=lambda: written.acquire(timeout=60))
+        walked = walk(api, limit="4", between=lambda: writer.is_alive() and written.acquire(timeout=60))
     finally:
         done.set()
         writer.join(timeout=60)
