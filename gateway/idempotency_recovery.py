@@ -8,6 +8,7 @@ rendered as the route renders it. So a retry gets the first answer's status and 
 not the record as later changes left it.
 """
 
+import logging
 import re
 from collections.abc import Callable
 from uuid import UUID
@@ -26,6 +27,7 @@ from projections.marked_events import MarkedEvent
 from projections.past import Past, client_view
 from usecases.lifecycle import PaymentAnswer
 
+log = logging.getLogger("cleverinvo")
 LOST = (
     "This request took effect before the service restarted, but its answer could not be made again; "
     "read the record instead of retrying"
@@ -106,5 +108,9 @@ def rebuild(services: Services, scope: Scope, account: UUID, marked: list[Marked
     """The answer the request would have had, from the events it recorded (``marked``,
     never empty); a 409 saying so when no answer can be made of them."""
     rebuilder = _rebuilder(scope["path"])
-    response = rebuilder(services, scope, account, marked) if rebuilder else None
+    try:
+        response = rebuilder(services, scope, account, marked) if rebuilder else None
+    except Exception:  # the 409 below is kept all the same: the request must not run again
+        log.exception("Could not rebuild the answer of %s %s from its events", scope["method"], scope["path"])
+        response = None
     return _kept(response if response is not None else error_response(409, LOST))

@@ -349,3 +349,22 @@ def test_a_500_after_the_commit_keeps_the_rebuilt_answer_so_a_retry_does_not_wri
     assert again.status_code == 201 and again.headers[REPLAYED] == "true"
     assert events(services) == recorded
     assert [c["name"] for c in payload(api.get("/api/v1/clients"))["data"]] == ["Acme Corp"]
+
+
+def test_an_answer_that_cannot_be_rebuilt_is_a_kept_409_never_a_second_write(
+    api: Api, services: Services, dies_before_keeping: Callable[[], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dies_before_keeping()
+    post(api, "/api/v1/clients", {"name": "Acme Corp"}, "lost")
+    set_row(services, "lost", holder=dead_here())
+
+    def broken(*_args: Any) -> Any:
+        raise RuntimeError("the past cannot be read")
+
+    monkeypatch.setattr("gateway.idempotency_recovery.Past.load", broken)
+    recorded = events(services)
+    for _ in range(2):
+        answer = post(api, "/api/v1/clients", {"name": "Acme Corp"}, "lost")
+        assert "took effect" in assert_error(answer, 409)
+    assert events(services) == recorded
+    assert payload(api.get("/api/v1/clients"))["total"] == 1
