@@ -4,9 +4,10 @@ A pure ASGI middleware inside the API guard (it needs the account the guard foun
 POST that carries the header it reads the whole body (within ``max_body_bytes``), claims
 the key in the read-model database (``projections/idempotency.py``) and then:
 
-- first time: runs the request, keeps the answer unless it is a server error that wrote
-  nothing (5xx: the key is given up, so a retry runs again; a 503 marked ``Write-Saved``
-  saved its write and is kept, so a retry does not write twice), and only then sends it;
+- first time: runs the request, keeps the answer unless it is a server error (5xx: the
+  key is given up, so a retry runs again; a 503 marked ``Write-Saved`` saved its write and
+  is kept, and so is the answer rebuilt from any events a failed request recorded, so a
+  retry does not write twice), and only then sends it;
 - the same key, method, path and body again within 24 hours: sends the kept status,
   headers that matter and body, with ``Idempotent-Replayed: true``; nothing runs again;
 - the same key for another method, path or body: 422;
