@@ -15,6 +15,8 @@ event. A snapshot stored before snapshots were sealed has no seal: it is not use
 aggregate is replayed from its first event (the next snapshot, 50 events on, is sealed).
 """
 
+import hashlib
+import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 from uuid import UUID
@@ -24,13 +26,50 @@ from eventsourcing.persistence import AggregateRecorder, EventStore, Mapper, Rec
 
 from domain.ledger import LedgerEventStore, unverified
 from domain.seals import LEDGER, canonical, event_hash, parse_state
-from domain.verifying import Unverifiable
+from domain.verifying import Head, Heads, Unverifiable
+
+# A snapshot sealed by ``put`` is canonical JSON: ``_ledger`` first, ``hash`` then ``head``.
+_SEALED = b'{"' + LEDGER.encode() + b'":{"hash":"'
+_HEAD = b'","head":"'
+
+
+def _fast(stored: StoredEvent) -> tuple[str, str] | None:
+    """(head, hash) of a canonically sealed snapshot whose content matches its seal; None
+    otherwise (the slow path parses it and says why)."""
+    state = stored.state
+    start = len(_SEALED)
+    if not state.startswith(_SEALED) or state[start + 64 : start + 74] != _HEAD:
+        return None
+    head_at = start + 74
+    if state[head_at + 64 : head_at + 66] != b'"}':
+        return None
+    body = b"".join(
+        (
+            b'{"aggregateId":"',
+            str(stored.originator_id).encode(),
+            b'","state":{"',
+            LEDGER.encode(),
+            b'":{"head":"',
+            state[head_at:],
+            b',"topic":',
+            json.dumps(stored.topic, ensure_ascii=False).encode(),
+            b',"version":',
+            str(stored.originator_version).encode(),
+            b"}",
+        )
+    )
+    sealed_hash = state[start : start + 64].decode("ascii", "replace")
+    if hashlib.sha256(body).hexdigest() != sealed_hash:
+        return None
+    return state[head_at : head_at + 64].decode("ascii", "replace"), sealed_hash
 
 
 class LedgerSnapshotStore(EventStore[UUID]):
     def __init__(self, mapper: Mapper[UUID], recorder: AggregateRecorder, events: LedgerEventStore) -> None:
         super().__init__(mapper=mapper, recorder=recorder)
         self.events = events
+        # The event each snapshot folds, verified once: a stored version never changes.
+        self.folded = Heads()
 
     def put(self, domain_events: Sequence[DomainEventProtocol[UUID]], **kwargs: Any) -> list[Recording[UUID]]:
         sealed = [self._sealed(self.mapper.to_stored_event(snapshot)) for snapshot in domain_events]
@@ -63,22 +102,35 @@ class LedgerSnapshotStore(EventStore[UUID]):
 
     def _verified(self, snapshot: StoredEvent) -> bool:
         """True for a sealed snapshot that verifies; False for an unsealed one (not used);
-        refuses one whose seal does not verify."""
+        refuses one whose seal does not verify. The events after it are then checked as a
+        chain from the event it folds."""
         stream, version = snapshot.originator_id, snapshot.originator_version
         try:
-            state = parse_state(snapshot.state)
-        except ValueError:
-            raise unverified(stream, f"the snapshot at version {version} is not one the service stored") from None
-        seal = state.get(LEDGER)
-        if seal is None:
-            return False
-        try:
-            if not isinstance(seal, dict) or not all(isinstance(seal.get(key), str) for key in ("head", "hash")):
-                raise Unverifiable(f"the snapshot at version {version} has a malformed seal")
-            if event_hash(str(stream), version, snapshot.topic, state) != seal["hash"]:
-                raise Unverifiable(f"the snapshot at version {version} does not match its seal")
-            if self.events.head_of(stream, version).hash != seal["head"]:
+            sealed = _fast(snapshot) or self._slow(snapshot)
+            if sealed is None:
+                return False
+            folded = self.folded.get(stream, version) or self.events.head_of(stream, version)
+            if folded.hash != sealed[0]:
                 raise Unverifiable(f"the snapshot at version {version} is not of the stored version {version}")
         except Unverifiable as exc:
             raise unverified(stream, exc.reason) from None
+        self.folded.remember(stream, folded)
+        self.events.heads.remember(stream, Head(version, folded.hash, folded.sealed))
         return True
+
+    @staticmethod
+    def _slow(snapshot: StoredEvent) -> tuple[str, str] | None:
+        """(head, hash) of a sealed snapshot, parsed; None for an unsealed one."""
+        version = snapshot.originator_version
+        try:
+            state = parse_state(snapshot.state)
+        except ValueError:
+            raise Unverifiable(f"the snapshot at version {version} is not one the service stored") from None
+        seal = state.get(LEDGER)
+        if seal is None:
+            return None
+        if not isinstance(seal, dict) or not all(isinstance(seal.get(key), str) for key in ("head", "hash")):
+            raise Unverifiable(f"the snapshot at version {version} has a malformed seal")
+        if event_hash(str(snapshot.originator_id), version, snapshot.topic, state) != seal["hash"]:
+            raise Unverifiable(f"the snapshot at version {version} does not match its seal")
+        return str(seal["head"]), str(seal["hash"])
