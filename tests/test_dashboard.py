@@ -10,6 +10,7 @@ import random
 import re
 from collections.abc import Callable
 from decimal import Decimal
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlencode
@@ -460,7 +461,11 @@ def test_a_new_key_is_shown_once_works_on_the_api_and_can_be_revoked(
     browser.get("/dashboard/keys")
     page = browser.post("/dashboard/keys", {"label": "online shop"}).text
     key = re.search(r'<code id="new-key">(cinv_[A-Za-z0-9_-]+)</code>', page).group(1)  # type: ignore[union-attr]
-    assert f'curl -H "Authorization: Bearer {key}" http://testserver/api/v1/clients' in text_of(page)
+    curl = re.search(r'<code id="curl-line">(.*?)</code>', page, re.S).group(1)  # type: ignore[union-attr]
+    assert (
+        unescape(re.sub(r"<[^>]+>", "", curl))
+        == f'curl -H "Authorization: Bearer {key}" http://testserver/api/v1/clients'
+    )
     assert 'data-copy="new-key"' in page and "shown only this once" in page
 
     api = Browser(browser.http)  # a program, with no cookies
