@@ -39,7 +39,7 @@ with warnings.catch_warnings():
 
 ISO_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 CLIENT_KEYS = {"id", "name", "email", "address", "taxId", "phone", "notes", "isActive", "createdAt", "updatedAt"}
-LIST_KEYS = {"data", "total", "page", "limit", "totalPages"}
+LIST_KEYS = {"data", "total", "page", "limit", "totalPages", "nextCursor"}
 INVOICE_BRIEF_KEYS = {"id", "invoiceNumber", "total", "status"}
 INVOICE_SUMMARY_KEYS = {
     "id",
@@ -179,11 +179,13 @@ def payload(response: httpx.Response) -> Any:
 
 
 def assert_error(response: httpx.Response, status: int) -> str:
-    """The response is `status` with exactly {"error": "<message>"}; returns the message."""
+    """The response is `status` with {"error": "<message>", "code": "<CODE>"} and, where a field is
+    at fault, its path in "field"; nothing else. Returns the message."""
     assert response.status_code == status, (response.status_code, response.text[:500])
     body = payload(response)
-    assert isinstance(body, dict) and set(body) == {"error"}, body
+    assert isinstance(body, dict) and {"error", "code"} <= set(body) <= {"error", "code", "field"}, body
     assert isinstance(body["error"], str) and body["error"].strip(), body
+    assert isinstance(body["code"], str) and body["code"].isupper(), body
     return str(body["error"])
 
 
