@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from gateway.idempotency import KILL_AFTER_WRITES
 from gateway.services import Services
 from gateway.settings import Settings
+from tests import backends
 from tests.conftest import Tenant, invoice_body
 from tests.test_operations import serving, until
 
@@ -158,3 +160,34 @@ def test_keyed_writes_killed_between_commit_and_answer_are_answered_once_after_a
         assert len(recovered) == committed
         assert all(again[key][0].headers["idempotent-replayed"] == "true" for key in recovered)
         until(lambda: "took effect" in restarted.text(), 5, "the recovery to be logged")
+
+
+@pytest.mark.postgres
+def test_an_api_process_killed_after_its_commit_is_recovered_by_its_sibling_at_once(tmp_path: Path) -> None:
+    """`serve --workers 2` on PostgreSQL: the process that committed dies (its supervisor
+    starts another); the retry, whichever process takes it, answers from the events."""
+    from tests.test_scaleout import Cluster, opened, tenant
+    from tests.test_scaleout import serving as serving_processes
+
+    with backends.postgres_env() as env:
+        data_dir = tmp_path / "data"
+        data_dir.mkdir()
+        env = {**env, "CLEVERINVO_DATA_DIR": str(data_dir), KILL_AFTER_WRITES: "1"}
+        cluster = Cluster(env, data_dir, Settings.from_env(env))
+        with opened(cluster) as services:
+            headers = tenant(services, "pro")
+        with serving_processes(cluster, "--workers", "2") as server:
+            base = f"{server.url}/api/v1"
+            keyed = {**headers, "Idempotency-Key": "sibling"}
+            with pytest.raises(httpx.TransportError):  # its process died between the commit and the answer
+                httpx.post(f"{base}/clients", json={"name": "Acme Corp"}, headers=keyed, timeout=60)
+            started = time.monotonic()
+            while True:
+                again = httpx.post(f"{base}/clients", json={"name": "Acme Corp"}, headers=keyed, timeout=60)
+                if again.status_code != 409:
+                    break
+                assert time.monotonic() - started < RECOGNISED_WITHIN, again.text
+                time.sleep(0.05)
+            assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true", again.text
+            listed = httpx.get(f"{base}/clients", headers=headers, timeout=30).json()
+            assert [c["id"] for c in listed["data"]] == [again.json()["data"]["id"]]
