@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient  # conftest imported it first, quietly
 
 from domain.errors import Conflict, DomainError, NotFound, PlanLimitReached, ValidationError, field_named
 from gateway import codes
@@ -19,7 +20,7 @@ from gateway.graphql.errors import CODES as GRAPHQL_CODES
 from gateway.problems import BadRequest, HeadersTooLarge, PayloadTooLarge, UnsupportedMediaType
 from gateway.services import Services
 from gateway.settings import Settings
-from tests.conftest import Api, FakeClock, Tenant, TestClient, invoice_body, line, payload
+from tests.conftest import Api, FakeClock, Tenant, invoice_body, line, payload
 from tests.graphql_support import gql
 from usecases.errors import Unauthenticated, Unavailable
 
@@ -119,6 +120,7 @@ def tight(make_settings: Callable[..., Settings], clock: FakeClock) -> Iterator[
 
 
 def test_too_large_and_too_many_have_their_codes_and_graphql_says_when_to_retry(tight: Api) -> None:
+    assert tight.tenant is not None
     coded(tight.post("/api/v1/clients", {"name": "x" * 2000}), 413, "PAYLOAD_TOO_LARGE")
     too_large = tight.http.post(
         "/graphql", json={"query": "{ clients { total } }", "x": "y" * 2000}, headers=tight.tenant.headers

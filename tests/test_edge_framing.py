@@ -59,6 +59,9 @@ def served(
         services.close()
 
 
+Served = tuple[int, Services, Tenant]
+
+
 def read_answer(conn: socket.socket) -> tuple[int, dict[str, str], bytes]:
     """One HTTP response: (status, headers, body), waiting at most WAIT for it."""
     conn.settimeout(WAIT)
@@ -107,7 +110,7 @@ def json_error(body: bytes) -> dict[str, Any]:
 
 @pytest.mark.parametrize("kib", [17, 64])
 @pytest.mark.parametrize("path", ["/api/v1/clients", "/healthz", "/graphql"])
-def test_a_head_over_16_kib_in_one_piece_is_431(served, kib: int, path: str) -> None:
+def test_a_head_over_16_kib_in_one_piece_is_431(served: Served, kib: int, path: str) -> None:
     port, _, tenant = served
     raw = (
         f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {tenant.key}\r\nX-Big: {'a' * kib * 1024}\r\n\r\n"
@@ -118,7 +121,7 @@ def test_a_head_over_16_kib_in_one_piece_is_431(served, kib: int, path: str) -> 
     assert json_error(body) == {"error": "Request head is larger than 16384 bytes", "code": "HEADERS_TOO_LARGE"}
 
 
-def test_a_head_just_under_16_kib_is_served(served) -> None:
+def test_a_head_just_under_16_kib_is_served(served: Served) -> None:
     port, _, tenant = served
     head = f"GET /api/v1/clients HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {tenant.key}\r\nX-Big: "
     room = 16 * 1024 - len(head) - len("\r\n\r\n")
@@ -129,7 +132,7 @@ def test_a_head_just_under_16_kib_is_served(served) -> None:
 # --- a body framed two ways ----------------------------------------------------------------
 
 
-def test_content_length_beside_chunked_is_400_closed_and_writes_nothing(served) -> None:
+def test_content_length_beside_chunked_is_400_closed_and_writes_nothing(served: Served) -> None:
     port, services, tenant = served
     before = stored_state(services)
     body = b'{"name": "Smuggled"}'
@@ -160,7 +163,9 @@ DOORS = [("/graphql", b'{"query": "{ clients { total } }", "x": "'), ("/api/v1/c
 
 
 @pytest.mark.parametrize(("path", "start"), DOORS, ids=["graphql", "rest"])
-def test_a_declared_length_over_the_limit_is_413_before_the_body_is_sent(served, path: str, start: bytes) -> None:
+def test_a_declared_length_over_the_limit_is_413_before_the_body_is_sent(
+    served: Served, path: str, start: bytes
+) -> None:
     port, services, tenant = served
     before = stored_state(services)
     declared = 50 * 1024 * 1024
@@ -177,7 +182,9 @@ def test_a_declared_length_over_the_limit_is_413_before_the_body_is_sent(served,
 
 
 @pytest.mark.parametrize(("path", "start"), DOORS, ids=["graphql", "rest"])
-def test_a_chunked_body_growing_past_the_limit_is_413_as_soon_as_it_does(served, path: str, start: bytes) -> None:
+def test_a_chunked_body_growing_past_the_limit_is_413_as_soon_as_it_does(
+    served: Served, path: str, start: bytes
+) -> None:
     port, services, tenant = served
     before = stored_state(services)
     head = (

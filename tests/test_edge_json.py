@@ -19,13 +19,14 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from starlette.testclient import TestClient  # conftest imported it first, quietly
 from starlette.websockets import WebSocketDisconnect
 
 from gateway.app import create_app
 from gateway.contract.openapi import PATH as OPENAPI_PATH
 from gateway.services import Services
 from gateway.settings import Settings
-from tests.conftest import TODAY, Api, FakeClock, Tenant, TestClient, stored_state
+from tests.conftest import TODAY, Api, FakeClock, Tenant, stored_state
 
 CREATE_CLIENT = "mutation($input: ClientInput!) { createClient(input: $input) { id } }"
 
