@@ -136,7 +136,12 @@ def meaning_of(exc: BaseException) -> Meaning | None:
     if isinstance(exc, HttpProblem):
         return Meaning(exc.code, exc.status, by_status(exc.status).graphql)
     if isinstance(exc, DomainError):
-        # A domain error of a class this table does not list: its own code says what it is
-        # (one unknown to GraphQL too is the client's, as DomainError's default is).
-        return BY_GRAPHQL_CODE.get(exc.code) or Meaning(exc.code, 400, "BAD_REQUEST")
+        # A domain error of a class this table does not list: its own code says what it is,
+        # and a code GraphQL does not know takes the class's `status` (400 by default: the
+        # client's, as DomainError's is) and GraphQL's code for that status.
+        known = BY_GRAPHQL_CODE.get(exc.code)
+        if known is not None:
+            return known
+        status = getattr(exc, "status", 400)
+        return Meaning(exc.code, status, by_status(status).graphql)
     return None

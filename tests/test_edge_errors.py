@@ -17,6 +17,7 @@ from domain.errors import Conflict, DomainError, NotFound, PlanLimitReached, Val
 from gateway import codes
 from gateway.app import create_app
 from gateway.graphql.errors import CODES as GRAPHQL_CODES
+from gateway.graphql.errors import classify_exception
 from gateway.problems import BadRequest, HeadersTooLarge, PayloadTooLarge, UnsupportedMediaType
 from gateway.services import Services
 from gateway.settings import Settings
@@ -218,6 +219,21 @@ def test_one_table_gives_each_error_its_code_status_and_graphql_code(
     meaning = codes.meaning_of(error)
     assert meaning == codes.Meaning(code, status, graphql)
     assert meaning.code in codes.CODES and meaning.graphql in GRAPHQL_CODES
+
+
+class StoreTampered(DomainError):
+    """A domain error of a class the table does not list yet, with a code of its own."""
+
+    code = "INTEGRITY_FAILURE"
+    status = 503
+
+
+def test_a_domain_error_the_table_does_not_list_keeps_its_own_code_and_status() -> None:
+    assert codes.meaning_of(StoreTampered("Stream x does not verify")) == codes.Meaning(
+        "INTEGRITY_FAILURE", 503, "UNAVAILABLE"
+    )
+    told = classify_exception(StoreTampered("Stream x does not verify"))
+    assert (told.code, told.reason, told.message) == ("UNAVAILABLE", "INTEGRITY_FAILURE", "Stream x does not verify")
 
 
 def test_every_status_we_answer_has_a_code() -> None:

@@ -51,6 +51,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionContext, StreamExecutionResult
 from strawberry.types.unset import UNSET
 
+from domain.errors import DomainError
 from gateway import codes
 from gateway.errors import BUSY, SATURATED
 from gateway.graphql.wording import variable_error
@@ -117,6 +118,10 @@ def classify_exception(exc: BaseException) -> Classified:
         meaning = codes.meaning_of(exc) or codes.BY_GRAPHQL_CODE[code]
         field = getattr(exc, "field", None)
         return Classified(code, message, meaning.code, field if isinstance(field, str) else None, _retry_after(code))
+    if isinstance(exc, DomainError):  # ours, with a code of its own: the table says what it means
+        found = codes.meaning_of(exc)
+        if found is not None and found.graphql != "INTERNAL":
+            return Classified(found.graphql, exc.message, found.code, exc.field, _retry_after(found.graphql))
     if isinstance(exc, HttpProblem):
         problem = codes.meaning_of(exc) or codes.by_status(exc.status)
         return Classified(problem.graphql, exc.message, problem.code, exc.field, _retry_after(problem.graphql))
