@@ -23,6 +23,7 @@ from gateway.graphql.inputs import (
     PaymentInput,
     SendInvoiceInput,
 )
+from gateway.graphql.keyed import CLIENT, DONE, INVOICE, KEY_DESCRIPTION, PAYMENT, keyed
 from gateway.graphql.limits import GraphQLLimits, limit_extensions, strawberry_config
 from gateway.graphql.pages import ClientPage, InvoicePage
 from gateway.graphql.paging import AFTER, FIRST, LIMIT, PAGE, SEARCH, paged
@@ -82,6 +83,7 @@ def _arg(description: str) -> Any:
 
 INVOICE_ID = Annotated[strawberry.ID, _arg("The invoice's id.")]
 CLIENT_ID = Annotated[strawberry.ID, _arg("The client's id.")]
+IDEMPOTENCY_KEY = Annotated[str | None, _arg(KEY_DESCRIPTION)]
 
 
 def _invoice(read: InvoiceRead, past: bool) -> Invoice:
@@ -178,38 +180,62 @@ INVOICE_CHANGES = Annotated[InvoiceUpdateInput, _arg("The fields to change.")]
 @strawberry.type(description="What the API key's account can change. Each returns what it changed.")
 class Mutation:
     @strawberry.mutation(description="A new client; subject to the plan's client limit.")
-    async def create_client(self, info: GraphInfo, input: NEW_CLIENT) -> Client:
+    async def create_client(
+        self, info: GraphInfo, input: NEW_CLIENT, idempotency_key: IDEMPOTENCY_KEY = None
+    ) -> Client:
         ctx = info.context
-        return Client.of(await _run(ctx.usecases.clients.create, ctx.account, input.use()))
+        run = lambda: _run(ctx.usecases.clients.create, ctx.account, input.use())  # noqa: E731
+        return Client.of(await keyed(info, idempotency_key, "createClient", {"input": input}, CLIENT, run))
 
     @strawberry.mutation(description="Changes a client: the fields given; reactivating counts against the plan.")
-    async def update_client(self, info: GraphInfo, id: CLIENT_ID, input: CLIENT_CHANGES) -> Client:
+    async def update_client(
+        self, info: GraphInfo, id: CLIENT_ID, input: CLIENT_CHANGES, idempotency_key: IDEMPOTENCY_KEY = None
+    ) -> Client:
         ctx = info.context
         client_id = _id(id, "Client not found")
-        return Client.of(await _run(ctx.usecases.clients.update, ctx.account, client_id, input.use()))
+        run = lambda: _run(ctx.usecases.clients.update, ctx.account, client_id, input.use())  # noqa: E731
+        arguments = {"id": id, "input": input}
+        return Client.of(await keyed(info, idempotency_key, "updateClient", arguments, CLIENT, run))
 
     @strawberry.mutation(description="Soft delete: the client stays, inactive, for its invoices.")
-    async def delete_client(self, info: GraphInfo, id: CLIENT_ID) -> bool:
+    async def delete_client(self, info: GraphInfo, id: CLIENT_ID, idempotency_key: IDEMPOTENCY_KEY = None) -> bool:
         ctx = info.context
-        await _run(ctx.usecases.clients.delete, ctx.account, _id(id, "Client not found"))
-        return True
+        client_id = _id(id, "Client not found")
+
+        async def run() -> bool:
+            await _run(ctx.usecases.clients.delete, ctx.account, client_id)
+            return True
+
+        return await keyed(info, idempotency_key, "deleteClient", {"id": id}, DONE, run)
 
     @strawberry.mutation(description="A DRAFT; the number is the account's next one when not given.")
-    async def create_invoice(self, info: GraphInfo, input: NEW_INVOICE) -> Invoice:
+    async def create_invoice(
+        self, info: GraphInfo, input: NEW_INVOICE, idempotency_key: IDEMPOTENCY_KEY = None
+    ) -> Invoice:
         ctx = info.context
-        return Invoice.of(await _run(ctx.usecases.invoices.create, ctx.account, input.use()))
+        run = lambda: _run(ctx.usecases.invoices.create, ctx.account, input.use())  # noqa: E731
+        return Invoice.of(await keyed(info, idempotency_key, "createInvoice", {"input": input}, INVOICE, run))
 
     @strawberry.mutation(description="Changes a DRAFT: the fields given, repriced.")
-    async def update_invoice(self, info: GraphInfo, id: INVOICE_ID, input: INVOICE_CHANGES) -> Invoice:
+    async def update_invoice(
+        self, info: GraphInfo, id: INVOICE_ID, input: INVOICE_CHANGES, idempotency_key: IDEMPOTENCY_KEY = None
+    ) -> Invoice:
         ctx = info.context
         invoice_id = _id(id, "Invoice not found")
-        return Invoice.of(await _run(ctx.usecases.invoices.update, ctx.account, invoice_id, input.use()))
+        run = lambda: _run(ctx.usecases.invoices.update, ctx.account, invoice_id, input.use())  # noqa: E731
+        arguments = {"id": id, "input": input}
+        return Invoice.of(await keyed(info, idempotency_key, "updateInvoice", arguments, INVOICE, run))
 
     @strawberry.mutation(description="A DRAFT, for good with its PDF; its history stays in the ledger.")
-    async def delete_invoice(self, info: GraphInfo, id: INVOICE_ID) -> bool:
+    async def delete_invoice(self, info: GraphInfo, id: INVOICE_ID, idempotency_key: IDEMPOTENCY_KEY = None) -> bool:
         ctx = info.context
-        await _run(ctx.usecases.invoices.delete, ctx.account, _id(id, "Invoice not found"))
-        return True
+        invoice_id = _id(id, "Invoice not found")
+
+        async def run() -> bool:
+            await _run(ctx.usecases.invoices.delete, ctx.account, invoice_id)
+            return True
+
+        return await keyed(info, idempotency_key, "deleteInvoice", {"id": id}, DONE, run)
 
     @strawberry.mutation(description="DRAFT -> SENT, or a re-send; with email: true the workers email it.")
     async def send_invoice(
@@ -217,37 +243,57 @@ class Mutation:
         info: GraphInfo,
         id: INVOICE_ID,
         input: Annotated[SendInvoiceInput | None, _arg("How to send it; none: mark it sent, no email.")] = None,
+        idempotency_key: IDEMPOTENCY_KEY = None,
     ) -> Invoice:
         ctx = info.context
-        sending = (input or SendInvoiceInput()).use()
         invoice_id = _id(id, "Invoice not found")
-        return Invoice.of(await _run(ctx.usecases.lifecycle.send, ctx.account, invoice_id, sending))
+        run = lambda: _run(ctx.usecases.lifecycle.send, ctx.account, invoice_id, (input or SendInvoiceInput()).use())  # noqa: E731
+        arguments = {"id": id, "input": input}
+        return Invoice.of(await keyed(info, idempotency_key, "sendInvoice", arguments, INVOICE, run))
 
     @strawberry.mutation(description="Records a payment of an issued invoice: at most its balance due.")
     async def record_payment(
-        self, info: GraphInfo, id: INVOICE_ID, input: Annotated[PaymentInput, _arg("The payment.")]
+        self,
+        info: GraphInfo,
+        id: INVOICE_ID,
+        input: Annotated[PaymentInput, _arg("The payment.")],
+        idempotency_key: IDEMPOTENCY_KEY = None,
     ) -> Payment:
         ctx = info.context
         invoice_id = _id(id, "Invoice not found")
-        answer = await _run(ctx.usecases.lifecycle.record_payment, ctx.account, invoice_id, input.use())
+        run = lambda: _run(ctx.usecases.lifecycle.record_payment, ctx.account, invoice_id, input.use())  # noqa: E731
+        arguments = {"id": id, "input": input}
+        answer = await keyed(info, idempotency_key, "recordPayment", arguments, PAYMENT, run)
         return Payment.of(answer.payment, answer.invoice)
 
     @strawberry.mutation(description="Records that a payment was a mistake; the payment stays on record.")
     async def reverse_payment(
-        self, info: GraphInfo, id: INVOICE_ID, payment_id: Annotated[strawberry.ID, _arg("The payment's id.")]
+        self,
+        info: GraphInfo,
+        id: INVOICE_ID,
+        payment_id: Annotated[strawberry.ID, _arg("The payment's id.")],
+        idempotency_key: IDEMPOTENCY_KEY = None,
     ) -> Payment:
         ctx = info.context
         invoice_id, paid = _id(id, "Invoice not found"), _id(payment_id, "Payment not found")
-        answer = await _run(ctx.usecases.lifecycle.reverse_payment, ctx.account, invoice_id, paid)
+        run = lambda: _run(ctx.usecases.lifecycle.reverse_payment, ctx.account, invoice_id, paid)  # noqa: E731
+        arguments = {"id": id, "paymentId": payment_id}
+        answer = await keyed(info, idempotency_key, "reversePayment", arguments, PAYMENT, run)
         return Payment.of(answer.payment, answer.invoice)
 
     @strawberry.mutation(description="Voids an issued, not fully paid invoice: final, kept on record.")
     async def void_invoice(
-        self, info: GraphInfo, id: INVOICE_ID, reason: Annotated[str | None, _arg("Why, for the record.")] = None
+        self,
+        info: GraphInfo,
+        id: INVOICE_ID,
+        reason: Annotated[str | None, _arg("Why, for the record.")] = None,
+        idempotency_key: IDEMPOTENCY_KEY = None,
     ) -> Invoice:
         ctx = info.context
         invoice_id = _id(id, "Invoice not found")
-        return Invoice.of(await _run(ctx.usecases.lifecycle.void, ctx.account, invoice_id, reason))
+        run = lambda: _run(ctx.usecases.lifecycle.void, ctx.account, invoice_id, reason)  # noqa: E731
+        arguments = {"id": id, "reason": reason}
+        return Invoice.of(await keyed(info, idempotency_key, "voidInvoice", arguments, INVOICE, run))
 
 
 @strawberry.type(description="What the API key's account can follow as it happens (over a websocket).")
