@@ -268,7 +268,7 @@ def _serve_processes(services: Services, host: str, port: int, workers: bool, pr
     with contextlib.ExitStack() as stack:
         if workers:
             stack.enter_context(child_workers())
-        if not serve_in_processes(host, port, processes):
+        if not serve_in_processes(host, port, processes, supervised=workers):
             raise SystemExit(3)
 
 

@@ -7,16 +7,37 @@ projector: after a write it catches the read model up to that write, so a client
 its own writes whichever process answers next; the tracking row's lock and compare-and-set
 let exactly one process apply each event.
 
+serve's worker child is started beside them, by serve; each API process finds it among its
+parent's children (``SUPERVISED_BY`` names serve), so its health answer says whether it
+runs.
+
 uvicorn sends its configuration to each spawned process by pickling it. Ours holds a
 protocol class made at run time (the bounded request head), so it pickles as the recipe
 instead: the spawned process makes the same configuration again from the environment.
 """
 
+import os
+
 import uvicorn
+from starlette.applications import Starlette
 
 from gateway.settings import Settings
 
-APP_FACTORY = "gateway.app:create_app"
+APP_FACTORY = "gateway.processes:create_process_app"
+SUPERVISED_BY = "CLEVERINVO_INTERNAL_WORKERS_PARENT"  # set by serve for its API processes only
+
+
+def create_process_app() -> Starlette:
+    """``gateway.app:create_app`` for one of serve's API processes: its health answer
+    follows serve's worker child, when serve runs one."""
+    from gateway.app import create_app
+    from gateway.workers import SiblingWorkers
+
+    app = create_app()
+    parent = os.environ.get(SUPERVISED_BY, "")
+    if parent.isascii() and parent.isdigit() and int(parent) == os.getppid():
+        app.state.worker_child = SiblingWorkers(int(parent))
+    return app
 
 
 class _Remade(uvicorn.Config):
@@ -40,10 +61,14 @@ def worker_config(host: str, port: int, workers: int) -> uvicorn.Config:
     return config
 
 
-def serve_in_processes(host: str, port: int, workers: int) -> bool:
+def serve_in_processes(host: str, port: int, workers: int, supervised: bool = False) -> bool:
     """Runs ``workers`` API processes until a signal stops them; False if none could start
-    (the port was taken, say: uvicorn has logged why)."""
+    (the port was taken, say: uvicorn has logged why). ``supervised``: this process runs the
+    worker child, and the API processes' health follows it."""
     from uvicorn.supervisors import Multiprocess
+
+    if supervised:
+        os.environ[SUPERVISED_BY] = str(os.getpid())  # inherited by the processes spawned below
 
     config = worker_config(host, port, workers)
     try:

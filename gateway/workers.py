@@ -101,7 +101,7 @@ class ChildState:
 
     alive: bool
     pid: int | None
-    restarts: int  # how many times it was started again after it died
+    restarts: int | None  # how many times it was started again after it died (None: not known here)
     last_exit: int | None  # the return code of the last child that died (-9: SIGKILL)
 
 
@@ -178,6 +178,42 @@ class WorkerSupervisor:
                 child.wait()
         if self._watcher is not None:
             self._watcher.join(STOP_SECONDS)
+
+
+class SiblingWorkers:
+    """The worker child as `serve --workers N`'s API processes see it: their parent's other
+    child (they are spawned by uvicorn's supervisor in serve, beside the worker child). Only
+    whether it runs and its pid can be seen from here; restarts are serve's to count."""
+
+    def __init__(self, parent_pid: int) -> None:
+        self.parent_pid = parent_pid
+
+    def state(self) -> ChildState:
+        found = [pid for pid in _children(self.parent_pid) if _is_workers_child(pid, self.parent_pid)]
+        return ChildState(bool(found), found[0] if found else None, None, None)
+
+
+def _children(pid: int) -> list[int]:
+    """The running children of every thread of ``pid`` (proc(5): /proc/PID/task/TID/children)."""
+    found: list[int] = []
+    try:
+        for task in os.scandir(f"/proc/{pid}/task"):
+            with open(os.path.join(task.path, "children"), encoding="ascii") as listing:
+                found += [int(child) for child in listing.read().split()]
+    except OSError:
+        return found
+    return sorted(found)
+
+
+def _is_workers_child(pid: int, parent_pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            words = cmdline.read().split(b"\0")
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            state = stat.read().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return b"workers" in words and str(parent_pid).encode() in words and state not in ("Z", "X")
 
 
 @contextlib.contextmanager

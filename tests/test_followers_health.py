@@ -128,12 +128,12 @@ def test_the_backoff_doubles_while_the_child_keeps_dying(
 
 
 @contextlib.contextmanager
-def serve_with_workers(data: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]]:
+def serve_with_workers(data: Path, *options: str) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]]:
     port = free_port()
     output = data / f"serve-{port}.log"
     with output.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), *options],
             cwd=ROOT,
             env={**os.environ, "CLEVERINVO_DATA_DIR": str(data)},
             stdout=sink,
@@ -217,3 +217,28 @@ def test_serve_restarts_a_killed_worker_child_within_five_seconds_and_health_sho
     again = [line for line in lines if line["message"] == "workers restarted"]
     assert [(d["pid"], d["exitCode"]) for d in died] == [(before["pid"], -signal.SIGKILL)]
     assert [(a["pid"], a["restarts"]) for a in again] == [(after["pid"], 1)]
+
+
+def test_serve_in_several_processes_reports_its_worker_child_from_each_of_them(tmp_path: Path) -> None:
+    open_tenant_in(tmp_path)
+    with serve_with_workers(tmp_path, "--workers", "2") as (serve, url, output):
+
+        def workers_seen() -> dict[str, Any]:
+            answer = _health(url, serve, output)
+            assert answer is not None
+            seen: dict[str, Any] = answer["workers"]
+            return seen
+
+        until(lambda: workers_seen().get("alive") is True, 60, "the worker child, seen by an API process")
+        before = workers_seen()
+        assert before["supervised"] is True and before["pid"] in _children(serve.pid)
+        os.kill(before["pid"], signal.SIGKILL)
+
+        def restarted() -> bool:
+            now = workers_seen()
+            return now["alive"] is True and now["pid"] != before["pid"]
+
+        until(restarted, 5, "the worker child to be started again")
+        assert workers_seen()["pid"] in _children(serve.pid)
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(30) == 0
