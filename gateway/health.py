@@ -78,8 +78,7 @@ def report(services: Services, child: ChildSource | None) -> dict[str, Any]:
         answer["database"] = {"ok": True}
         answer["head"] = head
         followers = [
-            {"name": name, "position": positions[name], "behind": max(0, head - positions[name])}
-            for name in FOLLOWERS
+            {"name": name, "position": positions[name], "behind": max(0, head - positions[name])} for name in FOLLOWERS
         ]
         followers.append({"name": "overdueSweep", "pending": pending})
         failing += [f"follower:{f['name']}" for f in followers if f.get("behind", 0) > MAX_LAG]
