@@ -160,7 +160,12 @@ class WorkerSupervisor:
             with self._lock:
                 if self._stopping.is_set():
                     return
-                self._spawn()
+                try:
+                    self._spawn()
+                except OSError:  # no process could be made (EAGAIN, say): the dead child stays, and is waited for again
+                    log.exception("workers could not be started again; retrying")
+                    self._started_at = self.clock()  # a failed start counts as a quick death: the backoff grows
+                    continue
                 self._restarts += 1
                 pid = self._child.pid if self._child else None
             log.info("workers restarted", extra={"fields": {"pid": pid, "restarts": self._restarts}})
