@@ -242,3 +242,24 @@ def test_serve_in_several_processes_reports_its_worker_child_from_each_of_them(t
         assert workers_seen()["pid"] in _children(serve.pid)
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(30) == 0
+
+
+def test_a_child_that_cannot_be_started_again_is_retried_not_given_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(workers, "RESTART_FIRST_SECONDS", 0.01)
+    caplog.set_level("INFO", logger="cleverinvo.workers")
+    leave = tmp_path / "leave"  # the first child runs until this file appears
+    waits = f"import os, time\nwhile not os.path.exists({str(leave)!r}): time.sleep(0.02)"
+    supervisor = WorkerSupervisor([sys.executable, "-c", waits])
+    supervisor.start()
+    try:
+        supervisor.command = [str(tmp_path / "no-such-program")]  # every start from now on fails
+        leave.touch()
+        until(lambda: "could not be started again" in caplog.text, 30, "a failed start to be logged")
+        assert not supervisor.state().alive
+        supervisor.command = [sys.executable, "-c", "import time; time.sleep(3600)"]
+        until(lambda: supervisor.state().alive, 60, "a start that works")
+        assert supervisor.state().restarts == 1
+    finally:
+        supervisor.stop()
