@@ -20,9 +20,12 @@ import pytest
 
 from domain import integrity
 from domain.integrity import Unverified
+from domain.invoice import InvoiceDraft, Sending
+from domain.money import LineItemDraft
 from gateway.services import Services
 from gateway.settings import Settings
 from tests.conftest import Api, FakeClock, Tenant, dump_read_model, payload
+from tests.dashboard_support import Browser, make_owner, text_of
 from tests.integrity_support import Restarts, Store, Stored, resealed
 from usecases.invoices import Moment
 
@@ -281,3 +284,25 @@ def test_the_overdue_sweep_passes_over_an_unverifiable_invoice(
     assert services.overdue_sweep().sweep() == 1
     assert api.invoice(other)["status"] == "OVERDUE"
     assert [failure.stream for failure in integrity.failures()] == [books.invoice]
+
+
+def test_the_dashboard_shows_the_refusal_as_a_page(
+    services: Services, settings: Settings, restart: Callable[[], tuple[Services, Api]]
+) -> None:
+    owner = make_owner(services)
+    app, account = services.app, owner.account_id
+    client = services.execute(lambda: app.create_client(account, {"name": "Acme Corp"}))
+    lines = [LineItemDraft("Design", Decimal(1), Decimal("100.00"))]
+    invoice = services.execute(lambda: app.create_invoice(account, InvoiceDraft(client, lines)))
+    services.execute(lambda: app.send_invoice(account, invoice, Sending()))
+    services.execute(lambda: app.record_payment(account, invoice, Decimal("10.00")))
+    store = Store(settings)
+    row = payment_row(store, str(invoice))
+    store.write(str(invoice), row, with_amount(row, "99.00"))
+    _, api = restart()
+    browser = Browser(api.http)
+    browser.sign_in(owner)
+    page = browser.get(f"/dashboard/invoices/{invoice}")
+    assert page.status_code == REQUESTED_STATUS, page.text[:300]
+    assert page.headers["content-type"].startswith("text/html")
+    assert f"The stored history of Invoice {invoice} does not verify" in text_of(page.text)
