@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from domain.errors import Conflict, DomainError, NotFound, PlanLimitReached, ValidationError
 from gateway.problems import BadRequest, HeadersTooLarge, HttpProblem, PayloadTooLarge, UnsupportedMediaType
-from usecases.errors import Unauthenticated, Unavailable
+from usecases.errors import IdempotencyInFlight, IdempotencyKeyReused, Unauthenticated, Unavailable
 
 # A rule of a field, a parameter or the domain is broken (the message names which).
 VALIDATION_FAILED = "VALIDATION_FAILED"
@@ -56,6 +56,8 @@ BY_CLASS: tuple[tuple[type[Exception], Meaning], ...] = (
     (Unauthenticated, Meaning(UNAUTHENTICATED, 401, "UNAUTHENTICATED")),
     (Unavailable, Meaning(UNAVAILABLE, 503, "UNAVAILABLE")),
     (PlanLimitReached, Meaning(PLAN_LIMIT, 403, "FORBIDDEN")),
+    (IdempotencyKeyReused, Meaning(IDEMPOTENCY_KEY_REUSED, 422, "BAD_REQUEST")),
+    (IdempotencyInFlight, Meaning(IDEMPOTENCY_IN_FLIGHT, 409, "CONFLICT")),
     (NotFound, Meaning(NOT_FOUND, 404, "NOT_FOUND")),
     (Conflict, Meaning(CONFLICT, 409, "CONFLICT")),
     (ValidationError, Meaning(VALIDATION_FAILED, 400, "BAD_REQUEST")),

@@ -113,4 +113,4 @@ def rebuild(services: Services, scope: Scope, account: UUID, marked: list[Marked
     except Exception:  # the 409 below is kept all the same: the request must not run again
         log.exception("Could not rebuild the answer of %s %s from its events", scope["method"], scope["path"])
         response = None
-    return _kept(response if response is not None else error_response(409, LOST))
+    return _kept(response if response is not None else error_response(409, LOST, code="CONFLICT"))

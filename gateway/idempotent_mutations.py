@@ -33,26 +33,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from domain.errors import Conflict, ValidationError
-from gateway import codes
+from domain.errors import ValidationError
 from gateway.idempotency import Keys, valid_key
 from projections.idempotency import Claimed, InFlight, Mismatch, Replay, StoredResponse
 from projections.marked_events import MarkedEvent
+from usecases.errors import IdempotencyInFlight, IdempotencyKeyReused
+
+__all__ = ["IdempotencyInFlight", "IdempotencyKeyReused", "Once", "run_once"]
 
 JSON_TYPE = "application/json"
-
-
-class IdempotencyKeyReused(ValidationError):
-    """The key was used for another operation or other arguments."""
-
-    reason = codes.IDEMPOTENCY_KEY_REUSED
-
-
-class IdempotencyInFlight(Conflict):
-    """A request with the key is still running; retry after ``retry_after`` seconds."""
-
-    reason = codes.IDEMPOTENCY_IN_FLIGHT
-    retry_after = 1
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.keys import PREFIX
-from gateway.jsonio import dumps
+from gateway.jsonio import dumps, error_body
 
 REQUEST_LOG = "cleverinvo.requests"
 log = logging.getLogger(REQUEST_LOG)
@@ -106,7 +106,7 @@ class RequestLog:
         except Exception:
             if status is None and scope["type"] == "http":
                 status = 500
-                body = dumps({"error": "Internal server error"})
+                body = dumps(error_body("Internal server error", "INTERNAL"))
                 headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
                 await send({"type": "http.response.start", "status": 500, "headers": [*headers, echoed]})
                 await send({"type": "http.response.body", "body": body})

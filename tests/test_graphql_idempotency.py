@@ -118,3 +118,14 @@ def test_a_mutation_whose_process_died_after_its_commit_is_answered_from_its_eve
     assert data(api, CREATE_INVOICE, {"input": body, "key": "i-1"})["createInvoice"] == invoice
     assert data(api, RECORD_PAYMENT, pay)["recordPayment"] == paid
     assert stored_state(services) == before
+
+
+@pytest.mark.parametrize("text", [" 10 ", "010", "00.5", "+5"])
+def test_graphql_takes_amount_strings_as_rest_does(api: Api, services: Services, text: str) -> None:
+    """GraphQL's Decimal takes the strings REST takes: no spaces, no leading zeros, no plus."""
+    client = api.create_client(name="Acme Corp")
+    before = stored_state(services)
+    body = invoice_body(client["id"], lineItems=[line(quantity=1, unit_price=text, tax_rate=0)])
+    refused = gql(api, CREATE_INVOICE, {"input": body})
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_REQUEST", refused
+    assert stored_state(services) == before

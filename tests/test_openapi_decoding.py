@@ -78,7 +78,7 @@ def test_refusals_are_in_the_contracts_words(kind: type, body: dict[str, Any], m
 
 def test_numbers_keep_the_scale_sent_as_numbers_or_digits() -> None:
     body = parsed('{"clientId": "x", "lineItems": [{"description": "a", "quantity": 40, "unitPrice": 125.00,'
-                  ' "taxRate": " 7.50 ", "discountRate": "0"}]}')  # fmt: skip
+                  ' "taxRate": "7.50", "discountRate": "0"}]}')  # fmt: skip
     line = decode(body, q.InvoiceCreate).line_items[0].line()
     assert [str(value) for value in (line.quantity, line.unit_price, line.tax_rate, line.discount_rate)] == [
         "40",

@@ -1,6 +1,6 @@
 """Errors of the use-case layer itself, beside the domain's."""
 
-from domain.errors import DomainError
+from domain.errors import Conflict, DomainError, ValidationError
 
 
 class Unavailable(DomainError):
@@ -14,3 +14,17 @@ class Unauthenticated(DomainError):
     """The key that opened a long-lived connection is no longer valid."""
 
     code = "UNAUTHENTICATED"
+
+
+class IdempotencyKeyReused(ValidationError):
+    """An idempotency key was used for another request (method, path, body; or another
+    mutation or arguments)."""
+
+    reason = "IDEMPOTENCY_KEY_REUSED"
+
+
+class IdempotencyInFlight(Conflict):
+    """A request with the idempotency key is still running; retry after ``retry_after`` seconds."""
+
+    reason = "IDEMPOTENCY_IN_FLIGHT"
+    retry_after = 1

@@ -37,7 +37,9 @@ def line_item(line: LineView | LineItem) -> dict[str, Any]:
 
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_NUMBER_TEXT = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?")
+# As JSON writes a number (RFC 8259 §6), without exponent: no sign but "-", no spaces, no
+# leading zeros ("0.50" yes; " 10 ", "010", "+1" no), so both doors take the same strings.
+_NUMBER_TEXT = re.compile(r"-?(?:0|[1-9][0-9]{0,29})(?:\.[0-9]{1,30})?")
 
 
 def day(value: object) -> date | None:
@@ -52,9 +54,9 @@ def day(value: object) -> date | None:
 
 def number_text(value: object) -> Decimal | None:
     """A number written as a string of digits ("5500.00", "-1.5"); None if not."""
-    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()):
+    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value):
         try:
-            return Decimal(value.strip())
+            return Decimal(value)
         except InvalidOperation:
             return None
     return None

@@ -96,7 +96,11 @@ class Classified:
 _INTERNAL = Classified("INTERNAL", INTERNAL_MESSAGE, codes.INTERNAL)
 
 
-def _retry_after(code: str) -> int | None:
+def _retry_after(code: str, exc: BaseException | None = None) -> int | None:
+    """Seconds to wait before a retry: the error's own word (an idempotency key in flight), or 1 when unavailable."""
+    own = getattr(exc, "retry_after", None)
+    if isinstance(own, int):
+        return own
     return 1 if code == "UNAVAILABLE" else None
 
 
@@ -117,7 +121,9 @@ def classify_exception(exc: BaseException) -> Classified:
     if isinstance(code, str) and code in CODES and code != "INTERNAL" and isinstance(message, str):
         meaning = codes.meaning_of(exc) or codes.BY_GRAPHQL_CODE[code]
         field = getattr(exc, "field", None)
-        return Classified(code, message, meaning.code, field if isinstance(field, str) else None, _retry_after(code))
+        return Classified(
+            code, message, meaning.code, field if isinstance(field, str) else None, _retry_after(code, exc)
+        )
     if isinstance(exc, DomainError):  # ours, with a code of its own: the table says what it means
         found = codes.meaning_of(exc)
         if found is not None and found.graphql != "INTERNAL":
