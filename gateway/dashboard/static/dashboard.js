@@ -48,8 +48,15 @@
   });
 
   // A refused form: its list of problems takes the focus, so it is read out first.
+  // A form taken: the page it led to says what happened, and the focus starts there instead
+  // of at the top (WCAG 2.4.3), unless a field of the page asked for it (sign in).
   var problems = document.getElementById("problems");
-  if (problems) { problems.focus(); }
+  var notice = document.getElementById("notice");
+  if (problems) {
+    problems.focus();
+  } else if (notice && !document.querySelector("[autofocus]")) {
+    notice.focus();
+  }
 
   var form = document.getElementById("invoice-form");
   if (!form) { return; }
@@ -147,7 +154,7 @@
       setTotal("total", "—");
       form.querySelector("[data-discount-row]").hidden = true;
       form.querySelector("[data-net-row]").hidden = true;
-      form.querySelector("[data-taxes]").textContent = "";
+      clearTaxes();
       Array.prototype.forEach.call(rows, function (row) { row.querySelector("[data-line-amount]").textContent = ""; });
       return;
     }
@@ -163,18 +170,25 @@
     setTotal("discount", answer.discount || "");
     form.querySelector("[data-net-row]").hidden = !answer.net;
     setTotal("net", answer.net || "");
-    var taxes = form.querySelector("[data-taxes]");
-    taxes.textContent = "";
+    clearTaxes();
+    var grand = form.querySelector("#totals dl .grand");
     answer.taxes.forEach(function (tax) {
       var row = document.createElement("div");
+      row.setAttribute("data-tax", "");
       var dt = document.createElement("dt");
       var dd = document.createElement("dd");
       dt.textContent = tax.label;
       dd.textContent = tax.amount;
       row.appendChild(dt);
       row.appendChild(dd);
-      taxes.appendChild(row);
+      grand.parentNode.insertBefore(row, grand);
     });
+  }
+
+  // The taxes are groups of the totals' list itself, before the total (a dl holds only
+  // dt/dd groups: no wrapper of their own).
+  function clearTaxes() {
+    form.querySelectorAll("#totals [data-tax]").forEach(function (row) { row.remove(); });
   }
 
   function setTotal(name, text) {
