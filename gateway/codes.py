@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from domain.errors import Conflict, DomainError, NotFound, PlanLimitReached, ValidationError
+from domain.integrity import Unverified
 from gateway.problems import BadRequest, HeadersTooLarge, HttpProblem, PayloadTooLarge, UnsupportedMediaType
 from usecases.errors import IdempotencyInFlight, IdempotencyKeyReused, Unauthenticated, Unavailable
 
@@ -36,6 +37,8 @@ RATE_LIMITED = "RATE_LIMITED"
 HEADERS_TOO_LARGE = "HEADERS_TOO_LARGE"
 INTERNAL = "INTERNAL"
 UNAVAILABLE = "UNAVAILABLE"
+# A record whose stored events do not verify against their seals (the store was changed).
+INTEGRITY_FAILURE = "INTEGRITY_FAILURE"
 # GraphQL only: a document that does not parse, validate, fit the limits or the transport.
 INVALID_QUERY = "INVALID_QUERY"
 
@@ -55,6 +58,7 @@ class Meaning:
 BY_CLASS: tuple[tuple[type[Exception], Meaning], ...] = (
     (Unauthenticated, Meaning(UNAUTHENTICATED, 401, "UNAUTHENTICATED")),
     (Unavailable, Meaning(UNAVAILABLE, 503, "UNAVAILABLE")),
+    (Unverified, Meaning(INTEGRITY_FAILURE, 503, "UNAVAILABLE")),
     (PlanLimitReached, Meaning(PLAN_LIMIT, 403, "FORBIDDEN")),
     (IdempotencyKeyReused, Meaning(IDEMPOTENCY_KEY_REUSED, 422, "BAD_REQUEST")),
     (IdempotencyInFlight, Meaning(IDEMPOTENCY_IN_FLIGHT, 409, "CONFLICT")),
@@ -115,6 +119,7 @@ CODES: tuple[str, ...] = (
     HEADERS_TOO_LARGE,
     INTERNAL,
     UNAVAILABLE,
+    INTEGRITY_FAILURE,
 )
 
 
