@@ -9,6 +9,7 @@ from gateway.contract import requests, responses
 from gateway.contract.decoding import decode
 from gateway.handling import account_of, call, json_body, path_uuid, public_url, usecases_of
 from gateway.jsonio import JSONResponse
+from gateway.methods import reads
 from projections.views import InvoiceDetail
 from usecases.lifecycle import PaymentAnswer
 
@@ -37,7 +38,7 @@ async def payments_collection(request: Request) -> Response:
     lifecycle, account = usecases_of(request).lifecycle, account_of(request)
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
     params.none(request.query_params)
-    if request.method == "POST":
+    if not reads(request):  # POST
         given = decode(await json_body(request), requests.PaymentCreate).input()
         return _payment(await call(lifecycle.record_payment, account, invoice_id, given), 201)
     listed = await call(lifecycle.payments, account, invoice_id)

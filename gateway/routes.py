@@ -12,6 +12,7 @@ from gateway.contract.decoding import decode
 from gateway.downloads import not_modified, pdf_response
 from gateway.handling import account_of, call, detail_response, json_body, path_uuid, usecases_of
 from gateway.jsonio import JSONResponse
+from gateway.methods import reads
 from pdf.service import etag
 from usecases.pages import Pages
 
@@ -20,7 +21,7 @@ from usecases.pages import Pages
 
 async def clients_collection(request: Request) -> Response:
     clients, account = usecases_of(request).clients, account_of(request)
-    if request.method == "POST":
+    if not reads(request):  # POST
         params.none(request.query_params)
         fields = decode(await json_body(request), requests.ClientCreate).fields()
         view = await call(clients.create, account, fields)
@@ -50,7 +51,7 @@ async def client_item(request: Request) -> Response:
 
 async def invoices_collection(request: Request) -> Response:
     invoices, account = usecases_of(request).invoices, account_of(request)
-    if request.method == "POST":
+    if not reads(request):  # POST
         params.none(request.query_params)
         given = decode(await json_body(request), requests.InvoiceCreate).input()
         view = await call(invoices.create, account, given)
@@ -63,7 +64,7 @@ async def invoices_collection(request: Request) -> Response:
 async def invoice_item(request: Request) -> Response:
     invoices, account = usecases_of(request).invoices, account_of(request)
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
-    if request.method == "GET":
+    if reads(request):  # GET, and HEAD with it: never a write, whatever body came
         return await detail_response(request, account, invoice_id, params.moment_params(request.query_params))
     params.none(request.query_params)
     if request.method == "DELETE":
