@@ -4,12 +4,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from domain.account import LOCALES
-from domain.errors import DomainError
+from domain.errors import DomainError, ValidationError
 from gateway.dashboard import settings_pages
+from gateway.dashboard.checks import password_refusals
 from gateway.dashboard.problems import Problem
 from gateway.dashboard.security import PATH, safe_next
 from gateway.dashboard.web import View, end_session, owner_page, public_page, start_session
-from usecases.owners import SignedIn
+from usecases.owners import SignedIn, check_password
 
 
 async def home(request: Request) -> Response:
@@ -89,17 +90,30 @@ async def welcome(view: View) -> Response:
         return refused
     email = view.form.get("email") if info.email is None else info.email
     password, again = view.form.get("password"), view.form.get("password_again")
-    if password != again:
-        problem = view.gettext("The two passwords differ. Type the same password twice.")
-        return view.page(
-            "welcome.html", status=400, info=info, email=email, problems=[Problem(problem, "password_again")]
-        )
     try:
-        signed = await view.call(view.usecases.owners.set_password, token, password, email)
+        if password == again:
+            signed = await view.call(view.usecases.owners.set_password, token, password, email)
+            return await _signed_in(view, signed, f"{PATH}/keys?welcome=1")
+        check_password(password, email or None)  # told beside the two passwords that differ
+        status, problems = 400, []
     except DomainError as exc:
-        problems = [view.explain(exc)]
-        return view.page("welcome.html", status=view.status_of(exc), info=info, email=email, problems=problems)
-    return await _signed_in(view, signed, f"{PATH}/keys?welcome=1")
+        status, problems = view.status_of(exc), _password_problems(view, password, email or None, exc)
+    problems += _differ(view, password, again)
+    return view.page("welcome.html", status=status, info=info, email=email, problems=problems)
+
+
+def _password_problems(view: View, password: str, email: str | None, exc: DomainError) -> list[Problem]:
+    """Every rule a new password breaks at once (the use case says the first), or the one
+    refusal that is not about it."""
+    if not isinstance(exc, ValidationError):
+        return [view.explain(exc)]
+    return [view.explain(error) for error in password_refusals(password, email, exc)]
+
+
+def _differ(view: View, password: str, again: str) -> list[Problem]:
+    if password == again:
+        return []
+    return [Problem(view.gettext("The two passwords differ. Type the same password twice."), "password_again")]
 
 
 async def change_password(view: View) -> Response:
@@ -110,16 +124,18 @@ async def change_password(view: View) -> Response:
     if refused is not None:
         return refused
     password, again = view.form.get("password"), view.form.get("password_again")
-    if password != again:
-        problem = view.gettext("The two passwords differ. Type the same password twice.")
-        return await settings_pages.page(view, 400, problems=[Problem(problem, "password_again")])
+    email = view.session.email
     try:
-        signed = await view.call(
-            view.usecases.owners.change_password, view.session, view.form.get("currentPassword"), password
-        )
+        if password == again:
+            signed = await view.call(
+                view.usecases.owners.change_password, view.session, view.form.get("currentPassword"), password
+            )
+            return start_session(view.redirect("/settings", "password-changed"), view, signed.token)
+        check_password(password, email)  # told beside the two passwords that differ
+        status, problems = 400, []
     except DomainError as exc:
-        return await settings_pages.page(view, view.status_of(exc), problems=[view.explain(exc)])
-    return start_session(view.redirect("/settings", "password-changed"), view, signed.token)
+        status, problems = view.status_of(exc), _password_problems(view, password, email, exc)
+    return await settings_pages.page(view, status, problems=problems + _differ(view, password, again))
 
 
 async def choose_language(view: View) -> Response:

@@ -6,8 +6,10 @@ from uuid import UUID
 
 from starlette.responses import Response
 
-from domain.errors import DomainError, NotFound
+from domain.errors import DomainError, NotFound, ValidationError
+from gateway.dashboard.checks import client_refusals
 from gateway.dashboard.history import timeline
+from gateway.dashboard.problems import Problem
 from gateway.dashboard.web import View, owner_page
 from usecases.inputs import ClientFields, ListQuery
 
@@ -55,6 +57,14 @@ async def _form(view: View, client: Any = None, status: int = 200, **context: An
     )
 
 
+def _all_problems(view: View, values: dict[str, str | None], exc: DomainError, *, creating: bool) -> list[Problem]:
+    """A refused client's every problem at once (its name and its email), or the one refusal
+    that is not about a field (the plan's limit)."""
+    if not isinstance(exc, ValidationError):
+        return [view.explain(exc)]
+    return [view.explain(error) for error in client_refusals(values, exc, creating=creating)]
+
+
 async def new_client(view: View) -> Response:
     if view.reading:
         return await _form(view)
@@ -63,7 +73,8 @@ async def new_client(view: View) -> Response:
         created = await view.call(view.usecases.clients.create, view.account_id, ClientFields(values))
     except DomainError as exc:
         shown = {k: v or "" for k, v in values.items()}
-        return await _form(view, status=view.status_of(exc), values=shown, problems=[view.explain(exc)])
+        problems = _all_problems(view, values, exc, creating=True)
+        return await _form(view, status=view.status_of(exc), values=shown, problems=problems)
     return view.redirect(f"/clients/{created.id}", "client-created")
 
 
@@ -77,7 +88,8 @@ async def client_page(view: View) -> Response:
         await view.call(view.usecases.clients.update, view.account_id, client_id, ClientFields(values))
     except DomainError as exc:
         shown = {k: v or "" for k, v in values.items()}
-        return await _form(view, client, status=view.status_of(exc), values=shown, problems=[view.explain(exc)])
+        problems = _all_problems(view, values, exc, creating=False)
+        return await _form(view, client, status=view.status_of(exc), values=shown, problems=problems)
     return view.redirect(f"/clients/{client_id}", "client-saved")
 
 

@@ -11,8 +11,10 @@ from starlette.responses import JSONResponse, Response
 from domain.currencies import MINOR_UNITS
 from domain.errors import DomainError, NotFound, ValidationError
 from domain.invoice import STATUSES
+from gateway.dashboard.checks import invoice_refusals
 from gateway.dashboard.client_pages import page_number
 from gateway.dashboard.forms import Form, date_field, decimal_field
+from gateway.dashboard.problems import Problem
 from gateway.dashboard.web import View, owner_page
 from gateway.downloads import content_disposition, not_modified
 from gateway.jsonio import read_json_object
@@ -191,6 +193,14 @@ def _draft(view: View) -> tuple[dict[str, str], list[dict[str, str]]]:
     return values, form_rows(view.form)
 
 
+def _all_problems(view: View, values: dict[str, str], rows: list[dict[str, str]], exc: DomainError) -> list[Problem]:
+    """A refused draft's every problem (a missing client no longer hides a line's), or the one
+    refusal that is not about what was typed (a plan's limit, a number taken)."""
+    if not isinstance(exc, ValidationError):
+        return [view.explain(exc)]
+    return [view.explain(error) for error in invoice_refusals(values, rows, exc)]
+
+
 async def new_invoice(view: View) -> Response:
     if view.reading:
         return await _form(view, None, _values(None, _default_currency(view)), [])
@@ -211,7 +221,8 @@ async def new_invoice(view: View) -> Response:
         )
         created = await view.call(view.usecases.invoices.create, view.account_id, given)
     except DomainError as exc:
-        return await _form(view, None, values, rows, view.status_of(exc), problems=[view.explain(exc)])
+        problems = _all_problems(view, values, rows, exc)
+        return await _form(view, None, values, rows, view.status_of(exc), problems=problems)
     return view.redirect(f"/invoices/{created.id}", "invoice-created")
 
 
@@ -244,7 +255,8 @@ async def edit_invoice(view: View) -> Response:
         )
         await view.call(view.usecases.invoices.update, view.account_id, the_id, changes)
     except DomainError as exc:
-        return await _form(view, invoice, values, rows, view.status_of(exc), problems=[view.explain(exc)])
+        problems = _all_problems(view, values, rows, exc)
+        return await _form(view, invoice, values, rows, view.status_of(exc), problems=problems)
     return view.redirect(f"/invoices/{the_id}", "invoice-saved")
 
 
