@@ -178,3 +178,26 @@ def test_the_focus_ring_is_seen_on_every_control(
     finally:
         page.context.close()
     assert problems == [], "\n".join(problems)
+
+
+LOOK = "e => { const c = getComputedStyle(e); return [c.borderTopColor, c.borderTopWidth, c.backgroundColor]; }"
+
+
+def test_reversing_a_payment_looks_like_a_button(
+    chromium: Any, served: str, http: TestClient, services: Services
+) -> None:
+    """The Reverse control (a summary opening its warning) has the frame of every secondary
+    button, not the page's white around a word."""
+    owner = make_owner(services)
+    seller = _seller(http, services, owner)
+    invoice, _ = seller.issued(seller.create_client(name="Acme Corp"), lineItems=LONG_LINES)
+    assert seller.post(f"/api/v1/invoices/{invoice}/payments", {"amount": RawJSON("10.00")}).status_code == 201
+    page = _signed_in(chromium, served, owner)
+    try:
+        page.goto(f"{served}/dashboard/invoices/{invoice}")
+        reverse = page.locator("details.confirm > summary.secondary").first.evaluate(LOOK)
+        secondary = page.locator("#sign-out").evaluate(LOOK)
+        assert reverse == secondary, (reverse, secondary)
+        assert contrast(reverse[0], "rgb(255, 255, 255)") >= 3  # a control's edge (WCAG 2.1 SC 1.4.11)
+    finally:
+        page.context.close()

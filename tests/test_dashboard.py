@@ -602,7 +602,7 @@ BAD_INPUT: list[tuple[str, str, Any, int, str]] = [
         "/invoices/{draft}/send",
         {"email": "1", "to": "nope"},
         400,
-        "nope is not a valid email address.",
+        "“nope” is not a valid email address.",
     ),
     (
         "/invoices/{draft}",

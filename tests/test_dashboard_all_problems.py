@@ -118,7 +118,9 @@ def test_changing_the_password_reports_the_current_one_and_the_rules(owner_brows
     assert tied(page, "password") == ["Password must not be your email address."]
     # nothing changed: the password still signs in
     owner_browser.post("/dashboard/sign-out", {})
-    assert owner_browser.post("/dashboard/sign-in", {"email": "ana@example.com", "password": PASSWORD}).status_code == 200
+    assert (
+        owner_browser.post("/dashboard/sign-in", {"email": "ana@example.com", "password": PASSWORD}).status_code == 200
+    )
 
 
 def test_a_refused_sign_in_ties_both_fields_to_its_message(http: TestClient, services: Services) -> None:
@@ -131,3 +133,36 @@ def test_a_refused_sign_in_ties_both_fields_to_its_message(http: TestClient, ser
         attributes: dict[str, Any] = control(response.text, name)
         assert attributes["aria-invalid"] == "true" and attributes["aria-describedby"] == "sign-in-failed"
     assert 'id="sign-in-failed"' in response.text
+
+
+@pytest.mark.parametrize(
+    ("to", "cc", "field", "told"),
+    [
+        ("not an address", "", "to", "“not an address” is not a valid email address."),
+        ("a@example.com b@", "", "to", "“b@” is not a valid email address."),  # which entry
+        ("a@example.com", "nope, c@example.com", "cc", "“nope” is not a valid email address."),
+    ],
+)
+def test_an_address_that_is_not_one_is_named_whole_beside_its_field(
+    owner_browser: Browser, to: str, cc: str, field: str, told: str
+) -> None:
+    owner_browser.get("/dashboard/clients/new")
+    owner_browser.post("/dashboard/clients/new", {"name": "Acme"})
+    client_id = re.search(r"/dashboard/clients/([0-9a-f-]{36})", owner_browser.page)
+    assert client_id
+    owner_browser.get("/dashboard/invoices/new")
+    lines = [{"description": "Design", "quantity": "1", "unitPrice": "10"}]
+    owner_browser.post("/dashboard/invoices/new", invoice_form(client_id.group(1), lines))
+    invoice = re.search(r"/dashboard/invoices/([0-9a-f-]{36})", owner_browser.page)
+    assert invoice
+    response = owner_browser.post(f"/dashboard/invoices/{invoice.group(1)}/send", {"email": "1", "to": to, "cc": cc})
+    assert response.status_code == 400
+    assert summary_of(response.text) == [told]
+    assert tied(response.text, field) == [told]
+
+
+def test_addresses_separated_by_spaces_are_still_several(owner_browser: Browser) -> None:
+    from gateway.dashboard.invoice_detail import _addresses
+
+    assert _addresses("a@x.test b@y.test; c@z.test,") == ("a@x.test", "b@y.test", "c@z.test")
+    assert _addresses("  not an   address , d@x.test") == ("not an address", "d@x.test")

@@ -9,16 +9,17 @@ from starlette.responses import Response
 
 from domain.errors import DomainError, NotFound
 from domain.money import tax_breakdown
-from gateway.dashboard.forms import date_field, decimal_field
+from gateway.dashboard.forms import Form, date_field, decimal_field
 from gateway.dashboard.history import timeline
 from gateway.dashboard.invoice_pages import invoice_id, tax_label
+from gateway.dashboard.problems import Problem
 from gateway.dashboard.web import View, owner_page
 from gateway.problems import BadRequest
 from usecases.inputs import PaymentInput, sending
 from usecases.invoices import Moment
 from usecases.next_steps import next_steps
 
-_ADDRESSES = re.compile(r"[\s,;]+")
+_ENTRIES = re.compile(r"[,;]")
 
 
 def _version(view: View) -> int | None:
@@ -81,12 +82,30 @@ async def _act(view: View, action: Any, notice: str, form_name: str) -> Response
         if exc.code == "NOT_FOUND" and form_name != "payment":
             raise
         sent = {name: value for name, value in view.form.pairs if name != "csrf"}
-        return await _detail(view, view.status_of(exc), problems=[view.explain(exc)], sent=sent, open_form=form_name)
+        problems = [_named_field(view.explain(exc), view.form)]
+        return await _detail(view, view.status_of(exc), problems=problems, sent=sent, open_form=form_name)
     return view.redirect(f"/invoices/{invoice_id(view)}", notice)
 
 
 def _addresses(text: str) -> tuple[str, ...]:
-    return tuple(part for part in _ADDRESSES.split(text.strip()) if part)
+    """The addresses typed, separated by commas or semicolons; an entry of several words is
+    several addresses when each word is one (a@x.test b@y.test), else one entry, refused
+    whole ("not an address", not "not")."""
+    found: list[str] = []
+    for entry in _ENTRIES.split(text):
+        words = entry.split()
+        if len(words) > 1 and not all("@" in word for word in words):
+            found.append(" ".join(words))
+        else:
+            found += words
+    return tuple(found)
+
+
+def _named_field(problem: Problem, form: Form) -> Problem:
+    """A refused address points at the field it was typed in (the message names To)."""
+    if problem.field == "to" and any(f"“{entry}”" in problem.text for entry in _addresses(form.get("cc"))):
+        return Problem(problem.text, "cc")
+    return problem
 
 
 async def send(view: View) -> Response:

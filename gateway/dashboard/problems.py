@@ -132,7 +132,8 @@ SHAPES: list[tuple[re.Pattern[str], str, str | None]] = [
         ),
         (r"Field 'dueDate' is required when 'issueDate' is this late", N_("Give a due date."), "dueDate"),
         (r"Fields 'to' and 'cc' need .*", N_("Tick “Send it by email” to give recipients."), "to"),
-        (r"'(?P<value>.*)' is not a valid email address", N_("%(value)s is not a valid email address."), "to"),
+        # the value quoted whole: "not is not a valid email address." read as a sentence
+        (r"'(?P<value>.*)' is not a valid email address", N_("“%(value)s” is not a valid email address."), "to"),
         (r"The client has no email address; .*", N_("The client has no email address: give one in “To”."), "to"),
         (r"Invoice number already exists: (?P<value>.*)", N_("Invoice number %(value)s is taken."), "invoiceNumber"),
         (
