@@ -92,6 +92,10 @@ BACKDROP = """element => {
   return "rgb(255, 255, 255)";
 }"""
 
+# The colour an element's own words are drawn on: its own background, or its nearest
+# ancestor's that has one.
+TEXT_BACKDROP = BACKDROP.replace("node = element.parentElement", "node = element")
+
 # What the keyboard's focus shows on the focused element: its outline and its own background.
 FOCUS_RING = """() => {
   const element = document.activeElement, style = getComputedStyle(element);
