@@ -16,7 +16,7 @@ from projections.queries import ReadModel
 from projections.views import AccountView, ClientView, InvoiceDetail
 
 # Part of every render key: a layout change makes every cached PDF stale.
-LAYOUT_VERSION = "3"
+LAYOUT_VERSION = "4"
 # How long a render may hold its claim before others presume it stuck and render too.
 CLAIM_SECONDS = 30.0
 # A claim runs out this soon unless its holder's heartbeat renews it (a third of it at a
