@@ -349,6 +349,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         hint = " (install the PostgreSQL support: pip install 'cleverinvo[postgres]')" if settings.uses_postgres else ""
         print(f"cleverinvo: cannot open the event store: {exc}{hint}", file=sys.stderr)
         return 2
+    except DomainError as exc:  # a start-up rebuild that met a stream whose seals do not verify
+        print(f"cleverinvo: {exc.message}", file=sys.stderr)
+        return 1
     command = " ".join(word for word in (args.command, getattr(args, "action", None)) if word)
     try:
         with acting_as(command_line(command)):  # every event this command records names it
