@@ -119,13 +119,14 @@ DayText = Annotated[str, Meta(description="YYYY-MM-DD.", extra_json_schema={"for
 
 
 def _class_of(holds: Callable[[str], bool]) -> str:
-    """The body of a character class naming every character of the Basic Multilingual Plane
-    (surrogates aside) for which ``holds`` is true, as ``\\uXXXX`` ranges every regular
-    expression engine reads alike. Made from the domain's own rule when the app starts, so
-    it is that rule under this Python's Unicode version."""
+    """The body of a character class naming every character of Unicode (surrogates aside)
+    for which ``holds`` is true, as ``\\uXXXX`` (``\\UXXXXXXXX`` beyond the Basic
+    Multilingual Plane) ranges that Python's ``re`` and Rust's regex read alike. Made from
+    the domain's own rule when the document is first built, so it is that rule under this
+    Python's Unicode version."""
     ranges: list[tuple[int, int]] = []
     both_ends = holds("\ud7ff") and holds("\ue000")
-    for point in (*range(0xD800), *range(0xE000, 0x10000)):
+    for point in (*range(0xD800), *range(0xE000, 0x110000)):
         # Rust's regex engine (jsonschema-rs, which schemathesis validates with) misreads a
         # class holding both ends of the surrogate gap: U+D7FF (unassigned) is left out.
         if holds(chr(point)) and not (both_ends and point == 0xD7FF):
@@ -133,7 +134,11 @@ def _class_of(holds: Callable[[str], bool]) -> str:
                 ranges[-1] = (ranges[-1][0], point)
             else:
                 ranges.append((point, point))
-    return "".join(f"\\u{low:04x}" + (f"-\\u{high:04x}" if high > low else "") for low, high in ranges)
+
+    def escaped(point: int) -> str:  # beyond the BMP: \\U and 8 digits, read alike by Python's re and Rust's regex
+        return f"\\u{point:04x}" if point < 0x10000 else f"\\U{point:08x}"
+
+    return "".join(escaped(low) + (f"-{escaped(high)}" if high > low else "") for low, high in ranges)
 
 
 # Character classes written into patterns when the document is built (``expand``), not at
