@@ -37,13 +37,15 @@ from uuid import UUID
 import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.actors import for_request
 from gateway import codes
 from gateway.errors import WRITE_SAVED
 from gateway.idempotency_recovery import rebuild
-from gateway.jsonio import error_response
+from gateway.jsonio import error_response, receive_bounded, replaying
+from gateway.problems import PayloadTooLarge
 from gateway.services import Services
 from projections.idempotency import (
     BEAT_EVERY,
@@ -74,29 +76,6 @@ def valid_key(value: str) -> bool:
     """1 to 255 printable ASCII characters (spaces inside are allowed, a blank key is not)."""
     return 0 < len(value) <= MAX_KEY_LENGTH and value.strip() != "" and all(" " <= c <= "~" for c in value)
 
-
-class BodyTooLarge(Exception):
-    pass
-
-
-class ClientGone(Exception):
-    pass
-
-
-async def read_whole_body(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientGone
-        chunk: bytes = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 class Captured:
@@ -244,17 +223,12 @@ class Idempotency:
             await error_response(400, message)(scope, receive, send)
             return
 
-        too_large = error_response(413, f"Request body is larger than {self.limit} bytes")
-        declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await too_large(scope, receive, send)
-            return
         try:
-            body = await read_whole_body(receive, self.limit)
-        except BodyTooLarge:
-            await too_large(scope, receive, send)
+            body = await receive_bounded(scope, receive, self.limit)
+        except PayloadTooLarge as too_large:
+            await error_response(413, too_large.message)(scope, receive, send)
             return
-        except ClientGone:
+        except ClientDisconnect:
             return  # nobody is waiting for an answer, and nothing ran
 
         query = scope.get("query_string", b"").decode("latin-1")
@@ -282,20 +256,11 @@ class Idempotency:
     async def _run(
         self, claim: Claimed, rebuilt: Rebuild, scope: Scope, body: bytes, receive: Receive, send: Send
     ) -> None:
-        delivered = False
-
-        async def replay_body() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()  # after the body: wait for the client to go, as usual
-
         captured = Captured()
 
         try:
             async with self.keys.running(claim):
-                await self.app(scope, replay_body, captured)
+                await self.app(scope, replaying(body, receive), captured)
         except BaseException:
             await self.keys.release(claim, rebuilt)
             raise
