@@ -97,15 +97,73 @@ def test_the_websocket_carries_subscriptions_only(api: Api, tenant: Tenant, serv
     assert services.app.recorder.max_notification_id() == before
 
 
+def revoke(services, tenant: Tenant) -> None:
+    services.execute(lambda: services.app.revoke_api_key(tenant.account_id, tenant.key_id))
+
+
+def closed_code(ws: WebSocketTestSession) -> tuple[int, list[dict[str, Any]]]:
+    """The close code of a socket the server closes, and what it sent before (an operation
+    that ends with the socket open fails the test, rather than waiting for ever)."""
+    sent: list[dict[str, Any]] = []
+    with pytest.raises(WebSocketDisconnect) as closed:
+        while not sent or sent[-1]["type"] not in ("complete", "error"):
+            sent.append(ws.receive_json())
+    return closed.value.code, sent
+
+
 def test_a_subscription_ends_when_its_key_is_revoked(api: Api, tenant: Tenant, services):
+    """The key is checked before every event: the next one (the revocation itself) is not
+    sent, and the socket closes with 4403."""
     with connect(api, tenant) as ws:
         assert init(ws, tenant.key)["type"] == "connection_ack"
         subscribe(ws, 0)
         receive(ws, 2)
-        services.execute(lambda: services.app.revoke_api_key(tenant.account_id, tenant.key_id))
-        seen = [ws.receive_json()]
-        while seen[-1]["type"] == "next" and not seen[-1]["payload"].get("errors"):
-            seen.append(ws.receive_json())
-        assert seen[0]["payload"]["data"]["accountEvents"]["type"] == "apiKeyRevoked"  # told first
-        assert seen[-1]["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", seen
-        assert seen[-1]["payload"]["errors"][0]["message"] == "Invalid or revoked API key"
+        revoke(services, tenant)
+        code, sent = closed_code(ws)
+        assert code == 4403
+        assert sent == []
+
+
+def test_a_socket_opened_before_a_revocation_reads_nothing_after_it(api: Api, tenant: Tenant, services):
+    """A new subscription on a socket whose key was revoked since it opened gets no event:
+    the key is checked on every subscribe, and the socket closes with 4403."""
+    for number in range(5):
+        api.create_client(name=f"Client {number}")
+    with connect(api, tenant) as ws:
+        assert init(ws, tenant.key)["type"] == "connection_ack"
+        revoke(services, tenant)
+        subscribe(ws, 0)
+        code, sent = closed_code(ws)
+        assert code == 4403
+        assert sent == []
+
+
+def test_a_socket_past_the_subscription_limit_is_told_why_with_a_code(api: Api, tenant: Tenant):
+    with connect(api, tenant) as ws:
+        assert init(ws, tenant.key)["type"] == "connection_ack"
+        far = 10**9  # nothing to send yet: each subscription only waits
+        for number in range(100):
+            ws.send_json(
+                {"id": str(number), "type": "subscribe", "payload": {"query": SUBSCRIBE, "variables": {"after": far}}}
+            )
+        ws.send_json({"id": "extra", "type": "subscribe", "payload": {"query": SUBSCRIBE, "variables": {"after": far}}})
+        message = ws.receive_json()
+        assert message["type"] == "error" and message["id"] == "extra", message
+        (error,) = message["payload"]
+        assert error["extensions"] == {"code": "RATE_LIMITED", "reason": "RATE_LIMITED"}
+        assert error["message"] == "Subscription limit reached: at most 100 at once on one socket"
+        ws.send_json({"id": "7", "type": "complete"})  # one ends: there is room for another
+        ws.send_json({"id": "new", "type": "subscribe", "payload": {"query": SUBSCRIBE, "variables": {"after": 0}}})
+        message = ws.receive_json()
+        assert (message["type"], message["id"]) == ("next", "new"), message
+
+
+@pytest.mark.parametrize("offered", [["graphql-ws"], []])
+def test_only_graphql_transport_ws_is_spoken(api: Api, offered: list[str]) -> None:
+    assert api.tenant is not None
+    """The legacy subscriptions-transport-ws protocol is not offered (4406, as for none)."""
+    with api.http.websocket_connect("/graphql", subprotocols=offered) as ws:
+        ws.send_json({"type": "connection_init", "payload": {"Authorization": f"Bearer {api.tenant.key}"}})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 4406

@@ -24,6 +24,7 @@ from gateway.graphql.context import Context
 from gateway.graphql.errors import JsonErrorsGraphQL
 from gateway.graphql.graphiql import LocalGraphiQL, graphiql_routes
 from gateway.graphql.schema import build_schema, query_limits
+from gateway.graphql.sockets import PROTOCOLS, CheckedTransportWS
 from gateway.handling import public_url
 from gateway.jsonio import parse_json
 from gateway.problems import BadRequest
@@ -40,7 +41,11 @@ class Unreadable(json.JSONDecodeError):
 
 
 class GraphQLDoor(JsonErrorsGraphQL[Context, None], LocalGraphiQL[Context, None]):
+    graphql_transport_ws_handler_class = CheckedTransportWS
+
     def __init__(self, services: Services, limiter: RateLimiter, schema: BaseSchema, **options: Any) -> None:
+        # graphql-transport-ws only; the subscription limit is the handler's own, coded
+        options = {"subscription_protocols": PROTOCOLS, "max_subscriptions_per_connection": None, **options}
         super().__init__(schema, **options)
         self.services = services
         self.max_body_bytes = services.settings.max_body_bytes  # REST's bound, for the same bodies
@@ -75,6 +80,11 @@ class GraphQLDoor(JsonErrorsGraphQL[Context, None], LocalGraphiQL[Context, None]
             return self.decode_json(data)
         except Unreadable as exc:
             raise HTTPException(400, exc.refusal) from None
+
+    async def key_is_live(self, key_id: str) -> bool:
+        """Whether a websocket's key is still unrevoked (the read model, as REST's check reads)."""
+        key = await run_in_threadpool(self.services.read.key, key_id)
+        return key is not None and key.revoked_at is None
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         """The key comes in ``connection_init``; without a live one the socket is closed (4403)."""
