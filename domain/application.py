@@ -39,6 +39,7 @@ from domain.plans import limits_of
 from domain.quotas import ClientQuota, InvoiceNumber, InvoiceNumbering, InvoiceQuota, number_key
 from domain.snapshots import LedgerSnapshotStore
 from domain.transcodings import DateAsISO, LineItemAsDict, PaymentAsDict
+from domain.versions import Expected, expect
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
@@ -298,13 +299,17 @@ class CleverInvo(Application[UUID]):
 
         return self._retrying(command, account_id)
 
-    def update_client(self, account_id: UUID, client_id: UUID, values: Mapping[str, Any]) -> None:
-        """Changes client fields; ``is_active`` in ``values`` deactivates or reactivates."""
+    def update_client(
+        self, account_id: UUID, client_id: UUID, values: Mapping[str, Any], expected: Expected = None
+    ) -> int:
+        """Changes client fields; ``is_active`` in ``values`` deactivates or reactivates.
+        Refused unless the client is at an ``expected`` version; returns its new version."""
         fields = {name: value for name, value in values.items() if name != "is_active"}
         check_client_fields(fields, creating=False)
 
-        def command() -> None:
+        def command() -> int:
             client = self.get_client(account_id, client_id)
+            expect(client, expected, "Client")
             client.update(fields)
             quota: ClientQuota | None = None
             if "is_active" in values and values["is_active"] != client.is_active:
@@ -316,11 +321,17 @@ class CleverInvo(Application[UUID]):
                     quota.release(client.id)
                     client.deactivate()
             self.save(client, quota)
+            return int(client.version)
 
-        self._retrying(command, account_id)
+        return self._retrying(command, account_id)
 
-    def deactivate_client(self, account_id: UUID, client_id: UUID) -> None:
-        self.update_client(account_id, client_id, {"is_active": False})
+    def deactivate_client(self, account_id: UUID, client_id: UUID, expected: Expected = None) -> int:
+        return self.update_client(account_id, client_id, {"is_active": False}, expected)
+
+    def version_of(self, aggregate_id: UUID) -> int | None:
+        """The aggregate's latest version in the store (one indexed read), None if it has none."""
+        found = self.recorder.select_events(aggregate_id, desc=True, limit=1)
+        return found[0].originator_version if found else None
 
     # --- invoices ----------------------------------------------------------------
 
@@ -395,11 +406,14 @@ class CleverInvo(Application[UUID]):
 
         return self._retrying(command, account_id)
 
-    def update_invoice(self, account_id: UUID, invoice_id: UUID, values: Mapping[str, Any]) -> None:
+    def update_invoice(
+        self, account_id: UUID, invoice_id: UUID, values: Mapping[str, Any], expected: Expected = None
+    ) -> None:
         """Changes a DRAFT invoice; ``values`` are keyed as ``domain.invoice.EDITABLE``."""
 
         def command() -> None:
             invoice = self.get_invoice(account_id, invoice_id)
+            expect(invoice, expected, "Invoice")
             old_number = invoice.number
             if "client_id" in values and values["client_id"] != invoice.client_id:
                 self._active_client(account_id, values["client_id"])
@@ -414,9 +428,10 @@ class CleverInvo(Application[UUID]):
 
         self._retrying(command, account_id)
 
-    def delete_invoice(self, account_id: UUID, invoice_id: UUID) -> None:
+    def delete_invoice(self, account_id: UUID, invoice_id: UUID, expected: Expected = None) -> None:
         def command() -> None:
             invoice = self.get_invoice(account_id, invoice_id)
+            expect(invoice, expected, "Invoice")
             invoice.delete()
             index = self._load(InvoiceNumber, InvoiceNumber.create_id(account_id, number_key(invoice.number)))
             index.release()
@@ -426,7 +441,7 @@ class CleverInvo(Application[UUID]):
 
     # --- the invoice's life --------------------------------------------------------------
 
-    def send_invoice(self, account_id: UUID, invoice_id: UUID, sending: Sending) -> None:
+    def send_invoice(self, account_id: UUID, invoice_id: UUID, sending: Sending, expected: Expected = None) -> None:
         """DRAFT -> SENT, or a re-send; with ``email`` the email follower delivers it."""
         recipients = [*sending.to, *sending.cc]
         for address in recipients:
@@ -437,6 +452,7 @@ class CleverInvo(Application[UUID]):
 
         def command() -> None:
             invoice = self.get_invoice(account_id, invoice_id)
+            expect(invoice, expected, "Invoice")
             if sending.email:
                 if not limits_of(self.get_account(account_id).plan).email_sending:
                     raise PlanLimitReached("Plan limit reached: this plan has no email sending")
@@ -468,12 +484,14 @@ class CleverInvo(Application[UUID]):
         paid_on: date | None = None,
         method: str | None = None,
         reference: str | None = None,
+        expected: Expected = None,
     ) -> UUID:
         payment_id = uuid4()
         method, reference = _short_text(method, "method"), _short_text(reference, "reference")
 
         def command() -> UUID:
             invoice = self.get_invoice(account_id, invoice_id)
+            expect(invoice, expected, "Invoice")
             now = self.clock()
             invoice.record_payment(payment_id, amount, paid_on or now.date(), method, reference, now)
             self.save(invoice)
@@ -481,19 +499,23 @@ class CleverInvo(Application[UUID]):
 
         return self._retrying(command, account_id)
 
-    def reverse_payment(self, account_id: UUID, invoice_id: UUID, payment_id: UUID) -> None:
+    def reverse_payment(self, account_id: UUID, invoice_id: UUID, payment_id: UUID, expected: Expected = None) -> None:
         def command() -> None:
             invoice = self.get_invoice(account_id, invoice_id)
+            expect(invoice, expected, "Invoice")
             invoice.reverse_payment(payment_id, self.clock())
             self.save(invoice)
 
         self._retrying(command, account_id)
 
-    def void_invoice(self, account_id: UUID, invoice_id: UUID, reason: str | None = None) -> None:
+    def void_invoice(
+        self, account_id: UUID, invoice_id: UUID, reason: str | None = None, expected: Expected = None
+    ) -> None:
         why = check_text(reason, "reason")
 
         def command() -> None:
             invoice = self.get_invoice(account_id, invoice_id)
+            expect(invoice, expected, "Invoice")
             invoice.void(self.clock(), why)
             self.save(invoice)
 

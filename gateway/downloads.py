@@ -7,6 +7,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway.etags import none_match
 from pdf.service import InvoicePdf
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]")
@@ -24,8 +25,9 @@ def content_disposition(filename: str) -> str:
 
 
 def not_modified(request: Request, etag: str) -> Response | None:
-    """304 when the client's copy (its ETag) is current."""
-    if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+    """304 when the client's copy (its ETag) is current: If-None-Match compared weakly,
+    a list or ``*`` (RFC 9110 §13.1.2), as every ETag of the API is."""
+    if none_match(request, etag):
         return Response(status_code=304, headers={"ETag": etag, "Cache-Control": "private, no-cache"})
     return None
 

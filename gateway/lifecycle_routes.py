@@ -1,21 +1,32 @@
-"""REST endpoints of an invoice's life: send, void, payments. HTTP in, one use case, HTTP out."""
+"""REST endpoints of an invoice's life: send, void, payments. HTTP in, one use case, HTTP out.
+Each write takes If-Match (the invoice's ETag) and answers with the invoice's new ETag."""
+
+from uuid import UUID
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway import params, render
+from gateway import etags, params, render
 from gateway.contract import requests, responses
 from gateway.contract.decoding import decode
 from gateway.handling import account_of, call, json_body, path_uuid, public_url, usecases_of
 from gateway.jsonio import JSONResponse
 from gateway.methods import reads
+from gateway.routes import invoice_tag
 from projections.views import InvoiceDetail
 from usecases.lifecycle import PaymentAnswer
 
 
-def _detail(request: Request, view: InvoiceDetail) -> Response:
-    return JSONResponse(responses.InvoiceData(data=render.invoice_detail(view, public_url(request))))
+async def _detail(request: Request, view: InvoiceDetail) -> Response:
+    response = JSONResponse(responses.InvoiceData(data=render.invoice_detail(view, public_url(request))))
+    return await _tagged(request, response, UUID(view.id))
+
+
+async def _tagged(request: Request, response: Response, invoice_id: UUID) -> Response:
+    """The answer with the invoice's ETag as it now stands, to send as the next If-Match."""
+    response.headers["ETag"] = await invoice_tag(request, account_of(request), invoice_id)
+    return response
 
 
 async def send_invoice(request: Request) -> Response:
@@ -23,7 +34,7 @@ async def send_invoice(request: Request) -> Response:
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
     params.none(request.query_params)
     sending = decode(await json_body(request, optional=True), requests.SendInput).sending()
-    return _detail(request, await call(lifecycle.send, account, invoice_id, sending))
+    return await _detail(request, await call(lifecycle.send, account, invoice_id, sending, etags.expected(request)))
 
 
 async def void_invoice(request: Request) -> Response:
@@ -31,7 +42,7 @@ async def void_invoice(request: Request) -> Response:
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
     params.none(request.query_params)
     reason = decode(await json_body(request, optional=True), requests.VoidInput).reason
-    return _detail(request, await call(lifecycle.void, account, invoice_id, reason))
+    return await _detail(request, await call(lifecycle.void, account, invoice_id, reason, etags.expected(request)))
 
 
 async def payments_collection(request: Request) -> Response:
@@ -40,7 +51,8 @@ async def payments_collection(request: Request) -> Response:
     params.none(request.query_params)
     if not reads(request):  # POST
         given = decode(await json_body(request), requests.PaymentCreate).input()
-        return _payment(await call(lifecycle.record_payment, account, invoice_id, given), 201)
+        answer = await call(lifecycle.record_payment, account, invoice_id, given, etags.expected(request))
+        return await _tagged(request, _payment(answer, 201), invoice_id)
     listed = await call(lifecycle.payments, account, invoice_id)
     return JSONResponse(responses.PaymentList(data=[render.payment(view) for view in listed]))
 
@@ -51,7 +63,8 @@ async def payment_item(request: Request) -> Response:
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
     params.none(request.query_params)
     payment_id = path_uuid(request, "payment_id", "Payment not found")
-    return _payment(await call(lifecycle.reverse_payment, account, invoice_id, payment_id), 200)
+    answer = await call(lifecycle.reverse_payment, account, invoice_id, payment_id, etags.expected(request))
+    return await _tagged(request, _payment(answer, 200), invoice_id)
 
 
 def _payment(answer: PaymentAnswer, status: int) -> Response:

@@ -1,4 +1,10 @@
-"""REST endpoints: HTTP in, one use case, HTTP out. No business rules here."""
+"""REST endpoints: HTTP in, one use case, HTTP out. No business rules here.
+
+Reads and writes are told apart by ``gateway.methods.reads`` (GET and HEAD), never by
+``== "GET"``: Starlette routes HEAD to a GET route's handler. An invoice's and a client's
+answers carry their ETag (``gateway.etags``); a write takes If-Match."""
+
+from uuid import UUID
 
 from msgspec import UNSET
 from starlette.requests import Request
@@ -6,15 +12,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from domain.errors import ValidationError
-from gateway import params, render
+from gateway import etags, params, render
 from gateway.contract import requests, responses
 from gateway.contract.decoding import decode
 from gateway.downloads import not_modified, pdf_response
-from gateway.handling import account_of, call, detail_response, json_body, path_uuid, usecases_of
+from gateway.handling import account_of, call, json_body, path_uuid, public_url, usecases_of
 from gateway.jsonio import JSONResponse
 from gateway.methods import reads
 from pdf.service import etag
-from usecases.pages import Pages
+from usecases.invoices import NOW, InvoiceRead, Moment
 
 # --- clients -------------------------------------------------------------------------
 
@@ -25,28 +31,50 @@ async def clients_collection(request: Request) -> Response:
         params.none(request.query_params)
         fields = decode(await json_body(request), requests.ClientCreate).fields()
         view = await call(clients.create, account, fields)
-        return JSONResponse(responses.ClientData(data=render.client(view)), status_code=201)
-    pages = Pages(usecases_of(request))
-    result = await call(pages.clients, account, params.list_params(request.query_params))
+        return await _client_answer(request, account, UUID(view.id), 201)
+    result = await call(clients.list, account, params.list_params(request.query_params))
     return JSONResponse(render.client_page(result))
+
+
+async def _client_answer(request: Request, account: UUID, client_id: UUID, status: int = 200) -> Response:
+    """``{"data": <the client>}`` with its ETag, or 304 to a read whose If-None-Match names it."""
+    view, version = await call(usecases_of(request).clients.versioned, account, client_id)
+    response = JSONResponse(responses.ClientData(data=render.client(view)), status_code=status)
+    return etags.answer(request, response, None if version is None else etags.tag(version, response.body))
 
 
 async def client_item(request: Request) -> Response:
     clients, account = usecases_of(request).clients, account_of(request)
     client_id = path_uuid(request, "client_id", "Client not found")
     params.none(request.query_params)
-    if request.method in ("PUT", "PATCH"):
-        fields = decode(await json_body(request), requests.ClientUpdate).fields()
-        view = await call(clients.update, account, client_id, fields)
-    elif request.method == "DELETE":
-        await call(clients.delete, account, client_id)
+    if reads(request):  # GET, and HEAD with it: never a write, whatever body came
+        return await _client_answer(request, account, client_id)
+    if request.method == "DELETE":
+        await call(clients.delete, account, client_id, etags.expected(request))
         return Response(status_code=204)
-    else:
-        view = await call(clients.get, account, client_id)
-    return JSONResponse(responses.ClientData(data=render.client(view)))
+    fields = decode(await json_body(request), requests.ClientUpdate).fields()  # PUT, PATCH
+    await call(clients.update, account, client_id, fields, etags.expected(request))
+    return await _client_answer(request, account, client_id)
 
 
 # --- invoices ------------------------------------------------------------------------
+
+
+def _detail_body(request: Request, read: InvoiceRead) -> JSONResponse:
+    """``{"data": <the invoice's detail>}``, as GET answers it."""
+    return JSONResponse({"data": render.invoice_detail(read.invoice, public_url(request), read.client, read.account)})
+
+
+async def invoice_tag(request: Request, account: UUID, invoice_id: UUID) -> str:
+    """The invoice's ETag now: its version, and the digest of its GET answer."""
+    read = await call(usecases_of(request).invoices.get, account, invoice_id, NOW)
+    return etags.tag(read.invoice.version, _detail_body(request, read).body)
+
+
+async def _invoice_detail(request: Request, account: UUID, invoice_id: UUID, moment: Moment) -> Response:
+    read = await call(usecases_of(request).invoices.get, account, invoice_id, moment)
+    response = _detail_body(request, read)
+    return etags.answer(request, response, etags.tag(read.invoice.version, response.body))
 
 
 async def invoices_collection(request: Request) -> Response:
@@ -55,9 +83,10 @@ async def invoices_collection(request: Request) -> Response:
         params.none(request.query_params)
         given = decode(await json_body(request), requests.InvoiceCreate).input()
         view = await call(invoices.create, account, given)
-        return JSONResponse(responses.InvoiceBriefData(data=render.invoice_brief(view)), status_code=201)
-    pages = Pages(usecases_of(request))
-    result = await call(pages.invoices, account, params.invoice_params(request.query_params))
+        response = JSONResponse(responses.InvoiceBriefData(data=render.invoice_brief(view)), status_code=201)
+        response.headers["ETag"] = await invoice_tag(request, account, UUID(view.id))
+        return response
+    result = await call(invoices.list, account, params.invoice_params(request.query_params))
     return JSONResponse(render.invoice_page(result))
 
 
@@ -65,12 +94,12 @@ async def invoice_item(request: Request) -> Response:
     invoices, account = usecases_of(request).invoices, account_of(request)
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
     if reads(request):  # GET, and HEAD with it: never a write, whatever body came
-        return await detail_response(request, account, invoice_id, params.moment_params(request.query_params))
+        return await _invoice_detail(request, account, invoice_id, params.moment_params(request.query_params))
     params.none(request.query_params)
     if request.method == "DELETE":
-        await call(invoices.delete, account, invoice_id)
+        await call(invoices.delete, account, invoice_id, etags.expected(request))
         return Response(status_code=204)
-    update = decode(await json_body(request), requests.InvoiceUpdate)
+    update = decode(await json_body(request), requests.InvoiceUpdate)  # PUT, PATCH
     changes = update.changes()
     if update.status is not UNSET:  # sent back as read it is ignored; a new status is a command
         current = await call(invoices.detail, account, invoice_id)
@@ -78,8 +107,10 @@ async def invoice_item(request: Request) -> Response:
             raise ValidationError(
                 "Field 'status' cannot be set; use POST /api/v1/invoices/{id}/send, /payments or /void"
             )
-    view = await call(invoices.update, account, invoice_id, changes)
-    return JSONResponse(responses.InvoiceBriefData(data=render.invoice_brief(view)))
+    view = await call(invoices.update, account, invoice_id, changes, etags.expected(request))
+    response = JSONResponse(responses.InvoiceBriefData(data=render.invoice_brief(view)))
+    response.headers["ETag"] = await invoice_tag(request, account, invoice_id)
+    return response
 
 
 async def invoice_pdf(request: Request) -> Response:

@@ -5,6 +5,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.errors import NotFound, ValidationError
+from domain.versions import Expected
 from pdf.document import InvoiceDocument
 from pdf.service import InvoicePdf
 from projections.past import Past
@@ -56,8 +57,9 @@ class Invoices:
         self.core = core
 
     def list(self, account: UUID, query: InvoiceQuery) -> Page[InvoiceSummary]:
+        """A page by number, or after a cursor (``after``): one read either way, in both doors."""
         q = query.checked()
-        return self.core.read.invoices(str(account), q.page, q.limit, q.search, q.client_id, q.status)
+        return self.core.read.invoices(str(account), q.page, q.limit, q.search, q.client_id, q.status, start=q.start)
 
     def detail(self, account: UUID, invoice_id: UUID) -> InvoiceDetail:
         found = self.core.read.invoice(str(account), str(invoice_id))
@@ -82,14 +84,16 @@ class Invoices:
         invoice_id = self.core.execute(lambda: self.core.app.create_invoice(account, draft))
         return self.detail(account, invoice_id)
 
-    def update(self, account: UUID, invoice_id: UUID, changes: InvoiceChanges) -> InvoiceDetail:
+    def update(
+        self, account: UUID, invoice_id: UUID, changes: InvoiceChanges, expected: Expected = None
+    ) -> InvoiceDetail:
         values = changes.domain_values()
-        self.core.execute(lambda: self.core.app.update_invoice(account, invoice_id, values))
+        self.core.execute(lambda: self.core.app.update_invoice(account, invoice_id, values, expected))
         return self.detail(account, invoice_id)
 
-    def delete(self, account: UUID, invoice_id: UUID) -> None:
+    def delete(self, account: UUID, invoice_id: UUID, expected: Expected = None) -> None:
         """For good, with its PDF; its history stays in the ledger."""
-        self.core.execute(lambda: self.core.app.delete_invoice(account, invoice_id))
+        self.core.execute(lambda: self.core.app.delete_invoice(account, invoice_id, expected))
         self.core.pdfs.discard(str(invoice_id))
 
     # --- PDFs ---------------------------------------------------------------------------

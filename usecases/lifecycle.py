@@ -5,6 +5,7 @@ from uuid import UUID
 
 from domain.errors import NotFound
 from domain.invoice import Sending
+from domain.versions import Expected
 from projections.views import InvoiceDetail, PaymentView
 from usecases.core import Core
 from usecases.inputs import PaymentInput, text
@@ -24,13 +25,13 @@ class Lifecycle:
         self.core = core
         self.invoices = invoices
 
-    def send(self, account: UUID, invoice_id: UUID, sending: Sending) -> InvoiceDetail:
-        self.core.execute(lambda: self.core.app.send_invoice(account, invoice_id, sending))
+    def send(self, account: UUID, invoice_id: UUID, sending: Sending, expected: Expected = None) -> InvoiceDetail:
+        self.core.execute(lambda: self.core.app.send_invoice(account, invoice_id, sending, expected))
         return self.invoices.detail(account, invoice_id)
 
-    def void(self, account: UUID, invoice_id: UUID, reason: str | None) -> InvoiceDetail:
+    def void(self, account: UUID, invoice_id: UUID, reason: str | None, expected: Expected = None) -> InvoiceDetail:
         why = text(reason, "reason")
-        self.core.execute(lambda: self.core.app.void_invoice(account, invoice_id, why))
+        self.core.execute(lambda: self.core.app.void_invoice(account, invoice_id, why, expected))
         return self.invoices.detail(account, invoice_id)
 
     def payments(self, account: UUID, invoice_id: UUID) -> list[PaymentView]:
@@ -40,16 +41,21 @@ class Lifecycle:
             raise NotFound("Invoice not found")
         return listed
 
-    def record_payment(self, account: UUID, invoice_id: UUID, given: PaymentInput) -> PaymentAnswer:
+    def record_payment(
+        self, account: UUID, invoice_id: UUID, given: PaymentInput, expected: Expected = None
+    ) -> PaymentAnswer:
         p = given.checked()
+        app = self.core.app
         payment_id = self.core.execute(
-            lambda: self.core.app.record_payment(account, invoice_id, p.amount, p.paid_on, p.method, p.reference)
+            lambda: app.record_payment(account, invoice_id, p.amount, p.paid_on, p.method, p.reference, expected)
         )
         return self._answer(account, invoice_id, payment_id)
 
-    def reverse_payment(self, account: UUID, invoice_id: UUID, payment_id: UUID) -> PaymentAnswer:
+    def reverse_payment(
+        self, account: UUID, invoice_id: UUID, payment_id: UUID, expected: Expected = None
+    ) -> PaymentAnswer:
         """Records that a payment was a mistake; the payment itself stays on record."""
-        self.core.execute(lambda: self.core.app.reverse_payment(account, invoice_id, payment_id))
+        self.core.execute(lambda: self.core.app.reverse_payment(account, invoice_id, payment_id, expected))
         return self._answer(account, invoice_id, payment_id)
 
     def _answer(self, account: UUID, invoice_id: UUID, payment_id: UUID) -> PaymentAnswer:

@@ -89,7 +89,13 @@ CURSOR = Param(
 FEED_SIZE = Param(
     "limit", "query", {"type": "integer", "minimum": 1, "maximum": FEED_MAX, "default": FEED_LIMIT}, "Events at most."
 )
-IF_NONE_MATCH = Param("If-None-Match", "header", {"type": "string"}, "The ETag of the copy held: 304 if it is current.")
+IF_NONE_MATCH = Param(
+    "If-None-Match",
+    "header",
+    {"type": "string"},
+    "The ETags of the copies held (one, a list, weak or strong, or *): 304 if one is current (RFC 9110"
+    " section 13.1.2, compared weakly).",
+)
 IDEMPOTENCY_KEY = Param(
     "Idempotency-Key",
     "header",
@@ -162,6 +168,10 @@ class Operation:
     extra_answers: dict[int, str] = field(default_factory=dict)
 
 
+# A conditional read's answer (gateway/etags.py). (If-Match and its 412 join the writes once
+# the document's table of reasons has 412, an error answer with its Problem body.)
+NOT_MODIFIED = {304: "The copy held (If-None-Match) is current: no body, its ETag."}
+
 # Every request can meet these, before any route: a head over its cap (431), a body framed
 # two ways (400). Every operation behind a key can also meet a second Authorization header
 # (400), no valid key (401), an exhausted budget (429), a saturated store (503).
@@ -186,7 +196,8 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "GET", "/api/v1/clients/{client_id}", "getClient", "Clients", "Read a client", 200, r.ClientData, ANY | ITEM,
-        (CLIENT_ID,), description="Deleted clients too, with isActive false.",
+        (CLIENT_ID, IF_NONE_MATCH), description="Deleted clients too, with isActive false. With its ETag.",
+        extra_answers=NOT_MODIFIED,
     ),
     Operation(
         "PUT", "/api/v1/clients/{client_id}", "replaceClient", "Clients", "Change a client", 200, r.ClientData,
@@ -225,9 +236,9 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "GET", "/api/v1/invoices/{invoice_id}", "getInvoice", "Invoices", "Read an invoice", 200, r.InvoiceData,
-        ANY | ITEM, (INVOICE_ID, VERSION, AS_OF),
+        ANY | ITEM, (INVOICE_ID, VERSION, AS_OF, IF_NONE_MATCH), extra_answers=NOT_MODIFIED,
         links=(Link("GetInvoiceClient", "getClient", {"client_id": "$response.body#/data/clientId"}, "Its client."),),
-        description="Now, or as it was at a version or a moment, with its client as it was then.",
+        description="Now, or as it was at a version or a moment, with its client as it was then. With its ETag.",
     ),
     Operation(
         "PUT", "/api/v1/invoices/{invoice_id}", "replaceInvoice", "Invoices", "Change a draft", 200,

@@ -3,7 +3,7 @@ calls, so the two doors share rules, errors and data. ``schema.graphql`` at the
 repository root is this schema's SDL (``python -m gateway.graphql.sdl`` writes it)."""
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
@@ -11,7 +11,8 @@ from uuid import UUID
 import strawberry
 from starlette.concurrency import run_in_threadpool
 
-from domain.errors import NotFound
+from domain.errors import Conflict, NotFound
+from domain.versions import Expected, VersionMismatch
 from gateway.graphql.context import Context
 from gateway.graphql.enums import InvoiceStatus
 from gateway.graphql.errors import CodedSchema
@@ -42,7 +43,6 @@ from usecases.auditing import FEED_LIMIT, FEED_MAX
 from usecases.errors import Unauthenticated
 from usecases.inputs import InvoiceQuery, ListQuery
 from usecases.invoices import InvoiceRead, Moment
-from usecases.pages import Pages
 
 T = TypeVar("T")
 FOLLOW_SECONDS = 0.5  # how often a subscription looks for new events
@@ -84,6 +84,32 @@ def _arg(description: str) -> Any:
 INVOICE_ID = Annotated[strawberry.ID, _arg("The invoice's id.")]
 CLIENT_ID = Annotated[strawberry.ID, _arg("The client's id.")]
 IDEMPOTENCY_KEY = Annotated[str | None, _arg(KEY_DESCRIPTION)]
+EXPECTED_VERSION = Annotated[
+    int | None,
+    _arg(
+        "The record's version as last read (an invoice's `version`, the last `version` of a client's"
+        " `history`): the change is refused with CONFLICT, changing nothing, if the record has changed"
+        " since. REST's If-Match."
+    ),
+]
+
+
+def _expected(version: int | None) -> Expected:
+    return None if version is None else frozenset({version})
+
+
+def _with(arguments: dict[str, Any], expected_version: int | None) -> dict[str, Any]:
+    """The arguments an idempotency key is bound to: expectedVersion among them when given."""
+    return arguments if expected_version is None else {**arguments, "expectedVersion": expected_version}
+
+
+async def _guarded(run: Awaitable[T]) -> T:
+    """A mutation whose record is not at the expected version: GraphQL's CONFLICT, with the
+    message naming the version it is at (REST answers the same refusal 412)."""
+    try:
+        return await run
+    except VersionMismatch as exc:
+        raise Conflict(exc.message) from exc
 
 
 def _invoice(read: InvoiceRead, past: bool) -> Invoice:
@@ -109,7 +135,7 @@ class Query:
         ctx = info.context
         size, cursor = paged(page, limit, first, after)
         query = ListQuery(page, size, search, after=cursor)
-        return ClientPage.of(await _run(Pages(ctx.usecases).clients, ctx.account, query))
+        return ClientPage.of(await _run(ctx.usecases.clients.list, ctx.account, query))
 
     @strawberry.field(description="One client, deactivated ones too.")
     async def client(self, info: GraphInfo, id: CLIENT_ID) -> Client | None:
@@ -136,7 +162,7 @@ class Query:
         size, cursor = paged(page, limit, first, after)
         client = None if client_id is None else str(client_id)
         query = InvoiceQuery(page, size, search, client, status and status.name, after=cursor)
-        return InvoicePage.of(await _run(Pages(ctx.usecases).invoices, ctx.account, query))
+        return InvoicePage.of(await _run(ctx.usecases.invoices.list, ctx.account, query))
 
     @strawberry.field(description="One invoice: now, at a version, or as of a moment (rebuilt from its events).")
     async def invoice(
@@ -189,24 +215,36 @@ class Mutation:
 
     @strawberry.mutation(description="Changes a client: the fields given; reactivating counts against the plan.")
     async def update_client(
-        self, info: GraphInfo, id: CLIENT_ID, input: CLIENT_CHANGES, idempotency_key: IDEMPOTENCY_KEY = None
+        self,
+        info: GraphInfo,
+        id: CLIENT_ID,
+        input: CLIENT_CHANGES,
+        idempotency_key: IDEMPOTENCY_KEY = None,
+        expected_version: EXPECTED_VERSION = None,
     ) -> Client:
         ctx = info.context
-        client_id = _id(id, "Client not found")
-        run = lambda: _run(ctx.usecases.clients.update, ctx.account, client_id, input.use())  # noqa: E731
-        arguments = {"id": id, "input": input}
-        return Client.of(await keyed(info, idempotency_key, "updateClient", arguments, CLIENT, run))
+        client_id, expected = _id(id, "Client not found"), _expected(expected_version)
+        run = lambda: _run(ctx.usecases.clients.update, ctx.account, client_id, input.use(), expected)  # noqa: E731
+        arguments = _with({"id": id, "input": input}, expected_version)
+        return Client.of(await _guarded(keyed(info, idempotency_key, "updateClient", arguments, CLIENT, run)))
 
     @strawberry.mutation(description="Soft delete: the client stays, inactive, for its invoices.")
-    async def delete_client(self, info: GraphInfo, id: CLIENT_ID, idempotency_key: IDEMPOTENCY_KEY = None) -> bool:
+    async def delete_client(
+        self,
+        info: GraphInfo,
+        id: CLIENT_ID,
+        idempotency_key: IDEMPOTENCY_KEY = None,
+        expected_version: EXPECTED_VERSION = None,
+    ) -> bool:
         ctx = info.context
-        client_id = _id(id, "Client not found")
+        client_id, expected = _id(id, "Client not found"), _expected(expected_version)
 
         async def run() -> bool:
-            await _run(ctx.usecases.clients.delete, ctx.account, client_id)
+            await _run(ctx.usecases.clients.delete, ctx.account, client_id, expected)
             return True
 
-        return await keyed(info, idempotency_key, "deleteClient", {"id": id}, DONE, run)
+        arguments = _with({"id": id}, expected_version)
+        return await _guarded(keyed(info, idempotency_key, "deleteClient", arguments, DONE, run))
 
     @strawberry.mutation(description="A DRAFT; the number is the account's next one when not given.")
     async def create_invoice(
@@ -218,24 +256,36 @@ class Mutation:
 
     @strawberry.mutation(description="Changes a DRAFT: the fields given, repriced.")
     async def update_invoice(
-        self, info: GraphInfo, id: INVOICE_ID, input: INVOICE_CHANGES, idempotency_key: IDEMPOTENCY_KEY = None
+        self,
+        info: GraphInfo,
+        id: INVOICE_ID,
+        input: INVOICE_CHANGES,
+        idempotency_key: IDEMPOTENCY_KEY = None,
+        expected_version: EXPECTED_VERSION = None,
     ) -> Invoice:
         ctx = info.context
-        invoice_id = _id(id, "Invoice not found")
-        run = lambda: _run(ctx.usecases.invoices.update, ctx.account, invoice_id, input.use())  # noqa: E731
-        arguments = {"id": id, "input": input}
-        return Invoice.of(await keyed(info, idempotency_key, "updateInvoice", arguments, INVOICE, run))
+        invoice_id, expected = _id(id, "Invoice not found"), _expected(expected_version)
+        run = lambda: _run(ctx.usecases.invoices.update, ctx.account, invoice_id, input.use(), expected)  # noqa: E731
+        arguments = _with({"id": id, "input": input}, expected_version)
+        return Invoice.of(await _guarded(keyed(info, idempotency_key, "updateInvoice", arguments, INVOICE, run)))
 
     @strawberry.mutation(description="A DRAFT, for good with its PDF; its history stays in the ledger.")
-    async def delete_invoice(self, info: GraphInfo, id: INVOICE_ID, idempotency_key: IDEMPOTENCY_KEY = None) -> bool:
+    async def delete_invoice(
+        self,
+        info: GraphInfo,
+        id: INVOICE_ID,
+        idempotency_key: IDEMPOTENCY_KEY = None,
+        expected_version: EXPECTED_VERSION = None,
+    ) -> bool:
         ctx = info.context
-        invoice_id = _id(id, "Invoice not found")
+        invoice_id, expected = _id(id, "Invoice not found"), _expected(expected_version)
 
         async def run() -> bool:
-            await _run(ctx.usecases.invoices.delete, ctx.account, invoice_id)
+            await _run(ctx.usecases.invoices.delete, ctx.account, invoice_id, expected)
             return True
 
-        return await keyed(info, idempotency_key, "deleteInvoice", {"id": id}, DONE, run)
+        arguments = _with({"id": id}, expected_version)
+        return await _guarded(keyed(info, idempotency_key, "deleteInvoice", arguments, DONE, run))
 
     @strawberry.mutation(description="DRAFT -> SENT, or a re-send; with email: true the workers email it.")
     async def send_invoice(
@@ -244,12 +294,14 @@ class Mutation:
         id: INVOICE_ID,
         input: Annotated[SendInvoiceInput | None, _arg("How to send it; none: mark it sent, no email.")] = None,
         idempotency_key: IDEMPOTENCY_KEY = None,
+        expected_version: EXPECTED_VERSION = None,
     ) -> Invoice:
         ctx = info.context
-        invoice_id = _id(id, "Invoice not found")
-        run = lambda: _run(ctx.usecases.lifecycle.send, ctx.account, invoice_id, (input or SendInvoiceInput()).use())  # noqa: E731
-        arguments = {"id": id, "input": input}
-        return Invoice.of(await keyed(info, idempotency_key, "sendInvoice", arguments, INVOICE, run))
+        invoice_id, expected = _id(id, "Invoice not found"), _expected(expected_version)
+        sending = (input or SendInvoiceInput()).use()
+        run = lambda: _run(ctx.usecases.lifecycle.send, ctx.account, invoice_id, sending, expected)  # noqa: E731
+        arguments = _with({"id": id, "input": input}, expected_version)
+        return Invoice.of(await _guarded(keyed(info, idempotency_key, "sendInvoice", arguments, INVOICE, run)))
 
     @strawberry.mutation(description="Records a payment of an issued invoice: at most its balance due.")
     async def record_payment(
@@ -258,12 +310,14 @@ class Mutation:
         id: INVOICE_ID,
         input: Annotated[PaymentInput, _arg("The payment.")],
         idempotency_key: IDEMPOTENCY_KEY = None,
+        expected_version: EXPECTED_VERSION = None,
     ) -> Payment:
         ctx = info.context
-        invoice_id = _id(id, "Invoice not found")
-        run = lambda: _run(ctx.usecases.lifecycle.record_payment, ctx.account, invoice_id, input.use())  # noqa: E731
-        arguments = {"id": id, "input": input}
-        answer = await keyed(info, idempotency_key, "recordPayment", arguments, PAYMENT, run)
+        invoice_id, expected = _id(id, "Invoice not found"), _expected(expected_version)
+        record = ctx.usecases.lifecycle.record_payment
+        run = lambda: _run(record, ctx.account, invoice_id, input.use(), expected)  # noqa: E731
+        arguments = _with({"id": id, "input": input}, expected_version)
+        answer = await _guarded(keyed(info, idempotency_key, "recordPayment", arguments, PAYMENT, run))
         return Payment.of(answer.payment, answer.invoice)
 
     @strawberry.mutation(description="Records that a payment was a mistake; the payment stays on record.")
@@ -273,12 +327,15 @@ class Mutation:
         id: INVOICE_ID,
         payment_id: Annotated[strawberry.ID, _arg("The payment's id.")],
         idempotency_key: IDEMPOTENCY_KEY = None,
+        expected_version: EXPECTED_VERSION = None,
     ) -> Payment:
         ctx = info.context
         invoice_id, paid = _id(id, "Invoice not found"), _id(payment_id, "Payment not found")
-        run = lambda: _run(ctx.usecases.lifecycle.reverse_payment, ctx.account, invoice_id, paid)  # noqa: E731
-        arguments = {"id": id, "paymentId": payment_id}
-        answer = await keyed(info, idempotency_key, "reversePayment", arguments, PAYMENT, run)
+        expected = _expected(expected_version)
+        reverse = ctx.usecases.lifecycle.reverse_payment
+        run = lambda: _run(reverse, ctx.account, invoice_id, paid, expected)  # noqa: E731
+        arguments = _with({"id": id, "paymentId": payment_id}, expected_version)
+        answer = await _guarded(keyed(info, idempotency_key, "reversePayment", arguments, PAYMENT, run))
         return Payment.of(answer.payment, answer.invoice)
 
     @strawberry.mutation(description="Voids an issued, not fully paid invoice: final, kept on record.")
@@ -288,12 +345,13 @@ class Mutation:
         id: INVOICE_ID,
         reason: Annotated[str | None, _arg("Why, for the record.")] = None,
         idempotency_key: IDEMPOTENCY_KEY = None,
+        expected_version: EXPECTED_VERSION = None,
     ) -> Invoice:
         ctx = info.context
-        invoice_id = _id(id, "Invoice not found")
-        run = lambda: _run(ctx.usecases.lifecycle.void, ctx.account, invoice_id, reason)  # noqa: E731
-        arguments = {"id": id, "reason": reason}
-        return Invoice.of(await keyed(info, idempotency_key, "voidInvoice", arguments, INVOICE, run))
+        invoice_id, expected = _id(id, "Invoice not found"), _expected(expected_version)
+        run = lambda: _run(ctx.usecases.lifecycle.void, ctx.account, invoice_id, reason, expected)  # noqa: E731
+        arguments = _with({"id": id, "reason": reason}, expected_version)
+        return Invoice.of(await _guarded(keyed(info, idempotency_key, "voidInvoice", arguments, INVOICE, run)))
 
 
 @strawberry.type(description="What the API key's account can follow as it happens (over a websocket).")

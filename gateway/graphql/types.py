@@ -19,7 +19,6 @@ from gateway.graphql.paging import AFTER, FIRST, LIMIT, PAGE, SEARCH, paged
 from pdf.coverage import pdf_warnings
 from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, LineView, PaymentView
 from usecases.inputs import InvoiceQuery
-from usecases.pages import Pages
 
 if TYPE_CHECKING:
     from gateway.graphql.context import Context
@@ -226,7 +225,7 @@ class Client:
         ctx = info.context
         size, cursor = paged(page, limit, first, after)
         query = InvoiceQuery(page, size, search, str(self.id), status.name if status else None, after=cursor)
-        return InvoicePage.of(await run_in_threadpool(Pages(ctx.usecases).invoices, ctx.account, query))
+        return InvoicePage.of(await run_in_threadpool(ctx.usecases.invoices.list, ctx.account, query))
 
     @strawberry.field(description="Every event of the client, oldest first.")
     async def history(self, info: GraphInfo) -> list[HistoryEntry]:
