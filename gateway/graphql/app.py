@@ -17,12 +17,16 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema import BaseSchema
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from gateway.auth import authenticate, bearer_token
 from gateway.graphql.context import Context
 from gateway.graphql.errors import JsonErrorsGraphQL
 from gateway.graphql.graphiql import LocalGraphiQL, graphiql_routes
+from gateway.graphql.media import CONTENT_TYPE, is_request_error, wants_graphql_response
 from gateway.graphql.schema import build_schema, query_limits
 from gateway.graphql.sockets import PROTOCOLS, CheckedTransportWS
 from gateway.handling import public_url
@@ -80,6 +84,28 @@ class GraphQLDoor(JsonErrorsGraphQL[Context, None], LocalGraphiQL[Context, None]
             return self.decode_json(data)
         except Unreadable as exc:
             raise HTTPException(400, exc.refusal) from None
+
+    async def run(  # type: ignore[override]
+        self, request: Request | WebSocket, context: Context = UNSET, root_value: None = UNSET
+    ) -> Response | WebSocket:
+        """An HTTP answer in the media type the client asked for (``gateway.graphql.media``)."""
+        if isinstance(request, WebSocket):
+            return await super().run(request, context, root_value)
+        answer = await super().run(request, context, root_value)
+        if wants_graphql_response(request.headers.get("accept")) and answer.headers.get(
+            "content-type", ""
+        ).startswith("application/json"):
+            answer.headers["content-type"] = CONTENT_TYPE
+            if request.scope.get("graphql_request_error"):
+                answer.status_code = 400  # the request never ran (GraphQL over HTTP: 4xx, no data)
+        return answer
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        body = await super().process_result(request, result)
+        if wants_graphql_response(request.headers.get("accept")) and is_request_error(result.data, result.errors):
+            body.pop("data", None)
+            request.scope["graphql_request_error"] = True
+        return body
 
     async def key_is_live(self, key_id: str) -> bool:
         """Whether a websocket's key is still unrevoked (the read model, as REST's check reads)."""

@@ -40,7 +40,7 @@ from graphql import GraphQLError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
@@ -334,6 +334,21 @@ def check_body(body: object, max_operations: int | None) -> None:
         _check_operation(item, f"operation {number} of the batch")
 
 
+# What /graphql answers to (HEAD as GET); a 405 names them in its Allow header.
+ALLOWED_METHODS = "GET, HEAD, POST"
+
+
+def _without_body(send: Send) -> Send:
+    """``send`` with every body chunk emptied: a HEAD's answer keeps GET's headers only."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {"type": "http.response.body", "body": b"", "more_body": message.get("more_body", False)}
+        await send(message)
+
+    return sending
+
+
 ContextT = TypeVar("ContextT")
 RootValueT = TypeVar("RootValueT")
 
@@ -367,7 +382,8 @@ class JsonErrorsGraphQL(GraphQL[ContextT, RootValueT]):
         try:
             return await super().run(request, context, root_value)
         except HTTPException as exc:
-            return refusal_response(exc.status_code, exc.reason)
+            allowed = {"Allow": ALLOWED_METHODS} if exc.status_code == 405 else None  # RFC 9110 §15.5.6
+            return refusal_response(exc.status_code, exc.reason, allowed)
 
     # The most bytes of a request body read (None: strawberry's own, unbounded, reading).
     max_body_bytes: int | None = None
@@ -377,6 +393,9 @@ class JsonErrorsGraphQL(GraphQL[ContextT, RootValueT]):
         larger (``Content-Length``) is refused before a byte of it is read, one that grows
         past the bound (chunked) as soon as it does, and the connection is closed rather
         than the rest read (RFC 9110 §15.5.14)."""
+        if scope["type"] == "http" and scope["method"] == "HEAD":
+            # HEAD is GET without the body (RFC 9110 §9.3.2): the same status and headers
+            scope, send = {**scope, "method": "GET"}, _without_body(send)
         if scope["type"] != "http" or self.max_body_bytes is None:
             await super().__call__(scope, receive, send)
             return
