@@ -8,20 +8,31 @@ when it will try again (exponential backoff). A worker that dies mid-delivery le
 item leased; it is tried again when the lease runs out. Delivery is therefore at least
 once: a worker killed after the server took the message, before the outcome was recorded,
 sends it again, with the same ``Message-ID`` (gateway/mail.py) so the receiver can drop
-the copy. An invoice voided before its email
+the copy. The ledger, though, records each attempt's outcome once. The outcome (an event in
+the store) and the item's completion (a row of the queue) cannot commit together: on SQLite
+they are two database files, and the event store's transaction is not ours to join on
+PostgreSQL. So an attempt first looks for an outcome of its own send and attempt already
+recorded after the InvoiceSent (a worker killed between recording and finishing left it):
+if there is one it sends nothing and records nothing, and only does with the queue what
+that outcome said (done, or retried at its ``retryAt``). The outcome is recorded at the
+invoice's version that was looked at (the store refuses a second writer at that version), so
+two workers holding one send (a lease that ran out mid-delivery) cannot both record it.
+An invoice voided before its email
 went out is not emailed (nobody should be asked to pay it): that is recorded as a failure
 saying so, as is a send whose client no longer has an address; neither is tried again.
 """
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
 
 from domain.actors import acting_as, system
-from domain.application import CleverInvo
+from domain.application import CleverInvo, replay
 from domain.lifecycle import VOID
 from gateway.mail import DeliveryFailed, Envelope, compose, deliver
 from pdf.service import InvoicePdfs
@@ -34,6 +45,7 @@ BATCH = 500
 LEASE_BATCH = 4
 MAX_ATTEMPTS = 6
 SENT = "Invoice.InvoiceSent"
+RECORD_TRIES = 20  # writers racing on one invoice: each try reads it again
 
 
 class EmailWorker:
@@ -100,8 +112,51 @@ class EmailWorker:
         [note] = self.app.recorder.select_notifications(start=item.seq, limit=1)
         return self.app.mapper.to_domain_event(note)
 
+    def _recorded(self, sent: Any, attempt: int, upto: int | None = None) -> Any | None:
+        """The outcome recorded for attempt ``attempt`` of this send, if any: its
+        EmailDelivered (whichever attempt recorded it: a send delivered is done), or the
+        EmailFailed of this very attempt. Only events after the InvoiceSent are read."""
+        found = self.app.sealed_events(sent.originator_id, after=sent.originator_version, upto=upto)
+        for event, _seal in found:
+            if getattr(event, "send", None) != sent.number:
+                continue
+            kind = type(event).__name__
+            if kind == "EmailDelivered" or (kind == "EmailFailed" and getattr(event, "attempt", None) == attempt):
+                return event
+        return None
+
+    def _settle(self, item: QueuedItem, outcome: Any) -> None:
+        """Does with the queue what a recorded ``outcome`` says: done, or tried again at its retryAt."""
+        retry_at = getattr(outcome, "retry_at", None)
+        if type(outcome).__name__ == "EmailFailed" and retry_at is not None:
+            self.queue.retry(self.owner, item, retry_at)
+        else:
+            self.queue.finish(self.owner, item)
+
+    def _record(self, item: QueuedItem, sent: Any, write: Callable[[Any], None]) -> None:
+        """Records this attempt's outcome with ``write(invoice)`` unless it is recorded
+        already, at the version looked at: a writer that got there first makes the store
+        refuse this one (IntegrityError), and the look is taken again."""
+        for _ in range(RECORD_TRIES):
+            invoice = self.app.repository.get(sent.originator_id, projector_func=replay)
+            if self._recorded(sent, item.attempt + 1, upto=invoice.version) is not None:
+                log.info("Email of invoice %s (send %s): outcome recorded already", sent.originator_id, sent.number)
+                return
+            write(invoice)
+            try:
+                self.app.save(invoice)
+                return
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"Email of invoice {sent.originator_id}: its outcome could not be recorded")
+
     def _deliver(self, item: QueuedItem) -> None:
         sent = self._event(item)
+        earlier = self._recorded(sent, item.attempt + 1)
+        if earlier is not None:  # a worker recorded this attempt and died before finishing it
+            log.info("Email of invoice %s (send %s): recorded already, not sent again", sent.originator_id, sent.number)
+            self._settle(item, earlier)
+            return
         invoice_id = str(sent.originator_id)
         account_id = self.read.invoice_account(invoice_id)
         invoice = self.read.invoice(account_id, invoice_id) if account_id else None
@@ -143,7 +198,10 @@ class EmailWorker:
         if refused:
             log.warning("Email of invoice %s: the server refused %s", invoice_id, refused)
         outcome = f"Refused: {refused}" if refused else None
-        self.app.record_email_outcome(UUID(invoice_id), sent.number, got, None, item.attempt + 1, None, outcome)
+        at = self.app.clock()
+        self._record(
+            item, sent, lambda invoice: invoice.email_delivered(send=sent.number, at=at, recipients=got, reply=outcome)
+        )
         self.queue.finish(self.owner, item)
 
     def _client_email(self, account_id: str | None, client_id: str) -> str | None:
@@ -157,7 +215,14 @@ class EmailWorker:
         if attempt < MAX_ATTEMPTS and not final:
             retry_at = self.queue.now() + timedelta(seconds=self.retry_seconds * 2 ** (attempt - 1))
         log.warning("Email of invoice %s failed (attempt %d): %s", sent.originator_id, attempt, reply)
-        self.app.record_email_outcome(sent.originator_id, sent.number, recipients, reply, attempt, retry_at)
+        at = self.app.clock()
+        self._record(
+            item,
+            sent,
+            lambda invoice: invoice.email_failed(
+                send=sent.number, at=at, reply=reply, attempt=attempt, retry_at=retry_at
+            ),
+        )
         if retry_at is None:
             self.queue.finish(self.owner, item)
         else:

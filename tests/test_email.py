@@ -21,11 +21,13 @@ from uuid import UUID
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
 from gateway.app import create_app
 from gateway.email_worker import MAX_ATTEMPTS
 from gateway.services import Services
 from gateway.settings import Settings
+from projections.work_queue import work_queue
 from tests.conftest import Api as BaseApi
 from tests.conftest import FakeClock, Tenant, TestClient, assert_error, payload, stored_state
 from tests.pdf_support import connections, is_loopback, pdf_text, recording
@@ -276,6 +278,83 @@ def test_a_delivery_cut_off_by_a_kill_is_sent_again_with_the_same_message_id(mai
     assert kept == again == f"<invoice.{invoice_id}.send.1@seller.test>"
     [delivered] = mailer.outcomes(invoice_id)
     assert type(delivered).__name__ == "EmailDelivered"
+
+
+def test_a_worker_killed_after_recording_the_outcome_leaves_one_delivery_in_the_ledger(mailer: Mailer, smtp: Mailbox):
+    """The outcome (an event) and the queue item's completion commit separately. A worker
+    killed between the two leaves the item to the next worker, which finds the send's
+    outcome recorded: it sends nothing and records nothing, and the history shows the send
+    delivered once. Real `cleverinvo workers` processes; the item's row is held (a write
+    lock on SQLite, a row lock on PostgreSQL) from the moment the server has the message, so
+    the first worker records the outcome and then waits on the row until it is killed."""
+    invoice_id = mailer.emailed()
+    settings = mailer.services.settings
+    environment = {
+        **os.environ,
+        "CLEVERINVO_DATA_DIR": str(settings.data_dir),
+        "CLEVERINVO_SMTP_URL": str(settings.smtp_url),
+        "CLEVERINVO_MAIL_FROM": settings.mail_from,
+        "CLEVERINVO_PUBLIC_URL": PUBLIC_URL,
+        "CLEVERINVO_WORKER_LEASE_SECONDS": "1",
+    }
+
+    def workers() -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "gateway.cli", "workers"]
+        return subprocess.Popen(
+            command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+    queue = mailer.worker.queue
+    holder = queue.writer.connect()
+
+    def hold_the_item() -> None:  # before the 250: the worker cannot finish the item until released
+        holder.begin()  # BEGIN IMMEDIATE on SQLite: the database's write lock
+        holder.execute(select(work_queue).where(work_queue.c.follower == "email").with_for_update())
+
+    def delivered() -> list[Any]:
+        return [e for e in mailer.outcomes(invoice_id) if type(e).__name__ == "EmailDelivered"]
+
+    smtp.on_accept = hold_the_item
+    first = workers()
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        wait_for(lambda: len(delivered()) == 1, 60, "the first worker to record the delivery")
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+        smtp.on_accept = None
+        holder.rollback()
+        assert queue.queued() == 1  # the kill left the item unfinished
+        second = workers()
+        wait_for(lambda: queue.queued() == 0, 60, "the second worker to settle the item")
+    finally:
+        if holder.in_transaction():
+            holder.rollback()
+        holder.close()
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+            if process is not None:
+                process.wait()
+    assert len(smtp.received) == 1  # recorded as delivered: not sent again
+    assert [type(e).__name__ for e in mailer.outcomes(invoice_id)] == ["EmailDelivered"]
+    assert mailer.email_state(invoice_id) == ("delivered", None)
+
+
+def test_an_outcome_recorded_already_is_not_recorded_again_nor_sent(mailer: Mailer, smtp: Mailbox):
+    """A re-delivery of a send whose outcome is in the ledger (its worker died before
+    finishing the item) sends nothing and records nothing."""
+    invoice_id = mailer.emailed()
+    assert mailer.worker.run_once() == 1
+    recorded = mailer.outcomes(invoice_id)
+    # the item as a killed worker leaves it: still queued for the same InvoiceSent
+    notes = mailer.services.app.recorder.select_notifications(start=1, limit=10_000)
+    [sent] = [n for n in notes if n.originator_id == UUID(invoice_id) and n.topic.endswith("InvoiceSent")]
+    queue = mailer.worker.queue
+    assert queue.advance(queue.position(), queue.position(), {f"{invoice_id}:1": sent.id})
+    assert queue.queued() == 1
+    assert mailer.worker.run_once() == 1
+    assert queue.queued() == 0 and len(smtp.received) == 1
+    assert mailer.outcomes(invoice_id) == recorded
 
 
 def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
