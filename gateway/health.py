@@ -4,24 +4,38 @@
 always was) whatever else it reports beside. Beside it: whether the database answers, the
 store's head, each follower of the store with its position and how far behind the head it
 is, the worker process serve runs (alive, pid, restarts) and the streams this process found
-unverifiable (domain/integrity.py). ``/readyz`` is readiness: 200 only when the database
-answers, serve's worker child (if it runs one) is alive and every follower is within
-``MAX_LAG`` events of the head; else 503 naming each failing check.
+unverifiable (domain/integrity.py). ``/readyz`` is readiness, for a load balancer or a
+Kubernetes readiness probe: 200 only when the database answers and would take a write, the
+data directory has at least CLEVERINVO_READY_MIN_FREE_MB free, Redis (where configured)
+answers within its short timeouts (gateway/ratelimit.py), serve's worker child (if it runs
+one) is alive and every follower is within ``MAX_LAG`` events of the head; else 503 with
+the same body, ``failing`` naming each check that failed. ``/healthz``'s ``ready`` and
+``failing`` are the same verdict.
 
 The followers are read from the shared tables, so a host that runs no workers
 (``serve --no-workers``) still says how far the workers elsewhere are.
 """
 
 import logging
+import shutil
+from pathlib import Path
 from typing import Any, Protocol
 
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
 from domain import integrity
+from gateway.jsonio import JSONResponse
 from gateway.services import Services
 from gateway.workers import ChildState
 
 log = logging.getLogger("cleverinvo.health")
 MAX_LAG = 1000  # events a follower may be behind the head and the service still ready
 OVERDUE_LOOK = 1000  # invoices counted at most as waiting for the overdue sweep
+READY_MIN_FREE_MB = 100  # CLEVERINVO_READY_MIN_FREE_MB's default
+MB = 1024 * 1024
 
 
 class ChildSource(Protocol):
@@ -61,6 +75,42 @@ def _integrity() -> dict[str, Any]:
     return {"ok": not found, "failures": listed}
 
 
+def _free_bytes(path: Path) -> int:
+    """Free bytes on the file system holding ``path`` (its nearest existing parent)."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return shutil.disk_usage(path).free
+
+
+def _disk(services: Services) -> dict[str, Any]:
+    settings = services.settings
+    least = int(getattr(settings, "ready_min_free_mb", READY_MIN_FREE_MB))
+    try:
+        free = _free_bytes(settings.data_dir) // MB
+    except OSError as exc:
+        return {"ok": False, "error": type(exc).__name__, "minFreeMb": least}
+    return {"ok": free >= least, "freeMb": free, "minFreeMb": least}
+
+
+def _writable(services: Services) -> str | None:
+    """Why the database would not take a write now; None if it would."""
+    try:
+        services.check_writable()
+    except Exception as exc:
+        log.warning("Readiness: the database does not take writes: %s", exc)
+        return type(exc).__name__
+    return None
+
+
+def _redis(services: Services) -> dict[str, Any] | None:
+    """Redis's answer to a ping; None when no Redis is configured."""
+    try:
+        return {"ok": True} if services.check_redis() else None
+    except Exception as exc:  # refused, timed out (frozen), or any redis error: not ready
+        log.warning("Readiness: Redis did not answer: %s", type(exc).__name__)
+        return {"ok": False, "error": type(exc).__name__}
+
+
 def report(services: Services, child: ChildSource | None) -> dict[str, Any]:
     """The health answer; never raises (a database that does not answer is reported)."""
     answer: dict[str, Any] = {"status": "ok"}
@@ -75,13 +125,21 @@ def report(services: Services, child: ChildSource | None) -> dict[str, Any]:
         failing.append("database")
         followers: list[dict[str, Any]] = []
     else:
-        answer["database"] = {"ok": True}
+        refused = _writable(services)
+        answer["database"] = {"ok": refused is None} if refused is None else {"ok": False, "error": refused}
+        failing += ["database"] if refused else []
         answer["head"] = head
         followers = [
             {"name": name, "position": positions[name], "behind": max(0, head - positions[name])} for name in FOLLOWERS
         ]
         followers.append({"name": "overdueSweep", "pending": pending})
         failing += [f"follower:{f['name']}" for f in followers if f.get("behind", 0) > MAX_LAG]
+    disk = _disk(services)
+    failing += [] if disk["ok"] else ["disk"]
+    redis = _redis(services)
+    if redis is not None:
+        answer["redis"] = redis
+        failing += [] if redis["ok"] else ["redis"]
     workers = _child(child)
     if workers["supervised"] and not workers["alive"]:
         failing.append("workers")
@@ -91,5 +149,17 @@ def report(services: Services, child: ChildSource | None) -> dict[str, Any]:
         workers=workers,
         followers=followers,
         integrity=_integrity(),
+        disk=disk,
     )
     return answer
+
+
+async def readyz(request: Request) -> Response:
+    """Readiness: 200 when every check passes, else 503; the body is /healthz's."""
+    services: Services = request.app.state.services
+    child = getattr(request.app.state, "worker_child", None)  # set by `cleverinvo serve`
+    answer = await run_in_threadpool(report, services, child)
+    return JSONResponse(answer, status_code=200 if answer["ready"] else 503)
+
+
+ROUTES = [Route("/readyz", readyz, methods=["GET"])]

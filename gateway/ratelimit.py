@@ -14,6 +14,13 @@ grows with the number of keys and addresses seen in the last minute. ``MemoryWin
 keeps the same moving window (a hit counts if fewer than the limit fell in the last
 window; refused hits do not count) in a deque per identity: O(1) a hit, no thread, no
 background task, and idle identities dropped once a window.
+
+Redis is asked with short timeouts (``REDIS_CONNECT_SECONDS``, ``REDIS_READ_SECONDS``) and
+no retries inside a request: a Redis that is stopped refuses at once, but one that is frozen
+(SIGSTOP, a partition) accepts the connection and never answers, and without a read timeout
+every request waited about 5 s on it. With them a request is answered 503 within about a
+second and ``/readyz`` (gateway/health.py) reports Redis as failing, so a load balancer
+takes the host out.
 """
 
 import asyncio
@@ -22,6 +29,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from limits import parse
 from limits.aio.storage import Storage
@@ -30,6 +38,23 @@ from limits.errors import StorageError
 from limits.storage import storage_from_string
 
 from gateway.settings import Settings
+
+REDIS_CONNECT_SECONDS = 0.5  # opening a connection to Redis
+REDIS_READ_SECONDS = 0.5  # waiting for one reply (a moving-window hit is one script call)
+
+
+def redis_options() -> dict[str, Any]:
+    """The Redis client's options: short timeouts and no retry inside a request (a retry of a
+    frozen server only multiplies the wait; the client's answer is 503 with Retry-After).
+    redis is imported here: it is an extra, installed only where Redis is configured."""
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
+    return {
+        "socket_connect_timeout": REDIS_CONNECT_SECONDS,
+        "socket_timeout": REDIS_READ_SECONDS,
+        "retry": Retry(NoBackoff(), 0),
+    }
 
 
 @dataclass(frozen=True)
@@ -109,7 +134,9 @@ class RateLimiter:
     def _redis_limiter(self) -> MovingWindowRateLimiter:
         # redis-py's asyncio client, not coredis
         uri, prefix = self._uri, self._prefix
-        storage = storage_from_string(uri, implementation="redispy", key_prefix=prefix, wrap_exceptions=True)
+        storage = storage_from_string(
+            uri, implementation="redispy", key_prefix=prefix, wrap_exceptions=True, **redis_options()
+        )
         if not isinstance(storage, Storage):
             raise ValueError(f"not an async+ rate-limit storage: {self._uri}")
         return MovingWindowRateLimiter(storage)

@@ -1,13 +1,17 @@
 """The running core that both doors share: the application, its projection and queries."""
 
 import logging
+import os
 from collections.abc import Callable
 from typing import TypeVar
+
+from sqlalchemy import make_url
 
 from domain.application import CleverInvo, Clock, utc_now
 from gateway import capacity
 from gateway.email_worker import EmailWorker
 from gateway.overdue import OverdueSweep
+from gateway.ratelimit import redis_options
 from gateway.settings import Settings
 from pdf import render_gate
 from pdf.service import InvoicePdfs
@@ -86,6 +90,42 @@ class Services:
     def work_positions(self) -> dict[str, int]:
         """The work followers' positions ("pdf", "email"), from the shared tracking table."""
         return positions(self._reader)
+
+    def check_writable(self) -> None:
+        """Raises unless the database would take a write now, without taking its write lock
+        (a readiness probe must not queue behind writers): PostgreSQL not a standby and not
+        read-only; SQLite's file and directory writable and the connection not query-only."""
+        with self._writer.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET statement_timeout = '2s'")
+                row = conn.exec_driver_sql("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')").one()
+                conn.rollback()
+                if row[0] or row[1] != "off":
+                    raise PermissionError("the database is read-only (a standby or default_transaction_read_only)")
+                return
+            path = make_url(self.settings.database_url).database or ""
+            if path and not (os.access(path, os.W_OK) and os.access(os.path.dirname(path) or ".", os.W_OK)):
+                raise PermissionError("the SQLite file or its directory is not writable")
+            if conn.exec_driver_sql("PRAGMA query_only").scalar():
+                raise PermissionError("the SQLite connection is query-only")
+
+    def check_redis(self) -> bool:
+        """Pings Redis with the request path's short timeouts (gateway/ratelimit.py); False if
+        no Redis is configured, raises if it does not answer."""
+        if not self.settings.redis_url:
+            return False
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        options = redis_options()
+        options["retry"] = Retry(NoBackoff(), 0)  # the sync client's own Retry
+        client = redis.Redis.from_url(self.settings.redis_url, **options)
+        try:
+            client.ping()
+        finally:
+            client.close()
+        return True
 
     def size_request_threads(self) -> int:
         """As many request threads as the smallest pool has connections (gateway/capacity.py);

@@ -317,6 +317,7 @@ def test_no_graphql_input_type_has_a_field_the_service_computes():
 
 SURFACE = {
     ("GET", "/healthz"),
+    ("GET", "/readyz"),  # readiness for a load balancer: no key, no data (tests/test_ready_redis.py)
     ("GET", "/api/v1/clients"),
     ("POST", "/api/v1/clients"),
     ("GET", "/api/v1/invoices"),
