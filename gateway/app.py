@@ -12,8 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
+from gateway.compression import Compression
 from gateway.contract.docs import ROUTES as DOCS_ROUTES
 from gateway.contract.openapi import ROUTES as OPENAPI_ROUTES
+from gateway.cors import Cors
 from gateway.dashboard import dashboard_app
 from gateway.errors import HANDLERS
 from gateway.graphql.app import graphql_routes
@@ -87,6 +89,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         ],
         middleware=[
             Middleware(RequestLog),  # outermost: every response carries the request id and is logged
+            Middleware(Cors, origins=settings.cors_origins),  # a preflight is answered before the guard
+            Middleware(Compression),  # every JSON answer, a refusal or an idempotent replay too
             Middleware(BodyTimeout, seconds=settings.body_timeout_seconds),  # bounds every body read inside
             Middleware(ApiGuard, services=core, limiter=limiter, address_limiter=nearby),
             Middleware(Idempotency, services=core),  # inside the guard: it needs the key's account

@@ -13,6 +13,7 @@ from limits import RateLimitItem, parse
 from sqlalchemy.engine import make_url
 
 from gateway import capacity
+from gateway.cors import OriginError, parse_origins
 
 DEFAULT_DATA_DIR = "./cleverinvo-data"
 
@@ -170,6 +171,7 @@ class Settings:
     shutdown_timeout_seconds: int = 30
     redis_url: str | None = None
     redis_prefix: str = "cleverinvo"
+    cors_origins: tuple[str, ...] = ()  # origins whose frontends may call the API (gateway/cors.py)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -189,6 +191,10 @@ class Settings:
         if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", redis_prefix):
             raise SettingsError(f"CLEVERINVO_REDIS_PREFIX must be 1 to 64 of A-Z a-z 0-9 _ . : -, not {redis_prefix!r}")
         rate_limit = _rate_limit(env, "120/minute")
+        try:
+            cors_origins = parse_origins(env.get("CLEVERINVO_CORS_ORIGINS", ""))
+        except OriginError as exc:
+            raise SettingsError(str(exc)) from None
         return cls(
             data_dir=data_dir,
             database_url=database_url,
@@ -214,6 +220,7 @@ class Settings:
             body_timeout_seconds=_int_setting(env, "CLEVERINVO_BODY_TIMEOUT_SECONDS", 30, high=3600),
             keep_alive_seconds=_int_setting(env, "CLEVERINVO_KEEP_ALIVE_SECONDS", 5, high=3600),
             shutdown_timeout_seconds=_int_setting(env, "CLEVERINVO_SHUTDOWN_TIMEOUT_SECONDS", 30, high=3600),
+            cors_origins=cors_origins,
         )
 
     def check_backends(self) -> None:
