@@ -10,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from domain.integrity import Unverified
 from gateway.dashboard.i18n import negotiate
-from gateway.dashboard.share_page import NOT_FOUND, TOO_MANY, invoice_page, message_page
+from gateway.dashboard.share_page import NOT_FOUND, TOO_MANY, UNVERIFIED, invoice_page, message_page
 from gateway.downloads import pdf_response
 from gateway.handling import call, usecases_of
 from gateway.ratelimit import RateLimiter
@@ -42,12 +43,21 @@ def _not_found(request: Request) -> HTMLResponse:
     return message_page(_readers_language(request), 404, NOT_FOUND)
 
 
+def _unverified(request: Request) -> HTMLResponse:
+    """A record whose stored history does not verify is never shown (it is logged and on
+    /healthz for the operator); the reader gets a page, as the dashboard's, never JSON."""
+    return message_page(_readers_language(request), 503, UNVERIFIED)
+
+
 async def shared_invoice(request: Request) -> Response:
     refused = await _allowed(request)
     if refused is not None:
         return refused
     usecases = usecases_of(request)
-    shared = await call(usecases.sharing.open, request.path_params["token"])
+    try:
+        shared = await call(usecases.sharing.open, request.path_params["token"])
+    except Unverified:
+        return _unverified(request)
     if shared is None:
         return _not_found(request)
     invoice = shared.invoice
@@ -60,7 +70,10 @@ async def shared_pdf(request: Request) -> Response:
     refused = await _allowed(request)
     if refused is not None:
         return refused
-    pdf = await call(usecases_of(request).sharing.pdf, request.path_params["token"])
+    try:
+        pdf = await call(usecases_of(request).sharing.pdf, request.path_params["token"])
+    except Unverified:
+        return _unverified(request)
     if pdf is None:
         return _not_found(request)
     response = pdf_response(request, pdf)

@@ -306,3 +306,19 @@ def test_the_dashboard_shows_the_refusal_as_a_page(
     assert page.status_code == REQUESTED_STATUS, page.text[:300]
     assert page.headers["content-type"].startswith("text/html")
     assert f"The stored history of Invoice {invoice} does not verify" in text_of(page.text)
+
+
+def test_the_share_link_of_a_tampered_invoice_is_a_page_saying_so(
+    books: Books, settings: Settings, restart: Callable[[], tuple[Services, Api]]
+) -> None:
+    url = books.api.invoice(books.invoice)["shareUrl"]
+    path = url[url.index("/i/") :]
+    store = Store(settings)
+    row = payment_row(store, books.invoice)
+    store.write(books.invoice, row, with_amount(row, "99.00"))
+    _, api = restart()
+    page = api.http.get(path, headers={"Accept-Language": "es"})
+    assert page.status_code == REQUESTED_STATUS, page.text[:300]
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Factura no disponible" in page.text
+    assert page.headers["x-frame-options"] == "DENY"

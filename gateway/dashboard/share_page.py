@@ -25,6 +25,10 @@ from projections.views import AccountView, ClientView, InvoiceDetail
 
 NOT_FOUND = (N_("Invoice not found"), N_("This link does not lead to an invoice."))
 TOO_MANY = (N_("Too many requests"), N_("Too many requests; try again in a minute."))
+UNVERIFIED = (
+    N_("Invoice unavailable"),
+    N_("This invoice cannot be shown: its stored records failed an integrity check. Ask the seller for a copy."),
+)
 
 
 @functools.cache

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from domain.account import LOCALES
 from domain.actors import account_owner, acting_as
 from domain.errors import DomainError, NotFound
+from gateway import codes
 from gateway.dashboard import security
 from gateway.dashboard.forms import Form, read_form
 from gateway.dashboard.i18n import LANGUAGE_NAMES, N_, Formatter, negotiate, translations
@@ -146,7 +147,8 @@ class View:
 
     def status_of(self, error: DomainError) -> int:
         """A refused form's status: the API's for the same refusal."""
-        return STATUS.get(error.code, 400)
+        meaning = codes.meaning_of(error)
+        return meaning.status if meaning is not None else STATUS.get(error.code, 400)
 
     def explain(self, error: DomainError | HttpProblem) -> Problem:
         """A refusal (the use case's, or the request's own) in the reader's words."""
