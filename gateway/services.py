@@ -50,7 +50,8 @@ class Services:
         self.ledger = LedgerIndex(self._writer, self._reader, self.app)  # hashes and digests, by position
         self.ledger.ensure_schema()
         index = PdfIndex(self._writer, self._reader)
-        store = PdfStore(index, settings.pdf_dir, settings.pdf_cache_max)
+        # PostgreSQL is what hosts share: the bytes there too, so one rendering serves them all
+        store = PdfStore(index, settings.pdf_dir, settings.pdf_cache_max, in_database=settings.uses_postgres)
         self.pdfs = InvoicePdfs(
             self.read,
             store,

@@ -1,11 +1,15 @@
 """The PDF cache's index and its render claims, in the read-model database.
 
-The bytes live in files (see pdf/store.py) and the work of rendering is queued in
+The bytes live in files, or in ``pdf_blobs`` where hosts share the database (see
+pdf/store.py), and the work of rendering is queued in
 projections/work_queue.py; this module keeps what every process and host must agree on of
 the cache itself, so SQL stays in projections/:
 
 - ``pdf_files``: which render keys are stored (one current key per invoice), how often
   each was rendered and when it was last served, so the cache can be bounded.
+- ``pdf_blobs``: the bytes of each stored key, when the store keeps them in the database;
+  written and dropped in the same transactions as the key's ``pdf_files`` entry, so the
+  index never names bytes that are not there.
 - ``pdf_claims``: single flight for one render key, across threads, processes and hosts.
   A claim runs out soon unless its holder renews it while it renders (a heartbeat), and a
   holder found gone on this host (projections/process_names.py) loses it at once: a render
@@ -25,6 +29,7 @@ from sqlalchemy import (
     Engine,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -57,6 +62,13 @@ pdf_files = Table(
     Column("used_at", DateTime, nullable=False),
     Index("pdf_files_invoice", "invoice_id"),
     Index("pdf_files_used", "used_at"),
+)
+
+pdf_blobs = Table(
+    "pdf_blobs",
+    metadata,
+    Column("render_key", String(64), primary_key=True),
+    Column("content", LargeBinary, nullable=False),
 )
 
 pdf_claims = Table(
@@ -151,14 +163,28 @@ class PdfIndex:
                 conn.execute(update(pdf_files).where(this).values(used_at=now))
         return True
 
-    def record(self, invoice_id: str, render_key: str, size: int, keep: int) -> tuple[bool, list[str]]:
-        """Indexes freshly written bytes, unless the invoice was deleted while they were
-        rendered. Returns whether they were kept, and the keys whose files must go: the
+    def content(self, render_key: str) -> bytes | None:
+        """The bytes stored in the database under ``render_key``, if any."""
+        with self.reader.connect() as conn:
+            found = conn.execute(select(pdf_blobs.c.content).where(pdf_blobs.c.render_key == render_key)).first()
+        return None if found is None else bytes(found.content)
+
+    def record(
+        self, invoice_id: str, render_key: str, size: int, keep: int, content: bytes | None = None
+    ) -> tuple[bool, list[str]]:
+        """Indexes freshly written bytes (given as ``content`` when they are kept in the
+        database, stored in the same transaction), unless the invoice was deleted while they
+        were rendered. Returns whether they were kept, and the keys whose files must go: the
         invoice's older versions and, past ``keep`` entries, the least recently used."""
         now = _now()
         with self.engine.begin() as conn:
             if conn.execute(select(exists().where(invoices.c.id == invoice_id))).scalar_one() is not True:
                 return False, []
+            if content is not None:
+                blob = upsert(conn, pdf_blobs).values(render_key=render_key, content=content)
+                conn.execute(
+                    blob.on_conflict_do_update(index_elements=["render_key"], set_={"content": blob.excluded.content})
+                )
             stale = self._drop(conn, and_(pdf_files.c.invoice_id == invoice_id, pdf_files.c.render_key != render_key))
             statement = upsert(conn, pdf_files).values(
                 render_key=render_key, invoice_id=invoice_id, size=size, renders=1, rendered_at=now, used_at=now
@@ -205,4 +231,5 @@ class PdfIndex:
         keys = list(conn.execute(select(pdf_files.c.render_key).where(condition)).scalars())
         if keys:
             conn.execute(delete(pdf_files).where(pdf_files.c.render_key.in_(keys)))
+            conn.execute(delete(pdf_blobs).where(pdf_blobs.c.render_key.in_(keys)))
         return keys
