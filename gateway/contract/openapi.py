@@ -3,6 +3,7 @@ msgspec) and the route table (``operations``), served at ``GET /api/v1/openapi.j
 without a key. It holds no component nothing references."""
 
 import functools
+import re
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -221,6 +222,26 @@ def _operation(operation: Operation) -> dict[str, Any]:
     return spec
 
 
+_BEYOND_BMP = re.compile(r"\\U([0-9a-fA-F]{8})")
+
+
+def _ecma_patterns(found: Any) -> Any:
+    """``found`` with each ``pattern`` written as ECMA-262 reads it (JSON Schema 2020-12
+    §6.4: patterns are ECMA-262 regular expressions): a character beyond the Basic
+    Multilingual Plane as itself, not Python's ``\\UXXXXXXXX`` escape, which ECMA-262 reads
+    as a literal U and digits. Python's re and Rust's regex read the character alike."""
+    if isinstance(found, dict):
+        return {
+            key: _BEYOND_BMP.sub(lambda m: chr(int(m.group(1), 16)), value)
+            if key == "pattern" and isinstance(value, str)
+            else _ecma_patterns(value)
+            for key, value in found.items()
+        }
+    if isinstance(found, list):
+        return [_ecma_patterns(item) for item in found]
+    return found
+
+
 def document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for operation in OPERATIONS:
@@ -233,13 +254,14 @@ def document() -> dict[str, Any]:
             "version": _version(),
             "description": DESCRIPTION,
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+            "contact": {"name": "The operator of this CleverInvo service"},
         },
         "servers": [{"url": "/", "description": "This server."}],
         "tags": TAGS,
         "security": [{"bearerAuth": []}],
         "paths": paths,
         "components": {
-            "schemas": schemas(),
+            "schemas": _ecma_patterns(schemas()),
             "responses": responses,
             "headers": header_components(_referenced([paths, responses], "headers")),
             "securitySchemes": {

@@ -215,7 +215,8 @@ class InvoiceUpdate(_InvoiceReadOnly, kw_only=True):
 # --- an invoice's life -------------------------------------------------------------------------
 
 
-_NON_EMPTY = {"type": "array", "minItems": 1}
+# (items: an array schema names its items, even inside an `if`: Spectral's array-items)
+_NON_EMPTY = {"type": "array", "minItems": 1, "items": {"type": "string"}}
 
 
 class SendInput(Body, kw_only=True):
