@@ -21,13 +21,13 @@ from uuid import UUID
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from gateway.app import create_app
 from gateway.email_worker import MAX_ATTEMPTS
 from gateway.services import Services
 from gateway.settings import Settings
-from projections.work_queue import work_queue
+from projections.work_queue import naive_utc, work_queue
 from tests.conftest import Api as BaseApi
 from tests.conftest import FakeClock, Tenant, TestClient, assert_error, payload, stored_state
 from tests.pdf_support import connections, is_loopback, pdf_text, recording
@@ -355,6 +355,25 @@ def test_an_outcome_recorded_already_is_not_recorded_again_nor_sent(mailer: Mail
     assert mailer.worker.run_once() == 1
     assert queue.queued() == 0 and len(smtp.received) == 1
     assert mailer.outcomes(invoice_id) == recorded
+
+
+def test_a_failure_recorded_already_is_kept_to_its_schedule_not_recorded_again(mailer: Mailer, smtp: Mailbox):
+    """A worker that recorded a failed attempt and died before putting the item off leaves it
+    due at the same attempt: the next worker records no second failure for that attempt and
+    puts the item off to the retryAt the ledger already says."""
+    invoice_id = mailer.emailed()
+    smtp.refuse_data = "451 4.3.0 Try again later"
+    assert mailer.worker.run_once() == 1
+    [failed] = mailer.outcomes(invoice_id)
+    assert type(failed).__name__ == "EmailFailed" and failed.attempt == 1 and failed.retry_at is not None
+    queue = mailer.worker.queue
+    with queue.writer.begin() as conn:  # as the killed worker left it: due now, its first attempt uncounted
+        conn.execute(update(work_queue).values(attempt=0, not_before=queue.now(), owner=None, lease_until=None))
+    assert mailer.worker.run_once() == 1
+    assert mailer.outcomes(invoice_id) == [failed]
+    with queue.reader.connect() as conn:
+        row = conn.execute(select(work_queue.c.attempt, work_queue.c.not_before)).one()
+    assert (row.attempt, row.not_before) == (1, naive_utc(failed.retry_at))
 
 
 def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:

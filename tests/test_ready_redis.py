@@ -123,12 +123,3 @@ def test_a_stopped_redis_is_not_ready(api: Api, redis_server: RedisServer):
     assert status == 503 and body["failing"] == ["redis"]
     assert body["redis"]["ok"] is False  # type: ignore[index]
     assert api.http.head("/readyz").status_code == 503
-
-
-def test_ready_names_every_check(api: Api):
-    status, body = ready(api)
-    assert status == 200
-    assert body["database"] == {"ok": True}
-    disk = body["disk"]
-    assert isinstance(disk, dict) and disk["ok"] is True and disk["minFreeMb"] == 100 and disk["freeMb"] >= 100
-    assert body["workers"] == {"supervised": False}
