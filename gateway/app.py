@@ -20,6 +20,7 @@ from gateway.dashboard import dashboard_app
 from gateway.errors import HANDLERS
 from gateway.graphql.app import graphql_routes
 from gateway.guard import ApiGuard
+from gateway.health import ROUTES as HEALTH_ROUTES
 from gateway.health import report
 from gateway.history_routes import ROUTES as HISTORY_ROUTES
 from gateway.idempotency import Idempotency
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             *DOCS_ROUTES,
             *graphql_routes(core, limiter),
             Route("/healthz", health),
+            *HEALTH_ROUTES,  # /readyz: readiness, 503 naming each failing check
             Mount("/dashboard", app=dashboard_app(core)),  # the owners' pages: their own errors, as HTML
         ],
         middleware=[
