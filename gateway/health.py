@@ -34,7 +34,6 @@ from gateway.workers import ChildState
 log = logging.getLogger("cleverinvo.health")
 MAX_LAG = 1000  # events a follower may be behind the head and the service still ready
 OVERDUE_LOOK = 1000  # invoices counted at most as waiting for the overdue sweep
-READY_MIN_FREE_MB = 100  # CLEVERINVO_READY_MIN_FREE_MB's default
 MB = 1024 * 1024
 
 
@@ -84,7 +83,7 @@ def _free_bytes(path: Path) -> int:
 
 def _disk(services: Services) -> dict[str, Any]:
     settings = services.settings
-    least = int(getattr(settings, "ready_min_free_mb", READY_MIN_FREE_MB))
+    least = settings.ready_min_free_mb
     try:
         free = _free_bytes(settings.data_dir) // MB
     except OSError as exc:

@@ -15,7 +15,8 @@ keeps the same moving window (a hit counts if fewer than the limit fell in the l
 window; refused hits do not count) in a deque per identity: O(1) a hit, no thread, no
 background task, and idle identities dropped once a window.
 
-Redis is asked with short timeouts (``REDIS_CONNECT_SECONDS``, ``REDIS_READ_SECONDS``) and
+Redis is asked with a short timeout (``CLEVERINVO_REDIS_TIMEOUT_MS``, 500 ms by default, for a
+connection and for each reply) and
 no retries inside a request: a Redis that is stopped refuses at once, but one that is frozen
 (SIGSTOP, a partition) accepts the connection and never answers, and without a read timeout
 every request waited about 5 s on it. With them a request is answered 503 within about a
@@ -39,11 +40,10 @@ from limits.storage import storage_from_string
 
 from gateway.settings import Settings
 
-REDIS_CONNECT_SECONDS = 0.5  # opening a connection to Redis
-REDIS_READ_SECONDS = 0.5  # waiting for one reply (a moving-window hit is one script call)
+REDIS_TIMEOUT_SECONDS = 0.5  # opening a connection, and waiting for one reply (CLEVERINVO_REDIS_TIMEOUT_MS)
 
 
-def redis_options() -> dict[str, Any]:
+def redis_options(timeout: float = REDIS_TIMEOUT_SECONDS) -> dict[str, Any]:
     """The Redis client's options: short timeouts and no retry inside a request (a retry of a
     frozen server only multiplies the wait; the client's answer is 503 with Retry-After).
     redis is imported here: it is an extra, installed only where Redis is configured."""
@@ -51,8 +51,8 @@ def redis_options() -> dict[str, Any]:
     from redis.backoff import NoBackoff
 
     return {
-        "socket_connect_timeout": REDIS_CONNECT_SECONDS,
-        "socket_timeout": REDIS_READ_SECONDS,
+        "socket_connect_timeout": timeout,
+        "socket_timeout": timeout,  # a moving-window hit is one script call: one reply
         "retry": Retry(NoBackoff(), 0),
     }
 
@@ -77,7 +77,7 @@ class Budget:
 
 def budgets(rate: str, settings: Settings) -> "RateLimiter":
     """A limiter of ``rate`` in the configured storage (memory, or Redis with the prefix)."""
-    return RateLimiter(rate, settings.rate_limit_storage, settings.redis_prefix)
+    return RateLimiter(rate, settings.rate_limit_storage, settings.redis_prefix, settings.redis_timeout_ms / 1000)
 
 
 class BudgetsUnavailable(Exception):
@@ -119,8 +119,11 @@ class MemoryWindows:
 
 
 class RateLimiter:
-    def __init__(self, spec: str, storage_uri: str, key_prefix: str = "cleverinvo") -> None:
+    def __init__(
+        self, spec: str, storage_uri: str, key_prefix: str = "cleverinvo", timeout: float = REDIS_TIMEOUT_SECONDS
+    ) -> None:
         self.item = parse(spec)
+        self._timeout = timeout
         self._uri = storage_uri
         self._prefix = key_prefix
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -135,7 +138,7 @@ class RateLimiter:
         # redis-py's asyncio client, not coredis
         uri, prefix = self._uri, self._prefix
         storage = storage_from_string(
-            uri, implementation="redispy", key_prefix=prefix, wrap_exceptions=True, **redis_options()
+            uri, implementation="redispy", key_prefix=prefix, wrap_exceptions=True, **redis_options(self._timeout)
         )
         if not isinstance(storage, Storage):
             raise ValueError(f"not an async+ rate-limit storage: {self._uri}")

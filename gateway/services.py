@@ -119,7 +119,7 @@ class Services:
         from redis.backoff import NoBackoff
         from redis.retry import Retry
 
-        options = redis_options()
+        options = redis_options(self.settings.redis_timeout_ms / 1000)
         options["retry"] = Retry(NoBackoff(), 0)  # the sync client's own Retry
         client = redis.Redis.from_url(self.settings.redis_url, **options)
         try:

@@ -171,6 +171,7 @@ class Settings:
     shutdown_timeout_seconds: int = 30
     redis_url: str | None = None
     redis_prefix: str = "cleverinvo"
+    redis_timeout_ms: int = 500  # each Redis connect and each reply, at most (gateway/ratelimit.py)
     ready_min_free_mb: int = 100  # /readyz wants this much free space in the data directory (MiB)
     cors_origins: tuple[str, ...] = ()  # origins whose frontends may call the API (gateway/cors.py)
 
@@ -207,6 +208,7 @@ class Settings:
             pdf_dir=Path(env.get("CLEVERINVO_PDF_DIR") or data_dir / "pdfs").expanduser().absolute(),
             pdf_cache_max=_int_setting(env, "CLEVERINVO_PDF_CACHE_MAX", 10_000),
             ready_min_free_mb=_int_setting(env, "CLEVERINVO_READY_MIN_FREE_MB", 100, low=0),
+            redis_timeout_ms=_int_setting(env, "CLEVERINVO_REDIS_TIMEOUT_MS", 500, low=10, high=60_000),
             worker_lease_seconds=_int_setting(env, "CLEVERINVO_WORKER_LEASE_SECONDS", 30),
             public_url=_url(env, "CLEVERINVO_PUBLIC_URL", ("http", "https")),
             smtp_url=_url(env, "CLEVERINVO_SMTP_URL", ("smtp", "smtps")),

@@ -77,7 +77,9 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings], redis_server: RedisServer) -> Settings:
-    return make_settings(CLEVERINVO_REDIS_URL=redis_server.url, CLEVERINVO_REDIS_PREFIX="ready-test")
+    return make_settings(
+        CLEVERINVO_REDIS_URL=redis_server.url, CLEVERINVO_REDIS_PREFIX="ready-test", CLEVERINVO_REDIS_TIMEOUT_MS="500"
+    )
 
 
 def timed(call: Callable[[], object]) -> float:
