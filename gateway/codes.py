@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from domain.errors import Conflict, DomainError, NotFound, PlanLimitReached, ValidationError
 from domain.integrity import Unverified
+from domain.versions import VersionMismatch
 from gateway.problems import BadRequest, HeadersTooLarge, HttpProblem, PayloadTooLarge, UnsupportedMediaType
 from usecases.errors import IdempotencyInFlight, IdempotencyKeyReused, Unauthenticated, Unavailable
 
@@ -37,6 +38,8 @@ RATE_LIMITED = "RATE_LIMITED"
 HEADERS_TOO_LARGE = "HEADERS_TOO_LARGE"
 INTERNAL = "INTERNAL"
 UNAVAILABLE = "UNAVAILABLE"
+# If-Match names a version the record is no longer at (RFC 9110 §13.1.1).
+PRECONDITION_FAILED = "PRECONDITION_FAILED"
 # A record whose stored events do not verify against their seals (the store was changed).
 INTEGRITY_FAILURE = "INTEGRITY_FAILURE"
 # GraphQL only: a document that does not parse, validate, fit the limits or the transport.
@@ -59,6 +62,7 @@ BY_CLASS: tuple[tuple[type[Exception], Meaning], ...] = (
     (Unauthenticated, Meaning(UNAUTHENTICATED, 401, "UNAUTHENTICATED")),
     (Unavailable, Meaning(UNAVAILABLE, 503, "UNAVAILABLE")),
     (Unverified, Meaning(INTEGRITY_FAILURE, 503, "UNAVAILABLE")),
+    (VersionMismatch, Meaning(PRECONDITION_FAILED, 412, "CONFLICT")),
     (PlanLimitReached, Meaning(PLAN_LIMIT, 403, "FORBIDDEN")),
     (IdempotencyKeyReused, Meaning(IDEMPOTENCY_KEY_REUSED, 422, "BAD_REQUEST")),
     (IdempotencyInFlight, Meaning(IDEMPOTENCY_IN_FLIGHT, 409, "CONFLICT")),
@@ -80,6 +84,7 @@ BY_STATUS: Mapping[int, Meaning] = {
     405: Meaning(METHOD_NOT_ALLOWED, 405, "BAD_REQUEST"),
     408: Meaning(REQUEST_TIMEOUT, 408, "BAD_REQUEST"),
     409: Meaning(CONFLICT, 409, "CONFLICT"),
+    412: Meaning(PRECONDITION_FAILED, 412, "CONFLICT"),
     413: Meaning(PAYLOAD_TOO_LARGE, 413, "BAD_REQUEST"),
     415: Meaning(UNSUPPORTED_MEDIA_TYPE, 415, "BAD_REQUEST"),
     422: Meaning(IDEMPOTENCY_KEY_REUSED, 422, "BAD_REQUEST"),
@@ -120,6 +125,7 @@ CODES: tuple[str, ...] = (
     INTERNAL,
     UNAVAILABLE,
     INTEGRITY_FAILURE,
+    PRECONDITION_FAILED,
 )
 
 

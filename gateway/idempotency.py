@@ -69,7 +69,7 @@ KILL_AFTER_WRITES = "CLEVERINVO_TEST_KILL_AFTER_KEYED_WRITES"
 HEADER = "idempotency-key"
 REPLAYED = b"idempotent-replayed"
 PREFIX = "/api/v1/"
-KEPT_HEADERS = frozenset({"content-type", "content-disposition", "location", "retry-after"})
+KEPT_HEADERS = frozenset({"content-type", "content-disposition", "location", "retry-after", "etag"})
 
 
 def valid_key(value: str) -> bool:

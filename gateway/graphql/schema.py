@@ -3,7 +3,7 @@ calls, so the two doors share rules, errors and data. ``schema.graphql`` at the
 repository root is this schema's SDL (``python -m gateway.graphql.sdl`` writes it)."""
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
@@ -11,8 +11,8 @@ from uuid import UUID
 import strawberry
 from starlette.concurrency import run_in_threadpool
 
-from domain.errors import Conflict, NotFound
-from domain.versions import Expected, VersionMismatch
+from domain.errors import NotFound
+from domain.versions import Expected
 from gateway.graphql.context import Context
 from gateway.graphql.enums import InvoiceStatus
 from gateway.graphql.errors import CodedSchema
@@ -101,15 +101,6 @@ def _expected(version: int | None) -> Expected:
 def _with(arguments: dict[str, Any], expected_version: int | None) -> dict[str, Any]:
     """The arguments an idempotency key is bound to: expectedVersion among them when given."""
     return arguments if expected_version is None else {**arguments, "expectedVersion": expected_version}
-
-
-async def _guarded(run: Awaitable[T]) -> T:
-    """A mutation whose record is not at the expected version: GraphQL's CONFLICT, with the
-    message naming the version it is at (REST answers the same refusal 412)."""
-    try:
-        return await run
-    except VersionMismatch as exc:
-        raise Conflict(exc.message) from exc
 
 
 def _invoice(read: InvoiceRead, past: bool) -> Invoice:
@@ -226,7 +217,7 @@ class Mutation:
         client_id, expected = _id(id, "Client not found"), _expected(expected_version)
         run = lambda: _run(ctx.usecases.clients.update, ctx.account, client_id, input.use(), expected)  # noqa: E731
         arguments = _with({"id": id, "input": input}, expected_version)
-        return Client.of(await _guarded(keyed(info, idempotency_key, "updateClient", arguments, CLIENT, run)))
+        return Client.of(await keyed(info, idempotency_key, "updateClient", arguments, CLIENT, run))
 
     @strawberry.mutation(description="Soft delete: the client stays, inactive, for its invoices.")
     async def delete_client(
@@ -244,7 +235,7 @@ class Mutation:
             return True
 
         arguments = _with({"id": id}, expected_version)
-        return await _guarded(keyed(info, idempotency_key, "deleteClient", arguments, DONE, run))
+        return await keyed(info, idempotency_key, "deleteClient", arguments, DONE, run)
 
     @strawberry.mutation(description="A DRAFT; the number is the account's next one when not given.")
     async def create_invoice(
@@ -267,7 +258,7 @@ class Mutation:
         invoice_id, expected = _id(id, "Invoice not found"), _expected(expected_version)
         run = lambda: _run(ctx.usecases.invoices.update, ctx.account, invoice_id, input.use(), expected)  # noqa: E731
         arguments = _with({"id": id, "input": input}, expected_version)
-        return Invoice.of(await _guarded(keyed(info, idempotency_key, "updateInvoice", arguments, INVOICE, run)))
+        return Invoice.of(await keyed(info, idempotency_key, "updateInvoice", arguments, INVOICE, run))
 
     @strawberry.mutation(description="A DRAFT, for good with its PDF; its history stays in the ledger.")
     async def delete_invoice(
@@ -285,7 +276,7 @@ class Mutation:
             return True
 
         arguments = _with({"id": id}, expected_version)
-        return await _guarded(keyed(info, idempotency_key, "deleteInvoice", arguments, DONE, run))
+        return await keyed(info, idempotency_key, "deleteInvoice", arguments, DONE, run)
 
     @strawberry.mutation(description="DRAFT -> SENT, or a re-send; with email: true the workers email it.")
     async def send_invoice(
@@ -301,7 +292,7 @@ class Mutation:
         sending = (input or SendInvoiceInput()).use()
         run = lambda: _run(ctx.usecases.lifecycle.send, ctx.account, invoice_id, sending, expected)  # noqa: E731
         arguments = _with({"id": id, "input": input}, expected_version)
-        return Invoice.of(await _guarded(keyed(info, idempotency_key, "sendInvoice", arguments, INVOICE, run)))
+        return Invoice.of(await keyed(info, idempotency_key, "sendInvoice", arguments, INVOICE, run))
 
     @strawberry.mutation(description="Records a payment of an issued invoice: at most its balance due.")
     async def record_payment(
@@ -317,7 +308,7 @@ class Mutation:
         record = ctx.usecases.lifecycle.record_payment
         run = lambda: _run(record, ctx.account, invoice_id, input.use(), expected)  # noqa: E731
         arguments = _with({"id": id, "input": input}, expected_version)
-        answer = await _guarded(keyed(info, idempotency_key, "recordPayment", arguments, PAYMENT, run))
+        answer = await keyed(info, idempotency_key, "recordPayment", arguments, PAYMENT, run)
         return Payment.of(answer.payment, answer.invoice)
 
     @strawberry.mutation(description="Records that a payment was a mistake; the payment stays on record.")
@@ -335,7 +326,7 @@ class Mutation:
         reverse = ctx.usecases.lifecycle.reverse_payment
         run = lambda: _run(reverse, ctx.account, invoice_id, paid, expected)  # noqa: E731
         arguments = _with({"id": id, "paymentId": payment_id}, expected_version)
-        answer = await _guarded(keyed(info, idempotency_key, "reversePayment", arguments, PAYMENT, run))
+        answer = await keyed(info, idempotency_key, "reversePayment", arguments, PAYMENT, run)
         return Payment.of(answer.payment, answer.invoice)
 
     @strawberry.mutation(description="Voids an issued, not fully paid invoice: final, kept on record.")
@@ -351,7 +342,7 @@ class Mutation:
         invoice_id, expected = _id(id, "Invoice not found"), _expected(expected_version)
         run = lambda: _run(ctx.usecases.lifecycle.void, ctx.account, invoice_id, reason, expected)  # noqa: E731
         arguments = _with({"id": id, "reason": reason}, expected_version)
-        return Invoice.of(await _guarded(keyed(info, idempotency_key, "voidInvoice", arguments, INVOICE, run)))
+        return Invoice.of(await keyed(info, idempotency_key, "voidInvoice", arguments, INVOICE, run))
 
 
 @strawberry.type(description="What the API key's account can follow as it happens (over a websocket).")
