@@ -73,6 +73,7 @@ REASONS = {
     408: "The request body did not arrive in time.",
     409: "A conflict with the record's state (the message names it), or the Idempotency-Key's first request is"
     " still running (retry it as it is).",
+    412: "The record changed since the ETag sent in If-Match was read (code PRECONDITION_FAILED); nothing changed.",
     413: "The body is larger than the server takes.",
     415: "The body is not declared as application/json.",
     422: "The Idempotency-Key was used for another request.",
@@ -97,13 +98,26 @@ HEADERS = {
     ),
     "Write-Saved": _header("The write was saved; only reading it back failed.", {"const": "true"}),
     "WWW-Authenticate": _header("How to authenticate.", {"const": "Bearer"}),
-    "ETag": _header("The PDF's version.", {"type": "string"}),
+    "ETag": _header(
+        "The record's version (or the PDF's): send it back in If-Match or If-None-Match.", {"type": "string"}
+    ),
     "Content-Disposition": _header('attachment; filename="INV-0042.pdf"', {"type": "string"}),
 }
 
 
 def _ref(kind: str, name: str) -> dict[str, str]:
     return {"$ref": f"#/components/{kind}/{name}"}
+
+
+# The operations whose answer is a client or an invoice (or a payment with its invoice), which
+# carry that record's ETag.
+VERSIONED = frozenset(
+    {
+        "getClient", "createClient", "replaceClient", "updateClient",
+        "getInvoice", "createInvoice", "replaceInvoice", "updateInvoice",
+        "sendInvoice", "voidInvoice", "recordPayment", "reversePayment",
+    }
+)  # fmt: skip
 
 
 def _headers(status: int, operation: Operation) -> dict[str, Any]:
@@ -127,6 +141,8 @@ def _headers(status: int, operation: Operation) -> dict[str, Any]:
         names.append("Write-Saved")
     if operation.method == "POST" and status not in (401, 408, 429, 503):  # an answer kept for a retry
         names.append("Idempotent-Replayed")
+    if operation.operation_id in VERSIONED and status in (200, 201, 304):  # the record's (gateway/etags.py)
+        names.append("ETag")
     if operation.answer == "application/pdf" and status in (200, 304):
         names.append("ETag")
         required.add("ETag")

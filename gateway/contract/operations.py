@@ -96,6 +96,13 @@ IF_NONE_MATCH = Param(
     "The ETags of the copies held (one, a list, weak or strong, or *): 304 if one is current (RFC 9110"
     " section 13.1.2, compared weakly).",
 )
+IF_MATCH = Param(
+    "If-Match",
+    "header",
+    {"type": "string"},
+    "The record's ETag as last read (one, a list, or * for any): unless the record is still at that version the"
+    " write is refused with 412 and nothing changes (RFC 9110 section 13.1.1; a weak tag never matches).",
+)
 IDEMPOTENCY_KEY = Param(
     "Idempotency-Key",
     "header",
@@ -201,17 +208,18 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "PUT", "/api/v1/clients/{client_id}", "replaceClient", "Clients", "Change a client", 200, r.ClientData,
-        WRITE | ITEM | {403}, (CLIENT_ID,), q.ClientUpdate,
+        WRITE | ITEM | {403, 412}, (CLIENT_ID, IF_MATCH), q.ClientUpdate,
         description="Fields not sent stay (as PATCH). Reactivating counts against the plan's client limit (403).",
     ),
     Operation(
         "PATCH", "/api/v1/clients/{client_id}", "updateClient", "Clients", "Change a client", 200, r.ClientData,
-        WRITE | ITEM | {403}, (CLIENT_ID,), q.ClientUpdate,
+        WRITE | ITEM | {403, 412}, (CLIENT_ID, IF_MATCH), q.ClientUpdate,
         description="Fields not sent stay. Reactivating counts against the plan's client limit (403).",
     ),
     Operation(
         "DELETE", "/api/v1/clients/{client_id}", "deleteClient", "Clients", "Deactivate a client", 204, None,
-        ANY | ITEM, (CLIENT_ID,), description="A soft delete: isActive becomes false; its invoices keep it.",
+        ANY | ITEM | {412}, (CLIENT_ID, IF_MATCH),
+        description="A soft delete: isActive becomes false; its invoices keep it.",
     ),
     Operation(
         "GET", "/api/v1/clients/{client_id}/history", "getClientHistory", "History", "A client's history", 200,
@@ -242,17 +250,17 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "PUT", "/api/v1/invoices/{invoice_id}", "replaceInvoice", "Invoices", "Change a draft", 200,
-        r.InvoiceBriefData, WRITE | ITEM | {409}, (INVOICE_ID,), q.InvoiceUpdate,
+        r.InvoiceBriefData, WRITE | ITEM | {409, 412}, (INVOICE_ID, IF_MATCH), q.InvoiceUpdate,
         description="Fields not sent stay (as PATCH). Only a DRAFT changes (409); a taken number is 409.",
     ),
     Operation(
         "PATCH", "/api/v1/invoices/{invoice_id}", "updateInvoice", "Invoices", "Change a draft", 200,
-        r.InvoiceBriefData, WRITE | ITEM | {409}, (INVOICE_ID,), q.InvoiceUpdate,
+        r.InvoiceBriefData, WRITE | ITEM | {409, 412}, (INVOICE_ID, IF_MATCH), q.InvoiceUpdate,
         description="Fields not sent stay. Only a DRAFT changes (409); a taken number is 409.",
     ),
     Operation(
         "DELETE", "/api/v1/invoices/{invoice_id}", "deleteInvoice", "Invoices", "Delete a draft", 204, None,
-        ANY | ITEM | {409}, (INVOICE_ID,),
+        ANY | ITEM | {409, 412}, (INVOICE_ID, IF_MATCH),
         description="For good, with its PDF; its history stays in the ledger. An issued invoice is voided (409).",
     ),
     Operation(
@@ -268,12 +276,12 @@ OPERATIONS: tuple[Operation, ...] = (
     # --- an invoice's life
     Operation(
         "POST", "/api/v1/invoices/{invoice_id}/send", "sendInvoice", "Invoices", "Send an invoice", 200,
-        r.InvoiceData, POST | ITEM | {403}, (INVOICE_ID, IDEMPOTENCY_KEY), q.SendInput, False,
+        r.InvoiceData, POST | ITEM | {403, 412}, (INVOICE_ID, IDEMPOTENCY_KEY, IF_MATCH), q.SendInput, False,
         description="DRAFT to SENT; later sends keep the status. By email needs a plan that sends email (403).",
     ),
     Operation(
         "POST", "/api/v1/invoices/{invoice_id}/void", "voidInvoice", "Invoices", "Void an invoice", 200,
-        r.InvoiceData, POST | ITEM, (INVOICE_ID, IDEMPOTENCY_KEY), q.VoidInput, False,
+        r.InvoiceData, POST | ITEM | {412}, (INVOICE_ID, IDEMPOTENCY_KEY, IF_MATCH), q.VoidInput, False,
         description="An issued invoice that is not fully paid; else 409.",
     ),
     Operation(
@@ -282,7 +290,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "POST", "/api/v1/invoices/{invoice_id}/payments", "recordPayment", "Payments", "Record a payment", 201,
-        r.PaymentData, POST | ITEM, (INVOICE_ID, IDEMPOTENCY_KEY), q.PaymentCreate,
+        r.PaymentData, POST | ITEM | {412}, (INVOICE_ID, IDEMPOTENCY_KEY, IF_MATCH), q.PaymentCreate,
         links=(
             Link(
                 "ReversePayment",
@@ -297,7 +305,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "DELETE", "/api/v1/invoices/{invoice_id}/payments/{payment_id}", "reversePayment", "Payments",
-        "Reverse a payment", 200, r.PaymentData, ANY | ITEM | {409}, (INVOICE_ID, PAYMENT_ID),
+        "Reverse a payment", 200, r.PaymentData, ANY | ITEM | {409, 412}, (INVOICE_ID, PAYMENT_ID, IF_MATCH),
         description="Records the reversal of a mistaken payment; the payment stays on record.",
     ),
     # --- the auditor's reads
