@@ -138,6 +138,7 @@ class Services:
         return self.core.execute(command)
 
     def close(self) -> None:
+        self.projector.close()  # after a catch-up under way, before its connections go
         self.app.close()
         self._writer.dispose()
         self._reader.dispose()

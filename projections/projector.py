@@ -184,6 +184,7 @@ class ReadModelProjector:
         self.t = tables  # the live tables, or a rebuild's beside them
         self.key = key or app.name  # its row in the tracking table
         self._lock = threading.Lock()
+        self._closed = False
         self._known_position = -1
         self._by_topic: dict[str, Handler | None] = {}  # a stored topic -> its handler (None: no rows)
         # The live tables are written by every process's projector: what one read is only
@@ -265,7 +266,7 @@ class ReadModelProjector:
     def catch_up(self) -> int:
         """Applies every event recorded so far; returns the position reached."""
         with self._lock:
-            while True:
+            while not self._closed:
                 latest = self.app.recorder.max_notification_id() or 0
                 if latest <= self._known_position:
                     return self._known_position
@@ -274,6 +275,15 @@ class ReadModelProjector:
                 self._known_position = reached
                 if not more:
                     return reached
+            return self._known_position
+
+    def close(self) -> None:
+        """Waits for a catch-up under way (a follower's thread outlives the task that started
+        it when the task is cancelled) and makes later ones do nothing: the stores' connections
+        are closed next, and a query on a closed SQLite connection from another thread can
+        crash the process."""
+        with self._lock:
+            self._closed = True
 
     def rebuild(self) -> int:
         """Rebuilds every read-model table from the events beside the live ones, then
