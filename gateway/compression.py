@@ -23,6 +23,8 @@ from types import ModuleType
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.negotiation import qualities
+
 MIN_BYTES = 1024  # below about one packet, compressing saves nothing worth the CPU
 GZIP_LEVEL = 6
 BROTLI_QUALITY = 5  # a dynamic answer: brotli's fast range compresses better than gzip at 6
@@ -59,19 +61,7 @@ def chosen_coding(accept_encoding: str | None) -> str | None:
     or None for identity (RFC 9110 §12.5.3; ``*`` stands for any coding not named)."""
     if not accept_encoding:
         return None
-    weights: dict[str, float] = {}
-    for part in accept_encoding.split(","):
-        name, *params = (piece.strip() for piece in part.split(";"))
-        weight = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    weight = float(value)
-                except ValueError:
-                    weight = 0.0
-        if name:
-            weights[name.lower()] = weight
+    weights = qualities(accept_encoding)
     best: tuple[float, str] | None = None
     for coding in ("br", "gzip"):
         if coding not in CODERS:

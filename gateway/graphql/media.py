@@ -14,34 +14,18 @@ from collections.abc import Sequence
 
 from graphql import GraphQLError
 
+from gateway.negotiation import qualities
+
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 CONTENT_TYPE = f"{GRAPHQL_RESPONSE}; charset=utf-8"
 JSON = "application/json"
-
-
-def _qualities(accept: str) -> dict[str, float]:
-    """Each media range of an ``Accept`` header and its weight (RFC 9110 §12.5.1)."""
-    found: dict[str, float] = {}
-    for part in accept.split(","):
-        name, *params = (piece.strip() for piece in part.split(";"))
-        weight = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    weight = float(value.strip())
-                except ValueError:
-                    weight = 0.0
-        if name:
-            found[name.lower()] = max(weight, found.get(name.lower(), 0.0))
-    return found
 
 
 def wants_graphql_response(accept: str | None) -> bool:
     """Whether the answer is to be ``application/graphql-response+json``."""
     if not accept:
         return False
-    weights = _qualities(accept)
+    weights = qualities(accept)
     wanted = weights.get(GRAPHQL_RESPONSE, 0.0)
     return wanted > 0 and wanted >= weights.get(JSON, 0.0)
 
