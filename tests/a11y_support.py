@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.outside_tools import missing
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium")
 AXE = Path(os.environ.get("CLEVERINVO_AXE") or ROOT / ".venv" / "npm" / "node_modules" / "axe-core" / "axe.min.js")
@@ -44,7 +46,8 @@ def chromium() -> Iterator[Any]:
 
 
 def axe_source() -> str:
-    assert AXE.is_file(), f"axe-core is not installed: npm install --prefix .venv/npm axe-core@4.14.1 ({AXE})"
+    if not AXE.is_file():
+        missing("axe-core", f"npm install --prefix .venv/npm axe-core@4.14.1 ({AXE})")
     return AXE.read_text(encoding="utf-8")
 
 

@@ -21,6 +21,7 @@ from gateway.app import create_app
 from gateway.services import Services
 from gateway.settings import Settings
 from tests.conftest import Tenant
+from tests.outside_tools import missing
 from tests.serving import uvicorn_in_thread
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +43,7 @@ def audits(url: str, key: str) -> list[dict[str, Any]]:
     """Each audit's id, name, status (ok, warn, error) and reason."""
     node = shutil.which("node")
     if node is None or not (MODULES / "graphql-http").is_dir():
-        pytest.fail(f"node or graphql-http is missing (the audits must run): {INSTALL}")
+        missing("node or graphql-http", INSTALL)
     run = subprocess.run(
         [node, str(SCRIPT), url, key],
         env={"NODE_PATH": str(MODULES), "PATH": "/usr/bin:/bin"},

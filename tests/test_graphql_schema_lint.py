@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import graphql
-import pytest
 
 from gateway.graphql.enums import WIRE_STRING_ENUMS
 from gateway.graphql.schema import build_schema
 from gateway.graphql.sdl import sdl
+from tests.outside_tools import missing
 
 ROOT = Path(__file__).resolve().parents[1]
 LINTER_VERSION = "3.0.1"  # .ci/run installs this one
@@ -34,7 +34,7 @@ EXEMPT = sorted(enum.__name__ for enum in WIRE_STRING_ENUMS)
 def node() -> str:
     found = shutil.which("node")
     if found is None or not COMMAND.exists():
-        pytest.fail(f"graphql-schema-linter or node is missing (CI runs the lint): {INSTALL}")
+        missing("graphql-schema-linter or node", INSTALL)
     return found
 
 

@@ -19,9 +19,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from gateway.contract.openapi import document_bytes
+from tests.outside_tools import missing
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECTRAL_VERSION = "6.15.0"  # .ci/run installs this one
@@ -33,7 +32,7 @@ PATTERN_FORMAT = '"pattern" property must match format "regex".'
 def lint(document: bytes, where: Path) -> list[dict[str, Any]]:
     """Spectral's findings on ``document`` under ``spectral:oas``."""
     if not COMMAND.exists() or shutil.which("node") is None:
-        pytest.fail(f"Spectral or node is missing (CI runs the lint): {INSTALL}")
+        missing("Spectral or node", INSTALL)
     (where / "openapi.json").write_bytes(document)
     (where / ".spectral.yaml").write_text('extends: ["spectral:oas"]\n', encoding="utf-8")
     run = subprocess.run(
