@@ -28,7 +28,13 @@ def expect(aggregate: Aggregate, expected: Expected, kind: str) -> None:
     """Refuses the command unless ``aggregate`` is at one of the ``expected`` versions."""
     if expected is None or aggregate.version in expected:
         return
-    wanted = " or ".join(str(version) for version in sorted(expected)) or "none given"
+    if not expected:  # a precondition that names no version of ours (weak tags, other servers' tags)
+        raise VersionMismatch(
+            f"{kind} is at version {aggregate.version}, and the precondition names none of its versions; "
+            "read it again and send its ETag",
+            aggregate.version,
+        )
+    wanted = " or ".join(str(version) for version in sorted(expected))
     raise VersionMismatch(
         f"{kind} is at version {aggregate.version}, not {wanted}: it changed since it was read; read it again",
         aggregate.version,

@@ -62,6 +62,10 @@ RULES_NO_SCHEMA_CAN_STATE = {
     r"Field 'clientId' must name an active client of this account",
     # the invoice's client: sending by email needs its address when no 'to' is given
     r"The client has no email address; give one in 'to'",
+    # If-Match: a precondition on the stored record's version (RFC 9110 §13.1.1), which only a
+    # tag read from that record meets; a generated header names no version it is at
+    r"(Client|Invoice) is at version \d+, (not [0-9 or]+: it changed since it was read; read it again"
+    r"|and the precondition names none of its versions; read it again and send its ETag)",
     # an earlier request with the same key (issue 16, "Safe retries")
     r"This Idempotency-Key was used for another request \(method, path or body\); use a new key",
     # A JSON number's decimals: the document states them in `x-decimal-places`, which no
