@@ -173,6 +173,7 @@ class Settings:
     redis_prefix: str = "cleverinvo"
     redis_timeout_ms: int = 500  # each Redis connect and each reply, at most (gateway/ratelimit.py)
     ready_min_free_mb: int = 100  # /readyz wants this much free space in the data directory (MiB)
+    database_wait_seconds: int = 30  # how long a start waits for PostgreSQL to answer (gateway/startup.py)
     cors_origins: tuple[str, ...] = ()  # origins whose frontends may call the API (gateway/cors.py)
 
     @classmethod
@@ -208,6 +209,7 @@ class Settings:
             pdf_dir=Path(env.get("CLEVERINVO_PDF_DIR") or data_dir / "pdfs").expanduser().absolute(),
             pdf_cache_max=_int_setting(env, "CLEVERINVO_PDF_CACHE_MAX", 10_000),
             ready_min_free_mb=_int_setting(env, "CLEVERINVO_READY_MIN_FREE_MB", 100, low=0),
+            database_wait_seconds=_int_setting(env, "CLEVERINVO_DATABASE_WAIT", 30, low=0, high=3600),
             redis_timeout_ms=_int_setting(env, "CLEVERINVO_REDIS_TIMEOUT_MS", 500, low=10, high=60_000),
             worker_lease_seconds=_int_setting(env, "CLEVERINVO_WORKER_LEASE_SECONDS", 30),
             public_url=_url(env, "CLEVERINVO_PUBLIC_URL", ("http", "https")),
