@@ -128,7 +128,10 @@ class Query:
         query = ListQuery(page, size, search, after=cursor)
         return ClientPage.of(await _run(ctx.usecases.clients.list, ctx.account, query))
 
-    @strawberry.field(description="One client, deactivated ones too.")
+    @strawberry.field(
+        description="One client, deactivated ones too; null, with a NOT_FOUND error, when the id names none of the"
+        " account's."
+    )
     async def client(self, info: GraphInfo, id: CLIENT_ID) -> Client | None:
         ctx = info.context
         return Client.of(await _run(ctx.usecases.clients.get, ctx.account, _id(id, "Client not found")))
@@ -155,7 +158,10 @@ class Query:
         query = InvoiceQuery(page, size, search, client, status and status.name, after=cursor)
         return InvoicePage.of(await _run(ctx.usecases.invoices.list, ctx.account, query))
 
-    @strawberry.field(description="One invoice: now, at a version, or as of a moment (rebuilt from its events).")
+    @strawberry.field(
+        description="One invoice: now, at a version, or as of a moment (rebuilt from its events); null, with a"
+        " NOT_FOUND error, when none of the account's is there."
+    )
     async def invoice(
         self,
         info: GraphInfo,

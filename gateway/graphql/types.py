@@ -33,6 +33,11 @@ InvoicePageType = Annotated["InvoicePage", strawberry.lazy("gateway.graphql.page
 field = strawberry.field
 
 
+class MissingRecord(RuntimeError):
+    """A record that always exists is not there: a fault of the store, answered as INTERNAL
+    (and logged), never as a null the schema says cannot happen."""
+
+
 def _moment(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
@@ -169,11 +174,15 @@ class Payment:
         )
 
     @strawberry.field(description="The invoice the payment belongs to, as it stands after it.")
-    async def invoice(self, info: GraphInfo) -> "Invoice | None":
+    async def invoice(self, info: GraphInfo) -> "Invoice":
         if self.answer is not None:
             return Invoice.of(self.answer)
+        # Only a draft is ever deleted, and a draft has no payments: a payment's invoice
+        # is always there. Its absence is a broken store, answered as a fault, never null.
         detail = await info.context.loaders.invoices.load(self.invoice_id)
-        return Invoice.of(detail) if detail else None
+        if detail is None:
+            raise MissingRecord(f"Invoice {self.invoice_id} of payment {self.id} is not in the read model")
+        return Invoice.of(detail)
 
 
 @strawberry.type(description="Someone the account bills.")
@@ -373,9 +382,16 @@ class Invoice:
         return await info.context.loaders.clients.load(str(self.client_id))
 
     @strawberry.field(description="The client billed; of a past version, the client as it was then.")
-    async def client(self, info: GraphInfo) -> Client | None:
-        view = await self._client_view(info)
-        return Client.of(view) if view else None
+    async def client(self, info: GraphInfo) -> Client:
+        if self.past_payments is not None and self.past_client is not None:
+            return Client.of(self.past_client)
+        # A client is never removed (a delete is a soft one) and an invoice needs one to be
+        # created, so the current client is always there; a past version whose client cannot
+        # be rebuilt at that moment (a clock stepped back) shows the client as it is now.
+        found = await info.context.loaders.clients.load(str(self.client_id))
+        if found is None:
+            raise MissingRecord(f"Client {self.client_id} of invoice {self.id} is not in the read model")
+        return Client.of(found)
 
     @strawberry.field(description="Its payments, reversed ones too, oldest first.")
     async def payments(self, info: GraphInfo) -> list[Payment]:
