@@ -14,14 +14,14 @@ async def invoice_history(request: Request) -> Response:
     invoice_id = path_uuid(request, "invoice_id", "Invoice not found")
     params.none(request.query_params)
     entries = await call(usecases_of(request).auditing.invoice_history, account_of(request), invoice_id)
-    return JSONResponse(render.history(entries))
+    return JSONResponse(render.history("invoice", entries))
 
 
 async def client_history(request: Request) -> Response:
     client_id = path_uuid(request, "client_id", "Client not found")
     params.none(request.query_params)
     entries = await call(usecases_of(request).auditing.client_history, account_of(request), client_id)
-    return JSONResponse(render.history(entries))
+    return JSONResponse(render.history("client", entries))
 
 
 async def events_feed(request: Request) -> Response:

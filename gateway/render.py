@@ -4,6 +4,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from gateway.contract import history_shapes as h
 from gateway.contract import responses as r
 from pdf.coverage import pdf_warnings
 from projections.ledger_index import LedgerDigest
@@ -161,14 +162,16 @@ def payment_answer(answer: PaymentAnswer) -> r.PaymentAnswer:
     return r.PaymentAnswer(**_payment_fields(answer.payment), invoice=standing)
 
 
-def history(entries: list[dict[str, Any]]) -> r.HistoryList:
-    """History entries as the use cases tell them (``usecases.history``), checked against
-    the contract on the way out."""
-    return r.HistoryList(data=msgspec.convert(entries, list[r.HistoryEntry]))
+def history(kind: str, entries: list[dict[str, Any]]) -> h.InvoiceHistory | h.ClientHistory:
+    """A record's history entries as the use cases tell them (``usecases.history``), each
+    checked on the way out against its event type's shape (``usecases.change_shapes``)."""
+    answer = h.HISTORIES[kind]
+    return answer(data=msgspec.convert(entries, answer.__annotations__["data"]))
 
 
-def feed(entries: list[dict[str, Any]], next_after: int) -> r.Feed:
-    return r.Feed(data=msgspec.convert(entries, list[r.FeedEntry]), next=next_after)
+def feed(entries: list[dict[str, Any]], next_after: int) -> h.Feed:
+    tagged = [{"event": h.feed_event(entry["resource"]["type"], entry["type"]), **entry} for entry in entries]
+    return h.Feed(data=msgspec.convert(tagged, list[h.FEED_ENTRY]), next=next_after)
 
 
 def digest(account_id: str, found: LedgerDigest) -> r.LedgerDigest:

@@ -78,7 +78,8 @@ def test_the_feed_tells_the_accounts_events_once_in_commit_order(api: Api, servi
     story = {int(e["version"]): e for e in payload(api.get(f"/api/v1/invoices/{invoice_id}/history"))["data"]}
     for item in items:
         if item["resource"]["id"] == invoice_id:
-            told = {k: v for k, v in item.items() if k not in ("position", "resource")}
+            assert item["event"] == f"invoice.{item['type']}"  # the kind and the word: the feed's discriminator
+            told = {k: v for k, v in item.items() if k not in ("position", "resource", "event")}
             assert told == story[int(item["version"])]
     # Nothing of the other account; and the other account sees only its own.
     theirs, _ = follow(other)

@@ -10,8 +10,10 @@ those Structs and the document read the same tuple.
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from domain.account import LOCALES
 from domain.currencies import MINOR_UNITS
 from domain.lifecycle import STATUSES
+from domain.plans import Plan as Plans
 
 EmailStatus = Literal["queued", "delivered", "failed"]
 ActorType = Literal["apiKey", "cli", "system", "owner"]
@@ -49,4 +51,6 @@ NAMED_ENUMS: tuple[NamedEnum, ...] = (
         " dashboard owner.",
     ),
     NamedEnum("ResourceType", get_args(ResourceType), "The kind of record an event belongs to."),
+    NamedEnum("Plan", tuple(plan.value for plan in Plans), "An account's plan; it sets the account's limits."),
+    NamedEnum("Locale", LOCALES, "The language of an account's invoices and emails."),
 )

@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from gateway.contract import history_shapes as h
 from gateway.contract import requests as q
 from gateway.contract import responses as r
 from usecases.auditing import FEED_LIMIT, FEED_MAX
@@ -223,7 +224,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "GET", "/api/v1/clients/{client_id}/history", "getClientHistory", "History", "A client's history", 200,
-        r.HistoryList, ANY | ITEM, (CLIENT_ID,), description="Every event of the client, oldest first.",
+        h.ClientHistory, ANY | ITEM, (CLIENT_ID,), description="Every event of the client, oldest first.",
     ),
     # --- invoices
     Operation(
@@ -271,7 +272,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "GET", "/api/v1/invoices/{invoice_id}/history", "getInvoiceHistory", "History", "An invoice's history", 200,
-        r.HistoryList, ANY | ITEM, (INVOICE_ID,), description="Every event of the invoice, oldest first.",
+        h.InvoiceHistory, ANY | ITEM, (INVOICE_ID,), description="Every event of the invoice, oldest first.",
     ),
     # --- an invoice's life
     Operation(
@@ -310,7 +311,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     # --- the auditor's reads
     Operation(
-        "GET", "/api/v1/events", "listEvents", "History", "The account's events", 200, r.Feed, ANY,
+        "GET", "/api/v1/events", "listEvents", "History", "The account's events", 200, h.Feed, ANY,
         (AFTER, FEED_SIZE),
         links=(Link("NextEvents", "listEvents", {"after": "$response.body#/next"}, "The following page."),),
         description="After a position, in commit order; follow `next` to see every event once.",

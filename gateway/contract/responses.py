@@ -3,7 +3,7 @@
 declared; every field is always present (``null`` when empty) unless said otherwise.
 """
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
@@ -215,41 +215,12 @@ class Actor(Shape, omit_defaults=True):
     name: str | UnsetType = UNSET
 
 
-Changes = Annotated[dict[str, Any], Meta(description="Fields in the detail's wire names and formats.")]
-
-
-class HistoryEntry(Shape):
-    version: Annotated[int, Meta(ge=1, description="The record's events counted from 1.")]
-    type: Annotated[str, Meta(description="A business word: created, updated, sent, paymentRecorded...")]
-    occurred_at: f.Timestamp
-    actor: Actor
-    changes: Changes
-    previous: Annotated[dict[str, Any], Meta(description="The changed fields' old values.")]
-
-
-class HistoryList(Shape):
-    data: list[HistoryEntry]
-
-
 class Resource(Shape):
     type: ResourceType
     id: f.RecordId
 
 
-class FeedEntry(Shape):
-    position: Annotated[int, Meta(ge=1, description="The event's commit position; only grows.")]
-    resource: Resource
-    version: Annotated[int, Meta(ge=1)]
-    type: str
-    occurred_at: f.Timestamp
-    actor: Actor
-    changes: Changes
-    previous: dict[str, Any]
-
-
-class Feed(Shape):
-    data: list[FeedEntry]
-    next: Annotated[int, Meta(ge=0, description="The `after` of the following page.")]
+# History and feed entries: gateway.contract.history_shapes, one Struct per event type.
 
 
 class LedgerDigest(Shape):

@@ -40,6 +40,10 @@ def _on_the_wire(node: Any) -> Any:
             node = {**{k: v for k, v in node.items() if k != "enum"}, "type": "boolean", "const": node["enum"][0]}
         if isinstance(node.get("pattern"), str):
             node["pattern"] = fields.expand(node["pattern"])
+        if "anyOf" in node and "discriminator" in node:  # a tagged union: exactly one member matches
+            node["oneOf"] = node.pop("anyOf")
+        if "enum" in node and "type" not in node and all(isinstance(v, str) for v in node["enum"]):
+            node["type"] = "string"  # a tag (msgspec writes its one value without a type)
         if isinstance(node.get("description"), str):
             node["description"] = " ".join(node["description"].replace("``", "`").split())
         return node
@@ -92,8 +96,10 @@ def _require_what_is_always_sent(schema: dict[str, Any], kind: type[msgspec.Stru
     """A response field with a default is still on the wire in every answer (``null`` when
     empty) unless its default is UNSET or the Struct omits defaults: such a field is
     required, so a generated client types it as always there."""
-    omits = kind.__struct_config__.omit_defaults
-    schema["required"] = [
+    config = kind.__struct_config__
+    omits = config.omit_defaults
+    tag = [config.tag_field] if config.tag_field is not None else []  # a tagged Struct's tag is always sent
+    schema["required"] = tag + [
         field.encode_name
         for field in msgspec.structs.fields(kind)
         if field.required or (not omits and field.default is not msgspec.UNSET)
