@@ -3,11 +3,12 @@
 from collections.abc import Mapping
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from domain.client import check_client_fields, has_visible_text
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.plans import Plan
+from domain.timeline import Stamped
 
 LOCALES = ("en", "es")
 # What an invoice shows of its seller besides the name; checked like a client's fields.
@@ -35,7 +36,7 @@ def check_locale(locale: str) -> str:
     return locale
 
 
-class Account(Aggregate):
+class Account(Stamped):
     @event("AccountOpened")
     def __init__(self, name: str, plan: str, locale: str) -> None:
         self.name = name

@@ -13,8 +13,8 @@ from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Mapper
+from eventsourcing.domain import Aggregate, DomainEventProtocol, MutableOrImmutableAggregate
+from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Mapper, Recording
 
 from domain.account import Account, check_account_name, check_locale, check_plan
 from domain.client import Client, check_client_fields, is_email
@@ -32,12 +32,13 @@ from domain.invoice import (
     default_due_date,
 )
 from domain.keys import display_prefix, hash_key, new_key
-from domain.ledger import LedgerEventStore, LedgerMapper
+from domain.ledger import LedgerEventStore, LedgerMapper, recorded_on
 from domain.money import price_lines
 from domain.owners import OwnerEmail, check_owner_email
 from domain.plans import limits_of
 from domain.quotas import ClientQuota, InvoiceNumber, InvoiceNumbering, InvoiceQuota, number_key
 from domain.snapshots import LedgerSnapshotStore
+from domain.timeline import Timeline, accounts, floors, restamp
 from domain.transcodings import DateAsISO, LineItemAsDict, PaymentAsDict
 from domain.versions import Expected, expect
 
@@ -95,6 +96,7 @@ class CleverInvo(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None, clock: Clock = utc_now) -> None:
         super().__init__(env)
         self.clock = clock
+        self.timeline = Timeline(clock, self._head_time)  # recorded times never go backwards
         self._stripes = [threading.RLock() for _ in range(ACCOUNT_STRIPES)]
 
     def construct_mapper(self) -> Mapper[UUID]:
@@ -110,6 +112,27 @@ class CleverInvo(Application[UUID]):
             return super().construct_snapshot_store()
         recorder = self.factory.aggregate_recorder(purpose="snapshots")
         return LedgerSnapshotStore(mapper=self.mapper, recorder=recorder, events=self.events)
+
+    def _head_time(self) -> datetime | None:
+        """When the store's last event in commit order was recorded (None: no event yet)."""
+        head = self.recorder.max_notification_id()
+        found = self.recorder.select_notifications(start=head, limit=1) if head else []
+        return recorded_on(self.mapper.to_domain_event(found[0])) if found else None
+
+    def now(self) -> datetime:
+        """The time a command writes into its values: the clock, held at the latest recorded
+        time while it is behind it (domain/timeline.py)."""
+        return self.timeline.now()
+
+    def save(
+        self, *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None, **kwargs: Any
+    ) -> list[Recording[UUID]]:
+        """Records the aggregates' pending events, all at the save's stamp (domain/timeline.py):
+        never before the store's latest event nor each stream's previous one."""
+        aggregates = [obj for obj in objs if isinstance(obj, Aggregate)]
+        if any(aggregate.pending_events for aggregate in aggregates):
+            restamp(aggregates, self.timeline.stamp(floors(aggregates), accounts(aggregates)))
+        return super().save(*objs, **kwargs)
 
     @property
     def ledger(self) -> LedgerEventStore | None:
@@ -368,7 +391,7 @@ class CleverInvo(Application[UUID]):
         notes, terms = check_text(draft.notes, "notes"), check_text(draft.terms, "terms")
 
         def command() -> UUID:
-            now = self.clock()
+            now = self.now()
             issue_date = draft.issue_date or now.date()
             due_date = draft.due_date or default_due_date(issue_date)
             check_dates(issue_date, due_date)
@@ -458,7 +481,7 @@ class CleverInvo(Application[UUID]):
                     raise PlanLimitReached("Plan limit reached: this plan has no email sending")
                 if not sending.to and not self._load(Client, invoice.client_id).email:
                     raise ValidationError("The client has no email address; give one in 'to'")
-            invoice.send(self.clock(), Sending(sending.email, sending.to, sending.cc, message), token)
+            invoice.send(self.now(), Sending(sending.email, sending.to, sending.cc, message), token)
             self.save(invoice)
 
         self._retrying(command, account_id)
@@ -470,7 +493,7 @@ class CleverInvo(Application[UUID]):
             invoice = self._load(Invoice, invoice_id)
             if invoice.is_deleted or invoice.viewed_at is not None or invoice.sent_at is None:
                 return False
-            recorded = invoice.view(self.clock())
+            recorded = invoice.view(self.now())
             self.save(invoice)
             return recorded
 
@@ -492,7 +515,7 @@ class CleverInvo(Application[UUID]):
         def command() -> UUID:
             invoice = self.get_invoice(account_id, invoice_id)
             expect(invoice, expected, "Invoice")
-            now = self.clock()
+            now = self.now()
             invoice.record_payment(payment_id, amount, paid_on or now.date(), method, reference, now)
             self.save(invoice)
             return payment_id
@@ -503,7 +526,7 @@ class CleverInvo(Application[UUID]):
         def command() -> None:
             invoice = self.get_invoice(account_id, invoice_id)
             expect(invoice, expected, "Invoice")
-            invoice.reverse_payment(payment_id, self.clock())
+            invoice.reverse_payment(payment_id, self.now())
             self.save(invoice)
 
         self._retrying(command, account_id)
@@ -516,7 +539,7 @@ class CleverInvo(Application[UUID]):
         def command() -> None:
             invoice = self.get_invoice(account_id, invoice_id)
             expect(invoice, expected, "Invoice")
-            invoice.void(self.clock(), why)
+            invoice.void(self.now(), why)
             self.save(invoice)
 
         self._retrying(command, account_id)
@@ -528,7 +551,7 @@ class CleverInvo(Application[UUID]):
 
         def command() -> bool:
             invoice = self._get(Invoice, invoice_id)
-            now = self.clock()
+            now = self.now()
             if invoice is None or invoice.is_deleted or not invoice.is_overdue_on(now.date()):
                 return False
             invoice.mark_overdue(now)
@@ -556,9 +579,9 @@ class CleverInvo(Application[UUID]):
         def command() -> None:
             invoice = self._load(Invoice, invoice_id)
             if reply is None:
-                invoice.email_delivered(send=send, at=self.clock(), recipients=recipients, reply=refused)
+                invoice.email_delivered(send=send, at=self.now(), recipients=recipients, reply=refused)
             else:
-                invoice.email_failed(send=send, at=self.clock(), reply=reply, attempt=attempt, retry_at=retry_at)
+                invoice.email_failed(send=send, at=self.now(), reply=reply, attempt=attempt, retry_at=retry_at)
             self.save(invoice)
 
         self._retrying(command)

@@ -5,9 +5,10 @@ import unicodedata
 from collections.abc import Mapping
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from domain.errors import ValidationError
+from domain.timeline import Stamped
 
 # Field name -> most characters. Every field but ``name`` is optional and may be cleared.
 CLIENT_FIELDS: dict[str, int] = {
@@ -84,7 +85,7 @@ def check_client_fields(values: Mapping[str, str | None], *, creating: bool) -> 
     return clean
 
 
-class Client(Aggregate):
+class Client(Stamped):
     @event("ClientCreated")
     def __init__(
         self,

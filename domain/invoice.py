@@ -8,12 +8,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from domain import lifecycle
 from domain.errors import NotFound, ValidationError
 from domain.lifecycle import STATUSES, Facts, derive_status
 from domain.money import LineItem, LineItemDraft, check_line, check_payment_amount, is_currency, price_lines
+from domain.timeline import Stamped
 
 __all__ = ["STATUSES", "Invoice", "InvoiceDraft", "Payment", "Sending"]
 
@@ -115,7 +116,7 @@ def _identical(old: Any, new: Any) -> bool:
     return bool(old == new) and repr(old) == repr(new)
 
 
-class Invoice(Aggregate):
+class Invoice(Stamped):
     id: UUID  # lets a command choose the id, so index aggregates can name it in the same save
 
     @event("InvoiceCreated")

@@ -10,11 +10,12 @@ saved with the account in one atomic save, so two racing additions of one email 
 
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from domain.client import is_email
 from domain.errors import ValidationError
 from domain.ids import derived_id
+from domain.timeline import Stamped
 
 
 def email_key(email: str) -> str:
@@ -29,7 +30,7 @@ def check_owner_email(email: str) -> str:
     return address
 
 
-class OwnerEmail(Aggregate):
+class OwnerEmail(Stamped):
     """Holds one sign-in email for the owner who has it."""
 
     @staticmethod

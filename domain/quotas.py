@@ -6,13 +6,14 @@ racing commands conflict on its version and the loser is reloaded and re-checked
 
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from domain.errors import Conflict, PlanLimitReached
 from domain.ids import derived_id
+from domain.timeline import Stamped
 
 
-class ClientQuota(Aggregate):
+class ClientQuota(Stamped):
     """Counts an account's active clients."""
 
     @staticmethod
@@ -37,7 +38,7 @@ class ClientQuota(Aggregate):
         self.active -= 1
 
 
-class InvoiceQuota(Aggregate):
+class InvoiceQuota(Stamped):
     """Counts the invoices an account creates in one calendar month (UTC)."""
 
     @staticmethod
@@ -58,7 +59,7 @@ class InvoiceQuota(Aggregate):
         self.created += 1
 
 
-class InvoiceNumbering(Aggregate):
+class InvoiceNumbering(Stamped):
     """An account's sequence for numbers it assigns: INV-0001, INV-0002, ..."""
 
     @staticmethod
@@ -79,7 +80,7 @@ def number_key(number: str) -> str:
     return number.casefold()
 
 
-class InvoiceNumber(Aggregate):
+class InvoiceNumber(Stamped):
     """Holds one invoice number of one account; its id is derived from both."""
 
     @staticmethod

@@ -12,12 +12,24 @@ one) is alive and every follower is within ``MAX_LAG`` events of the head; else 
 the same body, ``failing`` naming each check that failed. ``/healthz``'s ``ready`` and
 ``failing`` are the same verdict.
 
+Neither waits on the database longer than ``PROBE_SECONDS``: a database that does not answer
+is ``{"ok": false, "error": "TimeoutError"}`` and the probe answers, and one probe at a time
+waits on it. ``clock`` says how the host's clock stands against the recorded times
+(domain/timeline.py): how far it is behind the latest one now, the largest step back seen
+and how many saves were held past the clock. It never fails readiness: times are kept in
+order whatever the clock does, and a host taken out for it would not set its clock right.
+
 The followers are read from the shared tables, so a host that runs no workers
 (``serve --no-workers``) still says how far the workers elsewhere are.
 """
 
 import logging
 import shutil
+import threading
+import weakref
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -30,11 +42,14 @@ from domain import integrity
 from gateway.jsonio import JSONResponse
 from gateway.services import Services
 from gateway.workers import ChildState
+from usecases.wire import timestamp
 
 log = logging.getLogger("cleverinvo.health")
 MAX_LAG = 1000  # events a follower may be behind the head and the service still ready
 OVERDUE_LOOK = 1000  # invoices counted at most as waiting for the overdue sweep
 MB = 1024 * 1024
+MS = timedelta(milliseconds=1)
+PROBE_SECONDS = 2.0  # the most a probe waits on the database before it says it did not answer
 
 
 class ChildSource(Protocol):
@@ -110,9 +125,8 @@ def _redis(services: Services) -> dict[str, Any] | None:
         return {"ok": False, "error": type(exc).__name__}
 
 
-def report(services: Services, child: ChildSource | None) -> dict[str, Any]:
-    """The health answer; never raises (a database that does not answer is reported)."""
-    answer: dict[str, Any] = {"status": "ok"}
+def _database(services: Services) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
+    """The database's part of the answer: its own entry, what fails, the head and followers."""
     failing: list[str] = []
     try:
         head = services.app.recorder.max_notification_id() or 0
@@ -120,19 +134,73 @@ def report(services: Services, child: ChildSource | None) -> dict[str, Any]:
         pending = len(services.read.overdue_candidates(services.app.clock().date(), OVERDUE_LOOK))
     except Exception as exc:  # the database is down or refusing: say so, stay alive
         log.warning("Health: the database did not answer: %s", type(exc).__name__)
-        answer["database"] = {"ok": False, "error": type(exc).__name__}
-        failing.append("database")
-        followers: list[dict[str, Any]] = []
-    else:
-        refused = _writable(services)
-        answer["database"] = {"ok": refused is None} if refused is None else {"ok": False, "error": refused}
-        failing += ["database"] if refused else []
-        answer["head"] = head
-        followers = [
-            {"name": name, "position": positions[name], "behind": max(0, head - positions[name])} for name in FOLLOWERS
-        ]
-        followers.append({"name": "overdueSweep", "pending": pending})
-        failing += [f"follower:{f['name']}" for f in followers if f.get("behind", 0) > MAX_LAG]
+        return {"ok": False, "error": type(exc).__name__}, ["database"], {"followers": []}
+    refused = _writable(services)
+    failing += ["database"] if refused else []
+    followers: list[dict[str, Any]] = [
+        {"name": name, "position": positions[name], "behind": max(0, head - positions[name])} for name in FOLLOWERS
+    ]
+    followers.append({"name": "overdueSweep", "pending": pending})
+    failing += [f"follower:{f['name']}" for f in followers if f.get("behind", 0) > MAX_LAG]
+    entry = {"ok": True} if refused is None else {"ok": False, "error": refused}
+    return entry, failing, {"head": head, "followers": followers}
+
+
+# One database probe at a time per service: a probe stuck on a database that does not answer
+# keeps its thread, and the next probes answer at once instead of stacking threads behind it.
+_probes: "weakref.WeakKeyDictionary[Services, threading.Lock]" = weakref.WeakKeyDictionary()
+_probes_guard = threading.Lock()
+
+
+def _bounded_database(services: Services) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
+    """``_database`` answered within ``PROBE_SECONDS``; a database that hangs (a host that
+    vanished, a lock held) is reported as a ``TimeoutError`` instead of hanging the probe."""
+    with _probes_guard:
+        lock = _probes.setdefault(services, threading.Lock())
+    if not lock.acquire(blocking=False):  # the last probe is still waiting on the database
+        return _timed_out()
+    done: Future[tuple[dict[str, Any], list[str], dict[str, Any]]] = Future()
+
+    def probe() -> None:
+        try:
+            done.set_result(_database(services))
+        except BaseException as exc:  # never lost: the waiting side reports it
+            done.set_exception(exc)
+        finally:
+            lock.release()
+
+    threading.Thread(target=probe, name="readiness-probe", daemon=True).start()
+    try:
+        return done.result(timeout=PROBE_SECONDS)
+    except FutureTimeout:
+        log.warning("Readiness: the database did not answer within %.1f s", PROBE_SECONDS)
+        return _timed_out()
+
+
+def _timed_out() -> tuple[dict[str, Any], list[str], dict[str, Any]]:
+    return {"ok": False, "error": "TimeoutError"}, ["database"], {"followers": []}
+
+
+def _clock(services: Services) -> dict[str, Any]:
+    """The clock against the recorded times (domain/timeline.py): informative, never failing
+    readiness, since recorded times are held in order whatever the clock does."""
+    state = services.app.timeline.state()
+    return {
+        "behindMs": state.behind // MS,
+        "largestStepBackMs": state.largest_step_back // MS,
+        "clampedSaves": state.clamped_saves,
+        "latestRecordedAt": timestamp(state.latest),
+    }
+
+
+def report(services: Services, child: ChildSource | None) -> dict[str, Any]:
+    """The health answer; never raises, and never waits on the database longer than
+    ``PROBE_SECONDS`` (a database that does not answer is reported)."""
+    answer: dict[str, Any] = {"status": "ok"}
+    database, failing, found = _bounded_database(services)
+    answer["database"] = database
+    if "head" in found:
+        answer["head"] = found["head"]
     disk = _disk(services)
     failing += [] if disk["ok"] else ["disk"]
     redis = _redis(services)
@@ -146,9 +214,10 @@ def report(services: Services, child: ChildSource | None) -> dict[str, Any]:
         ready=not failing,
         failing=failing,
         workers=workers,
-        followers=followers,
+        followers=found["followers"],
         integrity=_integrity(),
         disk=disk,
+        clock=_clock(services),
     )
     return answer
 
