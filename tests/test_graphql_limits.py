@@ -297,6 +297,10 @@ def test_the_limits_are_constructor_arguments() -> None:
         CALLS.clear()
         [error] = refused(post(http, "{ clients(limit: 50) { data { name } } }"))
         assert error["extensions"]["cost"] == {"requested": 51, "maximum": 50}
+    # a part of its object counts nothing itself; what it selects still counts
+    with serve(GraphQLLimits(part_types=frozenset({"Payment", "InvoicePage"}))) as http:
+        query = "{ client(id: 1) { invoices(limit: 2) { data { payments { amount } } } } }"
+        assert post(http, query)["extensions"]["cost"]["requested"] == 1 + (0 + 2 * (1 + 0))
     with pytest.raises(ValueError, match="max_cost must be a positive integer"):
         GraphQLLimits(max_cost=0)
 

@@ -2,8 +2,10 @@
 
 What a README needs (the defaults; each is a field of :class:`GraphQLLimits`):
 
-- **Cost** at most 1,000 per operation, in the spirit of GitHub's and Shopify's: every
-  object the query can return costs 1 and scalars are free. A field that takes a
+- **Cost** at most 1,000 per operation (``max_cost``; the service runs with its own budget
+  and sizes, ``gateway.graphql.costs``), in the spirit of GitHub's and Shopify's: every
+  object the query can return costs 1, the parts of an object (``part_types``) and
+  scalars are free. A field that takes a
   ``limit`` argument (``clients``, ``invoices``, ``Client.invoices``, ``events``) may
   return up to ``limit`` (or, when given, its connection argument ``first``) of what it
   selects, so its selection counts that many times (and, when the field is itself a list
@@ -104,6 +106,10 @@ class GraphQLLimits:
     # Sizes assumed for list fields that take no `limit`, by "Type.field" (say
     # {"Invoice.history": 50}); such a list not named here counts as one.
     list_sizes: Mapping[str, int] = field(default_factory=dict)
+    # Types whose objects are parts of the object that holds them, read with it and never on
+    # their own (an invoice's lines, an event's actor, a page's pageInfo): they count 0 each,
+    # and what they select counts as usual.
+    part_types: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         for name in ("max_depth", "max_aliases", "max_tokens", "max_operations", "max_cost", "unbounded_size"):
@@ -191,7 +197,8 @@ class _Measurer:
         if definition is None or parent is None or not is_composite_type(returns):
             return Measure(0, depth, aliases)  # a scalar, or a field validation refuses anyway
         size = self.size(node, definition, f"{parent.name}.{name}")
-        items = size if is_list_type(get_nullable_type(definition.type)) else 1
+        weight = 0 if returns is not None and returns.name in self.limits.part_types else 1
+        items = weight * (size if is_list_type(get_nullable_type(definition.type)) else 1)
         return Measure(items + size * inner.cost, depth, aliases)
 
     def definition(self, parent: GraphQLNamedType | None, name: str) -> GraphQLField | None:

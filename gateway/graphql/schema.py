@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from domain.errors import NotFound
 from domain.versions import Expected
 from gateway.graphql.context import Context
+from gateway.graphql.costs import query_limits as query_limits  # where the app and tests look for it
 from gateway.graphql.enums import InvoiceStatus
 from gateway.graphql.errors import CodedSchema
 from gateway.graphql.inputs import (
@@ -46,14 +47,6 @@ from usecases.invoices import InvoiceRead, Moment
 
 T = TypeVar("T")
 FOLLOW_SECONDS = 0.5  # how often a subscription looks for new events
-# What a list without a `limit` counts for in a query's cost: a history is read whole, one
-# record at a time, so a page of invoices with their histories must stay small.
-LIST_SIZES = {"Invoice.history": 10, "Client.history": 10}
-
-
-def query_limits(introspection: bool = True) -> GraphQLLimits:
-    """The limits the service runs with: the defaults, and these lists' sizes."""
-    return GraphQLLimits(introspection=introspection, list_sizes=LIST_SIZES)
 
 
 def _id(value: strawberry.ID, missing: str) -> UUID:
