@@ -37,8 +37,8 @@ class Services:
         self.clock = clock
         if not settings.uses_postgres:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self._writer = make_engine(settings.database_url, writer=True)
-        self._reader = make_engine(settings.database_url)
+        self._writer = make_engine(settings.database_url, writer=True, bounds=settings.database_bounds)
+        self._reader = make_engine(settings.database_url, bounds=settings.database_bounds)
         create_schema(self._writer, settings.database_schema)
         # Processes starting at once on a new database (workers, hosts) create its tables one at a time.
         with exclusive(self._writer, "start"):

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from gateway import capacity
 from gateway.cors import OriginError, parse_origins
+from projections.bounds import Bounds
 
 DEFAULT_DATA_DIR = "./cleverinvo-data"
 
@@ -175,6 +176,12 @@ class Settings:
     ready_min_free_mb: int = 100  # /readyz wants this much free space in the data directory (MiB)
     database_wait_seconds: int = 30  # how long a start waits for PostgreSQL to answer (gateway/startup.py)
     cors_origins: tuple[str, ...] = ()  # origins whose frontends may call the API (gateway/cors.py)
+    # PostgreSQL's waits, in seconds (projections/pg_bounds.py): each new connection, a
+    # connection from a pool, each statement and each lock (0: no statement or lock bound)
+    database_connect_timeout: int = 5
+    database_pool_timeout: int = 5
+    database_statement_timeout: int = 30
+    database_lock_timeout: int = 10
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -227,6 +234,10 @@ class Settings:
             keep_alive_seconds=_int_setting(env, "CLEVERINVO_KEEP_ALIVE_SECONDS", 5, high=3600),
             shutdown_timeout_seconds=_int_setting(env, "CLEVERINVO_SHUTDOWN_TIMEOUT_SECONDS", 30, high=3600),
             cors_origins=cors_origins,
+            database_connect_timeout=_int_setting(env, "CLEVERINVO_DATABASE_CONNECT_TIMEOUT", 5, high=300),
+            database_pool_timeout=_int_setting(env, "CLEVERINVO_DATABASE_POOL_TIMEOUT", 5, high=300),
+            database_statement_timeout=_int_setting(env, "CLEVERINVO_DATABASE_STATEMENT_TIMEOUT", 30, 0, 86_400),
+            database_lock_timeout=_int_setting(env, "CLEVERINVO_DATABASE_LOCK_TIMEOUT", 10, 0, 86_400),
         )
 
     def check_backends(self) -> None:
@@ -242,6 +253,16 @@ class Settings:
                 raise SettingsError(
                     f"{why} but the {missing} module cannot be imported: pip install 'cleverinvo[{extra}]'"
                 )
+
+    @property
+    def database_bounds(self) -> Bounds:
+        """PostgreSQL's waits (projections/bounds.py)."""
+        return Bounds(
+            connect=self.database_connect_timeout,
+            pool=self.database_pool_timeout,
+            statement=self.database_statement_timeout,
+            lock=self.database_lock_timeout,
+        )
 
     @property
     def outbox(self) -> Path:
@@ -271,8 +292,14 @@ class Settings:
                 capacity.POOL_TIMEOUT: "30",
             }
         url = make_url(self.database_url)
+        bounds = self.database_bounds
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": "projections.pg_bounds:BoundedPostgresFactory",  # eventsourcing's, bounded
+            "POSTGRES_CONNECT_TIMEOUT": str(bounds.pool),  # eventsourcing's name for its pool's wait
+            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_LOCK_TIMEOUT": str(bounds.lock),
+            "CLEVERINVO_CONNECT_TIMEOUT": str(bounds.connect),
+            "CLEVERINVO_STATEMENT_TIMEOUT": str(bounds.statement),
             "POSTGRES_DBNAME": url.database or "",
             "POSTGRES_HOST": url.host or "127.0.0.1",
             "POSTGRES_PORT": str(url.port or 5432),

@@ -11,20 +11,23 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
+from projections.bounds import Bounds
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, writer: bool = False) -> Engine:
-    """An engine for ``url``; a SQLite ``writer`` takes the write lock at BEGIN.
+def make_engine(url: str, *, writer: bool = False, bounds: Bounds | None = None) -> Engine:
+    """An engine for ``url``; a SQLite ``writer`` takes the write lock at BEGIN. On
+    PostgreSQL every wait is bounded by ``bounds`` (projections/pg_bounds.py).
 
     SQLite's default deferred BEGIN lets two processes both read the projection's
     position and then deadlock on upgrading to a write lock; BEGIN IMMEDIATE makes the
     second one wait (busy_timeout) instead, which is what the projector needs.
     """
     if not is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True)
+        return _postgres_engine(url, bounds or Bounds())
     engine = create_engine(url)
 
     @event.listens_for(engine, "connect")
@@ -40,6 +43,23 @@ def make_engine(url: str, *, writer: bool = False) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+    return engine
+
+
+def _postgres_engine(url: str, bounds: Bounds) -> Engine:
+    # pool_pre_ping: a connection the server dropped (a restart) is replaced before use;
+    # a disconnect seen in use drops the whole pool, so the next request connects anew.
+    engine = create_engine(url, pool_pre_ping=True, pool_timeout=bounds.pool, connect_args=bounds.libpq())
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        with dbapi_connection.cursor() as cursor:
+            for statement in bounds.session():
+                cursor.execute(statement)
+        dbapi_connection.autocommit = autocommit
 
     return engine
 
@@ -64,6 +84,10 @@ def exclusive(engine: Engine, name: str) -> Iterator[None]:
         return
     key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
     with engine.connect() as conn:
+        # Waits as long as the holder's work takes (start-up, a rebuild): unbounded on this
+        # connection alone, which is discarded afterwards rather than pooled unbounded.
+        conn.exec_driver_sql("SET lock_timeout = 0")
+        conn.exec_driver_sql("SET statement_timeout = 0")
         conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
         conn.commit()
         try:
@@ -71,6 +95,7 @@ def exclusive(engine: Engine, name: str) -> Iterator[None]:
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
             conn.commit()
+            conn.invalidate()
 
 
 def create_schema(engine: Engine, name: str) -> None:
