@@ -42,6 +42,10 @@ UNAVAILABLE = "UNAVAILABLE"
 PRECONDITION_FAILED = "PRECONDITION_FAILED"
 # A record whose stored events do not verify against their seals (the store was changed).
 INTEGRITY_FAILURE = "INTEGRITY_FAILURE"
+# The server's storage is full: the write saved nothing (507, RFC 4918 §11.5); reads still work.
+STORAGE_FULL = "STORAGE_FULL"
+# The database cannot be reached, or a bounded wait for it ran out (503, with Retry-After).
+DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
 # GraphQL only: a document that does not parse, validate, fit the limits or the transport.
 INVALID_QUERY = "INVALID_QUERY"
 
@@ -92,6 +96,7 @@ BY_STATUS: Mapping[int, Meaning] = {
     431: Meaning(HEADERS_TOO_LARGE, 431, "BAD_REQUEST"),
     500: Meaning(INTERNAL, 500, "INTERNAL"),
     503: Meaning(UNAVAILABLE, 503, "UNAVAILABLE"),
+    507: Meaning(STORAGE_FULL, 507, "UNAVAILABLE"),
 }
 
 # The codes GraphQL's extensions.code has always used, and what each stands for.
@@ -126,6 +131,8 @@ CODES: tuple[str, ...] = (
     UNAVAILABLE,
     INTEGRITY_FAILURE,
     PRECONDITION_FAILED,
+    STORAGE_FULL,
+    DATABASE_UNAVAILABLE,
 )
 
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from domain.errors import DomainError
 from gateway import codes
 from gateway.jsonio import error_response
+from gateway.outages import classify, first_line
 from gateway.problems import HttpProblem
 from gateway.ratelimit import BudgetsUnavailable
 from usecases.errors import Unavailable
@@ -23,7 +24,9 @@ log = logging.getLogger("cleverinvo")
 REASONS = {404: "Not found", 405: "Method not allowed"}
 
 
-# On a 503 whose write was saved (the read model is only late): a retry must not write again.
+# Whether a failed write was saved: "true" on a 503 whose write was saved (the read model is
+# only late: a retry must not write again); "false" on an outage that saved nothing;
+# "unknown" when the database connection broke while it was being saved (gateway/outages.py).
 WRITE_SAVED = "Write-Saved"
 
 
@@ -48,7 +51,11 @@ async def http_exception(_request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, REASONS.get(exc.status_code, exc.detail), headers or None)
 
 
-async def server_error(_request: Request, _exc: Exception) -> Response:
+async def server_error(request: Request, exc: Exception) -> Response:
+    outage = classify(exc, request.method)
+    if outage is not None:  # a store's fault, not a bug: answered as what it is
+        log.warning("%s %s: %s (%s)", request.method, request.url.path, outage.code, first_line(exc))
+        return error_response(outage.status, outage.message, outage.headers, code=outage.code)
     return error_response(500, "Internal server error")
 
 

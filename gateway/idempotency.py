@@ -31,6 +31,7 @@ import logging
 import os
 import signal
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -45,8 +46,10 @@ from gateway import codes
 from gateway.errors import WRITE_SAVED
 from gateway.idempotency_recovery import rebuild
 from gateway.jsonio import error_response, receive_bounded, replaying
+from gateway.outages import answering, classify, first_line
 from gateway.problems import PayloadTooLarge
 from gateway.services import Services
+from gateway.unsettled import Pending, Unsettled
 from projections.idempotency import (
     BEAT_EVERY,
     MAX_KEY_LENGTH,
@@ -77,7 +80,6 @@ def valid_key(value: str) -> bool:
     return 0 < len(value) <= MAX_KEY_LENGTH and value.strip() != "" and all(" " <= c <= "~" for c in value)
 
 
-
 class Captured:
     """An ASGI ``send`` that keeps the response instead of sending it."""
 
@@ -96,6 +98,15 @@ Answer = Claimed | InFlight | Mismatch | Replay
 Rebuild = Callable[[list[MarkedEvent]], StoredResponse]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a failed request's key: ``rebuilt``, the answer made of the events it
+    recorded (it took effect), or None; ``known``, False when the store could not tell."""
+
+    rebuilt: StoredResponse | None
+    known: bool
+
+
 class Keys:
     """Claims keys, recovers those whose holder died, and runs a claimed request as its
     holder: what a door needs for an idempotency key, REST's middleware or a GraphQL
@@ -104,17 +115,32 @@ class Keys:
     def __init__(self, services: Services, store: IdempotencyStore | None = None) -> None:
         self.services = services
         self.store = store or IdempotencyStore(services.projector.writer)
+        self.pending = Pending()  # keys whose record a fault of the store left unfinished
+        self._asked: dict[str, tuple[str, str]] = {}  # a claim's owner -> its request and body hash
 
     async def take(self, account: str, key: str, request: str, digest: str, rebuild: Rebuild) -> Answer:
         """The key for this request: ``Claimed`` (run it, inside ``running``, then ``keep``
         or ``release``), or what to answer instead. A claim left by a dead process is
-        recovered here: ``rebuild`` makes the answer from the events its request recorded."""
+        recovered here: ``rebuild`` makes the answer from the events its request recorded.
+        A key this process could not finish the record of (``gateway/unsettled.py``) is
+        answered from memory, or settled first; a store that still fails raises."""
+        unsettled = self.pending.get(account, key)
+        if unsettled is not None:
+            if (unsettled.request, unsettled.digest) != (request, digest):
+                return Mismatch()
+            if unsettled.response is not None:
+                return Replay(unsettled.response)
+            await run_in_threadpool(self.pending.settle_now, unsettled)  # raises while the store fails
         for _attempt in range(5):
             position = await run_in_threadpool(self._position)
             claim = await run_in_threadpool(self.store.claim, account, key, request, digest, position)
+            if isinstance(claim, Claimed):
+                self._asked[claim.owner] = (request, digest)
             if not isinstance(claim, Abandoned):
                 return claim
             recovered = await run_in_threadpool(self._recover, claim, rebuild)
+            if isinstance(recovered, Claimed):
+                self._asked[recovered.owner] = (request, digest)
             if recovered is not None:
                 return recovered
         return InFlight()  # other retries kept recovering it first: this one retries later
@@ -168,29 +194,62 @@ class Keys:
                 log.exception("Could not beat for an idempotency key")
 
     async def keep(self, claim: Claimed, response: StoredResponse) -> None:
+        request, digest = self._asked.pop(claim.owner, ("", ""))
         try:
             if not await run_in_threadpool(self.store.complete, claim, response):
                 log.warning("An idempotency key's claim was taken over before its request finished")
-        except Exception:  # the answer is real: send it, even if it could not be kept
-            log.exception("Could not keep the answer of an idempotent request")
+        except Exception:  # the answer is real: send it, and keep it as soon as the store takes it
+            log.exception("Could not keep the answer of an idempotent request; it is kept when the store allows")
+            self.pending.add(Unsettled(claim, request, digest, response, lambda: self._complete(claim, response)))
 
-    async def release(self, claim: Claimed, rebuild: Rebuild) -> None:
+    def _complete(self, claim: Claimed, response: StoredResponse) -> None:
+        self.store.complete(claim, response)
+
+    async def release(self, claim: Claimed, rebuild: Rebuild) -> Outcome:
         """Ends a claim whose request failed (an error, a 5xx): the key is given up, so a
         retry runs again, unless the request recorded events before it failed; then their
-        rebuilt answer is kept, so a retry gets it and nothing runs twice."""
+        rebuilt answer is kept (and returned), so a retry gets it and nothing runs twice.
+        When the store cannot tell now, the claim is settled once it can
+        (``gateway/unsettled.py``) and the outcome is not known."""
+        request, digest = self._asked.pop(claim.owner, ("", ""))
+        outcome = Outcome(None, known=False)
         with anyio.CancelScope(shield=True):  # even when the request was cancelled
             try:
-                await run_in_threadpool(self._release, claim, rebuild)
+                rebuilt = await run_in_threadpool(self._outcome, claim, rebuild)
             except Exception:
-                log.exception("Could not release an idempotency key")
+                log.exception("Could not tell whether a failed keyed request took effect; settled once the store can")
+                self.pending.add(Unsettled(claim, request, digest, None, lambda: self._release(claim, rebuild)))
+                return outcome
+            outcome = Outcome(rebuilt, known=True)
+            try:
+                await run_in_threadpool(self._finish, claim, rebuilt)
+            except Exception:
+                log.exception("Could not finish a failed keyed request's key; finished once the store can")
+                self.pending.add(Unsettled(claim, request, digest, rebuilt, lambda: self._finish(claim, rebuilt)))
+        return outcome
 
-    def _release(self, claim: Claimed, rebuild: Rebuild) -> None:
+    def _outcome(self, claim: Claimed, rebuild: Rebuild) -> StoredResponse | None:
+        """The answer rebuilt from the events the claim's request recorded; None if none."""
         marked = marked_events(self.services.app, claim.owner, claim.position) if claim.position is not None else []
         if not marked:
-            self.store.release(claim)
-            return
+            return None
         log.warning("An idempotent request failed after it took effect; a retry gets its answer rebuilt")
-        self.store.complete(claim, rebuild(marked))
+        return rebuild(marked)
+
+    def _finish(self, claim: Claimed, rebuilt: StoredResponse | None) -> None:
+        if rebuilt is None:
+            self.store.release(claim)
+        else:
+            self.store.complete(claim, rebuilt)
+
+    def _release(self, claim: Claimed, rebuild: Rebuild) -> None:
+        self._finish(claim, self._outcome(claim, rebuild))
+
+
+def _header(start: Message, name: str) -> str | None:
+    """The value of header ``name`` in a captured response start, lower-cased; None if absent."""
+    wanted = name.lower().encode("latin-1")
+    return next((value.decode("latin-1").lower() for key, value in start.get("headers", []) if key == wanted), None)
 
 
 class Idempotency:
@@ -207,12 +266,12 @@ class Idempotency:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         account = scope.get("state", {}).get("account_id") if scope["type"] == "http" else None
         if account is None or scope["method"] != "POST" or not scope["path"].startswith(PREFIX):
-            await self.app(scope, receive, send)
+            await answering(self.app, scope, receive, send)  # a store's fault is an outage, not a 500
             return
         headers = Headers(scope=scope)
         keys = headers.getlist(HEADER)
         if not keys:
-            await self.app(scope, receive, send)
+            await answering(self.app, scope, receive, send)
             return
         if len(keys) > 1:
             await error_response(400, "Send one Idempotency-Key header, not several")(scope, receive, send)
@@ -239,7 +298,18 @@ class Idempotency:
         def rebuilt(marked: list[MarkedEvent]) -> StoredResponse:
             return rebuild(self.services, scope, account_id, marked)
 
-        claim = await self.keys.take(str(account), key, request, digest, rebuilt)
+        try:
+            claim = await self.keys.take(str(account), key, request, digest, rebuilt)
+        except Exception as exc:  # the key could not be claimed or settled: nothing ran
+            outage = classify(exc, "GET")
+            if outage is None:
+                raise
+            log.warning("Idempotency-Key not claimed: %s (%s)", outage.code, first_line(exc))
+            answer = error_response(
+                outage.status, outage.message, {**outage.headers, WRITE_SAVED: "false"}, code=outage.code
+            )
+            await answer(scope, receive, send)
+            return
         if isinstance(claim, Replay):
             await self._replay(claim.response, send)
         elif isinstance(claim, Mismatch):
@@ -260,7 +330,7 @@ class Idempotency:
 
         try:
             async with self.keys.running(claim):
-                await self.app(scope, replaying(body, receive), captured)
+                await answering(self.app, scope, replaying(body, receive), captured)
         except BaseException:
             await self.keys.release(claim, rebuilt)
             raise
@@ -270,9 +340,15 @@ class Idempotency:
             return
         status = int(start["status"])
         content = b"".join(captured.chunks)
-        saved = any(name.decode("latin-1").lower() == WRITE_SAVED.lower() for name, _ in start.get("headers", []))
-        if status >= 500 and not saved:  # nothing took effect, unless its events say otherwise
-            await self.keys.release(claim, rebuilt)
+        saved = _header(start, WRITE_SAVED)
+        if status >= 500 and saved != "true":  # nothing took effect, unless its events say otherwise
+            outcome = await self.keys.release(claim, rebuilt)
+            if outcome.rebuilt is not None:
+                # It took effect after all (the error came after its commit): never answered
+                # as an error; the retry gets this same answer.
+                log.warning("A keyed request's error hid a saved write: answered with the write instead")
+                await self._replay(outcome.rebuilt, send, replayed=False)
+                return
         else:
             kept = [
                 (name.decode("latin-1"), value.decode("latin-1"))
@@ -294,11 +370,12 @@ class Idempotency:
             os.kill(os.getpid(), signal.SIGKILL)
 
     @staticmethod
-    async def _replay(response: StoredResponse, send: Send) -> None:
+    async def _replay(response: StoredResponse, send: Send, *, replayed: bool = True) -> None:
         headers: list[Any] = [
             (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.headers
         ]
         headers.append((b"content-length", str(len(response.body)).encode()))
-        headers.append((REPLAYED, b"true"))
+        if replayed:
+            headers.append((REPLAYED, b"true"))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body, "more_body": False})

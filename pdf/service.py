@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pdf.document import InvoiceDocument
 from pdf.layout import render
 from pdf.store import PdfStore
+from projections.faults import storage_full
 from projections.process_names import process_name
 from projections.queries import ReadModel
 from projections.views import AccountView, ClientView, InvoiceDetail
@@ -119,20 +120,47 @@ class InvoicePdfs:
         content = self.store.get(invoice_id, key)
         if content is not None:
             return content
-        if self.store.index.claim(key, self.owner, self._claim_ttl()):
+        try:
+            claimed = self.store.index.claim(key, self.owner, self._claim_ttl())
+        except Exception as exc:  # a full disk takes no claim: render for this request alone
+            if not storage_full(exc):
+                raise
+            log.warning("PDF rendered without caching it: the storage is full")
+            with self._render_lock:
+                content = self.renderer(source)
+            self.rendered += 1
+            return content
+        if claimed:
             try:
                 content = self.store.get(invoice_id, key)  # finished while we asked for the claim
                 if content is None:
                     with self._heartbeat(key), self._render_lock:
                         content = self.renderer(source)
                     self.rendered += 1
-                    self.store.put(invoice_id, key, content)
+                    self._keep(invoice_id, key, content)
                 return content
             finally:
-                self.store.index.unclaim(key, self.owner)
+                self._unclaim(key)
         while self.store.index.claimed(key):
             time.sleep(POLL_SECONDS)
         return self.store.get(invoice_id, key)
+
+    def _keep(self, invoice_id: str, key: str, content: bytes) -> None:
+        """Caches the rendering; on a full disk it is served all the same, uncached."""
+        try:
+            self.store.put(invoice_id, key, content)
+        except Exception as exc:
+            if not storage_full(exc):
+                raise
+            log.warning("PDF served without caching it: the storage is full")
+
+    def _unclaim(self, key: str) -> None:
+        try:
+            self.store.index.unclaim(key, self.owner)
+        except Exception as exc:  # the claim runs out by itself (its heartbeat stopped)
+            if not storage_full(exc):
+                raise
+            log.warning("A render claim could not be let go of (the storage is full); it runs out by itself")
 
     def _claim_ttl(self) -> float:
         return min(CLAIM_TTL_SECONDS, self.claim_seconds)

@@ -43,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from projections.faults import storage_full
 from projections.process_names import gone
 from projections.schema import ensure_migrated
 from projections.tables import invoices
@@ -159,8 +160,12 @@ class PdfIndex:
         if used is None:
             return False
         if now - used > TOUCH_AFTER:
-            with self.engine.begin() as conn:
-                conn.execute(update(pdf_files).where(this).values(used_at=now))
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(update(pdf_files).where(this).values(used_at=now))
+            except Exception as exc:  # only the eviction order misses it; the bytes are there
+                if not storage_full(exc):
+                    raise
         return True
 
     def content(self, render_key: str) -> bytes | None:

@@ -1,15 +1,19 @@
 """The auditor's reads: a record's history, the account's feed, the ledger's digest."""
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from domain.errors import NotFound, ValidationError
 from domain.ledger import account_of_first
+from projections.faults import storage_full
 from projections.ledger_index import LedgerDigest
 from projections.past import Past
 from usecases.core import Core
 from usecases.history import CLIENT, INVOICE, Kind, Narrator, kind_of, narrate
+
+log = logging.getLogger("cleverinvo")
 
 FEED_LIMIT, FEED_MAX = 100, 500
 # The ledger index keeps positions in a 32-bit column (projections/ledger_index.py): nothing
@@ -53,7 +57,15 @@ class Auditing:
         if not 1 <= limit <= FEED_MAX:
             raise ValidationError(f"Parameter 'limit' must be an integer from 1 to {FEED_MAX}")
         core = self.core
-        core.ledger.catch_up()
+        try:
+            core.ledger.catch_up()
+        except Exception as exc:
+            # A read serves what is indexed when the index cannot be written (a full disk):
+            # the index is a prefix of the commit order, so the page is one, and the events
+            # not indexed yet come on a later read.
+            if not storage_full(exc):
+                raise
+            log.warning("The feed's index could not catch up (the storage is full); serving what it holds")
         picked: list[tuple[int, Kind, Any, dict[str, Any] | None]] = []
         cursor = after
         while len(picked) < limit and cursor < LAST_POSITION:
