@@ -30,7 +30,7 @@ from gateway.cli import main
 from gateway.services import Services
 from gateway.settings import Settings
 from projections.tables import READ_MODEL_TABLES, tracking
-from tests import backends
+from tests import backends, contract_validation
 
 with warnings.catch_warnings():
     # Starlette asks for `httpx2`; the client we use is still httpx underneath either way.
@@ -129,7 +129,8 @@ class Api:
         if content is not None:
             sent["Content-Type"] = "application/json"
         sent.update(headers or {})
-        return self.http.request(method, path, content=content, params=params, headers=sent)
+        # Every answer is held to the OpenAPI document (status, headers, media type, body).
+        return contract_validation.check(self.http.request(method, path, content=content, params=params, headers=sent))
 
     def get(self, path: str, **params: str) -> httpx.Response:
         return self.request("GET", path, params=params or None)
