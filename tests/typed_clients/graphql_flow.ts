@@ -70,8 +70,9 @@ const Pages = graphql(`
   }
 `);
 
-function code(error: CombinedError | undefined): unknown {
-  return error?.graphQLErrors[0]?.extensions["code"];
+// Each error's code (BAD_REQUEST, NOT_FOUND, CONFLICT...) and REST's finer code as its reason.
+function extension(error: CombinedError | undefined, name: "code" | "reason" | "field"): unknown {
+  return error?.graphQLErrors[0]?.extensions[name];
 }
 
 export async function graphqlFlow(): Promise<void> {
@@ -138,11 +139,19 @@ export async function graphqlFlow(): Promise<void> {
 
   // Error answers: their codes in the extensions.
   const missing = await api.query(InvoiceAsOf, { id: "00000000-0000-4000-8000-000000000000" });
-  check(missing.data?.invoice === null || code(missing.error) === "NOT_FOUND", "an unknown invoice");
+  check(missing.data?.invoice === null || extension(missing.error, "code") === "NOT_FOUND", "an unknown invoice");
   const late = await api.mutation(RecordPayment, { id: invoice.id, input: { amount: "1" } });
-  check(code(late.error) === "CONFLICT", "paying a void invoice");
+  check(extension(late.error, "code") === "CONFLICT", "paying a void invoice");
   const stale = await api.mutation(UpdateInvoice, { id: invoice.id, input: { notes: "x" }, expectedVersion: 1 });
-  check(code(stale.error) === "CONFLICT", "a stale version");
+  check(extension(stale.error, "reason") === "PRECONDITION_FAILED", "a stale version");
   const bad = await api.mutation(CreateInvoice, { input: { clientId, lineItems: [] } });
-  check(code(bad.error) === "VALIDATION_FAILED", "an empty invoice");
+  const refused = extension(bad.error, "code") === "BAD_REQUEST" && extension(bad.error, "reason") === "VALIDATION_FAILED";
+  check(refused && extension(bad.error, "field") === "lineItems", "an empty invoice");
+  const stranger = new Client({
+    url: `${baseUrl}/graphql`,
+    exchanges: [fetchExchange],
+    fetchOptions: { headers: { Authorization: "Bearer ci_live_unknown" } },
+  });
+  const anonymous = await stranger.query(InvoiceAsOf, { id: invoice.id });
+  check(extension(anonymous.error, "code") === "UNAUTHENTICATED", "an unknown key");
 }
