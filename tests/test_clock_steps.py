@@ -7,8 +7,10 @@ largest step back and stays ready; the step back is logged once, not once per ev
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
@@ -16,6 +18,8 @@ from gateway.app import create_app
 from gateway.services import Services
 from gateway.settings import Settings
 from tests.conftest import TODAY, Api, FakeClock, Tenant, payload
+from tests.outside_tools import missing
+from tests.test_operations import json_lines, open_tenant_in, serving
 from usecases.wire import timestamp
 
 HOUR_MS = 3_600_000
@@ -131,3 +135,37 @@ def test_a_restart_with_the_clock_behind_keeps_the_order(
             assert payload(http.get("/readyz"))["clock"]["largestStepBackMs"] >= HOUR_MS
     finally:
         restarted.close()
+
+
+# --- a real `cleverinvo serve` restarted with its clock an hour behind (libfaketime) -----------
+
+LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")
+
+
+def test_a_server_restarted_with_its_clock_an_hour_behind_keeps_the_order(tmp_path: Path) -> None:
+    if not LIBFAKETIME.exists():
+        missing("libfaketime", "apt-get install faketime (Debian/Ubuntu)")
+    data = tmp_path / "data"
+    data.mkdir()
+    tenant = open_tenant_in(data)
+    with serving(data) as server, httpx.Client(base_url=server.url, headers=tenant.headers) as http:
+        client = ok(http.post("/api/v1/clients", json={"name": "Acme"}), 201)
+        lines = [{"description": "Work", "quantity": 1, "unitPrice": "100.00"}]
+        invoice_id = ok(http.post("/api/v1/invoices", json={"clientId": client["id"], "lineItems": lines}), 201)["id"]
+        ok(http.post(f"/api/v1/invoices/{invoice_id}/send", json={}))
+        assert server.stop() == 0
+    stepped = {"LD_PRELOAD": str(LIBFAKETIME), "FAKETIME": "-3600", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+    with serving(data, **stepped) as server, httpx.Client(base_url=server.url, headers=tenant.headers) as http:
+        ok(http.post(f"/api/v1/invoices/{invoice_id}/payments", json={"amount": "10.00"}), 201)
+        ok(http.post(f"/api/v1/invoices/{invoice_id}/payments", json={"amount": "5.00"}), 201)
+        entries = ok(http.get(f"/api/v1/invoices/{invoice_id}/history"))
+        times = [moment(entry["occurredAt"]) for entry in entries]
+        assert all(a < b for a, b in zip(times, times[1:], strict=False)), times
+        for entry in entries:
+            at = ok(http.get(f"/api/v1/invoices/{invoice_id}", params={"asOf": entry["occurredAt"]}))
+            assert at == ok(http.get(f"/api/v1/invoices/{invoice_id}", params={"version": str(entry["version"])}))
+        state = payload(http.get("/readyz"))["clock"]
+        assert state["largestStepBackMs"] > HOUR_MS - 600_000 and state["clampedSaves"] >= 2
+        assert server.stop() == 0
+        warned = [line for line in json_lines(server.text()) if line.get("logger") == "cleverinvo.clock"]
+    assert len(warned) == 1 and "behind" in str(warned[0].get("message", warned[0])), warned
