@@ -53,7 +53,19 @@ const InvoiceHistory = graphql(`
       status
       client { name }
       payments { id amount reversedAt invoice { id } }
-      history { version type occurredAt actor { type } }
+      history {
+        version
+        type
+        occurredAt
+        actor { type }
+        typedChanges {
+          __typename
+          ... on InvoicePaymentRecordedChanges { payment { id amount } amountPaid balanceDue }
+          ... on InvoicePaymentReversedChanges { payment { id reversedAt } }
+          ... on InvoiceSentChanges { send email to status }
+          ... on InvoiceVoidedChanges { status voidReason }
+        }
+      }
     }
   }
 `);
@@ -66,7 +78,15 @@ const Pages = graphql(`
   query Pages($limit: Int!, $events: Int!) {
     invoices(limit: $limit) { total totalPages nextCursor data { id client { name } history { type } } }
     clients(limit: $limit) { total pageInfo { hasNextPage endCursor } edges { cursor node { id name } } }
-    events(limit: $events) { next data { position type resource { type id } } }
+    events(limit: $events) {
+      next
+      data {
+        position
+        type
+        resource { type id }
+        typedChanges { __typename ... on InvoicePaymentRecordedChanges { payment { id amount } } }
+      }
+    }
   }
 `);
 
@@ -122,11 +142,35 @@ export async function graphqlFlow(): Promise<void> {
   const record = read.data?.invoice;
   if (!record) throw new Error(`invoice: ${read.error?.message}`);
   check(record.payments.every((row) => row.invoice.id === invoice.id), "each payment's invoice is there");
-  const sending = record.history.find((entry) => entry.type === "sent");
-  if (!sending) throw new Error("no sent event in the history");
-  check(record.history.some((entry) => entry.type === "paymentReversed"), "the reversal is history");
+  // Each event's changes typed by the event, told apart by __typename.
+  let sentAt = "";
+  let paidAmount = "";
+  let reversedAt: string | null | undefined = null;
+  let voidReason: string | null | undefined = null;
+  for (const entry of record.history) {
+    const changes = entry.typedChanges;
+    switch (changes.__typename) {
+      case "InvoiceSentChanges":
+        check(changes.send === 1 && !changes.email && changes.status === "SENT", "the send's changes");
+        sentAt = entry.occurredAt;
+        break;
+      case "InvoicePaymentRecordedChanges":
+        paidAmount = changes.payment.amount;
+        break;
+      case "InvoicePaymentReversedChanges":
+        reversedAt = changes.payment.reversedAt;
+        break;
+      case "InvoiceVoidedChanges":
+        voidReason = changes.voidReason;
+        break;
+      default:
+        break;
+    }
+  }
+  check(Number(paidAmount) === 100 && typeof reversedAt === "string", "payment and reversal in the history");
+  check(voidReason === "Duplicate" && sentAt !== "", "void and send in the history");
 
-  const asSent = await api.query(InvoiceAsOf, { id: invoice.id, asOf: sending.occurredAt });
+  const asSent = await api.query(InvoiceAsOf, { id: invoice.id, asOf: sentAt });
   check(asSent.data?.invoice?.status === "SENT", "as of its sending it was SENT");
   const first = await api.query(InvoiceAsOf, { id: invoice.id, version: 1 });
   check(first.data?.invoice?.status === "DRAFT", "its first version was a draft");
@@ -135,7 +179,10 @@ export async function graphqlFlow(): Promise<void> {
   const pages = await api.query(Pages, { limit: 100, events: 500 });
   if (!pages.data) throw new Error(`pages: ${pages.error?.message}`);
   check(pages.data.invoices.data.every((row) => row.client.name.length > 0), "a page of invoices");
-  check(pages.data.events.data.some((event) => event.type === "paymentRecorded"), "the feed");
+  const payments = pages.data.events.data.flatMap((event) =>
+    event.typedChanges.__typename === "InvoicePaymentRecordedChanges" ? [event.typedChanges.payment.id] : [],
+  );
+  check(payments.includes(payment.id), "the feed carries the payment, typed");
 
   // Error answers: their codes in the extensions.
   const missing = await api.query(InvoiceAsOf, { id: "00000000-0000-4000-8000-000000000000" });

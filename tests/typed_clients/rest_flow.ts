@@ -156,8 +156,11 @@ export async function restFlow(): Promise<void> {
   check(page.data.total >= 1 && page.data.totalPages >= 1, "a page of invoices");
   const feed = await api.GET("/api/v1/events", { params: { query: { after: 0, limit: 500 } } });
   if (!feed.data) throw new Error(`listEvents: ${feed.response.status}`);
-  const recorded = feed.data.data.filter((event) => event.type === "paymentRecorded");
-  check(recorded.length === 1, "the feed carries the payment");
+  // The feed's entries are told apart by `event` (record kind and type): its changes typed.
+  const recorded = feed.data.data.flatMap((entry) =>
+    entry.event === "invoice.paymentRecorded" ? [entry.changes.payment.id] : [],
+  );
+  check(recorded.length === 1 && recorded[0] === paymentId, "the feed carries the payment, typed");
 
   // Each error answer, typed as the document's Problem.
   const missing = await api.GET("/api/v1/invoices/{invoice_id}", {
