@@ -7,6 +7,7 @@ deleted afterwards. Without the servers those cases skip, saying why; with
 CLEVERINVO_REQUIRE_BACKENDS=1 (set by .ci/run) they fail instead.
 """
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -45,8 +46,11 @@ def unavailable() -> str | None:
     _drop_leftovers()
     with psycopg.connect(PG_DSN, autocommit=True) as conn:
         # Once per database, where every test's schema sees it (their search_path ends in
-        # public): made inside a test's schema, it would go with that schema.
+        # public): made inside a test's schema, it would go with that schema. Test processes
+        # starting at once (pytest-xdist's workers) would race on IF NOT EXISTS: one at a time.
+        conn.execute("SELECT pg_advisory_lock(hashtext('cleverinvo tests: pg_trgm'))")
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+        conn.execute("SELECT pg_advisory_unlock(hashtext('cleverinvo tests: pg_trgm'))")
     return None
 
 
@@ -62,7 +66,8 @@ def _drop_leftovers() -> None:
         for (name,) in names:
             owner = name.removeprefix(SCHEMA_PREFIX).split("_")[0]
             if owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
-                conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+                with contextlib.suppress(psycopg.Error):  # another test process starting now dropped it first
+                    conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 def need_postgres() -> None:

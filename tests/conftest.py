@@ -30,7 +30,7 @@ from gateway.cli import main
 from gateway.services import Services
 from gateway.settings import Settings
 from projections.tables import READ_MODEL_TABLES, tracking
-from tests import backends, contract_validation
+from tests import backends, contract_validation, store_templates
 
 with warnings.catch_warnings():
     # Starlette asks for `httpx2`; the client we use is still httpx underneath either way.
@@ -275,7 +275,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def services(settings: Settings, clock: FakeClock) -> Iterator[Services]:
+def services(settings: Settings, clock: FakeClock, request: pytest.FixtureRequest) -> Iterator[Services]:
+    if "backend_env" in request.fixturenames:  # the stores are the test's own: migrated once per process, copied
+        store_templates.lay_out(settings, request.getfixturevalue("data_dir"), request.getfixturevalue("backend_env"))
     services = Services(settings, clock=clock)
     yield services
     services.close()
