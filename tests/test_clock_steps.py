@@ -18,6 +18,7 @@ from gateway.app import create_app
 from gateway.services import Services
 from gateway.settings import Settings
 from tests.conftest import TODAY, Api, FakeClock, Tenant, payload
+from tests.graphql_support import data
 from tests.outside_tools import missing
 from tests.test_operations import json_lines, open_tenant_in, serving
 from usecases.wire import timestamp
@@ -53,9 +54,12 @@ def assert_history_holds(api: Api, invoice_id: str) -> list[dict[str, Any]]:
     entries = history(api, invoice_id)
     times = [moment(entry["occurredAt"]) for entry in entries]
     assert all(a < b for a, b in zip(times, times[1:], strict=False)), [e["occurredAt"] for e in entries]
+    query = "query($id: ID!, $t: DateTime!) { invoice(id: $id, asOf: $t) { balanceDue } }"
     for entry in entries:
         at = ok(api.get(f"/api/v1/invoices/{invoice_id}", asOf=entry["occurredAt"]))
         assert at == ok(api.get(f"/api/v1/invoices/{invoice_id}", version=str(entry["version"])))
+        found = data(api, query, {"id": invoice_id, "t": entry["occurredAt"]})["invoice"]  # GraphQL too
+        assert str(found["balanceDue"]) == str(at["balanceDue"])
     return entries
 
 
