@@ -20,9 +20,10 @@ from domain.actors import acting_as, command_line
 from domain.errors import DomainError
 from domain.owners import check_owner_email
 from domain.plans import Plan
-from gateway import ledger_cli
+from gateway import ledger_cli, startup
 from gateway.services import DEFAULT_PUBLIC_URL, Services
 from gateway.settings import Settings, SettingsError
+from gateway.startup import one_line
 from gateway.workers import child_workers, run_workers
 from projections.db import exclusive
 from projections.schema import SchemaTooNew
@@ -281,10 +282,7 @@ def _run(args: argparse.Namespace, services: Services) -> int:
         return ledger_cli.run(args, services)
     if args.command == "serve":
         _serve(services, args.host, args.port, args.followers, args.processes)
-    elif args.command == "workers":
-        from gateway.observability import log_config
-
-        logging.config.dictConfig(log_config())  # the same JSON lines as the server's
+    elif args.command == "workers":  # logging is set up by main (_say)
         run_workers(services, args.parent_pid)
     elif args.command == "accounts" and args.action == "create":
         details = _given(args, DETAILS)
@@ -332,13 +330,41 @@ def _run(args: argparse.Namespace, services: Services) -> int:
     return 0
 
 
+def _say(command: str) -> "startup.Say":
+    """How a start's waiting is logged: serve and workers in their JSON log (stderr), the
+    other commands as plain lines on stderr."""
+    if command in ("serve", "workers"):
+        from gateway.observability import log_config
+
+        logging.config.dictConfig(log_config())  # the same JSON lines as the server's
+        return logging.getLogger("cleverinvo.startup").warning
+    return lambda line: print(f"cleverinvo: {line}", file=sys.stderr, flush=True)
+
+
+def _failed(exc: Exception, settings: Settings) -> int:
+    """A start-up failure of the environment in one line, exit 2; anything else re-raised."""
+    message = startup.failure(exc, settings)
+    if message is None:
+        raise exc
+    print(f"cleverinvo: {message}", file=sys.stderr, flush=True)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Exit codes: 0 done, 1 refused (a domain rule, a broken ledger), 2 a bad command line,
+    setting or environment (a read-only data directory, a database not answering within
+    CLEVERINVO_DATABASE_WAIT, gateway/startup.py), said in one line on stderr."""
     args = _parser().parse_args(argv)
     if args.command == "serve":  # share links point here unless configured; the workers inherit it
         os.environ.setdefault("CLEVERINVO_PUBLIC_URL", f"http://{args.host}:{args.port}")
     try:
         settings = Settings.from_env()
         settings.check_backends()  # before anything is opened or written
+    except SettingsError as exc:
+        print(f"cleverinvo: {exc}", file=sys.stderr)
+        return 2
+    try:
+        startup.prepare(settings, _say(args.command))  # the data directory, then the database's wait
         if args.command == "db":
             return _db_upgrade(settings)
         services = Services(settings)
@@ -347,11 +373,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (ImportError, InfrastructureFactoryError) as exc:
         hint = " (install the PostgreSQL support: pip install 'cleverinvo[postgres]')" if settings.uses_postgres else ""
-        print(f"cleverinvo: cannot open the event store: {exc}{hint}", file=sys.stderr)
+        print(f"cleverinvo: cannot open the event store: {one_line(str(exc))}{hint}", file=sys.stderr)
         return 2
     except DomainError as exc:  # a start-up rebuild that met a stream whose seals do not verify
         print(f"cleverinvo: {exc.message}", file=sys.stderr)
         return 1
+    except Exception as exc:  # the store could not be opened or migrated: one line, no traceback
+        return _failed(exc, settings)
     command = " ".join(word for word in (args.command, getattr(args, "action", None)) if word)
     try:
         with acting_as(command_line(command)):  # every event this command records names it
@@ -359,6 +387,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as exc:
         print(f"cleverinvo: {exc.message}", file=sys.stderr)
         return 1
+    except Exception as exc:  # the database went away under the command, say
+        return _failed(exc, settings)
     finally:
         services.close()
 

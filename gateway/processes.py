@@ -11,16 +11,24 @@ serve's worker child is started beside them, by serve; each API process finds it
 parent's children (``SUPERVISED_BY`` names serve), so its health answer says whether it
 runs.
 
+An API process waits for the database as serve does (``gateway.startup``); one that still
+cannot open the store says why in one line and exits 2, and uvicorn's supervisor starts
+another (its own wait is the backoff). Exit 3 would be uvicorn's "failed to start", which
+stops every process: for an outage that began after serve itself started, that is too much.
+
 uvicorn sends its configuration to each spawned process by pickling it. Ours holds a
 protocol class made at run time (the bounded request head), so it pickles as the recipe
 instead: the spawned process makes the same configuration again from the environment.
 """
 
+import logging
 import os
+import sys
 
 import uvicorn
 from starlette.applications import Starlette
 
+from gateway import startup
 from gateway.settings import Settings
 
 APP_FACTORY = "gateway.processes:create_process_app"
@@ -33,7 +41,16 @@ def create_process_app() -> Starlette:
     from gateway.app import create_app
     from gateway.workers import SiblingWorkers
 
-    app = create_app()
+    settings = Settings.from_env()
+    try:
+        startup.prepare(settings, logging.getLogger("cleverinvo.startup").warning)
+        app = create_app(settings)
+    except Exception as exc:  # the store could not be opened: one line, then uvicorn starts another
+        message = startup.failure(exc, settings)
+        if message is None:
+            raise
+        print(f"cleverinvo: {message}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
     parent = os.environ.get(SUPERVISED_BY, "")
     if parent.isascii() and parent.isdigit() and int(parent) == os.getppid():
         app.state.worker_child = SiblingWorkers(int(parent))
