@@ -10,17 +10,17 @@ from starlette.routing import Route
 from gateway import etags, params, render
 from gateway.contract import requests, responses
 from gateway.contract.decoding import decode
-from gateway.handling import account_of, call, json_body, path_uuid, public_url, usecases_of
+from gateway.handling import account_of, call, json_body, path_uuid, usecases_of
 from gateway.jsonio import JSONResponse
 from gateway.methods import reads
-from gateway.routes import invoice_tag
+from gateway.routes import invoice_tag, invoice_written
 from projections.views import InvoiceDetail
 from usecases.lifecycle import PaymentAnswer
 
 
 async def _detail(request: Request, view: InvoiceDetail) -> Response:
-    response = JSONResponse(responses.InvoiceData(data=render.invoice_detail(view, public_url(request))))
-    return await _tagged(request, response, UUID(view.id))
+    """The invoice's detail as GET now answers it, with its ETag."""
+    return await invoice_written(request, account_of(request), UUID(view.id))
 
 
 async def _tagged(request: Request, response: Response, invoice_id: UUID) -> Response:

@@ -77,15 +77,23 @@ async def _invoice_detail(request: Request, account: UUID, invoice_id: UUID, mom
     return etags.answer(request, response, etags.tag(read.invoice.version, response.body))
 
 
+async def invoice_written(request: Request, account: UUID, invoice_id: UUID, status: int = 200) -> Response:
+    """What every write of an invoice answers: its detail as GET now answers it (a superset
+    of the reference's ``id``, ``invoiceNumber``, ``total``, ``status``), with its ETag."""
+    read = await call(usecases_of(request).invoices.get, account, invoice_id, NOW)
+    response = _detail_body(request, read)
+    response.status_code = status
+    response.headers["ETag"] = etags.tag(read.invoice.version, response.body)
+    return response
+
+
 async def invoices_collection(request: Request) -> Response:
     invoices, account = usecases_of(request).invoices, account_of(request)
     if not reads(request):  # POST
         params.none(request.query_params)
         given = decode(await json_body(request), requests.InvoiceCreate).input()
         view = await call(invoices.create, account, given)
-        response = JSONResponse(responses.InvoiceBriefData(data=render.invoice_brief(view)), status_code=201)
-        response.headers["ETag"] = await invoice_tag(request, account, UUID(view.id))
-        return response
+        return await invoice_written(request, account, UUID(view.id), 201)
     result = await call(invoices.list, account, params.invoice_params(request.query_params))
     return JSONResponse(render.invoice_page(result))
 
@@ -107,10 +115,8 @@ async def invoice_item(request: Request) -> Response:
             raise ValidationError(
                 "Field 'status' cannot be set; use POST /api/v1/invoices/{id}/send, /payments or /void"
             )
-    view = await call(invoices.update, account, invoice_id, changes, etags.expected(request))
-    response = JSONResponse(responses.InvoiceBriefData(data=render.invoice_brief(view)))
-    response.headers["ETag"] = await invoice_tag(request, account, invoice_id)
-    return response
+    await call(invoices.update, account, invoice_id, changes, etags.expected(request))
+    return await invoice_written(request, account, invoice_id)
 
 
 async def invoice_pdf(request: Request) -> Response:

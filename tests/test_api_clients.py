@@ -187,6 +187,18 @@ def test_get_unknown_client_is_404(api: Api):
 # --- PUT / PATCH /clients/{id} -------------------------------------------------------
 
 
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
+def test_every_write_of_a_client_answers_what_get_answers_with_its_etag(api: Api, method):
+    created = api.create_client(**ACME)
+    if method == "POST":
+        response = api.post("/api/v1/clients", {"name": "Other Co", "email": "other@acme.test"})
+    else:
+        response = api.request(method, f"/api/v1/clients/{created['id']}", {"phone": "+1-555-0300"})
+    assert response.status_code == (201 if method == "POST" else 200)
+    read = api.get(f"/api/v1/clients/{payload(response)['data']['id']}")
+    assert payload(response) == payload(read) and response.headers["ETag"] == read.headers["ETag"]
+
+
 @pytest.mark.parametrize("method", ["PUT", "PATCH"])
 def test_update_client_changes_what_was_sent_and_keeps_the_rest(api: Api, method):
     created = api.create_client(**ACME)

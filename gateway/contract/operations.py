@@ -234,13 +234,14 @@ OPERATIONS: tuple[Operation, ...] = (
         " see every invoice once while others are written.",
     ),
     Operation(
-        "POST", "/api/v1/invoices", "createInvoice", "Invoices", "Create a draft invoice", 201, r.InvoiceBriefData,
+        "POST", "/api/v1/invoices", "createInvoice", "Invoices", "Create a draft invoice", 201, r.InvoiceData,
         POST | {403}, (IDEMPOTENCY_KEY,), q.InvoiceCreate,
         links=(
             *_links_to_invoice("$response.body#/data/id"),
             Link("GetBilledClient", "getClient", {"client_id": "$request.body#/clientId"}, "The client billed."),
         ),
-        description="Totals computed, PDF produced. 403 when the plan's monthly invoice limit is reached; 409 when"
+        description="Totals computed, PDF produced; answers the invoice's detail, as GET does, with its ETag."
+        " 403 when the plan's monthly invoice limit is reached; 409 when"
         " the invoice number is taken.",
     ),
     Operation(
@@ -251,13 +252,15 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "PUT", "/api/v1/invoices/{invoice_id}", "replaceInvoice", "Invoices", "Change a draft", 200,
-        r.InvoiceBriefData, WRITE | ITEM | {409, 412}, (INVOICE_ID, IF_MATCH), q.InvoiceUpdate,
-        description="Fields not sent stay (as PATCH). Only a DRAFT changes (409); a taken number is 409.",
+        r.InvoiceData, WRITE | ITEM | {409, 412}, (INVOICE_ID, IF_MATCH), q.InvoiceUpdate,
+        description="Answers the detail, as GET does. Fields not sent stay (as PATCH). Only a DRAFT changes (409);"
+        " a taken number is 409.",
     ),
     Operation(
         "PATCH", "/api/v1/invoices/{invoice_id}", "updateInvoice", "Invoices", "Change a draft", 200,
-        r.InvoiceBriefData, WRITE | ITEM | {409, 412}, (INVOICE_ID, IF_MATCH), q.InvoiceUpdate,
-        description="Fields not sent stay. Only a DRAFT changes (409); a taken number is 409.",
+        r.InvoiceData, WRITE | ITEM | {409, 412}, (INVOICE_ID, IF_MATCH), q.InvoiceUpdate,
+        description="Answers the detail, as GET does. Fields not sent stay. Only a DRAFT changes (409); a taken"
+        " number is 409.",
     ),
     Operation(
         "DELETE", "/api/v1/invoices/{invoice_id}", "deleteInvoice", "Invoices", "Delete a draft", 204, None,

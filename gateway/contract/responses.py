@@ -95,7 +95,8 @@ Status = f.Status
 
 
 class InvoiceBrief(Shape):
-    """What a create or an update answers."""
+    """The reference's four fields; every write now answers the whole detail (``InvoiceData``),
+    a superset of them. Kept for an answer rebuilt from events that has not moved to it."""
 
     id: f.RecordId
     invoice_number: str
