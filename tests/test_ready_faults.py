@@ -1,7 +1,8 @@
 """/readyz against real faults: PostgreSQL cut behind a loopback proxy (refused, then
 black-holed: a database that hangs), Redis at a loopback port where nothing listens, and a
 data directory on a small tmpfs filled past the free-space threshold. Each answers 503
-naming the failing check, never hangs, and /healthz stays 200 (liveness)."""
+naming the failing check, never hangs, and /healthz stays 200 (liveness). Followers more
+than MAX_LAG events behind, for real (no worker ran), and caught up again."""
 
 import os
 import shutil
@@ -19,6 +20,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from gateway.app import create_app
+from gateway.health import MAX_LAG
 from gateway.services import Services
 from gateway.settings import Settings
 from tests import backends
@@ -147,3 +149,26 @@ def test_a_data_directory_short_of_space_is_not_ready_until_freed(
             assert verdict(http)[0] == 200  # freed: ready again, no restart
     finally:
         services.close()
+
+
+def test_followers_more_than_the_allowed_lag_behind_are_not_ready(http: TestClient, services: Services) -> None:
+    """No worker runs here: after more than MAX_LAG events the PDF and email followers are
+    that far behind (for real, no threshold lowered), and once a worker turn has caught
+    them up the service is ready again."""
+    account_id = services.execute(lambda: services.app.open_account("Busy", "pro"))
+    for n in range(MAX_LAG + 1):
+        services.app.update_account(account_id, {"name": f"Busy {n}"})  # no catch-up: quicker
+    status, body = verdict(http)
+    assert status == 503, body
+    assert {"follower:pdfRendering", "follower:emailDelivery"} <= set(body["failing"])
+    behind = {f["name"]: f.get("behind") for f in body["followers"]}
+    assert behind["pdfRendering"] > MAX_LAG and behind["emailDelivery"] > MAX_LAG
+
+    def turn() -> bool:
+        services.projector.catch_up()
+        services.ledger.catch_up()
+        services.pdf_worker().run_once(budget_seconds=60)
+        services.email_worker().run_once()
+        return verdict(http)[0] == 200
+
+    wait_for(turn, HANG * 5, "the followers to catch up and /readyz to be 200")
