@@ -5,7 +5,7 @@ refused before anything runs."""
 from typing import Any
 
 import pytest
-from graphql import GraphQLObjectType, GraphQLSchema
+from graphql import GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema, GraphQLUnionType
 
 from gateway.graphql.costs import MAX_COST, PART_TYPES, RECORD_TYPES
 from gateway.graphql.schema import build_schema
@@ -25,14 +25,15 @@ DETAIL = f"{INVOICE_FIELDS} version payments {{ {PAYMENT_FIELDS} }}"
 
 
 def test_every_object_type_is_a_record_or_a_part_of_one() -> None:
+    """Objects, interfaces and unions alike (a field returning a union counts as its part)."""
     schema: GraphQLSchema = build_schema()._schema
-    objects = {
+    composite = {
         name
         for name, kind in schema.type_map.items()
-        if isinstance(kind, GraphQLObjectType) and not name.startswith("__")
+        if isinstance(kind, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType) and not name.startswith("__")
     }
     assert not PART_TYPES & RECORD_TYPES
-    assert objects - ROOTS == PART_TYPES | RECORD_TYPES
+    assert composite - ROOTS == PART_TYPES | RECORD_TYPES
 
 
 def cost(api: Api, query: str) -> int:

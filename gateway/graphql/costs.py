@@ -6,8 +6,8 @@ The measure is :mod:`gateway.graphql.limits`'s; here are the service's numbers f
   entry, an event of the feed, a page (``ClientPage``, ``InvoicePage``, ``EventPage``),
   the ledger digest. Each is a row (or a stream) the service reads.
 - A **part** of a record counts 0: it comes with the record, from the same read (an
-  invoice's ``lineItems``, an entry's ``actor`` and ``changes``, an event's ``resource``,
-  a page's ``pageInfo`` and ``edges``). What a part selects still counts (an edge's
+  invoice's ``lineItems``, an entry's ``actor`` and ``typedChanges``, an event's
+  ``resource``, a page's ``pageInfo`` and ``edges``). What a part selects still counts (an edge's
   ``node`` is an invoice).
 - A field with ``limit`` (or ``first``) multiplies what it selects by that number, as the
   query, its variables or the field's default give it: a page of 100 counts its rows 100
@@ -28,13 +28,14 @@ Pages inside pages multiply: ``clients(limit: 100) { data { invoices(limit: 100)
 before anything runs, as is any nesting of lists that would read thousands of records.
 """
 
+from gateway.graphql.changes import CHANGE_TYPES
 from gateway.graphql.limits import GraphQLLimits
 
 MAX_COST = 2_000
 HISTORY_SIZE = 10  # entries assumed for a history: it is read whole, one record at a time
 LIST_SIZES = {"Invoice.history": HISTORY_SIZE, "Client.history": HISTORY_SIZE}
 # The schema's object types that are parts of another (a test holds every type to one side).
-PART_TYPES = frozenset({"Actor", "Resource", "LineItem", "PageInfo", "ClientEdge", "InvoiceEdge"})
+PART_TYPES = frozenset({"Actor", "Resource", "LineItem", "PageInfo", "ClientEdge", "InvoiceEdge"}) | CHANGE_TYPES
 RECORD_TYPES = frozenset(
     {
         "Client",

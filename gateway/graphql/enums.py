@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, get_args
 
 import strawberry
 
+from domain.account import LOCALES
 from domain.currencies import MINOR_UNITS
 from domain.lifecycle import STATUSES
+from domain.plans import Plan as Plans
 from gateway.contract.enums import ActorType as ActorTypes
 from gateway.contract.enums import EmailStatus as EmailStatuses
 from gateway.contract.enums import ResourceType as ResourceTypes
@@ -79,12 +81,25 @@ class HistoryEntryType(Enum):
     ownerAdded = v("ownerAdded", description="Someone was let in to the dashboard as an owner.")  # noqa: N815
 
 
+@strawberry.enum(description="An account's plan; it sets the account's limits.")
+class Plan(Enum):
+    free = v("free", description="Free: 5 active clients, 20 invoices a month, no email sending.")
+    pro = v("pro", description="Pro: 500 active clients, 1,000 invoices a month, email sending.")
+    business = v("business", description="Business: no limit on clients or invoices, email sending.")
+
+
+@strawberry.enum(description="The language of an account's invoices, emails and share pages.")
+class Locale(Enum):
+    en = v("en", description="English.")
+    es = v("es", description="Spanish.")
+
+
 # The enums whose values are the REST door's wire strings, as they were when these fields were
 # String: lower camel case, not the ALL_CAPS graphql-schema-linter's enum-values-all-caps asks for.
 # Renaming them would change every answer that carries one (we add, we never break), so that one
 # rule is ignored for these enums, and only these, in .graphql-schema-linterrc.yml (the linter's
 # documented `ignore` list; a test keeps the two lists the same). A new enum is ALL_CAPS.
-WIRE_STRING_ENUMS: tuple[type[Enum], ...] = (ActorType, EmailStatus, HistoryEntryType, ResourceType)
+WIRE_STRING_ENUMS: tuple[type[Enum], ...] = (ActorType, EmailStatus, HistoryEntryType, Locale, Plan, ResourceType)
 
 
 def _values(enum: type[Enum]) -> list[str]:
@@ -96,6 +111,8 @@ assert _values(InvoiceStatus) == sorted(STATUSES), "the domain's statuses change
 assert _values(EmailStatus) == sorted(get_args(EmailStatuses)), "the contract's email statuses changed"
 assert _values(ActorType) == sorted(get_args(ActorTypes)), "the contract's actor types changed"
 assert _values(ResourceType) == sorted(get_args(ResourceTypes)), "the contract's resource types changed"
+assert _values(Plan) == sorted(plan.value for plan in Plans), "the plans changed"
+assert _values(Locale) == sorted(LOCALES), "the locales changed"
 assert _values(HistoryEntryType) == sorted({word for kind in KINDS for word, _ in kind.types.values()}), "history"
 
 _CURRENCY_TEXT = "An ISO 4217 currency code the service supports; its minor unit decides the decimals of every amount."

@@ -14,10 +14,12 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from gateway.graphql.changes import FeedChanges, HistoryChanges, typed_changes
 from gateway.graphql.enums import ActorType, Currency, EmailStatus, HistoryEntryType, InvoiceStatus, ResourceType
+from gateway.graphql.lines import LineItem
 from gateway.graphql.paging import AFTER, FIRST, LIMIT, PAGE, SEARCH, paged
 from pdf.coverage import pdf_warnings
-from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, LineView, PaymentView
+from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, PaymentView
 from usecases.inputs import InvoiceQuery
 
 if TYPE_CHECKING:
@@ -42,6 +44,12 @@ def _moment(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+TYPED_CHANGES = (
+    "The same changes and previous values, typed by the event: one type per record kind and event type"
+    " (InvoiceSentChanges...), told apart by __typename."
+)
+
+
 @strawberry.type(description="Who made a change.")
 class Actor:
     type: ActorType = field(description="What kind of actor.")
@@ -62,9 +70,11 @@ class HistoryEntry:
         " itself carries (a payment, a send's recipients...)."
     )
     previous: JSON = field(description="The old values of the changed fields.")
+    typed_changes: HistoryChanges = field(description=TYPED_CHANGES)
 
     @classmethod
-    def of(cls, entry: dict[str, Any]) -> "HistoryEntry":
+    def of(cls, entry: dict[str, Any], resource: str) -> "HistoryEntry":
+        """An entry of the history of a record of kind ``resource`` (invoice, client)."""
         actor = entry["actor"]
         return cls(
             version=int(entry["version"]),
@@ -73,6 +83,7 @@ class HistoryEntry:
             actor=Actor(type=ActorType(actor["type"]), id=actor.get("id"), name=actor.get("name")),
             changes=_plain(entry["changes"]),
             previous=_plain(entry["previous"]),
+            typed_changes=typed_changes(resource, entry["type"], entry["changes"], entry["previous"]),
         )
 
 
@@ -97,10 +108,11 @@ class Resource:
 class AccountEvent(HistoryEntry):
     position: int = field(description="The event's commit position: it only grows. Pass it as `after` to resume.")
     resource: Resource = field(description="The record the event belongs to.")
+    typed_changes: FeedChanges = field(description=TYPED_CHANGES)  # any kind's
 
     @classmethod
-    def of(cls, entry: dict[str, Any]) -> "AccountEvent":
-        told = HistoryEntry.of(entry)
+    def of(cls, entry: dict[str, Any]) -> "AccountEvent":  # type: ignore[override]  # the kind is the entry's
+        told = HistoryEntry.of(entry, entry["resource"]["type"])
         return cls(
             **vars(told),
             position=int(entry["position"]),
@@ -122,29 +134,6 @@ class LedgerDigest:
     position: int = field(description="The commit position of the account's latest event.")
     digest: str = field(description="The running SHA-256 digest over the account's events: 64 lowercase hex digits.")
     at: datetime = field(description="When that event was recorded.")
-
-
-@strawberry.type(description="A line of an invoice, priced.")
-class LineItem:
-    description: str = field(description="What is billed.")
-    quantity: Decimal = field(description="How many; more than 0.")
-    unit_price: Decimal = field(description="The price of one, before tax.")
-    amount: Decimal = field(description="Quantity × unitPrice, in the currency's minor units.")
-    tax_rate: Decimal = field(description="Percent, 0 to 100, charged on amount − discount.")
-    discount_rate: Decimal = field(description="Percent, 0 to 100, taken off amount.")
-    discount: Decimal = field(description="Amount × discountRate / 100, in the currency's minor units.")
-
-    @classmethod
-    def of(cls, line: LineView) -> "LineItem":
-        return cls(
-            description=line.description,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            amount=line.amount,
-            tax_rate=line.tax_rate,
-            discount_rate=line.discount_rate,
-            discount=line.discount,
-        )
 
 
 @strawberry.type(description="A payment of an invoice; a mistaken one is reversed, never erased.")
@@ -240,7 +229,7 @@ class Client:
     async def history(self, info: GraphInfo) -> list[HistoryEntry]:
         ctx = info.context
         entries = await run_in_threadpool(ctx.usecases.auditing.client_history, ctx.account, _uuid(self.id))
-        return [HistoryEntry.of(entry) for entry in entries]
+        return [HistoryEntry.of(entry, "client") for entry in entries]
 
 
 def _uuid(value: str) -> UUID:
@@ -404,4 +393,4 @@ class Invoice:
     async def history(self, info: GraphInfo) -> list[HistoryEntry]:
         ctx = info.context
         entries = await run_in_threadpool(ctx.usecases.auditing.invoice_history, ctx.account, _uuid(self.id))
-        return [HistoryEntry.of(entry) for entry in entries]
+        return [HistoryEntry.of(entry, "invoice") for entry in entries]
