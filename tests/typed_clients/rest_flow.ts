@@ -29,6 +29,17 @@ export async function restFlow(): Promise<void> {
   });
   if (!made.data) throw new Error(`createClient: ${made.response.status}`);
   const clientId: string = made.data.data.id;
+  // The same key and body again: the first answer, replayed; another body: refused.
+  const again = await api.POST("/api/v1/clients", {
+    body: { name: "Acme Corp", email: "billing@acme.example" },
+    params: { header: { "Idempotency-Key": "typed-rest-client-1" } },
+  });
+  check(again.data?.data.id === clientId && header(again.response, "Idempotent-Replayed") === "true", "replayed");
+  const reused = await api.POST("/api/v1/clients", {
+    body: { name: "Another Corp" },
+    params: { header: { "Idempotency-Key": "typed-rest-client-1" } },
+  });
+  check(reused.error?.code === "IDEMPOTENCY_KEY_REUSED" && reused.response.status === 422, "a key reused is 422");
   const changed = await api.PATCH("/api/v1/clients/{client_id}", {
     params: { path: { client_id: clientId } },
     body: { phone: "+1 555 0100" },
