@@ -1,7 +1,8 @@
 """`cleverinvo ledger verify` and `cleverinvo ledger export`: the auditor's commands.
 
 Exit codes: 0 verified (or exported), 1 the ledger is broken or the account has no events,
-2 bad input (a --digests file that cannot be read, an --out file that cannot be written).
+2 bad input (a --digests file that cannot be read, an --out file that cannot be written)
+or a store that cannot be opened (``gateway.startup``: one line, as for every command).
 """
 
 import argparse

@@ -140,6 +140,7 @@ def test_serve_retries_a_database_port_with_nothing_listening_then_exits_2_in_on
         ["accounts", "create", "Acme"],
         ["keys", "list", "6f1c9d0e-4a44-4c57-9a0e-2b1f4f6f0a11"],
         ["ledger", "verify"],
+        ["workers"],
         ["db", "upgrade"],
     ],
 )
