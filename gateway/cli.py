@@ -380,6 +380,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except Exception as exc:  # the store could not be opened or migrated: one line, no traceback
         return _failed(exc, settings)
+    except KeyboardInterrupt:  # Ctrl-C while waiting for the database
+        print("cleverinvo: interrupted while starting", file=sys.stderr)
+        return 130
     command = " ".join(word for word in (args.command, getattr(args, "action", None)) if word)
     try:
         with acting_as(command_line(command)):  # every event this command records names it
