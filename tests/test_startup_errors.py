@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from gateway.settings import Settings
-from gateway.startup import StartupError, wait_for_database
+from gateway.startup import StartupError, not_yet_up, wait_for_database
 from tests.backends import postgres_env
 from tests.db_proxy import DbProxy
 
@@ -301,3 +301,26 @@ def test_the_wait_backs_off_from_a_quarter_second_doubling_to_five_and_stops_at_
 def test_the_wait_setting_is_checked() -> None:
     assert Settings.from_env({}).database_wait_seconds == 30
     assert Settings.from_env({"CLEVERINVO_DATABASE_WAIT": "0"}).database_wait_seconds == 0
+
+
+@pytest.mark.parametrize(
+    ("message", "retried"),
+    [
+        ('connection to server at "db", port 5432 failed: FATAL:  the database system is starting up', True),
+        ('connection to server at "db", port 5432 failed: FATAL:  the database system is shutting down', True),
+        ("FATAL:  sorry, too many clients already", True),
+        ("failed to resolve host 'db': [Errno -2] Name or service not known", True),
+        ("connection timeout expired", True),
+        (
+            'connection to server at "db", port 5432 failed: FATAL:  password authentication failed for user "app"',
+            False,
+        ),
+        ('connection to server at "db", port 5432 failed: FATAL:  database "cleverinvo" does not exist', False),
+        ('FATAL:  no pg_hba.conf entry for host "10.0.0.5", user "app", database "cleverinvo"', False),
+        ("invalid connection option", False),
+    ],
+)
+def test_what_is_waited_for_and_what_is_fatal_at_once(message: str, retried: bool) -> None:
+    """PostgreSQL's own messages (libpq through psycopg): an outage is waited for, a wrong
+    name or credential is not (gateway/startup.py's docstring)."""
+    assert (not_yet_up(message) is not None) is retried
