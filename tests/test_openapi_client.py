@@ -79,7 +79,8 @@ def forget() -> None:
 
 @pytest.fixture
 def generated(served: str, tmp_path: Path) -> Iterator[ModuleType]:
-    document = httpx.get(f"{served}/api/v1/openapi.json").content  # as an integrator gets it: no key
+    # as an integrator gets it: no key (the first request builds the document: no deadline on that)
+    document = httpx.get(f"{served}/api/v1/openapi.json", timeout=300).content
     yield generate(document, tmp_path)
     forget()
 
@@ -181,7 +182,7 @@ def test_each_closed_set_of_values_is_one_class(package: ModuleType) -> None:
     holding = lambda values: [name for name, kind in enums.items() if {m.value for m in kind} == set(values)]  # noqa: E731
     assert holding(STATUSES) == ["InvoiceStatus"]
     assert [name for name, kind in enums.items() if "USD" in {m.value for m in kind}] == ["Currency"]
-    assert sorted(enums) == ["ActorType", "Currency", "EmailStatus", "InvoiceStatus", "ResourceType"]
+    assert sorted(enums) == ["ActorType", "Currency", "EmailStatus", "InvoiceStatus", "Locale", "Plan", "ResourceType"]
     models = _module(package, "models")
     status = inspect.signature(_module(package, "api.invoices.list_invoices").sync).parameters["status"]
     assert "InvoiceStatus" in str(status.annotation) and "" not in {m.value for m in models.InvoiceStatus}

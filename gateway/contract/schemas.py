@@ -4,6 +4,8 @@ the Structs the operations name, then written as this API's wire has them.
 - a Decimal is a JSON number, a single boolean a typed ``const``, a docstring plain text;
 - every closed set of values is one named schema (``enums``), referenced where it is held;
 - a response field on the wire in every answer is required (``null`` when empty);
+- a request's optional field is not required and declares no ``default`` (a generated
+  client would make it required), null or not;
 - a request's read-only fields (what a client may send back as it read it) are allowed by
   name in ``patternProperties``, not declared in ``properties``: a generated client's request
   models then have no such field to fill, and the document still says they are taken.
@@ -42,8 +44,9 @@ def _on_the_wire(node: Any) -> Any:
             node["pattern"] = fields.expand(node["pattern"])
         if "anyOf" in node and "discriminator" in node:  # a tagged union: exactly one member matches
             node["oneOf"] = node.pop("anyOf")
-        if "enum" in node and "type" not in node and all(isinstance(v, str) for v in node["enum"]):
-            node["type"] = "string"  # a tag (msgspec writes its one value without a type)
+        one = node.get("enum")
+        if isinstance(one, list) and len(one) == 1 and isinstance(one[0], str):  # a tag: one value, typed
+            node = {**{k: v for k, v in node.items() if k != "enum"}, "type": "string", "const": one[0]}
         if isinstance(node.get("description"), str):
             node["description"] = " ".join(node["description"].replace("``", "`").split())
         return node
@@ -108,6 +111,22 @@ def _require_what_is_always_sent(schema: dict[str, Any], kind: type[msgspec.Stru
         schema["properties"][name].pop("default", None)
 
 
+def _optional_without_default(schema: dict[str, Any]) -> None:
+    """A request's optional field is left out of ``required`` and declares no ``default``:
+    generators type a field with a default as always there (openapi-typescript's
+    defaultNonNullable), so ``"default": null`` made ``to``, ``date`` or ``reason`` required
+    in a typed client. What leaving one out means stays in words (``Default: false.``); a
+    field that takes null still says so in its ``anyOf``."""
+    required = set(schema.get("required", ()))
+    for name, field in schema.get("properties", {}).items():
+        if "default" not in field or name in required:
+            continue
+        default = field.pop("default")
+        if default is not None:
+            said = f"Default: {msgspec.json.encode(default).decode()}."
+            field["description"] = f"{field['description']} {said}" if field.get("description") else said
+
+
 def _read_only_by_name(schema: dict[str, Any], kind: type[q.Body]) -> None:
     """A request's read-only fields moved from ``properties`` to ``patternProperties``, each
     under a pattern matching its name alone: still taken (``additionalProperties`` is false),
@@ -133,6 +152,7 @@ def schemas() -> dict[str, Any]:
         if issubclass(kind, r.Shape):
             _require_what_is_always_sent(found[name], kind)
         elif issubclass(kind, q.Body):
+            _optional_without_default(found[name])
             _read_only_by_name(found[name], kind)
     for named in NAMED_ENUMS:
         found[named.name] = named.schema()
