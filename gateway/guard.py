@@ -17,6 +17,7 @@ from gateway.auth import authenticate, bearer_token
 from gateway.contract.openapi import PATH as OPENAPI_PATH
 from gateway.graphql.errors import status_body
 from gateway.jsonio import HARDENING, JSONResponse, error_response, hardened
+from gateway.outages import classify
 from gateway.ratelimit import BudgetsUnavailable, RateLimiter
 from gateway.services import Services
 
@@ -100,7 +101,14 @@ class ApiGuard:
         token = bearer_token(header)
         try:
             key = await run_in_threadpool(authenticate, self.services, token) if token else None
-        except Exception:
+        except Exception as exc:
+            outage = classify(exc, "GET")  # nothing was written: the key was only looked up
+            if outage is not None:
+                log.warning("Authentication impossible on %s %s: %s", scope["method"], scope["path"], outage.code)
+                await error_response(outage.status, outage.message, outage.headers, code=outage.code)(
+                    scope, receive, send
+                )
+                return
             log.exception("Authentication failed on %s %s", scope["method"], scope["path"])
             await error_response(500, "Internal server error")(scope, receive, send)
             return

@@ -190,8 +190,11 @@ class Keys:
             try:
                 if not await run_in_threadpool(self.store.beat, claim):
                     return  # taken over: nothing left to say
-            except Exception:  # a missed beat is not fatal; a few in a row let another retry in
-                log.exception("Could not beat for an idempotency key")
+            except Exception as exc:  # a missed beat is not fatal; a few in a row let another retry in
+                if classify(exc) is None:
+                    log.exception("Could not beat for an idempotency key")
+                else:  # the store's outage, answered and logged where the request meets it
+                    log.warning("Could not beat for an idempotency key: %s", first_line(exc))
 
     async def keep(self, claim: Claimed, response: StoredResponse) -> None:
         request, digest = self._asked.pop(claim.owner, ("", ""))

@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import codes
 from gateway.jsonio import error_response
-from projections.faults import chain, fault_of
+from projections.faults import fault_of
 
 RETRY_STORAGE = 30  # seconds: space is freed by people, not in a moment
 RETRY_DATABASE = 2
@@ -64,11 +64,14 @@ def _before_sending(exc: BaseException) -> bool:
         import psycopg_pool
     except ImportError:
         return True
-    for error in chain(exc):
+    error: BaseException | None = exc
+    while error is not None:  # the error's own causes, not errors handled before it
         if isinstance(error, psycopg_pool.PoolTimeout | psycopg.errors.ConnectionTimeout):
             return True
         if isinstance(error, psycopg.OperationalError) and str(error).startswith("connection failed"):
             return True
+        orig = getattr(error, "orig", None)
+        error = orig if isinstance(orig, BaseException) else error.__cause__
     return False
 
 

@@ -270,8 +270,13 @@ class ReadModelProjector:
                 latest = self.app.recorder.max_notification_id() or 0
                 if latest <= self._known_position:
                     return self._known_position
-                with self.writer.begin() as conn:
-                    reached, more = self._apply_batch(conn)
+                try:
+                    with self.writer.begin() as conn:
+                        reached, more = self._apply_batch(conn)
+                except BaseException:  # rolled back (or its outcome unknown): nothing cached is trusted
+                    self._clients.clear()
+                    self._forget_unwritten()
+                    raise
                 self._known_position = reached
                 if not more:
                     return reached
@@ -409,7 +414,7 @@ class ReadModelProjector:
             return position, False
         if not self._sole_writer or len(self._clients) > CLIENTS_REMEMBERED:
             self._clients.clear()
-        self._deltas.clear()
+        self._forget_unwritten()
         for notification in notifications:
             self._checks.check(notification)
             # Decoded only when it makes rows: most events (quotas, numbers) make none.
@@ -430,6 +435,14 @@ class ReadModelProjector:
             raise RuntimeError("The projection's position moved under a locked transaction")
         return reached, len(notifications) == BATCH_SIZE
 
+    def _forget_unwritten(self) -> None:
+        """Drops what a failed batch buffered and never wrote (its transaction rolled back,
+        a connection lost mid-way): the batch is read again from the stored position, and
+        rows kept from the failed try were inserted twice (a duplicate key, every try)."""
+        self._deltas.clear()
+        for rows in self._new.values():
+            rows.clear()
+
     def _handler_of(self, topic: str) -> Handler | None:
         try:
             return self._by_topic[topic]
@@ -442,7 +455,7 @@ class ReadModelProjector:
         handler = self._handlers.get(type(domain_event).__qualname__)
         if handler is not None:  # quota and index aggregates have no rows
             self._clients.clear()
-            self._deltas.clear()
+            self._forget_unwritten()
             handler(conn, domain_event)
             self._flush_new(conn)
             self._flush_counts(conn)
