@@ -22,6 +22,7 @@ from uuid import UUID
 import httpx
 import pytest
 import simplejson
+from argon2 import PasswordHasher
 from sqlalchemy import select
 from starlette.exceptions import StarletteDeprecationWarning
 
@@ -77,6 +78,7 @@ INVOICE_DETAIL_KEYS = INVOICE_SUMMARY_KEYS | {
 LINE_KEYS = {"description", "quantity", "unitPrice", "amount", "taxRate", "discountRate", "discount"}
 
 TODAY = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
+TEST_PASSWORD_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 class FakeClock:
@@ -217,6 +219,7 @@ def stored_state(services: Services) -> tuple[int, dict[str, list[tuple[Any, ...
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: runs on PostgreSQL + Redis (tests/backends.py)")
     config.addinivalue_line("markers", "sqlite_only(reason): what ties the test to the SQLite files")
+    config.addinivalue_line("markers", "production_password_cost: `services` keeps production's Argon2id cost")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -279,6 +282,10 @@ def services(settings: Settings, clock: FakeClock, request: pytest.FixtureReques
     if "backend_env" in request.fixturenames:  # the stores are the test's own: migrated once per process, copied
         store_templates.lay_out(settings, request.getfixturevalue("data_dir"), request.getfixturevalue("backend_env"))
     services = Services(settings, clock=clock)
+    if request.node.get_closest_marker("production_password_cost") is None:
+        # Argon2id still, at a test's cost: RFC 9106's profile takes 64 MiB and about a second
+        # of a busy machine per hash or sign-in. Production's: tests/test_password_cost.py.
+        services.usecases.owners.hasher = TEST_PASSWORD_HASHER
     yield services
     services.close()
 

@@ -157,6 +157,7 @@ def test_behind_a_trusted_proxy_the_cookie_is_secure_and_attempts_count_per_forw
         services.close()
 
 
+@pytest.mark.production_password_cost  # the stored hash is production's (tests/conftest.py)
 def test_only_hashes_are_kept_an_argon2id_of_the_password_and_sha256_of_the_session(
     browser: Browser, services: Services, owner: Owner
 ) -> None:
