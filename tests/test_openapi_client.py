@@ -182,7 +182,16 @@ def test_each_closed_set_of_values_is_one_class(package: ModuleType) -> None:
     holding = lambda values: [name for name, kind in enums.items() if {m.value for m in kind} == set(values)]  # noqa: E731
     assert holding(STATUSES) == ["InvoiceStatus"]
     assert [name for name, kind in enums.items() if "USD" in {m.value for m in kind}] == ["Currency"]
-    assert sorted(enums) == ["ActorType", "Currency", "EmailStatus", "InvoiceStatus", "Locale", "Plan", "ResourceType"]
+    assert sorted(enums) == [
+        "ActorType",
+        "Currency",
+        "EmailStatus",
+        "InvoiceStatus",
+        "Locale",
+        "Plan",
+        "ResourceType",
+        "WriteSaved",
+    ]
     models = _module(package, "models")
     status = inspect.signature(_module(package, "api.invoices.list_invoices").sync).parameters["status"]
     assert "InvoiceStatus" in str(status.annotation) and "" not in {m.value for m in models.InvoiceStatus}

@@ -53,4 +53,5 @@ NAMED_ENUMS: tuple[NamedEnum, ...] = (
     NamedEnum("ResourceType", get_args(ResourceType), "The kind of record an event belongs to."),
     NamedEnum("Plan", tuple(plan.value for plan in Plans), "An account's plan; it sets the account's limits."),
     NamedEnum("Locale", LOCALES, "The language of an account's invoices and emails."),
+    NamedEnum("WriteSaved", ("true", "false", "unknown"), "What became of a write an outage interrupted."),
 )

@@ -79,7 +79,11 @@ REASONS = {
     422: "The Idempotency-Key was used for another request.",
     429: "The key's or the address's budget is spent; retry after Retry-After seconds.",
     431: "The request's head (its line and headers) is larger than the server takes.",
-    503: "Busy: retry after Retry-After seconds. With Write-Saved: true the write was saved; read it, do not repeat.",
+    503: "Busy, or the database is unavailable: retry after Retry-After seconds. Write-Saved says what became of a"
+    " write: true, it was saved (read it, do not repeat it); false, nothing was saved; unknown, retry with the same"
+    " Idempotency-Key to settle it.",
+    507: "The server's storage is full (RFC 4918 section 11.5; code STORAGE_FULL): nothing was saved (Write-Saved:"
+    " false); retry after Retry-After seconds. Reads keep working.",
 }
 
 
@@ -96,7 +100,11 @@ HEADERS = {
     "Idempotent-Replayed": _header(
         "The kept answer to an earlier request with this Idempotency-Key.", {"const": "true"}
     ),
-    "Write-Saved": _header("The write was saved; only reading it back failed.", {"const": "true"}),
+    "Write-Saved": _header(
+        "What became of the write: true, saved (only reading it back failed); false, nothing saved; unknown, the"
+        " connection broke while it was saved (retry with the same Idempotency-Key to settle it).",
+        {"$ref": "#/components/schemas/WriteSaved"},
+    ),
     "WWW-Authenticate": _header("How to authenticate.", {"const": "Bearer"}),
     "ETag": _header(
         "The record's version (or the PDF's): send it back in If-Match or If-None-Match.", {"type": "string"}
@@ -129,7 +137,7 @@ def _headers(status: int, operation: Operation) -> dict[str, Any]:
     if not operation.public and status not in (408, 431):
         names += budget
     required = set(names) - (set(budget) if status == 400 else set())
-    if status in (429, 503):
+    if status in (429, 503, 507):  # RFC 9110 §10.2.3; 507: RFC 4918 §11.5
         names.append("Retry-After")
         required.add("Retry-After")
     if status == 409 and operation.method == "POST":
@@ -137,9 +145,9 @@ def _headers(status: int, operation: Operation) -> dict[str, Any]:
     if status == 401:
         names.append("WWW-Authenticate")
         required.add("WWW-Authenticate")
-    if status == 503:
+    if status in (503, 507):
         names.append("Write-Saved")
-    if operation.method == "POST" and status not in (401, 408, 429, 503):  # an answer kept for a retry
+    if operation.method == "POST" and status not in (401, 408, 429, 503, 507):  # an answer kept for a retry
         names.append("Idempotent-Replayed")
     if operation.operation_id in VERSIONED and status in (200, 201, 304):  # the record's (gateway/etags.py)
         names.append("ETag")
@@ -207,11 +215,18 @@ def _success(operation: Operation) -> dict[str, Any]:
     return answer
 
 
+def _errors(operation: Operation) -> frozenset[int]:
+    """The operation's error answers, and 507 where a full disk can meet it: every write, and
+    a PDF rendered for the first time (its cache is written). Reads never need space."""
+    full_disk = operation.method != "GET" or operation.answer == "application/pdf"
+    return operation.errors | ({507} if full_disk and not operation.public else set())
+
+
 def _operation(operation: Operation) -> dict[str, Any]:
     answers: dict[str, Any] = {str(operation.status): _success(operation)}
     for status, description in operation.extra_answers.items():
         answers[str(status)] = {"description": description, "headers": _headers(status, operation)}
-    for status in sorted(operation.errors):
+    for status in sorted(_errors(operation)):
         answers[str(status)] = {
             "description": REASONS[status],
             "headers": _headers(status, operation),
