@@ -32,6 +32,7 @@ import os
 import signal
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -68,6 +69,10 @@ log = logging.getLogger("cleverinvo")
 # (SIGKILL) once this many keyed requests have had a 2xx answer, after their commands
 # committed and before their answers are kept or sent. Never set it in production.
 KILL_AFTER_WRITES = "CLEVERINVO_TEST_KILL_AFTER_KEYED_WRITES"
+# For the fault tests alone (tests/test_idempotency_faults.py): at that same point, a keyed
+# request touches ``held-<n>`` in this folder and waits until the folder has a file ``open``,
+# so a test can fill the disk or cut the database between a commit and keeping its answer.
+WRITE_GATE = "CLEVERINVO_TEST_KEYED_WRITE_GATE"
 
 HEADER = "idempotency-key"
 REPLAYED = b"idempotent-replayed"
@@ -265,6 +270,8 @@ class Idempotency:
         kill_after = os.environ.get(KILL_AFTER_WRITES, "")
         self._kill_after = int(kill_after) if kill_after.isdigit() else None
         self._written = 0
+        gate = os.environ.get(WRITE_GATE, "").strip()
+        self._gate = Path(gate) if gate else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         account = scope.get("state", {}).get("account_id") if scope["type"] == "http" else None
@@ -359,6 +366,7 @@ class Idempotency:
                 if name.decode("latin-1").lower() in KEPT_HEADERS
             ]
             self._crash_test_point(status)
+            await self._gate_test_point(status)
             await self.keys.keep(claim, StoredResponse(status, kept, content))
         await send(start)
         await send({"type": "http.response.body", "body": content, "more_body": False})
@@ -371,6 +379,15 @@ class Idempotency:
         self._written += 1
         if self._written >= self._kill_after:
             os.kill(os.getpid(), signal.SIGKILL)
+
+    async def _gate_test_point(self, status: int) -> None:
+        """Where the fault tests hold a request (see WRITE_GATE)."""
+        if self._gate is None or not 200 <= status < 300:
+            return
+        self._written += 1
+        (self._gate / f"held-{self._written}").touch()
+        while not (self._gate / "open").exists():
+            await asyncio.sleep(0.02)
 
     @staticmethod
     async def _replay(response: StoredResponse, send: Send, *, replayed: bool = True) -> None:

@@ -21,8 +21,11 @@ connect on demand and test a pooled connection before use (``pool_pre_ping``), a
 whole pool on a disconnect.
 """
 
+from collections.abc import Sequence
+from typing import Any
 
-from eventsourcing.postgres import PostgresFactory
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from eventsourcing.utils import Environment, EnvType
 from psycopg_pool.base import AttemptWithBackoff
 
@@ -45,11 +48,29 @@ class _PromptAttempt(AttemptWithBackoff):
         self.delay = min(self.delay, RECONNECT_EVERY)
 
 
+_insert_once = PostgresApplicationRecorder.insert_events.__wrapped__  # the undecorated function (functools.wraps)
+
+
+class OnceApplicationRecorder(PostgresApplicationRecorder):
+    """eventsourcing's application recorder, writing events in one attempt. Its own
+    ``insert_events`` retries on a lost connection (10 attempts): after a COMMIT whose
+    answer was lost the events are stored, the retry meets their versions
+    (IntegrityError), and the application runs the command again: a second client, a
+    second payment. One attempt, and the lost answer is the caller's to settle
+    (``gateway/outages.py``: 503, Write-Saved: unknown; a keyed retry finds the events)."""
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        return _insert_once(self, stored_events, **kwargs)
+
+
 class BoundedPostgresFactory(PostgresFactory):
     """eventsourcing's PostgreSQL persistence with the bounds above: its pool waits
     ``POSTGRES_CONNECT_TIMEOUT`` seconds for a connection (what eventsourcing names so),
     pings a pooled connection before use (``POSTGRES_PRE_PING``), and each connection
-    takes libpq's connect timeout and keepalives and the statement timeout."""
+    takes libpq's connect timeout and keepalives and the statement timeout; events are
+    written in one attempt (``OnceApplicationRecorder``)."""
+
+    application_recorder_class = OnceApplicationRecorder
 
     def __init__(self, env: Environment | EnvType | None):
         super().__init__(env)

@@ -43,6 +43,12 @@ class DbProxy:
         self._stopping = False
         self.connections = 0
         self.port = port
+        # cut_at_commit: the marker, the cut's mode, the connections that sent the marker,
+        # and those whose COMMIT went to the server and whose answer is dropped
+        self._armed: tuple[tuple[bytes, ...], Mode] | None = None
+        self._marked: set[Pair] = set()
+        self._muted: set[Pair] = set()
+        self.cut_done = threading.Event()
         self._listen()
 
     # -- control -------------------------------------------------------------------------
@@ -63,6 +69,40 @@ class DbProxy:
                 self._close_listener()
         for pair in pairs:
             _close_pair(pair)
+
+    def cut_at_commit(self, *marker: bytes, mode: Mode = "refuse") -> None:
+        """Arms a cut at a transaction's COMMIT: on the first connection that sends a
+        message holding every byte string of ``marker`` (``b"INSERT", b"_events"``: the
+        event store's insert), its next COMMIT reaches the server, the server's answer is
+        dropped, and everything is cut as by ``cut(mode)``. The write is then committed and
+        the client never learns it (``cut_done`` is set once it happened)."""
+        with self._lock:
+            self._armed = (marker, mode)
+            self._marked.clear()
+            self._muted.clear()
+            self.cut_done.clear()
+
+    def _watch(self, pair: Pair, data: bytes, upstream: bool) -> bool:
+        """Whether ``data`` may pass; cuts when an armed COMMIT has been answered."""
+        with self._lock:
+            armed = self._armed
+            if armed is None:
+                return True
+            marker, mode = armed
+            if not upstream:
+                if pair not in self._muted:
+                    return True
+                self._armed = None  # the server answered the COMMIT: drop it and cut
+        if not upstream:
+            self.cut(mode)
+            self.cut_done.set()
+            return False
+        with self._lock:
+            if all(part in data for part in marker):
+                self._marked.add(pair)
+            elif pair in self._marked and b"COMMIT" in data:
+                self._muted.add(pair)
+        return True
 
     def restore(self) -> None:
         """Connections pass through again (black-holed ones held meanwhile are closed)."""
@@ -143,14 +183,14 @@ class DbProxy:
             pair = (client, server)
             with self._lock:
                 self._pairs.add(pair)
-            for source, sink in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(pair, source, sink), daemon=True).start()
+            for source, sink, upstream in ((client, server, True), (server, client, False)):
+                threading.Thread(target=self._pump, args=(pair, source, sink, upstream), daemon=True).start()
 
-    def _pump(self, pair: Pair, source: socket.socket, sink: socket.socket) -> None:
+    def _pump(self, pair: Pair, source: socket.socket, sink: socket.socket, upstream: bool) -> None:
         try:
             while True:
                 data = source.recv(CHUNK)
-                if not data:
+                if not data or not self._watch(pair, data, upstream):
                     break
                 sink.sendall(data)
         except OSError:
