@@ -391,7 +391,7 @@ class CleverInvo(Application[UUID]):
         notes, terms = check_text(draft.notes, "notes"), check_text(draft.terms, "terms")
 
         def command() -> UUID:
-            now = self.now()
+            now = self.clock()  # business dates (issue date, quota month) are the clock's own
             issue_date = draft.issue_date or now.date()
             due_date = draft.due_date or default_due_date(issue_date)
             check_dates(issue_date, due_date)
@@ -515,8 +515,8 @@ class CleverInvo(Application[UUID]):
         def command() -> UUID:
             invoice = self.get_invoice(account_id, invoice_id)
             expect(invoice, expected, "Invoice")
-            now = self.now()
-            invoice.record_payment(payment_id, amount, paid_on or now.date(), method, reference, now)
+            today = self.clock().date()  # the business date is the clock's; the recorded time is held
+            invoice.record_payment(payment_id, amount, paid_on or today, method, reference, self.now())
             self.save(invoice)
             return payment_id
 
@@ -551,10 +551,11 @@ class CleverInvo(Application[UUID]):
 
         def command() -> bool:
             invoice = self._get(Invoice, invoice_id)
-            now = self.now()
-            if invoice is None or invoice.is_deleted or not invoice.is_overdue_on(now.date()):
+            # Overdue by the clock's own date (a clock stepped forward and back must not make
+            # invoices overdue early); the time recorded is held like every recorded time.
+            if invoice is None or invoice.is_deleted or not invoice.is_overdue_on(self.clock().date()):
                 return False
-            invoice.mark_overdue(now)
+            invoice.mark_overdue(self.now())
             self.save(invoice)
             return True
 

@@ -100,6 +100,7 @@ class Timeline:
         self._lock = threading.Lock()
         self._latest: datetime | None = None
         self._seeded = False
+        self._high: datetime | None = None  # the latest the clock read, or the store's at start
         self._largest = timedelta(0)
         self._clamped = 0
         self._episode = False
@@ -109,17 +110,25 @@ class Timeline:
         if moment is not None and (self._latest is None or moment > self._latest):
             self._latest = moment
 
-    def now(self) -> datetime:
-        """The clock, held at the latest recorded time while the clock is behind it: the
-        time a command writes into its values (sentAt, a payment's createdAt)."""
+    def _seed(self, head: datetime | None) -> None:
+        """Once per process: the store's latest time is where values are held from."""
         if not self._seeded:
-            head = self._head()
-            with self._lock:
-                self._seen(head)
-                self._seeded = True
+            self._seeded = True
+            if head is not None and (self._high is None or head > self._high):
+                self._high = head
+
+    def now(self) -> datetime:
+        """The time a command writes into its values (sentAt, a payment's createdAt): the
+        clock, held at the latest it read (or the store's latest time when this process
+        started) while it is behind that; without the stamps' steps, which only set saves
+        apart."""
+        head = self._head() if not self._seeded else None
         now = self._clock()
         with self._lock:
-            return now if self._latest is None or now >= self._latest else self._latest
+            self._seed(head)
+            if self._high is None or now > self._high:
+                self._high = now
+            return self._high
 
     def stamp(self, stream_floors: Iterable[datetime], accounts: Iterable[object] = ()) -> datetime:
         """The moment the save about to be made is recorded at: past the store's latest
@@ -129,8 +138,10 @@ class Timeline:
         now = self._clock()
         steps = list(stream_floors)
         with self._lock:
-            self._seeded = True
+            self._seed(head)
             self._seen(head)
+            if self._high is None or now > self._high:
+                self._high = now
             for account in set(accounts):
                 before = self._accounts.get(account)
                 if before is not None:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -173,3 +174,20 @@ def test_a_server_restarted_with_its_clock_an_hour_behind_keeps_the_order(tmp_pa
         assert server.stop() == 0
         warned = [line for line in json_lines(server.text()) if line.get("logger") == "cleverinvo.clock"]
     assert len(warned) == 1 and "behind" in str(warned[0].get("message", warned[0])), warned
+
+
+def test_business_dates_follow_the_clock_not_the_held_times(api: Api, clock: FakeClock, services: Services) -> None:
+    """Held recorded times do not move business dates: after a clock stepped forward three
+    days and back, an invoice due tomorrow is not overdue, and a payment's date is today."""
+    client = api.create_client(name="Acme")
+    due = (clock.now + timedelta(days=1)).date().isoformat()
+    invoice_id = api.create_invoice(client["id"], dueDate=due)["id"]
+    ok(api.post(f"/api/v1/invoices/{invoice_id}/send", {}))
+    clock.advance(days=3)
+    api.create_client(name="Recorded three days ahead")
+    clock.advance(days=-3)
+    assert services.app.mark_overdue(UUID(invoice_id)) is False
+    assert api.invoice(invoice_id)["status"] == "SENT"
+    payment = ok(api.post(f"/api/v1/invoices/{invoice_id}/payments", {"amount": "1.00"}), 201)
+    assert payment["date"] == clock.now.date().isoformat()
+    assert moment(history(api, invoice_id)[-1]["occurredAt"]) > clock.now + timedelta(days=2)  # held
