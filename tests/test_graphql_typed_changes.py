@@ -3,6 +3,7 @@ usecases/change_shapes.py): a union discriminated by the event, beside the JSON 
 stay as they were. Through a whole invoice's and client's life, every typed value reads as
 its JSON twin does, and each entry is the member its record kind and type name."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -178,3 +179,14 @@ def test_a_cleared_field_is_named_changed_and_null(api: Api, lives: dict[str, st
     assert set(updated["changedFields"]) >= {"notes", "terms"} and "total" not in updated["changedFields"]
     assert (updated["notes"], updated["terms"], updated["total"]) == (None, "Net 30", None)
     assert updated["previous"] == {"notes": "Thanks", "terms": None, "total": None}
+
+
+def test_the_readmes_timeline_query_runs(api: Api, lives: dict[str, str]) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    [query] = [block for block in readme.split("```graphql\n") if block.startswith("query Timeline")]
+    found = data(api, query.split("```")[0], {"id": lives["invoice"]})
+    by_type = {entry["typedChanges"]["__typename"]: entry["typedChanges"] for entry in found["invoice"]["history"]}
+    assert by_type["InvoiceSentChanges"]["cc"] == ["boss@acme.test"]
+    assert by_type["InvoiceSentChanges"]["previous"] == {"status": "DRAFT"}
+    assert by_type["InvoicePaymentRecordedChanges"]["payment"]["amount"] == "100.50"
+    assert "status" in by_type["InvoiceCreatedChanges"]["changedFields"]
