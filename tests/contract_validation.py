@@ -2,9 +2,10 @@
 
 ``check(response)`` finds the operation the request reached (method and path template of
 ``/api/v1/...``), and holds the answer to what the document declares for its status: the
-status itself (or ``default``), each required header, the media type, and the JSON body under
-the declared schema (JSON Schema 2020-12, formats checked). A 204, a 304 and a HEAD carry
-no body. Requests outside the document (GraphQL, the dashboard, /healthz) are not checked.
+status itself (or ``default``), each required header and the value of every declared one,
+the media type, and the JSON body under the declared schema (JSON Schema 2020-12, formats
+checked). A 204, a 304 and a HEAD carry no body. Requests outside the document (GraphQL,
+the dashboard, /healthz) are not checked.
 
 The shared test client (tests/conftest.py's ``Api``) calls it on every answer, so the REST
 suite as a whole is a check that the document tells the truth about what the service sends.
@@ -64,6 +65,18 @@ def operation_of(method: str, path: str) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
+def _header_problems(where: str, name: str, text: str, schema: dict[str, Any]) -> list[str]:
+    """A header's value under its schema: an integer one as its digits (RFC 9110 section 5.5's
+    field value is text; the document's schema says what the text holds)."""
+    value: Any = text
+    if schema.get("type") == "integer":
+        if not text.isascii() or not text.isdigit():
+            return [f"{where}: header {name}: {text!r} is not an integer"]
+        value = int(text)
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    return [f"{where}: header {name}: {error.message[:200]}" for error in validator.iter_errors(value)]
+
+
 def problems(response: httpx.Response) -> list[str]:
     """Where the answer departs from the document; empty when it matches."""
     request = response.request
@@ -80,8 +93,12 @@ def problems(response: httpx.Response) -> list[str]:
     answer = _resolve(answer)
     found = []
     for name, header in answer.get("headers", {}).items():
-        if _resolve(header).get("required") and name.lower() not in response.headers:
-            found.append(f"{where}: required header {name} missing")
+        declared_header = _resolve(header)
+        if name.lower() not in response.headers:
+            if declared_header.get("required"):
+                found.append(f"{where}: required header {name} missing")
+            continue
+        found += _header_problems(where, name, response.headers[name], declared_header.get("schema", {}))
     content = answer.get("content", {})
     if method == "head" or response.status_code in NO_BODY or not content:
         if method != "head" and response.content:
