@@ -1,8 +1,9 @@
 """A TypeScript team's first day, in both doors, with no casts.
 
-From the live service's own contract, openapi-typescript generates REST's types (used through
-openapi-fetch) and graphql-codegen's client preset generates typed documents for the
-operations in tests/typed_clients/graphql_flow.ts (sent through @urql/core). A small program
+From the live service's own contract (its /api/v1/openapi.json and its GraphQL introspection),
+openapi-typescript generates REST's types (used through openapi-fetch) and graphql-codegen's
+client preset generates typed documents for the operations in
+tests/typed_clients/graphql_flow.ts (sent through @urql/core). A small program
 (tests/typed_clients/*.ts) walks the whole flow in both doors: clients, invoices, send,
 payments, a reversal, void, history, as-of, the PDF, pages and each error answer. It must
 compile under ``tsc --strict`` (with noUncheckedIndexedAccess and
@@ -14,6 +15,7 @@ The tools come from npm, pinned, installed by ``.ci/run`` into ``.venv/npm``; el
 tests skip saying how to install them (tests/outside_tools.py).
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -23,9 +25,9 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from graphql import get_introspection_query
 
 from gateway.app import create_app
-from gateway.graphql.sdl import sdl
 from gateway.services import Services
 from gateway.settings import Settings
 from tests.conftest import Tenant
@@ -58,8 +60,9 @@ def run(command: list[str], where: Path, what: str, timeout: float = 300) -> str
     return output
 
 
-def workspace(where: Path, document: bytes, target: str = PLACEHOLDER) -> Path:
-    """The program beside the clients generated from ``document`` and the code's SDL."""
+def workspace(where: Path, document: bytes, schema: dict[str, object], target: str = PLACEHOLDER) -> Path:
+    """The program beside the clients generated from ``document`` (OpenAPI) and ``schema``
+    (GraphQL introspection's answer)."""
     for name in TOOLS:
         tool(name)
     for source in SOURCES.iterdir():
@@ -67,7 +70,7 @@ def workspace(where: Path, document: bytes, target: str = PLACEHOLDER) -> Path:
             shutil.copy(source, where / source.name)
     (where / "node_modules").symlink_to(MODULES, target_is_directory=True)
     (where / "openapi.json").write_bytes(document)
-    (where / "schema.graphql").write_text(sdl(), encoding="utf-8")
+    (where / "schema.json").write_text(json.dumps(schema), encoding="utf-8")
     (where / "target.ts").write_text(target, encoding="utf-8")
     run([tool("openapi-typescript"), "openapi.json", "--output", "rest.ts"], where, "openapi-typescript")
     run([tool("graphql-codegen"), "--config", "codegen.yml"], where, "graphql-codegen")
@@ -107,9 +110,18 @@ def test_the_flow_holds_no_cast(tmp_path: Path) -> None:
 
 @pytest.mark.sqlite_only("the contract and its generated types are the same on either store; the flow runs once")
 def test_the_typed_flow_compiles_strict_and_runs_in_both_doors(tmp_path: Path, served: str, tenant: Tenant) -> None:
-    document = httpx.get(f"{served}/api/v1/openapi.json", timeout=30).content
+    # Both contracts as the live service tells them: its document and its introspection.
+    document = httpx.get(f"{served}/api/v1/openapi.json", timeout=60).content
+    introspection = httpx.post(
+        f"{served}/graphql",
+        json={"query": get_introspection_query(descriptions=True)},
+        headers=tenant.headers,
+        timeout=60,
+    )
+    assert introspection.status_code == 200, introspection.text
+    schema = introspection.json()["data"]
     target = f"export const baseUrl = {served!r};\nexport const apiKey = {tenant.key!r};\n".replace("'", '"')
-    where = workspace(tmp_path, document, target)
+    where = workspace(tmp_path, document, schema, target)
     run([tool("tsc"), "-p", ".", "--strict"], where, "tsc --strict")
     env = {**os.environ, "NODE_NO_WARNINGS": "1"}
     done = subprocess.run(["node", "out/main.js"], cwd=where, capture_output=True, text=True, timeout=300, env=env)
