@@ -2,6 +2,8 @@
 store, a Redis URL and prefix for the rate-limit counters."""
 
 import pytest
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.utils import resolve_topic
 
 from gateway.settings import Settings, SettingsError
 
@@ -17,7 +19,8 @@ def test_by_default_everything_is_sqlite_and_counters_are_in_memory(tmp_path) ->
 
 def test_a_postgresql_url_puts_the_event_store_there_too() -> None:
     env = Settings.from_env({"CLEVERINVO_DATABASE_URL": PG}).event_store_env()
-    assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    # eventsourcing's PostgreSQL persistence, its waits bounded (projections/pg_bounds.py)
+    assert issubclass(resolve_topic(env["PERSISTENCE_MODULE"]), PostgresFactory)
     assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == ("db.internal", "5433", "books")
     assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == ("cleverinvo", "secret")
     assert env["POSTGRES_SCHEMA"] == "public"
