@@ -105,7 +105,7 @@ async def answering(app: ASGIApp, scope: Scope, receive: Receive, send: Send) ->
         await app(scope, receive, watched)
     except Exception as exc:
         outage = classify(exc, str(scope.get("method", "GET")))
-        if outage is None or started:
+        if outage is None or started or scope["type"] != "http":  # a websocket has no such answer
             raise
         log.warning("%s %s: %s (%s)", scope.get("method"), scope.get("path"), outage.code, first_line(exc))
         await error_response(outage.status, outage.message, outage.headers, code=outage.code)(scope, receive, send)
