@@ -25,7 +25,12 @@ class BulkInsert:
         dialect = conn.dialect
         quote = dialect.identifier_preparer.quote
         self.names = [column.name for column in table.columns]
-        self.converters: list[Converter] = [column.type.bind_processor(dialect) for column in table.columns]
+        # The dialect's own type's processor: the generic DateTime has none, and SQLite's
+        # driver then writes a time whose microseconds are 0 without them ("12:00:01"), which
+        # sorts before the same time as SQLAlchemy writes it ("12:00:01.000000") everywhere else.
+        self.converters: list[Converter] = [
+            column.type.dialect_impl(dialect).bind_processor(dialect) for column in table.columns
+        ]
         columns = ", ".join(quote(name) for name in self.names)
         self.postgres = dialect.name == "postgresql"
         self.copy = f"COPY {quote(table.name)} ({columns}) FROM STDIN"

@@ -144,11 +144,12 @@ def test_a_restart_with_the_clock_behind_keeps_the_order(
 
 # --- a real `cleverinvo serve` restarted with its clock an hour behind (libfaketime) -----------
 
-LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")
+# Debian's faketime package, wherever the architecture puts it (x86_64-linux-gnu, aarch64-…)
+LIBFAKETIME = next(iter(sorted(Path("/usr/lib").glob("*/faketime/libfaketimeMT.so.1"))), None)
 
 
 def test_a_server_restarted_with_its_clock_an_hour_behind_keeps_the_order(tmp_path: Path) -> None:
-    if not LIBFAKETIME.exists():
+    if LIBFAKETIME is None:
         missing("libfaketime", "apt-get install faketime (Debian/Ubuntu)")
     data = tmp_path / "data"
     data.mkdir()
