@@ -99,8 +99,14 @@ def test_closed_values_are_enums(schema: GraphQLSchema, where: str, enum: str) -
     assert get_named_type(parent.fields[name].type).name == enum
 
 
+# REST's named enums that describe a header, not a value of a body: GraphQL has no field for them.
+HEADER_ONLY = {"WriteSaved"}
+
+
 def test_the_enums_hold_the_rest_doors_values(schema: GraphQLSchema) -> None:
     for named in NAMED_ENUMS:
+        if named.name in HEADER_ONLY:
+            continue
         enum = schema.type_map[named.name]
         assert isinstance(enum, GraphQLEnumType)
         assert sorted(enum.values) == sorted(named.values), named.name

@@ -135,8 +135,11 @@ _LINE_HINTS = get_type_hints(cs.LineItemFields, include_extras=True)
 assert {_snake(key) for key in _LINE_HINTS} == {f.name for f in dataclasses.fields(LineItem)}
 
 
+_LINE_CONVERTS = {key: (_snake(key), _typed(hint, f"LineItem.{key}")[1]) for key, hint in _LINE_HINTS.items()}
+
+
 def _line(line: Mapping[str, Any]) -> LineItem:
-    return LineItem(**{_snake(key): _typed(_LINE_HINTS[key], "lineItems")[1](value) for key, value in line.items()})
+    return LineItem(**{name: convert(line[key]) for key, (name, convert) in _LINE_CONVERTS.items()})
 
 
 def _nested(typed_dict: type) -> tuple[Any, Convert]:

@@ -70,7 +70,12 @@ class HistoryEntry:
         " itself carries (a payment, a send's recipients...)."
     )
     previous: JSON = field(description="The old values of the changed fields.")
-    typed_changes: HistoryChanges = field(description=TYPED_CHANGES)
+    kind: strawberry.Private[str]  # the record's kind: invoice, client or account
+    told: strawberry.Private[dict[str, Any]]  # the entry as the use case told it
+
+    @strawberry.field(description=TYPED_CHANGES)
+    def typed_changes(self) -> HistoryChanges:
+        return typed_changes(self.kind, self.told["type"], self.told["changes"], self.told["previous"])
 
     @classmethod
     def of(cls, entry: dict[str, Any], resource: str) -> "HistoryEntry":
@@ -83,7 +88,8 @@ class HistoryEntry:
             actor=Actor(type=ActorType(actor["type"]), id=actor.get("id"), name=actor.get("name")),
             changes=_plain(entry["changes"]),
             previous=_plain(entry["previous"]),
-            typed_changes=typed_changes(resource, entry["type"], entry["changes"], entry["previous"]),
+            kind=resource,
+            told=entry,
         )
 
 
@@ -108,7 +114,10 @@ class Resource:
 class AccountEvent(HistoryEntry):
     position: int = field(description="The event's commit position: it only grows. Pass it as `after` to resume.")
     resource: Resource = field(description="The record the event belongs to.")
-    typed_changes: FeedChanges = field(description=TYPED_CHANGES)  # any kind's
+
+    @strawberry.field(description=TYPED_CHANGES)
+    def typed_changes(self) -> FeedChanges:  # of any kind, the account's too
+        return typed_changes(self.kind, self.told["type"], self.told["changes"], self.told["previous"])
 
     @classmethod
     def of(cls, entry: dict[str, Any]) -> "AccountEvent":  # type: ignore[override]  # the kind is the entry's
