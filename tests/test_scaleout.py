@@ -245,13 +245,16 @@ def test_a_worker_killed_mid_batch_and_restarted_ends_equal_to_a_full_rebuild(cl
                 app.create_client(account, {"name": f"After {n}"})
             latest = app.recorder.max_notification_id()
 
+            holder = int(lock.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
             def blocked() -> bool:
                 with engine.connect() as conn:
+                    # waiting on this test's lock: other tests' processes share the database
                     query = (
                         "SELECT count(*) FROM pg_stat_activity"
-                        " WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE clients%'"
+                        " WHERE :holder = ANY(pg_blocking_pids(pid)) AND query LIKE 'UPDATE clients%'"
                     )
-                    return int(conn.execute(text(query)).scalar_one()) > 0
+                    return int(conn.execute(text(query), {"holder": holder}).scalar_one()) > 0
 
             until(blocked, 60, "a process to block in the middle of its batch")
             killed = server.children()
