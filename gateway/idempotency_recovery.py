@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.types import Scope
 
 from domain.client import Client
-from gateway import render
+from gateway import etags, render
 from gateway.contract import responses
 from gateway.handling import public_url
 from gateway.jsonio import JSONResponse, error_response
@@ -38,7 +38,14 @@ Rebuilder = Callable[[Services, Scope, UUID, list[MarkedEvent]], JSONResponse | 
 
 def _kept(response: JSONResponse) -> StoredResponse:
     body = bytes(response.body)
-    return StoredResponse(response.status_code, [("content-type", response.headers["content-type"])], body)
+    headers = [(name, response.headers[name]) for name in ("content-type", "etag") if name in response.headers]
+    return StoredResponse(response.status_code, headers, body)
+
+
+def _tagged(response: JSONResponse, version: int) -> JSONResponse:
+    """With the ETag the route gives the same answer (gateway/etags.py)."""
+    response.headers["ETag"] = etags.tag(version, bytes(response.body))
+    return response
 
 
 def _first(marked: list[MarkedEvent], kind: str, aggregate: UUID | None = None) -> MarkedEvent | None:
@@ -58,14 +65,16 @@ def _client(services: Services, _scope: Scope, account: UUID, marked: list[Marke
     return JSONResponse(responses.ClientData(data=render.client(client_view(client))), status_code=201)
 
 
-def _invoice(services: Services, _scope: Scope, account: UUID, marked: list[MarkedEvent]) -> JSONResponse | None:
+def _invoice(services: Services, scope: Scope, account: UUID, marked: list[MarkedEvent]) -> JSONResponse | None:
     created = _first(marked, "Invoice.InvoiceCreated")
     if created is None:
         return None
     then = Past(services.app).invoice(account, created.aggregate_id, version=created.version)
     if then is None:
         return None
-    return JSONResponse(responses.InvoiceBriefData(data=render.invoice_brief(then.invoice)), status_code=201)
+    # the detail, as every write of an invoice answers it (gateway/routes.py invoice_written)
+    detail = render.invoice_detail(then.invoice, public_url(Request(scope)), then.client, then.account)
+    return _tagged(JSONResponse(responses.InvoiceData(data=detail), status_code=201), then.invoice.version)
 
 
 def _on_invoice(services: Services, scope: Scope, account: UUID, marked: list[MarkedEvent]) -> JSONResponse | None:
@@ -83,8 +92,8 @@ def _on_invoice(services: Services, scope: Scope, account: UUID, marked: list[Ma
     if then is None:
         return None
     if found.group(2) != "payments":
-        detail = render.invoice_detail(then.invoice, public_url(Request(scope)))
-        return JSONResponse(responses.InvoiceData(data=detail))
+        detail = render.invoice_detail(then.invoice, public_url(Request(scope)), then.client, then.account)
+        return _tagged(JSONResponse(responses.InvoiceData(data=detail)), then.invoice.version)
     recorded = _first(own, "Invoice.PaymentRecorded")
     paid = str(recorded.field("payment_id")) if recorded else None
     payment = next((p for p in then.payments if p.id == paid), None)
