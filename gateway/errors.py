@@ -35,6 +35,8 @@ async def domain_error(_request: Request, exc: Exception) -> Response:
     meaning = codes.meaning_of(exc)
     assert meaning is not None
     headers = {WRITE_SAVED: "true", "Retry-After": "1"} if isinstance(exc, Unavailable) else None
+    if headers is None and meaning.status == 503:  # every 503 says when to come back (docs/api.md)
+        headers = {"Retry-After": "60"}
     return error_response(meaning.status, exc.message, headers, code=meaning.code, field=exc.field)
 
 

@@ -131,12 +131,14 @@ VERSIONED = frozenset(
 def _headers(status: int, operation: Operation) -> dict[str, Any]:
     """What a response carries besides its body. The request id is on every one; the key's
     budget on every one that passed the budget check: not a body cut off in time nor a head
-    over its cap, and maybe not a 400 (a request framed two ways is refused before it)."""
+    over its cap, and maybe not a 400 (a request framed two ways is refused before it) nor a
+    503 (the key's lookup or the counters out of reach)."""
     names = ["X-Request-ID"]
     budget = ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]
     if not operation.public and status not in (408, 431):
         names += budget
-    required = set(names) - (set(budget) if status == 400 else set())
+    # A 503 may come before the budget is known: the key's lookup or the counters out of reach.
+    required = set(names) - (set(budget) if status in (400, 503) else set())
     if status in (429, 503, 507):  # RFC 9110 §10.2.3; 507: RFC 4918 §11.5
         names.append("Retry-After")
         required.add("Retry-After")
