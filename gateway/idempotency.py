@@ -236,6 +236,15 @@ class Keys:
                 self.pending.add(Unsettled(claim, request, digest, rebuilt, lambda: self._finish(claim, rebuilt)))
         return outcome
 
+    async def written(self, claim: Claimed, rebuild: Rebuild) -> StoredResponse | None:
+        """The answer of a request known to have saved its write, rebuilt from its events;
+        None when they cannot be read now (the request's own answer is kept instead)."""
+        try:
+            return await run_in_threadpool(self._outcome, claim, rebuild)
+        except Exception:
+            log.exception("Could not rebuild a saved keyed write's answer from its events")
+            return None
+
     def _outcome(self, claim: Claimed, rebuild: Rebuild) -> StoredResponse | None:
         """The answer rebuilt from the events the claim's request recorded; None if none."""
         marked = marked_events(self.services.app, claim.owner, claim.position) if claim.position is not None else []
@@ -351,6 +360,14 @@ class Idempotency:
         status = int(start["status"])
         content = b"".join(captured.chunks)
         saved = _header(start, WRITE_SAVED)
+        if status >= 500 and saved == "true":
+            # Saved, only not readable yet (the read model is late): answered with the write as
+            # its events make it, never as an error, and kept so the retry gets the same answer.
+            written = await self.keys.written(claim, rebuilt)
+            if written is not None:
+                await self.keys.keep(claim, written)
+                await self._replay(written, send, replayed=False)
+                return
         if status >= 500 and saved != "true":  # nothing took effect, unless its events say otherwise
             outcome = await self.keys.release(claim, rebuilt)
             if outcome.rebuilt is not None:
