@@ -159,3 +159,37 @@ def test_writes_through_a_database_outage_are_answered_503_then_succeed_once(tmp
             missing = [name for name in tally.acknowledged if name not in stored]
             assert not missing, f"acknowledged writes lost: {missing}"
             assert server.process.poll() is None
+
+
+def test_graphql_answers_a_database_outage_as_unavailable_with_its_reason(tmp_path: Path) -> None:
+    """The other door. A cut before the request is the key's lookup's: 503 as REST answers it.
+    A connection lost at a mutation's COMMIT, inside GraphQL, is UNAVAILABLE with REST's
+    reason (DATABASE_UNAVAILABLE), a retryAfter and words saying the outcome is unknown, never
+    INTERNAL; after the restore mutations run again."""
+    mutation = 'mutation { createClient(input: {name: "Outage"}) { id name } }'
+    with backends.postgres_env() as pg, DbProxy() as proxy:
+        env = through(proxy, pg)
+        tenant = open_tenant_in(tmp_path, env)
+        with serving(tmp_path, **env) as server:
+
+            def ask(document: str) -> httpx.Response:
+                return httpx.post(f"{server.url}/graphql", json={"query": document}, headers=tenant.headers, timeout=60)
+
+            assert "errors" not in ask(mutation).json()  # warm: the key is known, connections open
+            proxy.cut("refuse")
+            refused = ask(mutation)
+            assert refused.status_code == 503 and "retry-after" in refused.headers, refused.text[:300]
+            assert refused.json()["code"] == codes.DATABASE_UNAVAILABLE, refused.text[:300]
+            proxy.restore()
+            until(lambda: "errors" not in ask(mutation).json(), 60, "a mutation after the restore")
+            proxy.cut_at_commit(b"INSERT", b"cleverinvo_events")
+            answer = ask(mutation).json()
+            assert proxy.cut_done.is_set()  # its events' COMMIT reached the server, its answer did not
+            errors = answer.get("errors")
+            assert isinstance(errors, list) and errors, answer
+            extensions = errors[0]["extensions"]
+            assert extensions["code"] == "UNAVAILABLE" and extensions["reason"] == codes.DATABASE_UNAVAILABLE, errors
+            assert isinstance(extensions["retryAfter"], int) and extensions["retryAfter"] > 0, errors
+            assert "database" in errors[0]["message"].lower() and "unknown" in errors[0]["message"], errors
+            proxy.restore()
+            until(lambda: "errors" not in ask(mutation).json(), 60, "a mutation after the second restore")

@@ -52,7 +52,7 @@ from strawberry.types import ExecutionContext, StreamExecutionResult
 from strawberry.types.unset import UNSET
 
 from domain.errors import DomainError
-from gateway import codes
+from gateway import codes, outages
 from gateway.errors import BUSY, SATURATED
 from gateway.graphql.wording import variable_error
 from gateway.jsonio import hardened, receive_bounded, replaying
@@ -135,6 +135,12 @@ def classify_exception(exc: BaseException) -> Classified:
         return _from_status(exc.status_code, exc.detail)
     if isinstance(exc, SATURATED):  # nothing was written: retry shortly
         return Classified("UNAVAILABLE", BUSY, codes.UNAVAILABLE, retry_after=1)
+    # A full disk or a database out of reach (gateway/outages.py), in the words of a write:
+    # an error does not say which root field of a document raised it, and a mutation's
+    # reader must learn whether its change was saved (nothing, or not known).
+    outage = outages.classify(exc, "POST")
+    if outage is not None:
+        return Classified("UNAVAILABLE", outage.message, outage.code, retry_after=outage.retry_after)
     if isinstance(exc, _STRAWBERRY_REFUSALS):
         return Classified("BAD_REQUEST", str(exc), codes.INVALID_QUERY)
     return _INTERNAL
