@@ -232,6 +232,33 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("backend", params, indirect=True)
 
 
+# Files that take minutes, started first: the suite runs each file whole in one of several
+# processes (pyproject's addopts), and a long file dealt out last keeps one process busy
+# while the others stand idle. Ordered longest first, as `--durations` measured them.
+SLOW_FIRST = (
+    "test_schemathesis_rest.py",
+    "test_rebuild_online.py",
+    "test_pdf_workers.py",
+    "test_scaleout.py",
+    "test_schemathesis_graphql.py",
+    "test_dashboard.py",
+    "test_idempotency_faults.py",
+    "test_probe_defects.py",
+    "test_email.py",
+    "test_idempotency_crash.py",
+    "test_operations.py",
+    "test_api_lifecycle.py",
+    "test_history.py",
+    "test_database_outage.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow files first, in SLOW_FIRST's order; each file's own tests keep their order."""
+    rank = {name: place for place, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))
+
+
 @pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
     """Which stores the test's settings point at."""
