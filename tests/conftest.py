@@ -219,6 +219,9 @@ def stored_state(services: Services) -> tuple[int, dict[str, list[tuple[Any, ...
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: runs on PostgreSQL + Redis (tests/backends.py)")
     config.addinivalue_line("markers", "sqlite_only(reason): what ties the test to the SQLite files")
+    config.addinivalue_line(
+        "markers", "one_backend(name): one backend's half of a long test whose other half is in a file of its own"
+    )
     config.addinivalue_line("markers", "production_password_cost: `services` keeps production's Argon2id cost")
 
 
@@ -229,6 +232,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     params: list[Any] = ["sqlite"]
     if metafunc.definition.get_closest_marker("sqlite_only") is None:
         params.append(pytest.param("postgres", marks=pytest.mark.postgres))
+    half = metafunc.definition.get_closest_marker("one_backend")
+    if half is not None:  # each half in its own file, so two test processes run them side by side
+        params = [param for param in params if getattr(param, "values", (param,))[0] == half.args[0]]
     metafunc.parametrize("backend", params, indirect=True)
 
 
@@ -237,6 +243,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 # while the others stand idle. Ordered longest first, as `--durations` measured them.
 SLOW_FIRST = (
     "test_schemathesis_rest.py",
+    "test_schemathesis_rest_postgres.py",
     "test_rebuild_online.py",
     "test_pdf_workers.py",
     "test_scaleout.py",

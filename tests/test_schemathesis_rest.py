@@ -40,6 +40,11 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from tests.conftest import FakeClock
 from tests.schemathesis_support import Live, live_app
 
+# The run takes minutes on each backend: this file runs it on SQLite, and
+# test_schemathesis_rest_postgres.py the same test on PostgreSQL + Redis, so that the
+# suite's test processes (each file whole in one) run the two side by side.
+pytestmark = pytest.mark.one_backend("sqlite")
+
 # Refusals of a schema-valid request that are the API's rules, not the document's silence:
 # each compares two values, or depends on what is stored or was sent before, which no
 # OpenAPI schema can say (or says it in a way generators cannot read, the last one). Any
