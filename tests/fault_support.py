@@ -5,16 +5,13 @@ its log)."""
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
-import httpx
-
 from tests.outside_tools import missing
-from tests.test_operations import ROOT, Server, free_port, until
+from tests.test_operations import Server, serving
 
 
 def need_root_mount() -> None:
@@ -49,32 +46,7 @@ def fill(folder: Path) -> Path:
     return filler
 
 
-@contextmanager
-def serving_outside(data: Path, log_dir: Path, **env: str) -> Iterator[Server]:
-    """`cleverinvo serve --no-workers` on ``data``, its output in ``log_dir``."""
-    port = free_port()
-    output = log_dir / f"serve-{port}.log"
-    with output.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "serve", "--no-workers", "--port", str(port)],
-            cwd=ROOT,
-            env={**os.environ, "CLEVERINVO_DATA_DIR": str(data), "CLEVERINVO_READY_MIN_FREE_MB": "0", **env},
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(process, port, output)
-
-    def healthy() -> bool:
-        assert process.poll() is None, server.text()
-        try:
-            return httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        until(healthy, 60, "the server to start")
-        yield server
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
+def serving_outside(data: Path, log_dir: Path, **env: str) -> AbstractContextManager[Server]:
+    """`cleverinvo serve --no-workers` on ``data``, its output in ``log_dir`` (outside a data
+    directory a test fills), ready whatever the data directory's free space."""
+    return serving(data, log_dir, **{"CLEVERINVO_READY_MIN_FREE_MB": "0", **env})

@@ -80,9 +80,10 @@ class Server:
 
 
 @contextlib.contextmanager
-def serving(data: Path, **env: str) -> Iterator[Server]:
+def serving(data: Path, log_dir: Path | None = None, **env: str) -> Iterator[Server]:
+    """`cleverinvo serve --no-workers` on ``data``, its output in ``log_dir`` (``data`` unless given)."""
     port = free_port()
-    output = data / f"serve-{port}.log"
+    output = (log_dir or data) / f"serve-{port}.log"
     with output.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "gateway.cli", "serve", "--no-workers", "--port", str(port)],
