@@ -18,8 +18,19 @@ from msgspec import Meta
 from domain.client import CLIENT_FIELDS, has_visible_text
 from domain.currencies import MINOR_UNITS
 from domain.invoice import MAX_LINE_ITEMS, MAX_NUMBER, MAX_TEXT
-from domain.lifecycle import STATUSES
 from domain.money import MAX_INPUT_DECIMALS, MAX_QUANTITY, MAX_TAX_DECIMALS, MAX_UNIT_PRICE
+from usecases import change_shapes as answers
+from usecases.change_shapes import Amount as Amount
+from usecases.change_shapes import Currency as Currency
+from usecases.change_shapes import Money as Money
+from usecases.change_shapes import Percent as Percent
+from usecases.change_shapes import RecordId as RecordId
+from usecases.change_shapes import Timestamp as Timestamp
+
+# The values answers carry are declared once, with the change shapes both doors derive from
+# (usecases/change_shapes.py); these two keep the names this module gave them.
+DayText = answers.Day
+Status = answers.InvoiceStatus
 
 MAX_DESCRIPTION = 1000  # domain.money.check_line
 MAX_SHORT_TEXT = 255  # a payment's method and reference (domain.application._short_text)
@@ -99,21 +110,10 @@ PaymentAmount = Annotated[
         zero=False,
     ),
 ]
-Money = Annotated[Decimal, Meta(description="An exact decimal amount, written with its scale (125.00).")]
-Percent = Annotated[Decimal, Meta(description="A percentage, exact (10 or 7.5).")]
-Amount = Annotated[Decimal, Meta(description="An exact decimal, written as given (40, 1.5).")]
 
 # --- dates and times -------------------------------------------------------------------------
 
 Day = Annotated[date, Meta(description="A date, YYYY-MM-DD.", extra={"message": "must be a date as YYYY-MM-DD"})]
-Timestamp = Annotated[
-    str,
-    Meta(
-        description="ISO 8601 UTC with milliseconds and Z: 2024-01-15T09:30:00.000Z.",
-        extra_json_schema={"format": "date-time"},
-    ),
-]
-DayText = Annotated[str, Meta(description="YYYY-MM-DD.", extra_json_schema={"format": "date"})]
 
 # --- texts -----------------------------------------------------------------------------------
 
@@ -219,18 +219,9 @@ InvoiceNumber = Annotated[
         least=1,
     ),
 ]
-Currency = Annotated[
-    str,
-    Meta(
-        description="An ISO 4217 code; upper case on the way out.",
-        extra_json_schema={"enum": sorted(MINOR_UNITS)},
-    ),
-]
-RecordId = Annotated[str, Meta(description="A UUID.", extra_json_schema={"format": "uuid"})]
 ClientRef = Annotated[
     str, Meta(description="An active client of this account, by id.", extra_json_schema={"format": "uuid"})
 ]
-Status = Annotated[str, Meta(extra_json_schema={"enum": list(STATUSES)})]
 
 
 def line_items(description: str) -> Any:
