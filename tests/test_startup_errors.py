@@ -8,8 +8,7 @@ import os
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from gateway.settings import Settings
 from gateway.startup import StartupError, not_yet_up, wait_for_database
 from tests.backends import postgres_env
 from tests.db_proxy import DbProxy
+from tests.test_operations import until
 
 ROOT = Path(__file__).resolve().parents[1]
 DEADLINE = 180  # seconds a process gets to end: generous, never a measure of speed
@@ -233,14 +233,6 @@ def serve(env: dict[str, str], log: Path) -> Iterator[tuple[subprocess.Popen[byt
                 process.wait()
 
 
-def until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def test_serve_proceeds_and_serves_once_the_database_comes_up_during_its_wait(tmp_path: Path) -> None:
     with postgres_env() as pg, DbProxy() as proxy:
         proxy.cut()  # nothing listens on the proxy's port yet
@@ -256,7 +248,7 @@ def test_serve_proceeds_and_serves_once_the_database_comes_up_during_its_wait(tm
                 assert process.poll() is None, text()
                 return "not answering (connection refused); retrying in" in text()
 
-            until(retried, "serve to log its first retry")
+            until(retried, DEADLINE, "serve to log its first retry")
             proxy.restore()  # the database comes up
 
             def ready() -> bool:
@@ -266,7 +258,7 @@ def test_serve_proceeds_and_serves_once_the_database_comes_up_during_its_wait(tm
                 except httpx.HTTPError:
                     return False
 
-            until(ready, "serve to become ready")
+            until(ready, DEADLINE, "serve to become ready")
             assert "Traceback" not in text()
 
 
