@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -31,6 +30,7 @@ from projections.work_queue import naive_utc, work_queue
 from tests.conftest import Api as BaseApi
 from tests.conftest import FakeClock, Tenant, TestClient, assert_error, payload, stored_state
 from tests.pdf_support import connections, is_loopback, pdf_text, recording
+from tests.test_operations import until
 
 PUBLIC_URL = "https://billing.example.test"
 ROOT = Path(__file__).resolve().parents[1]
@@ -263,11 +263,11 @@ def test_a_delivery_cut_off_by_a_kill_is_sent_again_with_the_same_message_id(mai
     smtp.on_accept = lambda: os.kill(first.pid, signal.SIGKILL)
     second: subprocess.Popen[bytes] | None = None
     try:
-        wait_for(lambda: first.poll() is not None, 60, "the first worker to be killed mid-delivery")
+        until(lambda: first.poll() is not None, 60, "the first worker to be killed mid-delivery")
         assert len(smtp.received) == 1 and mailer.outcomes(invoice_id) == []
         smtp.on_accept = None
         second = workers()
-        wait_for(lambda: len(mailer.outcomes(invoice_id)) == 1, 60, "the second worker to deliver it")
+        until(lambda: len(mailer.outcomes(invoice_id)) == 1, 60, "the second worker to deliver it")
     finally:
         for process in (first, second):
             if process is not None and process.poll() is None:
@@ -318,14 +318,14 @@ def test_a_worker_killed_after_recording_the_outcome_leaves_one_delivery_in_the_
     first = workers()
     second: subprocess.Popen[bytes] | None = None
     try:
-        wait_for(lambda: len(delivered()) == 1, 60, "the first worker to record the delivery")
+        until(lambda: len(delivered()) == 1, 60, "the first worker to record the delivery")
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
         smtp.on_accept = None
         holder.rollback()
         assert queue.queued() == 1  # the kill left the item unfinished
         second = workers()
-        wait_for(lambda: queue.queued() == 0, 60, "the second worker to settle the item")
+        until(lambda: queue.queued() == 0, 60, "the second worker to settle the item")
     finally:
         if holder.in_transaction():
             holder.rollback()
@@ -374,14 +374,6 @@ def test_a_failure_recorded_already_is_kept_to_its_schedule_not_recorded_again(m
     with queue.reader.connect() as conn:
         row = conn.execute(select(work_queue.c.attempt, work_queue.c.not_before)).one()
     assert (row.attempt, row.not_before) == (1, naive_utc(failed.retry_at))
-
-
-def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    """Waits for ``condition``, at most ``seconds`` (a bound, not a pace)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
 
 
 def test_each_emailed_send_is_delivered_and_the_status_follows_the_last(mailer: Mailer, smtp: Mailbox):

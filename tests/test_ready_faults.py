@@ -9,7 +9,6 @@ import shutil
 import socket
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,15 +26,9 @@ from tests import backends
 from tests.conftest import FakeClock, payload
 from tests.db_proxy import DbProxy
 from tests.outside_tools import in_ci
+from tests.test_operations import until
 
 HANG = 60.0  # seconds after which a probe is taken to hang (a bound, not a pace)
-
-
-def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def probe(http: TestClient, path: str = "/readyz") -> httpx.Response:
@@ -87,7 +80,7 @@ def test_a_database_cut_is_not_ready_and_the_probe_answers(
             health = probe(http, "/healthz")
             assert health.status_code == 200 and payload(health)["ready"] is False
             proxy.restore()
-            wait_for(lambda: verdict(http)[0] == 200, HANG, "/readyz to be 200 once the database is back")
+            until(lambda: verdict(http)[0] == 200, HANG, "/readyz to be 200 once the database is back")
     finally:
         proxy.restore()
         services.close()
@@ -171,4 +164,4 @@ def test_followers_more_than_the_allowed_lag_behind_are_not_ready(http: TestClie
         services.email_worker().run_once()
         return verdict(http)[0] == 200
 
-    wait_for(turn, HANG * 5, "the followers to catch up and /readyz to be 200")
+    until(turn, HANG * 5, "the followers to catch up and /readyz to be 200")

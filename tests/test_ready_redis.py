@@ -15,6 +15,7 @@ import pytest
 
 from gateway.settings import Settings
 from tests.conftest import Api, payload
+from tests.test_operations import until
 
 pytestmark = pytest.mark.sqlite_only("the store does not matter: what fails here is Redis")
 
@@ -25,14 +26,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    """Waits for ``condition``, at most ``seconds`` (a bound, not a pace)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def answers(port: int) -> bool:
@@ -49,7 +42,7 @@ class RedisServer:
         self.port = free_port()
         command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
         self.process = subprocess.Popen(command, cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: answers(self.port), 20, "redis-server to answer")
+        until(lambda: answers(self.port), 20, "redis-server to answer")
 
     @property
     def url(self) -> str:
@@ -114,8 +107,8 @@ def test_a_frozen_redis_is_not_ready_and_requests_are_refused_quickly(api: Api, 
         assert "redis" in payload(health)["failing"]
     finally:
         redis_server.thaw()
-    wait_for(lambda: ready(api)[0] == 200, 20, "/readyz to be 200 again after SIGCONT")
-    wait_for(lambda: api.get("/api/v1/clients").status_code == 200, 20, "requests to be served again")
+    until(lambda: ready(api)[0] == 200, 20, "/readyz to be 200 again after SIGCONT")
+    until(lambda: api.get("/api/v1/clients").status_code == 200, 20, "requests to be served again")
 
 
 def test_a_stopped_redis_is_not_ready(api: Api, redis_server: RedisServer):
