@@ -22,7 +22,7 @@ What it does:
 2. Copies the cached directory (each bench invocation works on a copy), times
    ``cleverinvo projections rebuild`` on it (events/s), then starts ``cleverinvo serve``
    as the README does (``CLEVERINVO_DATA_DIR``, workers as its child) and the baseline
-   (bench/baseline.py: the same uvicorn settings, ``gateway.cli.server_config``).
+   (bench/baseline.py: the same uvicorn settings, ``gateway.cli.main.server_config``).
 3. For each route, wrk (1 thread; 1 and 32 connections; a Lua script that sets the key,
    cycles through ids or terms and counts statuses) for ``--seconds``; the baseline is
    measured at each connection count in the same run. ``--runs`` repeats steps 2-3.
@@ -312,7 +312,7 @@ def code_env(code: Path, data: Path, options: argparse.Namespace) -> dict[str, s
 
 def cleverinvo(*arguments: str) -> list[str]:
     """`cleverinvo` as the README runs it; the code under test comes first on PYTHONPATH."""
-    return [sys.executable, "-m", "gateway.cli", *arguments]
+    return [sys.executable, "-m", "gateway.cli.main", *arguments]
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -557,7 +557,7 @@ def cleverinvo(*arguments: str) -> list[str]:
     script = Path(sys.executable).parent / "cleverinvo"
     if script.exists():
         return [str(script), *arguments]
-    return [sys.executable, "-m", "gateway.cli", *arguments]
+    return [sys.executable, "-m", "gateway.cli.main", *arguments]
 
 
 def seed(data: Path, invoices: int, rng: random.Random) -> tuple[str, list[str]]:

@@ -1,6 +1,6 @@
 """The domain's error hierarchy. Each carries a machine ``code`` that every door reports
 as it is (GraphQL's ``extensions.code``) or maps to its own terms (an HTTP status, and
-the finer code of ``gateway.codes``), and, when the refusal is about one field of the
+the finer code of ``gateway.http.codes``), and, when the refusal is about one field of the
 input, that field's path (``lineItems[0].quantity``)."""
 
 import re

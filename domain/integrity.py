@@ -31,7 +31,7 @@ class Unverified(DomainError):
     operator repairs the store (``cleverinvo ledger verify`` names what is broken)."""
 
     code = "INTEGRITY_FAILURE"
-    # What the doors answer for a code they have no row for (gateway/codes.py): 503, the
+    # What the doors answer for a code they have no row for (gateway/http/codes.py): 503, the
     # service cannot serve this record, and the caller's request is not at fault.
     status = 503
 

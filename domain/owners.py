@@ -2,7 +2,7 @@
 
 An owner's existence is a fact of the ledger (``Account.add_owner`` records
 ``OwnerAdded`` with the email they sign in with); their password and sessions are not
-(they live in ``projections.owners``, where they can be changed and erased). An email
+(they live in ``storage.owners``, where they can be changed and erased). An email
 signs in to one account only: ``OwnerEmail``, whose id is derived from the email, is
 saved with the account in one atomic save, so two racing additions of one email conflict
 (the uniqueness-by-id pattern of ``domain.quotas.InvoiceNumber``).

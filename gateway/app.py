@@ -12,27 +12,27 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from gateway.compression import Compression
-from gateway.contract.docs import ROUTES as DOCS_ROUTES
-from gateway.contract.openapi import ROUTES as OPENAPI_ROUTES
-from gateway.cors import Cors
 from gateway.dashboard import dashboard_app
-from gateway.errors import HANDLERS
 from gateway.graphql.app import graphql_routes
-from gateway.guard import ApiGuard
-from gateway.health import ROUTES as HEALTH_ROUTES
-from gateway.health import report
-from gateway.history_routes import ROUTES as HISTORY_ROUTES
-from gateway.idempotency import Idempotency
-from gateway.jsonio import JSONResponse
-from gateway.lifecycle_routes import ROUTES as LIFECYCLE_ROUTES
-from gateway.observability import RequestLog
-from gateway.ratelimit import budgets
-from gateway.routes import ROUTES
+from gateway.http.compression import Compression
+from gateway.http.cors import Cors
+from gateway.http.errors import HANDLERS
+from gateway.http.guard import ApiGuard
+from gateway.http.health import ROUTES as HEALTH_ROUTES
+from gateway.http.health import report
+from gateway.http.idempotency import Idempotency
+from gateway.http.jsonio import JSONResponse
+from gateway.http.observability import RequestLog
+from gateway.http.ratelimit import budgets
+from gateway.http.timeouts import BodyTimeout
+from gateway.rest.contract.docs import ROUTES as DOCS_ROUTES
+from gateway.rest.contract.openapi import ROUTES as OPENAPI_ROUTES
+from gateway.rest.history_routes import ROUTES as HISTORY_ROUTES
+from gateway.rest.lifecycle_routes import ROUTES as LIFECYCLE_ROUTES
+from gateway.rest.routes import ROUTES
 from gateway.services import Services
 from gateway.settings import Settings
-from gateway.share import ROUTES as SHARE_ROUTES
-from gateway.timeouts import BodyTimeout
+from gateway.share.routes import ROUTES as SHARE_ROUTES
 
 log = logging.getLogger("cleverinvo")
 FOLLOW_SECONDS = 0.5
@@ -40,7 +40,7 @@ FOLLOW_SECONDS = 0.5
 
 async def health(request: Request) -> Response:
     """Liveness, always 200 ``"status": "ok"``, with readiness and its detail beside
-    (gateway/health.py): the database, the followers' lag, the worker child, integrity."""
+    (gateway/http/health.py): the database, the followers' lag, the worker child, integrity."""
     services: Services = request.app.state.services
     child = getattr(request.app.state, "worker_child", None)  # set by `cleverinvo serve`
     return JSONResponse(await run_in_threadpool(report, services, child))

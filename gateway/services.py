@@ -7,22 +7,22 @@ from typing import TypeVar
 
 from sqlalchemy import make_url
 
+from database.engines import create_schema, exclusive, make_engine
 from domain.application import CleverInvo, Clock, utc_now
-from gateway import capacity
-from gateway.email_worker import EmailWorker
-from gateway.overdue import OverdueSweep
-from gateway.ratelimit import redis_options
+from followers.email import EmailWorker
+from followers.overdue import OverdueSweep
+from followers.pdfs import PdfWorker
+from gateway.http import capacity
+from gateway.http.ratelimit import redis_options
 from gateway.settings import Settings
 from pdf import render_gate
 from pdf.service import InvoicePdfs
 from pdf.store import PdfStore
-from pdf.worker import PdfWorker
-from projections.db import create_schema, exclusive, make_engine
 from projections.ledger_index import LedgerIndex
-from projections.pdf_cache import PdfIndex
 from projections.projector import ReadModelProjector
 from projections.queries import ReadModel
-from projections.work_queue import WorkQueue, positions
+from storage.pdf_cache import PdfIndex
+from storage.work_queue import WorkQueue, positions
 from usecases.core import Core
 from usecases.service import UseCases
 
@@ -111,7 +111,7 @@ class Services:
                 raise PermissionError("the SQLite connection is query-only")
 
     def check_redis(self) -> bool:
-        """Pings Redis with the request path's short timeouts (gateway/ratelimit.py); False if
+        """Pings Redis with the request path's short timeouts (gateway/http/ratelimit.py); False if
         no Redis is configured, raises if it does not answer."""
         if not self.settings.redis_url:
             return False
@@ -129,7 +129,7 @@ class Services:
         return True
 
     def size_request_threads(self) -> int:
-        """As many request threads as the smallest pool has connections (gateway/capacity.py);
+        """As many request threads as the smallest pool has connections (gateway/http/capacity.py);
         called in the running event loop."""
         return capacity.limit_threads(self.app, [self._writer, self._reader])
 

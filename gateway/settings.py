@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 from limits import RateLimitItem, parse
 from sqlalchemy.engine import make_url
 
-from gateway import capacity
-from gateway.cors import OriginError, parse_origins
-from projections.bounds import Bounds
+from database.bounds import Bounds
+from gateway.http import capacity
+from gateway.http.cors import OriginError, parse_origins
 
 DEFAULT_DATA_DIR = "./cleverinvo-data"
 
@@ -172,11 +172,11 @@ class Settings:
     shutdown_timeout_seconds: int = 30
     redis_url: str | None = None
     redis_prefix: str = "cleverinvo"
-    redis_timeout_ms: int = 500  # each Redis connect and each reply, at most (gateway/ratelimit.py)
+    redis_timeout_ms: int = 500  # each Redis connect and each reply, at most (gateway/http/ratelimit.py)
     ready_min_free_mb: int = 100  # /readyz wants this much free space in the data directory (MiB)
-    database_wait_seconds: int = 30  # how long a start waits for PostgreSQL to answer (gateway/startup.py)
-    cors_origins: tuple[str, ...] = ()  # origins whose frontends may call the API (gateway/cors.py)
-    # PostgreSQL's waits, in seconds (projections/pg_bounds.py): each new connection, a
+    database_wait_seconds: int = 30  # how long a start waits for PostgreSQL to answer (gateway/cli/startup.py)
+    cors_origins: tuple[str, ...] = ()  # origins whose frontends may call the API (gateway/http/cors.py)
+    # PostgreSQL's waits, in seconds (database/pg_bounds.py): each new connection, a
     # connection from a pool, each statement and each lock (0: no statement or lock bound)
     database_connect_timeout: int = 5
     database_pool_timeout: int = 5
@@ -256,7 +256,7 @@ class Settings:
 
     @property
     def database_bounds(self) -> Bounds:
-        """PostgreSQL's waits (projections/bounds.py)."""
+        """PostgreSQL's waits (database/bounds.py)."""
         return Bounds(
             connect=self.database_connect_timeout,
             pool=self.database_pool_timeout,
@@ -286,7 +286,7 @@ class Settings:
                 "SQLITE_DBNAME": str(self.data_dir / "events.sqlite3"),
                 "SQLITE_LOCK_TIMEOUT": "30",
                 # a write queued behind others waits as long as SQLite's own lock would
-                # (gateway/capacity.py); the request threads are sized to this pool
+                # (gateway/http/capacity.py); the request threads are sized to this pool
                 capacity.POOL_SIZE: "5",
                 capacity.MAX_OVERFLOW: "10",
                 capacity.POOL_TIMEOUT: "30",
@@ -294,7 +294,7 @@ class Settings:
         url = make_url(self.database_url)
         bounds = self.database_bounds
         return {
-            "PERSISTENCE_MODULE": "projections.pg_bounds:BoundedPostgresFactory",  # eventsourcing's, bounded
+            "PERSISTENCE_MODULE": "database.pg_bounds:BoundedPostgresFactory",  # eventsourcing's, bounded
             "POSTGRES_CONNECT_TIMEOUT": str(bounds.pool),  # eventsourcing's name for its pool's wait
             "POSTGRES_PRE_PING": "y",
             "POSTGRES_LOCK_TIMEOUT": str(bounds.lock),

@@ -8,13 +8,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from database.faults import storage_full
 from pdf.document import InvoiceDocument
 from pdf.layout import render
 from pdf.store import PdfStore
-from projections.faults import storage_full
-from projections.process_names import process_name
 from projections.queries import ReadModel
 from projections.views import AccountView, ClientView, InvoiceDetail
+from storage.process_names import process_name
 
 # Part of every render key: a layout change makes every cached PDF stale.
 LAYOUT_VERSION = "4"
@@ -22,7 +22,7 @@ LAYOUT_VERSION = "4"
 CLAIM_SECONDS = 30.0
 # A claim runs out this soon unless its holder's heartbeat renews it (a third of it at a
 # time): a holder on another host that died is presumed so within these seconds. On this
-# host a dead holder is seen at once (projections/process_names.py).
+# host a dead holder is seen at once (storage/process_names.py).
 CLAIM_TTL_SECONDS = 6.0
 POLL_SECONDS = 0.05
 log = logging.getLogger("cleverinvo.pdf")

@@ -17,7 +17,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from projections.pdf_cache import PdfIndex
+from storage.pdf_cache import PdfIndex
 
 
 class PdfStore:

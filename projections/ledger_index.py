@@ -5,7 +5,7 @@ for every event, its account, aggregate, version, topic, the hash of its content
 (``domain.ledger.stored_hash``) and the account's digest after it
 (``domain.ledger.next_digest`` over the account's events in commit order, from
 ``GENESIS``). Each batch is written in one transaction that also moves the follower's
-position with a compare-and-set on the old one, as ``projections.work_queue`` does: when
+position with a compare-and-set on the old one, as ``storage.work_queue`` does: when
 several processes catch up at once (the API in a request, every ``cleverinvo workers``),
 one of them records each batch and the others move on from where it left the position,
 so no event is recorded twice or skipped.
@@ -37,11 +37,11 @@ from sqlalchemy import (
     update,
 )
 
+from database.schema import ensure_migrated
 from domain.application import CleverInvo
 from domain.ledger import GENESIS, LEDGER, account_of_first, event_hash, next_digest, parse_state
-from projections.schema import ensure_migrated
 from projections.tables import POSITION, UUID_LEN, tracking_table
-from projections.work_queue import upsert
+from storage.work_queue import upsert
 
 BATCH = 500  # events recorded per transaction
 FOLLOWER = "ledger"

@@ -34,12 +34,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import NoResultFound
 
+from database import schema
+from database.bulk import BulkInsert
+from database.engines import exclusive
 from domain.application import CleverInvo
 from domain.lifecycle import Facts, derive_status
 from domain.money import LineItem
-from projections import schema, search
-from projections.bulk import BulkInsert
-from projections.db import exclusive
+from projections import search
 from projections.decoding import EventDecoder
 from projections.folding import fold
 from projections.stream_checks import StreamChecks
@@ -54,7 +55,7 @@ from projections.tables import (
     shadow_tables,
     tracking,
 )
-from projections.work_queue import upsert
+from storage.work_queue import upsert
 
 BATCH_SIZE = 500
 REBUILD_KEY = "read-model-rebuild"  # the position of a rebuild under way beside the live tables
@@ -242,7 +243,7 @@ class ReadModelProjector:
     # --- lifecycle -------------------------------------------------------------------
 
     def ensure_schema(self) -> None:
-        """Migrates the database (``projections.schema``: never a newer one's tables); read
+        """Migrates the database (``database.schema``: never a newer one's tables); read
         models that a revision marked stale are rebuilt from the events, by one process."""
         schema.upgrade(self.writer)
         with self.writer.begin() as conn:

@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from projections.types import DecimalText
+from database.types import DecimalText
 
 metadata = MetaData()
 
@@ -236,6 +236,6 @@ def shadow_tables(index_prefix: str) -> ReadTables:
         copies.append(copy)
     return ReadTables(*copies)
 
-# A table changes by an Alembic revision in projections/migrations/versions/ (see
-# projections/schema.py); one that changes how rows derive from events calls
+# A table changes by an Alembic revision in database/migrations/versions/ (see
+# database/schema.py); one that changes how rows derive from events calls
 # ``schema.read_models_stale()`` so the next start rebuilds them from the events.

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from starlette.exceptions import StarletteDeprecationWarning
 
 from gateway.app import create_app
-from gateway.cli import main
+from gateway.cli.main import main
 from gateway.services import Services
 from gateway.settings import Settings
 from projections.tables import READ_MODEL_TABLES, tracking

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 from jsonschema import Draft202012Validator
 
-from gateway.contract.openapi import document
+from gateway.rest.contract.openapi import document
 
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
 NO_BODY = {204, 304}

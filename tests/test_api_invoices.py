@@ -495,7 +495,7 @@ def refusal(response, status: int) -> str:
 
 def _routes_under_api(http) -> list[tuple[str, str]]:
     """(method, path) of every route the app serves under /api/v1 but the document itself
-    (gateway/contract/openapi.py, which needs no key and reads no parameter)."""
+    (gateway/rest/contract/openapi.py, which needs no key and reads no parameter)."""
     found = []
     for route in http.app.routes:
         path = getattr(route, "path", "")

@@ -199,7 +199,7 @@ def test_a_backend_without_its_package_exits_2_naming_the_extra_before_writing_a
         **env,
     }
     result = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", *command],
+        [sys.executable, "-m", "gateway.cli.main", *command],
         cwd=ROOT,
         env=environment,
         capture_output=True,

@@ -59,7 +59,7 @@ def test_mark_overdue_marks_sent_invoices_past_due_with_a_balance(cli: Run, sett
 
 def test_mark_overdue_follows_the_injected_clock(cli: Run, settings: Settings, monkeypatch: pytest.MonkeyPatch):
     clock = FakeClock(TODAY)
-    monkeypatch.setattr("gateway.cli.Services", lambda settings: Services(settings, clock=clock))
+    monkeypatch.setattr("gateway.cli.main.Services", lambda settings: Services(settings, clock=clock))
     services = Services(settings, clock=clock)
     try:
         books = Books.open(services, clock)

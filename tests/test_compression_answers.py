@@ -1,4 +1,4 @@
-"""Compressed JSON answers (gateway/compression.py): gzip and brotli as asked, Vary, an
+"""Compressed JSON answers (gateway/http/compression.py): gzip and brotli as asked, Vary, an
 ETag per representation that conditional requests still match, and what is never
 compressed (small answers, PDFs and other non-JSON bodies, streams, no-transform)."""
 
@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from gateway.compression import Compression, chosen_coding
+from gateway.http.compression import Compression, chosen_coding
 from tests.conftest import Api
 
 brotli: Any = importlib.import_module("brotli")  # the brotli package (PyPI), a dependency

@@ -16,10 +16,10 @@ import pytest
 
 from domain.currencies import MINOR_UNITS
 from domain.lifecycle import STATUSES
-from gateway.contract import requests as q
-from gateway.contract.enums import NAMED_ENUMS
-from gateway.contract.openapi import document
-from gateway.contract.responses import ERROR_CODES
+from gateway.rest.contract import requests as q
+from gateway.rest.contract.enums import NAMED_ENUMS
+from gateway.rest.contract.openapi import document
+from gateway.rest.contract.responses import ERROR_CODES
 
 SCHEMAS = "#/components/schemas/"
 

@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from gateway.contract.openapi import document_bytes
+from gateway.rest.contract.openapi import document_bytes
 from tests.outside_tools import missing
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from gateway.contract import requests as q
-from gateway.contract.openapi import document
-from gateway.contract.operations import OPERATIONS
+from gateway.rest.contract import requests as q
+from gateway.rest.contract.openapi import document
+from gateway.rest.contract.operations import OPERATIONS
 from tests.conftest import Api, payload
 from usecases.change_shapes import SHAPES, shapes_of
 

@@ -1,4 +1,4 @@
-"""CORS for frontends served from other origins (gateway/cors.py): CLEVERINVO_CORS_ORIGINS
+"""CORS for frontends served from other origins (gateway/http/cors.py): CLEVERINVO_CORS_ORIGINS
 lists them exactly; a preflight is answered before authentication; an allowed origin's
 answers name it and expose what a frontend reads; other origins, the dashboard and the
 share page get no CORS header; a bad setting stops the start in one line."""
@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from gateway.app import create_app
-from gateway.cors import OriginError, parse_origins
+from gateway.http.cors import OriginError, parse_origins
 from gateway.services import Services
 from gateway.settings import Settings
 from tests.conftest import Tenant
@@ -125,7 +125,7 @@ def test_a_bad_setting_stops_the_start_in_one_line(tmp_path: Path) -> None:
         "CLEVERINVO_CORS_ORIGINS": "https://app.example.com, *",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "serve", "--port", "0"],
+        [sys.executable, "-m", "gateway.cli.main", "serve", "--port", "0"],
         cwd=ROOT,
         env=environment,
         capture_output=True,

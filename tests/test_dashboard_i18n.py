@@ -147,7 +147,7 @@ def test_spanish_is_spoken_and_written_the_spanish_way() -> None:
 
 
 # Every refusal a dashboard page can meet: the use cases' (domain.errors) and the request's own
-# (gateway.problems), as they are raised, with sample values in their blanks.
+# (gateway.http.problems), as they are raised, with sample values in their blanks.
 REFUSALS = [
     "Account name must be 1 to 255 characters",
     "Account name must contain a visible character",

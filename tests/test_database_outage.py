@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway import codes
+from gateway.http import codes
 from tests import backends
 from tests.db_proxy import DbProxy
 from tests.test_idempotency_crash import open_tenant_in

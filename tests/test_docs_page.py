@@ -15,8 +15,8 @@ import pytest
 import uvicorn
 
 from gateway.app import create_app
-from gateway.contract.docs import ASSETS, STATIC_PATH, swagger_ui_dist, swagger_ui_version
-from gateway.contract.operations import OPERATIONS
+from gateway.rest.contract.docs import ASSETS, STATIC_PATH, swagger_ui_dist, swagger_ui_version
+from gateway.rest.contract.operations import OPERATIONS
 from gateway.services import Services
 from tests.conftest import Api, Tenant, TestClient
 from tests.serving import uvicorn_in_thread

@@ -21,7 +21,7 @@ from domain.errors import Conflict, DomainError, NotFound, PlanLimitReached, Val
 from domain.invoice import InvoiceDraft, Sending
 from domain.keys import looks_like_key
 from domain.money import LineItemDraft
-from gateway.auth import authenticate
+from gateway.http.auth import authenticate
 from gateway.services import Services
 from gateway.settings import Settings
 from tests.conftest import FakeClock

@@ -14,11 +14,11 @@ import pytest
 from starlette.testclient import TestClient  # conftest imported it first, quietly
 
 from domain.errors import Conflict, DomainError, NotFound, PlanLimitReached, ValidationError, field_named
-from gateway import codes
 from gateway.app import create_app
 from gateway.graphql.errors import CODES as GRAPHQL_CODES
 from gateway.graphql.errors import classify_exception
-from gateway.problems import BadRequest, HeadersTooLarge, PayloadTooLarge, UnsupportedMediaType
+from gateway.http import codes
+from gateway.http.problems import BadRequest, HeadersTooLarge, PayloadTooLarge, UnsupportedMediaType
 from gateway.services import Services
 from gateway.settings import Settings
 from tests.conftest import Api, FakeClock, Tenant, invoice_body, line, payload

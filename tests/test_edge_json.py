@@ -23,7 +23,7 @@ from starlette.testclient import TestClient  # conftest imported it first, quiet
 from starlette.websockets import WebSocketDisconnect
 
 from gateway.app import create_app
-from gateway.contract.openapi import PATH as OPENAPI_PATH
+from gateway.rest.contract.openapi import PATH as OPENAPI_PATH
 from gateway.services import Services
 from gateway.settings import Settings
 from tests.conftest import TODAY, Api, FakeClock, Tenant, stored_state

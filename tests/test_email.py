@@ -22,11 +22,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
+from followers.email import MAX_ATTEMPTS
 from gateway.app import create_app
-from gateway.email_worker import MAX_ATTEMPTS
 from gateway.services import Services
 from gateway.settings import Settings
-from projections.work_queue import naive_utc, work_queue
+from storage.work_queue import naive_utc, work_queue
 from tests.conftest import Api as BaseApi
 from tests.conftest import FakeClock, Tenant, TestClient, assert_error, payload, stored_state
 from tests.pdf_support import connections, is_loopback, pdf_text, recording
@@ -252,7 +252,7 @@ def test_a_delivery_cut_off_by_a_kill_is_sent_again_with_the_same_message_id(mai
     }
 
     def workers() -> subprocess.Popen[bytes]:
-        command = [sys.executable, "-m", "gateway.cli", "workers"]
+        command = [sys.executable, "-m", "gateway.cli.main", "workers"]
         return subprocess.Popen(
             command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -299,7 +299,7 @@ def test_a_worker_killed_after_recording_the_outcome_leaves_one_delivery_in_the_
     }
 
     def workers() -> subprocess.Popen[bytes]:
-        command = [sys.executable, "-m", "gateway.cli", "workers"]
+        command = [sys.executable, "-m", "gateway.cli.main", "workers"]
         return subprocess.Popen(
             command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )

@@ -18,9 +18,9 @@ import httpx
 import pytest
 
 from domain import integrity
-from gateway import workers
+from followers import runner as workers
+from followers.runner import WorkerSupervisor
 from gateway.services import Services
-from gateway.workers import WorkerSupervisor
 from tests.conftest import Api, Tenant, TestClient, payload
 from tests.test_operations import free_port, json_lines, open_tenant_in
 
@@ -81,7 +81,7 @@ def test_health_shows_the_streams_that_failed_to_verify(http: TestClient) -> Non
 def test_a_follower_far_behind_makes_the_service_not_ready(
     http: TestClient, api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("gateway.health.MAX_LAG", 1)
+    monkeypatch.setattr("gateway.http.health.MAX_LAG", 1)
     client = api.create_client(name="Acme")
     api.create_invoice(client["id"])
     answer = payload(http.get("/healthz"))
@@ -133,7 +133,7 @@ def serve_with_workers(data: Path, *options: str) -> Iterator[tuple[subprocess.P
     output = data / f"serve-{port}.log"
     with output.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), *options],
+            [sys.executable, "-m", "gateway.cli.main", "serve", "--port", str(port), *options],
             cwd=ROOT,
             env={**os.environ, "CLEVERINVO_DATA_DIR": str(data)},
             stdout=sink,

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import update
 
 from gateway.services import Services
-from projections.idempotency import IdempotencyStore, idempotency_keys
+from storage.idempotency import IdempotencyStore, idempotency_keys
 from tests.conftest import Api, FakeClock, invoice_body, line, stored_state
 from tests.graphql_support import CLIENT_FIELDS, data, gql
 from tests.test_idempotency_once import dead_here

@@ -22,7 +22,7 @@ from starlette.routing import Route, WebSocketRoute
 from domain.errors import Conflict, NotFound, PlanLimitReached, ValidationError
 from gateway.graphql.errors import CODES, CodedSchema, ErrorCodes, JsonErrorsGraphQL
 from gateway.graphql.limits import GraphQLLimits, limit_extensions, measure_operation, strawberry_config
-from gateway.problems import PayloadTooLarge
+from gateway.http.problems import PayloadTooLarge
 from gateway.settings import Settings, SettingsError
 from tests.conftest import TestClient
 from usecases.errors import Unavailable

@@ -17,8 +17,8 @@ from graphql import (
     get_named_type,
 )
 
-from gateway.contract.enums import NAMED_ENUMS
 from gateway.graphql.schema import build_schema
+from gateway.rest.contract.enums import NAMED_ENUMS
 from tests.conftest import Api
 from tests.graphql_support import data
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from gateway.contract.openapi import PATH as OPENAPI_PATH
+from gateway.rest.contract.openapi import PATH as OPENAPI_PATH
 from gateway.services import Services
 from tests.conftest import Api, line, payload, stored_state
 

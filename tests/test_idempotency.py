@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from gateway.app import create_app
 from gateway.services import Services
 from gateway.settings import Settings
-from projections.idempotency import IdempotencyStore, idempotency_keys
+from storage.idempotency import IdempotencyStore, idempotency_keys
 from tests.conftest import Api, FakeClock, Tenant, TestClient, assert_error, invoice_body, payload
 
 REPLAYED = "idempotent-replayed"
@@ -51,7 +51,7 @@ def sent_invoice(api: Api, acme: dict[str, Any]) -> dict[str, Any]:
 def moment(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[datetime]]:
     """The idempotency table's clock, settable: ``moment[0] += timedelta(...)``."""
     now = [datetime.now(UTC).replace(tzinfo=None)]
-    monkeypatch.setattr("projections.idempotency.now", lambda: now[0])
+    monkeypatch.setattr("storage.idempotency.now", lambda: now[0])
     yield now
 
 

@@ -4,7 +4,7 @@ retry with the first outcome or runs it once, and a dead process's in-flight key
 nobody up: 0 duplicates, no retry kept waiting for 5 s. SQLite and PostgreSQL.
 
 The kill is the server's own (``CLEVERINVO_TEST_KILL_AFTER_KEYED_WRITES``, see
-``gateway/idempotency.py``): once that many keyed requests have committed, at the very
+``gateway/http/idempotency.py``): once that many keyed requests have committed, at the very
 point between the commit and keeping the answer, so the test does not race the server."""
 
 import time
@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.idempotency import KILL_AFTER_WRITES
+from gateway.http.idempotency import KILL_AFTER_WRITES
 from gateway.services import Services
 from gateway.settings import Settings
 from tests import backends

@@ -5,7 +5,7 @@ key is never left "in progress", and the keyed retry returns the first outcome o
 once: exactly one write, also after a restart.
 
 The moment is the server's own: ``CLEVERINVO_TEST_KEYED_WRITE_GATE`` holds a keyed request
-after its commit and before its answer is kept (``gateway/idempotency.py``); the COMMIT
+after its commit and before its answer is kept (``gateway/http/idempotency.py``); the COMMIT
 cut is the proxy's (``tests/db_proxy.py``: ``cut_at_commit``)."""
 
 import os
@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
-from gateway import codes
-from gateway.idempotency import WRITE_GATE
+from gateway.http import codes
+from gateway.http.idempotency import WRITE_GATE
 from tests import backends
 from tests.conftest import Tenant
 from tests.db_proxy import DbProxy
@@ -26,7 +26,7 @@ from tests.test_idempotency_crash import open_tenant_in
 from tests.test_operations import until
 
 RELAXED = {"CLEVERINVO_RATE_LIMIT": "100000/minute", "CLEVERINVO_ADDRESS_RATE_LIMIT": "100000/minute"}
-FINISHED = "is finished now"  # gateway/unsettled.py's word once a record is kept after all
+FINISHED = "is finished now"  # gateway/http/unsettled.py's word once a record is kept after all
 
 
 def keyed(base: str, tenant: Tenant, key: str, name: str) -> httpx.Response:

@@ -1,5 +1,5 @@
 """``run_once``: the guarantee of REST's Idempotency-Key for a GraphQL mutation resolver
-(gateway/idempotent_mutations.py), on the real services, SQLite and PostgreSQL."""
+(gateway/graphql/idempotent_mutations.py), on the real services, SQLite and PostgreSQL."""
 
 import asyncio
 import hashlib
@@ -12,12 +12,12 @@ from sqlalchemy import update
 from starlette.concurrency import run_in_threadpool
 
 from domain.errors import ValidationError
-from gateway.idempotency import Keys
-from gateway.idempotent_mutations import IdempotencyInFlight, IdempotencyKeyReused, Once, run_once
+from gateway.graphql.idempotent_mutations import IdempotencyInFlight, IdempotencyKeyReused, Once, run_once
+from gateway.http.idempotency import Keys
 from gateway.services import Services
-from projections import holders
-from projections.idempotency import IdempotencyStore, idempotency_keys
 from projections.marked_events import MarkedEvent
+from storage import holders
+from storage.idempotency import IdempotencyStore, idempotency_keys
 from tests.conftest import Tenant
 from usecases.inputs import ClientFields
 

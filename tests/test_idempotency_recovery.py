@@ -18,8 +18,9 @@ from sqlalchemy import select, update
 
 from domain.actors import API_KEY, Actor, acting_as, current_actor, for_request
 from gateway.services import Services
-from projections import holders
-from projections.idempotency import (
+from projections.marked_events import marked_events
+from storage import holders
+from storage.idempotency import (
     STALE_AFTER,
     Abandoned,
     Claimed,
@@ -27,7 +28,6 @@ from projections.idempotency import (
     StoredResponse,
     idempotency_keys,
 )
-from projections.marked_events import marked_events
 from tests.conftest import Api, Tenant, assert_error, invoice_body, payload
 
 REPLAYED = "idempotent-replayed"
@@ -65,7 +65,7 @@ ELSEWHERE = "another-host/00000000-0000-0000-0000-000000000000/pid:[1]/4242/777"
 def moment(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[datetime]]:
     """The idempotency table's clock, settable: ``moment[0] += timedelta(...)``."""
     now = [datetime.now(UTC).replace(tzinfo=None)]
-    monkeypatch.setattr("projections.idempotency.now", lambda: now[0])
+    monkeypatch.setattr("storage.idempotency.now", lambda: now[0])
     yield now
 
 
@@ -249,7 +249,7 @@ def test_a_running_request_beats_so_that_no_host_takes_it_over(
 ) -> None:
     from usecases.clients import Clients
 
-    monkeypatch.setattr("gateway.idempotency.BEAT_EVERY", timedelta(milliseconds=5))
+    monkeypatch.setattr("gateway.http.idempotency.BEAT_EVERY", timedelta(milliseconds=5))
     real, entered, release = Clients.create, threading.Event(), threading.Event()
 
     def held(self: Clients, *args: Any) -> Any:
@@ -332,7 +332,7 @@ def test_a_500_after_the_commit_keeps_the_rebuilt_answer_so_a_retry_does_not_wri
     api: Api, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Before: any 5xx gave the key up, so a retry ran the command again."""
-    from gateway import render
+    from gateway.rest import render
 
     real, calls = render.client, []
 
@@ -361,7 +361,7 @@ def test_an_answer_that_cannot_be_rebuilt_is_a_kept_409_never_a_second_write(
     def broken(*_args: Any) -> Any:
         raise RuntimeError("the past cannot be read")
 
-    monkeypatch.setattr("gateway.idempotency_recovery.Past.load", broken)
+    monkeypatch.setattr("gateway.http.idempotency_recovery.Past.load", broken)
     recorded = events(services)
     for _ in range(2):
         answer = post(api, "/api/v1/clients", {"name": "Acme Corp"}, "lost")

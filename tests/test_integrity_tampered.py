@@ -30,7 +30,7 @@ from tests.integrity_support import Restarts, Store, Stored, resealed
 from usecases.invoices import Moment
 
 # Unverified, code INTEGRITY_FAILURE: the server's data is at fault, not the request, and no
-# retry helps until an operator repairs the store (gateway/codes.py maps it).
+# retry helps until an operator repairs the store (gateway/http/codes.py maps it).
 REQUESTED_STATUS = 503
 
 

@@ -12,11 +12,11 @@ from uuid import UUID
 
 import pytest
 
+from database.engines import make_engine
 from domain.application import CleverInvo
+from followers.runner import LedgerFollowing
 from gateway.services import Services
 from gateway.settings import Settings
-from gateway.workers import LedgerFollowing
-from projections.db import make_engine
 from projections.ledger_index import LedgerIndex
 from tests.conftest import ISO_TIMESTAMP, Api, Tenant, assert_error
 from tests.ledger_support import digest_body, expected_entries, recorded_entries, write_books, write_unsealed
@@ -128,7 +128,7 @@ FOLLOWER_PROCESS = """
 import sys, pathlib
 from domain.application import CleverInvo
 from gateway.settings import Settings
-from projections.db import make_engine
+from database.engines import make_engine
 from projections.ledger_index import LedgerIndex
 settings = Settings.from_env({"CLEVERINVO_DATA_DIR": sys.argv[1]})
 app = CleverInvo(settings.event_store_env())
@@ -169,7 +169,7 @@ def test_the_workers_keep_the_ledger_up_with_the_store(services: Services, data_
     _clients(services, tenant.account_id, 2)
     environment = {**os.environ, "CLEVERINVO_DATA_DIR": str(data_dir)}
     worker = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "workers"],
+        [sys.executable, "-m", "gateway.cli.main", "workers"],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,

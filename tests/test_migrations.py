@@ -5,10 +5,10 @@ adopted, and a process never touches a database that a newer version migrated.""
 import pytest
 from sqlalchemy import Engine, text
 
+from database import schema
+from database.engines import make_engine
 from gateway.services import Services
 from gateway.settings import Settings
-from projections import schema
-from projections.db import make_engine
 
 
 def writer(settings: Settings) -> Engine:

@@ -26,9 +26,9 @@ from starlette.routing import Route
 from domain.errors import ValidationError
 from domain.money import LineItemDraft, check_line
 from gateway.app import create_app
-from gateway.contract import fields
-from gateway.contract.openapi import document
-from gateway.contract.operations import OPERATIONS
+from gateway.rest.contract import fields
+from gateway.rest.contract.openapi import document
+from gateway.rest.contract.operations import OPERATIONS
 from gateway.services import Services
 from gateway.settings import Settings
 from tests.conftest import Api, Tenant, TestClient, line, payload
@@ -373,7 +373,7 @@ def test_text_patterns_hold_the_domains_rules_in_python_and_in_rust(spec: dict[s
     engines = [(jsonschema_rs.validator_for(name), jsonschema_rs.validator_for(number))]
     python = (Draft202012Validator(name), Draft202012Validator(number))
     for point in (*range(0xD800), *range(0xE000, 0x10000), *range(0x10000, 0x110000, 251), 0xD321F, 0xF0000):
-        if point == 0xD7FF:  # left out of the class for Rust's sake (gateway.contract.fields._class_of)
+        if point == 0xD7FF:  # left out of the class for Rust's sake (gateway.rest.contract.fields._class_of)
             continue
         char = chr(point)
         shows = char != "\x00" and has_visible_text(char)

@@ -32,8 +32,8 @@ import uvicorn
 
 from domain.lifecycle import STATUSES
 from gateway.app import create_app
-from gateway.contract import requests as q
-from gateway.contract.openapi import document_bytes
+from gateway.rest.contract import requests as q
+from gateway.rest.contract.openapi import document_bytes
 from gateway.services import Services
 from tests.conftest import Tenant
 from tests.serving import uvicorn_in_thread

@@ -10,9 +10,9 @@ import pytest
 import simplejson
 from msgspec import UNSET
 
-from gateway.contract import requests as q
-from gateway.contract.decoding import decode
-from gateway.problems import BadRequest
+from gateway.http.problems import BadRequest
+from gateway.rest.contract import requests as q
+from gateway.rest.contract.decoding import decode
 
 LINE = {"description": "Work", "quantity": Decimal(1), "unitPrice": Decimal(1)}  # numbers as jsonio reads them
 INVOICE = {"clientId": "6f1c9d0e-4a44-4c57-9a0e-2b1f4f6f0a11", "lineItems": [LINE]}
@@ -26,7 +26,7 @@ def lines(*items: dict[str, Any]) -> dict[str, Any]:
 
 
 def parsed(text: str) -> dict[str, Any]:
-    """As gateway.jsonio reads a body: every number a Decimal, exactly as written."""
+    """As gateway.http.jsonio reads a body: every number a Decimal, exactly as written."""
     value: dict[str, Any] = simplejson.loads(text, parse_float=Decimal, parse_int=Decimal)
     return value
 

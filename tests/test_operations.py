@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.cli import main
+from gateway.cli.main import main
 from gateway.services import Services
 from gateway.settings import Settings
 from tests.conftest import Api, Tenant, TestClient, assert_error
@@ -86,7 +86,7 @@ def serving(data: Path, log_dir: Path | None = None, **env: str) -> Iterator[Ser
     output = (log_dir or data) / f"serve-{port}.log"
     with output.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "serve", "--no-workers", "--port", str(port)],
+            [sys.executable, "-m", "gateway.cli.main", "serve", "--no-workers", "--port", str(port)],
             cwd=ROOT,
             env={**os.environ, "CLEVERINVO_DATA_DIR": str(data), **env},
             stdout=sink,
@@ -330,7 +330,7 @@ def test_version_prints_the_installed_package_version(capsys: pytest.CaptureFixt
 
 def test_version_needs_no_data_directory(tmp_path: Path):
     result = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "--version"],
+        [sys.executable, "-m", "gateway.cli.main", "--version"],
         cwd=ROOT,
         env={**os.environ, "CLEVERINVO_DATA_DIR": str(tmp_path / "never")},
         capture_output=True,

@@ -23,7 +23,7 @@ from domain.invoice import InvoiceDraft
 from domain.money import LineItemDraft
 from gateway.services import Services
 from gateway.settings import Settings
-from projections.pdf_cache import PdfIndex
+from storage.pdf_cache import PdfIndex
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,7 +58,7 @@ def _invoices(services: Services, count: int, lines: int = 3) -> list[str]:
 def _workers(data: Path, **env: str) -> subprocess.Popen[bytes]:
     environment = {**os.environ, "CLEVERINVO_DATA_DIR": str(data), **env}
     return subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "workers"],
+        [sys.executable, "-m", "gateway.cli.main", "workers"],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
@@ -427,7 +427,7 @@ def _children(pid: int) -> list[int]:
 def test_serve_runs_the_workers_as_a_child_and_stops_them_with_itself(data: Path) -> None:
     port = _free_port()
     serve = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "gateway.cli.main", "serve", "--port", str(port)],
         cwd=ROOT,
         env={**os.environ, "CLEVERINVO_DATA_DIR": str(data)},
         stdout=subprocess.PIPE,
@@ -468,7 +468,7 @@ def test_serve_runs_the_workers_as_a_child_and_stops_them_with_itself(data: Path
 
 
 def _engines(data: Path) -> tuple[object, object]:
-    from projections.db import make_engine
+    from database.engines import make_engine
 
     url = f"sqlite:///{data / 'readmodels.sqlite3'}"
     return make_engine(url, writer=True), make_engine(url)

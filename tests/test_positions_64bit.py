@@ -8,13 +8,13 @@ from datetime import datetime
 from alembic import command
 from sqlalchemy import Engine, inspect, select
 
+from database import schema
+from database.engines import make_engine
 from gateway.services import Services
 from gateway.settings import Settings
-from projections import schema
-from projections.db import make_engine
 from projections.ledger_index import ledger_entries, ledger_tracking
 from projections.tables import tracking
-from projections.work_queue import work_queue, work_tracking
+from storage.work_queue import work_queue, work_tracking
 
 BEYOND_32_BITS = 2**31 + 7
 POSITIONS = {  # table: its position column

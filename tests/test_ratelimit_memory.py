@@ -4,7 +4,7 @@ checked against the rule written out naively, on a clock the test moves."""
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.ratelimit import MemoryWindows
+from gateway.http.ratelimit import MemoryWindows
 
 
 class Clock:

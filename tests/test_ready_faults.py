@@ -19,7 +19,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from gateway.app import create_app
-from gateway.health import MAX_LAG
+from gateway.http.health import MAX_LAG
 from gateway.services import Services
 from gateway.settings import Settings
 from tests import backends

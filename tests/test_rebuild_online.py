@@ -12,10 +12,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from database import schema
 from domain.invoice import InvoiceDraft
 from domain.money import LineItemDraft
 from gateway.services import Services
-from projections import schema
 from projections.projector import REBUILD_KEY
 from projections.tables import tracking
 from tests.conftest import Tenant, dump_read_model
@@ -85,7 +85,7 @@ def test_a_rebuild_killed_on_the_way_leaves_the_live_read_model_and_the_next_one
     _seed(services, tenant, 600)
     live = dump_read_model(services)
     environment = {**os.environ, "CLEVERINVO_DATA_DIR": str(settings.data_dir)}
-    command = "from gateway.cli import main; raise SystemExit(main(['projections', 'rebuild']))"
+    command = "from gateway.cli.main import main; raise SystemExit(main(['projections', 'rebuild']))"
     rebuild = subprocess.Popen([sys.executable, "-c", command], env=environment)
     try:
         deadline = time.monotonic() + 120

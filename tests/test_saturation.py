@@ -12,7 +12,7 @@ from anyio import to_thread
 from eventsourcing.persistence import ConnectionUnavailableError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from gateway import capacity
+from gateway.http import capacity
 from gateway.services import Services
 from gateway.settings import Settings
 from tests.conftest import Api, TestClient, assert_error

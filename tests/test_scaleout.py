@@ -108,7 +108,7 @@ def launched(cluster: Cluster, *args: str) -> Iterator[Server]:
     output = cluster.data_dir / f"serve-{port}.log"
     with output.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "serve", "--no-workers", "--port", str(port), *args],
+            [sys.executable, "-m", "gateway.cli.main", "serve", "--no-workers", "--port", str(port), *args],
             cwd=ROOT,
             env={**os.environ, **cluster.env},
             stdout=sink,

@@ -19,7 +19,7 @@ def test_by_default_everything_is_sqlite_and_counters_are_in_memory(tmp_path) ->
 
 def test_a_postgresql_url_puts_the_event_store_there_too() -> None:
     env = Settings.from_env({"CLEVERINVO_DATABASE_URL": PG}).event_store_env()
-    # eventsourcing's PostgreSQL persistence, its waits bounded (projections/pg_bounds.py)
+    # eventsourcing's PostgreSQL persistence, its waits bounded (database/pg_bounds.py)
     assert issubclass(resolve_topic(env["PERSISTENCE_MODULE"]), PostgresFactory)
     assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == ("db.internal", "5433", "books")
     assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == ("cleverinvo", "secret")

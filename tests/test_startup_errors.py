@@ -1,5 +1,5 @@
 """Start-up failures in one line, exit 2, and the wait for a database not up yet
-(gateway/startup.py), on real `cleverinvo` processes: a read-only data directory, a
+(gateway/cli/startup.py), on real `cleverinvo` processes: a read-only data directory, a
 database port with nothing listening, one that appears during the wait, one that never
 answers, a fatal refusal, and the API processes of `serve --workers N`."""
 
@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.cli.startup import StartupError, not_yet_up, wait_for_database
 from gateway.settings import Settings
-from gateway.startup import StartupError, not_yet_up, wait_for_database
 from tests.backends import postgres_env
 from tests.db_proxy import DbProxy
 from tests.test_operations import until
@@ -33,7 +33,7 @@ def environment(data: Path, **env: str) -> dict[str, str]:
 
 def run(command: list[str], env: dict[str, str], prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*(prefix or []), sys.executable, "-m", "gateway.cli", *command],
+        [*(prefix or []), sys.executable, "-m", "gateway.cli.main", *command],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -190,13 +190,13 @@ def test_a_fatal_refusal_is_not_waited_for(tmp_path: Path) -> None:
 
 
 def test_an_api_process_of_serve_workers_n_that_cannot_open_the_store_exits_2_in_one_line(tmp_path: Path) -> None:
-    """What uvicorn's spawned API processes import (gateway.processes's app factory)."""
+    """What uvicorn's spawned API processes import (gateway.cli.processes's app factory)."""
     port = dead_port()
     env = environment(
         tmp_path, CLEVERINVO_DATABASE_URL=f"postgresql://127.0.0.1:{port}/test", CLEVERINVO_DATABASE_WAIT="0"
     )
     result = subprocess.run(
-        [sys.executable, "-c", "from gateway.processes import create_process_app; create_process_app()"],
+        [sys.executable, "-c", "from gateway.cli.processes import create_process_app; create_process_app()"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -215,7 +215,7 @@ def serve(env: dict[str, str], log: Path) -> Iterator[tuple[subprocess.Popen[byt
     port = free_port()
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "serve", "--no-workers", "--port", str(port)],
+            [sys.executable, "-m", "gateway.cli.main", "serve", "--no-workers", "--port", str(port)],
             cwd=ROOT,
             env=env,
             stdout=sink,
@@ -314,5 +314,5 @@ def test_the_wait_setting_is_checked() -> None:
 )
 def test_what_is_waited_for_and_what_is_fatal_at_once(message: str, retried: bool) -> None:
     """PostgreSQL's own messages (libpq through psycopg): an outage is waited for, a wrong
-    name or credential is not (gateway/startup.py's docstring)."""
+    name or credential is not (gateway/cli/startup.py's docstring)."""
     assert (not_yet_up(message) is not None) is retried

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from gateway import codes
+from gateway.http import codes
 from tests.conftest import invoice_body
 from tests.fault_support import fill, need_root_mount, serving_outside, tmpfs
 from tests.test_operations import open_tenant_in, until

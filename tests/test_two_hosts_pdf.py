@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from gateway.services import Services
 from gateway.settings import Settings
-from projections.pdf_cache import pdf_blobs
+from storage.pdf_cache import pdf_blobs
 from tests import backends
 from tests.conftest import invoice_body
 from tests.test_pdf_workers import _invoices
@@ -34,7 +34,7 @@ def host(env: dict[str, str], data_dir: Path) -> Iterator[Server]:
     output = data_dir / "serve.log"
     with output.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "serve", "--no-workers", "--port", str(port)],
+            [sys.executable, "-m", "gateway.cli.main", "serve", "--no-workers", "--port", str(port)],
             cwd=ROOT,
             env={**os.environ, **env, "CLEVERINVO_DATA_DIR": str(data_dir)},
             stdout=sink,

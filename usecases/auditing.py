@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from database.faults import storage_full
 from domain.errors import NotFound, ValidationError
 from domain.ledger import account_of_first
-from projections.faults import storage_full
 from projections.ledger_index import LedgerDigest
 from projections.past import Past
 from usecases.core import Core

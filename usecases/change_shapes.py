@@ -11,7 +11,7 @@ A shape is made of two TypedDicts, in wire names with their wire types (the alia
 - ``carries``: what the event itself holds that the record does not (a send's recipients, a
   payment), every key always present; None when the event carries nothing.
 
-How a door derives its types from it (REST: ``gateway.contract.history_shapes``):
+How a door derives its types from it (REST: ``gateway.rest.contract.history_shapes``):
 
 - per shape, a changes type named ``shape.name + "Changes"`` (``InvoiceSentChanges``) with
   ``fields``' keys (required when ``complete``, else optional) and ``carries``' keys

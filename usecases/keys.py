@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from domain.errors import NotFound
-from projections.key_usage import KeyUsage
 from projections.views import KeyView
+from storage.key_usage import KeyUsage
 from usecases.core import Core
 from usecases.inputs import text
 

@@ -1,7 +1,7 @@
 """Account owners: invitations, one-time links to set a password, signing in and out.
 
 An owner is added to the account in the ledger (``domain.owners``); their password (an
-Argon2id hash), their links and their sessions are kept in ``projections.owners``, where
+Argon2id hash), their links and their sessions are kept in ``storage.owners``, where
 they can be replaced and erased. Secrets handed out (a link's token, a session's token)
 are 256 random bits and are stored only as SHA-256 hashes.
 
@@ -29,7 +29,7 @@ from domain.account import check_locale
 from domain.actors import acting_as, system
 from domain.errors import Conflict, NotFound, ValidationError
 from domain.owners import check_owner_email
-from projections.owners import OwnerStore
+from storage.owners import OwnerStore
 from usecases.core import Core
 from usecases.inputs import text
 from usecases.keys import naive_utc

@@ -1,7 +1,7 @@
 """Every use case, grouped by area: what a door holds to serve a request."""
 
-from projections.key_usage import KeyUsage
-from projections.owners import OwnerStore
+from storage.key_usage import KeyUsage
+from storage.owners import OwnerStore
 from usecases.accounts import Accounts
 from usecases.auditing import Auditing
 from usecases.clients import Clients

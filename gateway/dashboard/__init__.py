@@ -33,8 +33,8 @@ from gateway.dashboard.web import (
     http_exception_page,
     http_problem_page,
 )
-from gateway.problems import HttpProblem
-from gateway.ratelimit import BudgetsUnavailable, budgets
+from gateway.http.problems import HttpProblem
+from gateway.http.ratelimit import BudgetsUnavailable, budgets
 from gateway.services import Services
 
 GET, POST, BOTH = ["GET"], ["POST"], ["GET", "POST"]

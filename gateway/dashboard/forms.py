@@ -8,8 +8,8 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 
 from domain.errors import ValidationError
-from gateway.jsonio import read_body
-from gateway.problems import BadRequest, HttpProblem
+from gateway.http.jsonio import read_body
+from gateway.http.problems import BadRequest, HttpProblem
 from usecases.wire import day, number_text
 
 MAX_FIELDS = 5000  # 500 lines of 5 fields, and the rest of the form

@@ -14,7 +14,7 @@ from gateway.dashboard.history import timeline
 from gateway.dashboard.invoice_pages import invoice_id, tax_label
 from gateway.dashboard.problems import Problem
 from gateway.dashboard.web import View, owner_page
-from gateway.problems import BadRequest
+from gateway.http.problems import BadRequest
 from usecases.inputs import PaymentInput, sending
 from usecases.invoices import Moment
 from usecases.next_steps import next_steps

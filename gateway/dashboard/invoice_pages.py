@@ -16,9 +16,9 @@ from gateway.dashboard.client_pages import page_number
 from gateway.dashboard.forms import Form, date_field, decimal_field
 from gateway.dashboard.problems import Problem
 from gateway.dashboard.web import View, owner_page
-from gateway.downloads import content_disposition, not_modified
-from gateway.jsonio import read_json_object
-from gateway.problems import BadRequest
+from gateway.http.jsonio import read_json_object
+from gateway.http.problems import BadRequest
+from gateway.rest.downloads import content_disposition, not_modified
 from projections.views import ClientView, InvoiceDetail
 from usecases.inputs import InvoiceChanges, InvoiceInput, InvoiceQuery, LineInput, ListQuery, client_ref
 from usecases.invoices import Moment

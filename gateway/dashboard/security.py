@@ -1,7 +1,7 @@
 """The dashboard's cookies, CSRF tokens and response headers.
 
 - The session cookie holds the session's random token, signed (itsdangerous) with a
-  secret made once and kept in the database (``projections.owners``), so a forged or
+  secret made once and kept in the database (``storage.owners``), so a forged or
   altered cookie is refused before any lookup; the server keeps only the token's hash, so
   signing out ends the session for good. ``HttpOnly``, ``SameSite=Lax``, ``Path=/dashboard``,
   and ``Secure`` whenever the dashboard is served over https (the request, or

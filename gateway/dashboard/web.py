@@ -20,16 +20,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from domain.account import LOCALES
 from domain.actors import account_owner, acting_as
 from domain.errors import DomainError, NotFound
-from gateway import codes
 from gateway.dashboard import security
 from gateway.dashboard.forms import Form, read_form
 from gateway.dashboard.i18n import LANGUAGE_NAMES, N_, Formatter, negotiate, translations
 from gateway.dashboard.problems import Problem, explain
 from gateway.dashboard.rendering import render
 from gateway.dashboard.security import CSRF_FIELD, PATH, PRE_COOKIE, SESSION_COOKIE, Keys
-from gateway.errors import STATUS
-from gateway.problems import HttpProblem
-from gateway.ratelimit import RateLimiter
+from gateway.http import codes
+from gateway.http.errors import STATUS
+from gateway.http.problems import HttpProblem
+from gateway.http.ratelimit import RateLimiter
 from gateway.services import Services
 from projections.views import AccountView
 from usecases.owners import SESSION_MOST, OwnerSession
@@ -348,7 +348,7 @@ async def http_exception_page(request: Request, exc: Exception) -> Response:
 
 async def busy_page(request: Request, exc: Exception) -> Response:
     """The rate-limit counters cannot be reached, or no database connection was free in
-    time: nothing was done (as the API's 503, ``gateway.errors``)."""
+    time: nothing was done (as the API's 503, ``gateway.http.errors``)."""
     log.warning("Dashboard busy on %s %s: %s", request.method, PATH + _route(request.scope), exc.__cause__ or exc)
     view = await _view_for_error(request)
     text = view.gettext("The service is busy. Nothing was changed; try again in a moment.")

@@ -22,22 +22,22 @@ from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
-from gateway.auth import authenticate, bearer_token
 from gateway.graphql.context import Context
 from gateway.graphql.errors import JsonErrorsGraphQL
 from gateway.graphql.graphiql import LocalGraphiQL, graphiql_routes
 from gateway.graphql.media import CONTENT_TYPE, is_request_error, wants_graphql_response
 from gateway.graphql.schema import build_schema, query_limits
 from gateway.graphql.sockets import PROTOCOLS, CheckedTransportWS
-from gateway.handling import public_url
-from gateway.jsonio import parse_json
-from gateway.problems import BadRequest
-from gateway.ratelimit import RateLimiter
+from gateway.http.auth import authenticate, bearer_token
+from gateway.http.jsonio import parse_json
+from gateway.http.problems import BadRequest
+from gateway.http.ratelimit import RateLimiter
+from gateway.rest.handling import public_url
 from gateway.services import Services
 
 
 class Unreadable(json.JSONDecodeError):
-    """JSON a door refuses, and why (``gateway.jsonio.parse_json``'s message)."""
+    """JSON a door refuses, and why (``gateway.http.jsonio.parse_json``'s message)."""
 
     def __init__(self, refusal: str) -> None:
         super().__init__(refusal, "", 0)

@@ -16,9 +16,9 @@ from domain.account import LOCALES
 from domain.currencies import MINOR_UNITS
 from domain.lifecycle import STATUSES
 from domain.plans import Plan as Plans
-from gateway.contract.enums import ActorType as ActorTypes
-from gateway.contract.enums import EmailStatus as EmailStatuses
-from gateway.contract.enums import ResourceType as ResourceTypes
+from gateway.rest.contract.enums import ActorType as ActorTypes
+from gateway.rest.contract.enums import EmailStatus as EmailStatuses
+from gateway.rest.contract.enums import ResourceType as ResourceTypes
 from usecases.history import KINDS
 
 v = strawberry.enum_value

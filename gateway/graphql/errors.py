@@ -6,7 +6,7 @@ What a README needs:
   ``UNAUTHENTICATED``, ``FORBIDDEN``, ``NOT_FOUND``, ``CONFLICT``, ``RATE_LIMITED``,
   ``INTERNAL`` and ``UNAVAILABLE``: a frontend branches on the code, never on the message.
   Beside it, ``extensions.reason`` is the finer code REST answers as ``code``
-  (``VALIDATION_FAILED``, ``PLAN_LIMIT``, ... ``gateway.codes``; ``INVALID_QUERY`` for a
+  (``VALIDATION_FAILED``, ``PLAN_LIMIT``, ... ``gateway.http.codes``; ``INVALID_QUERY`` for a
   document that cannot run), ``extensions.field`` the path of the input field a refusal is
   about, and ``extensions.retryAfter`` the seconds to wait before a retry may pass.
 - A document that does not parse, does not validate against the schema, has variables of
@@ -52,11 +52,11 @@ from strawberry.types import ExecutionContext, StreamExecutionResult
 from strawberry.types.unset import UNSET
 
 from domain.errors import DomainError
-from gateway import codes, outages
-from gateway.errors import BUSY, SATURATED
 from gateway.graphql.wording import variable_error
-from gateway.jsonio import hardened, receive_bounded, replaying
-from gateway.problems import HttpProblem, PayloadTooLarge
+from gateway.http import codes, outages
+from gateway.http.errors import BUSY, SATURATED
+from gateway.http.jsonio import hardened, receive_bounded, replaying
+from gateway.http.problems import HttpProblem, PayloadTooLarge
 
 log = logging.getLogger("cleverinvo")
 
@@ -135,7 +135,7 @@ def classify_exception(exc: BaseException) -> Classified:
         return _from_status(exc.status_code, exc.detail)
     if isinstance(exc, SATURATED):  # nothing was written: retry shortly
         return Classified("UNAVAILABLE", BUSY, codes.UNAVAILABLE, retry_after=1)
-    # A full disk or a database out of reach (gateway/outages.py), in the words of a write:
+    # A full disk or a database out of reach (gateway/http/outages.py), in the words of a write:
     # an error does not say which root field of a document raised it, and a mutation's
     # reader must learn whether its change was saved (nothing, or not known).
     outage = outages.classify(exc, "POST")
@@ -294,7 +294,7 @@ def error_body(
 
 def status_body(status: int, message: str, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The GraphQL response refusing a request with an HTTP ``status`` of ours, before any
-    operation ran (the reason is what the status means: ``gateway.codes.BY_STATUS``)."""
+    operation ran (the reason is what the status means: ``gateway.http.codes.BY_STATUS``)."""
     meaning = codes.by_status(status)
     retry = (headers or {}).get("Retry-After")
     shown = INTERNAL_MESSAGE if meaning.internal else message

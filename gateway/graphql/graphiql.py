@@ -37,7 +37,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
-from gateway.assets import Asset, asset_response
+from gateway.http.assets import Asset, asset_response
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"

@@ -5,7 +5,7 @@ the same key and the same arguments within 24 hours gets the first result (the r
 that mutation left it, whatever changed since), the same key with other arguments or
 another mutation is refused (``IDEMPOTENCY_KEY_REUSED``), and a retry while the first one
 runs is refused with ``IDEMPOTENCY_IN_FLIGHT`` and ``retryAfter``. Keys are REST's, in
-one space per account (``gateway/idempotent_mutations.py``). If the process running the
+one space per account (``gateway/graphql/idempotent_mutations.py``). If the process running the
 first one died after its commit, the result is rebuilt from the events it recorded, at the
 version they made (``projections.past``), as REST's recovery does.
 
@@ -28,8 +28,8 @@ from starlette.concurrency import run_in_threadpool
 
 from domain.client import Client as ClientAggregate
 from domain.errors import Conflict
-from gateway.idempotency import Keys
-from gateway.idempotent_mutations import run_once
+from gateway.graphql.idempotent_mutations import run_once
+from gateway.http.idempotency import Keys
 from gateway.services import Services
 from projections.marked_events import MarkedEvent
 from projections.past import Past, client_view

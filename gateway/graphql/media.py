@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from graphql import GraphQLError
 
-from gateway.negotiation import qualities
+from gateway.http.negotiation import qualities
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 CONTENT_TYPE = f"{GRAPHQL_RESPONSE}; charset=utf-8"

@@ -13,7 +13,7 @@ from graphql import FloatValueNode, IntValueNode, StringValueNode, ValueNode
 from strawberry.scalars import JSON
 from strawberry.types.scalar import ScalarDefinition
 
-from gateway import params
+from gateway.rest import params
 from usecases.wire import day, number_text, timestamp
 
 __all__ = ["JSON", "SCALARS", "DateScalar", "DateTimeScalar", "DecimalScalar"]

@@ -26,8 +26,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ErrorMessage, Message, SubscribeMessage
 
-from gateway import codes
 from gateway.graphql.context import Context
+from gateway.http import codes
 
 PROTOCOLS = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
 MAX_SUBSCRIPTIONS = 100

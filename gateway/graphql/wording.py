@@ -20,7 +20,7 @@ _NULL = re.compile(r"Expected (?:a )?value of non-null type '[^']+' (?:not to be
 _OBJECT = re.compile(r"Expected value of type '[^']+' to be an object")
 _SCALAR = re.compile(r"Expected value of type '(?P<type>[^']+)', but encountered error|(?P<named>\w+) cannot represent")
 
-# What a value of each type must be, in decoding's words (gateway.contract.decoding).
+# What a value of each type must be, in decoding's words (gateway.rest.contract.decoding).
 _MUST_BE = {
     "Decimal": "must be a number",
     "Float": "must be a number",

@@ -1,0 +1,109 @@
+"""Engines for the read-model database (SQLite by default, PostgreSQL at scale)."""
+
+import fcntl
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+
+from database.bounds import Bounds
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def make_engine(url: str, *, writer: bool = False, bounds: Bounds | None = None) -> Engine:
+    """An engine for ``url``; a SQLite ``writer`` takes the write lock at BEGIN. On
+    PostgreSQL every wait is bounded by ``bounds`` (database/pg_bounds.py).
+
+    SQLite's default deferred BEGIN lets two processes both read the projection's
+    position and then deadlock on upgrading to a write lock; BEGIN IMMEDIATE makes the
+    second one wait (busy_timeout) instead, which is what the projector needs.
+    """
+    if not is_sqlite(url):
+        return _postgres_engine(url, bounds or Bounds())
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+    return engine
+
+
+def _postgres_engine(url: str, bounds: Bounds) -> Engine:
+    # pool_pre_ping: a connection the server dropped (a restart) is replaced before use;
+    # a disconnect seen in use drops the whole pool, so the next request connects anew.
+    engine = create_engine(url, pool_pre_ping=True, pool_timeout=bounds.pool, connect_args=bounds.libpq())
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        with dbapi_connection.cursor() as cursor:
+            for statement in bounds.session():
+                cursor.execute(statement)
+        dbapi_connection.autocommit = autocommit
+
+    return engine
+
+
+@contextmanager
+def exclusive(engine: Engine, name: str) -> Iterator[None]:
+    """Holds a lock named ``name`` across processes and hosts for the block: a PostgreSQL
+    session-level advisory lock on a connection of its own, or, for SQLite (one host), an
+    exclusive ``flock`` on a file beside the database."""
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        path = Path(database).with_name(f"{Path(database).name}.{name}.lock") if database else None
+        if path is None or database == ":memory:":
+            yield
+            return
+        with path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    with engine.connect() as conn:
+        # Waits as long as the holder's work takes (start-up, a rebuild): unbounded on this
+        # connection alone, which is discarded afterwards rather than pooled unbounded.
+        conn.exec_driver_sql("SET lock_timeout = 0")
+        conn.exec_driver_sql("SET statement_timeout = 0")
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            conn.commit()
+            conn.invalidate()
+
+
+def create_schema(engine: Engine, name: str) -> None:
+    """PostgreSQL: creates the schema ``name`` unless it exists (racing creators tolerated)."""
+    if engine.dialect.name != "postgresql":
+        return
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{name}"'))
+    except IntegrityError:  # another process created it between the check and the insert
+        pass

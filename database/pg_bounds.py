@@ -1,0 +1,93 @@
+"""Every wait on PostgreSQL bounded, and a lost server found again at once.
+
+A database that is down, restarting or unreachable must cost a request a bounded wait and
+an outage answer (``gateway/http/outages.py``), never a hang; and once it is back, the next
+request must find it. The bounds (settings, ``gateway/settings.py``; documented in the
+README) hold for both the read models' engines (SQLAlchemy) and the event store's pool
+(eventsourcing's psycopg pool):
+
+- ``connect``: libpq's ``connect_timeout`` for each new connection, and TCP keepalives plus
+  ``tcp_user_timeout`` so a connection to a host that vanished fails in about as long
+  instead of the kernel's minutes;
+- ``pool``: how long a request waits for a connection from a pool;
+- ``statement``: PostgreSQL's ``statement_timeout`` for every statement;
+- ``lock``: PostgreSQL's ``lock_timeout`` for every lock a statement waits for.
+
+psycopg_pool re-opens a lost connection with exponential backoff (1, 2, 4, 8 s ...): after
+a 20 s outage its next try could come 8 s after the server was back, and every request
+waited for it. The event store's pool here retries every ``RECONNECT_EVERY`` seconds at
+most, so the server is found again within a second of its return; SQLAlchemy's engines
+connect on demand and test a pooled connection before use (``pool_pre_ping``), and drop the
+whole pool on a disconnect.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
+from eventsourcing.utils import Environment, EnvType
+from psycopg_pool.base import AttemptWithBackoff
+
+from database.bounds import Bounds
+
+FACTORY_TOPIC = "database.pg_bounds:BoundedPostgresFactory"
+# The event store's environment keys for the bounds eventsourcing does not read itself.
+LIBPQ_CONNECT_TIMEOUT = "CLEVERINVO_CONNECT_TIMEOUT"
+STATEMENT_TIMEOUT = "CLEVERINVO_STATEMENT_TIMEOUT"
+RECONNECT_EVERY = 0.5  # seconds, at most, between attempts to reconnect a pool's connection
+
+
+class _PromptAttempt(AttemptWithBackoff):
+    """psycopg_pool's reconnection attempt, its delay capped at ``RECONNECT_EVERY``."""
+
+    INITIAL_DELAY = 0.2
+
+    def update_delay(self, now: float) -> None:
+        super().update_delay(now)
+        self.delay = min(self.delay, RECONNECT_EVERY)
+
+
+_insert_once = PostgresApplicationRecorder.insert_events.__wrapped__  # the undecorated function (functools.wraps)
+
+
+class OnceApplicationRecorder(PostgresApplicationRecorder):
+    """eventsourcing's application recorder, writing events in one attempt. Its own
+    ``insert_events`` retries on a lost connection (10 attempts): after a COMMIT whose
+    answer was lost the events are stored, the retry meets their versions
+    (IntegrityError), and the application runs the command again: a second client, a
+    second payment. One attempt, and the lost answer is the caller's to settle
+    (``gateway/http/outages.py``: 503, Write-Saved: unknown; a keyed retry finds the events)."""
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        return _insert_once(self, stored_events, **kwargs)
+
+
+class BoundedPostgresFactory(PostgresFactory):
+    """eventsourcing's PostgreSQL persistence with the bounds above: its pool waits
+    ``POSTGRES_CONNECT_TIMEOUT`` seconds for a connection (what eventsourcing names so),
+    pings a pooled connection before use (``POSTGRES_PRE_PING``), and each connection
+    takes libpq's connect timeout and keepalives and the statement timeout; events are
+    written in one attempt (``OnceApplicationRecorder``)."""
+
+    application_recorder_class = OnceApplicationRecorder
+
+    def __init__(self, env: Environment | EnvType | None):
+        super().__init__(env)
+        pool = self.datastore.pool
+        bounds = Bounds(
+            connect=int(self.env.get(LIBPQ_CONNECT_TIMEOUT) or 5),
+            statement=int(self.env.get(STATEMENT_TIMEOUT) or 0),
+        )
+        assert isinstance(pool.kwargs, dict)  # built from keywords by eventsourcing
+        pool.kwargs.update(bounds.libpq())
+        if bounds.statement:
+            pool.kwargs["options"] = f"-c statement_timeout={bounds.statement * 1000}"
+        # Not opened yet (eventsourcing opens it on first use): its reconnections made prompt,
+        # on this pool alone (psycopg_pool's tasks call the pool's own _add_connection).
+        add_connection = pool._add_connection
+
+        def prompt(attempt: AttemptWithBackoff | None = None, growing: bool = False) -> None:
+            add_connection(attempt or _PromptAttempt(timeout=pool.reconnect_timeout), growing)
+
+        pool._add_connection = prompt  # type: ignore[method-assign]

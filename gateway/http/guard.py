@@ -1,0 +1,179 @@
+"""ASGI middleware for the API paths: rate limit, authenticate, JSON 500s, budget headers.
+
+Only ``/api/`` and ``/graphql`` are API paths: the dashboard (``/dashboard``) signs its
+owners in with its own sessions (``gateway.dashboard``), and share links are public."""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from domain.actors import acting_as, api_key
+from gateway.graphql.errors import status_body
+from gateway.http.auth import authenticate, bearer_token
+from gateway.http.jsonio import HARDENING, JSONResponse, error_response, hardened
+from gateway.http.outages import classify
+from gateway.http.ratelimit import BudgetsUnavailable, RateLimiter
+from gateway.rest.contract.openapi import PATH as OPENAPI_PATH
+from gateway.services import Services
+
+log = logging.getLogger("cleverinvo")
+PROTECTED = ("/api/", "/graphql")
+Refusal = Callable[[int, str, dict[str, str] | None], JSONResponse]
+
+
+def graphql_error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """A refusal before any operation ran, in GraphQL's own shape (no ``data``: nothing
+    was executed), with the HTTP status REST would give."""
+    return JSONResponse(status_body(status, message, headers), status_code=status, headers=hardened(headers))
+
+
+def _public_page(scope: Scope) -> bool:
+    """GraphiQL: its page (a browser asking for HTML, with no key: the page asks for one)
+    and its assets are public; every operation it sends carries the key. The OpenAPI
+    document is public too (it serves its own hardening headers)."""
+    path = scope["path"]
+    if path.startswith("/graphql/static/") or (path == OPENAPI_PATH and scope["method"] in ("GET", "HEAD")):
+        return True
+    if path != "/graphql" or scope["method"] != "GET":
+        return False
+    headers = Headers(scope=scope)
+    return "text/html" in headers.get("accept", "") and "authorization" not in headers
+
+
+def _address(scope: Scope) -> str:
+    """The client's address as the server sees it: the peer, or what a trusted proxy
+    forwarded (uvicorn rewrites ``client`` only for CLEVERINVO_TRUSTED_PROXIES)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def _hardening(headers: list[Any]) -> list[tuple[bytes, bytes]]:
+    """The HARDENING headers an answer let through does not set itself."""
+    present = {bytes(name).lower() for name, _ in headers}
+    wanted = ((name.lower().encode(), value.encode()) for name, value in HARDENING.items())
+    return [(name, value) for name, value in wanted if name not in present]
+
+
+class ApiGuard:
+    """Every API request spends its address's budget first, before any key is looked up, so
+    a flood of random keys or of anonymous requests is cut without touching the database.
+    Then the key: a live key spends its own budget; a request without one spends the
+    budget shared by requests without a valid key from its address."""
+
+    def __init__(
+        self, app: ASGIApp, services: Services, limiter: RateLimiter, address_limiter: RateLimiter | None = None
+    ) -> None:
+        self.app = app
+        self.services = services
+        self.limiter = limiter
+        settings = services.settings
+        self.address_limiter = address_limiter or RateLimiter(settings.address_rate_limit, settings.rate_limit_storage)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"].startswith(PROTECTED):
+            await self._websocket(scope, receive, send)
+            return
+        if scope["type"] != "http" or not scope["path"].startswith(PROTECTED) or _public_page(scope):
+            await self.app(scope, receive, send)
+            return
+        refuse = graphql_error if scope["path"].startswith("/graphql") else error_response
+        try:
+            await self._http(scope, receive, send, refuse)
+        except BudgetsUnavailable as exc:  # raised before the request reaches the app
+            log.error("Rate-limit counters unreachable: %s", exc.__cause__ or exc)
+            await refuse(503, str(exc), {"Retry-After": "1"})(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send, refuse: Refusal) -> None:
+        address = _address(scope)
+        near = await self.address_limiter.spend(f"address:{address}")
+        if not near.allowed:
+            await refuse(429, "Rate limit exceeded: too many requests from this address, retry later", near.headers())(
+                scope, receive, send
+            )
+            return
+        headers = Headers(scope=scope).getlist("authorization")
+        header = headers[0] if len(headers) == 1 else None
+        token = bearer_token(header)
+        try:
+            key = await run_in_threadpool(authenticate, self.services, token) if token else None
+        except Exception as exc:
+            outage = classify(exc, "GET")  # nothing was written: the key was only looked up
+            if outage is not None:
+                log.warning("Authentication impossible on %s %s: %s", scope["method"], scope["path"], outage.code)
+                await error_response(outage.status, outage.message, outage.headers, code=outage.code)(
+                    scope, receive, send
+                )
+                return
+            log.exception("Authentication failed on %s %s", scope["method"], scope["path"])
+            await error_response(500, "Internal server error")(scope, receive, send)
+            return
+        identity = f"key:{key.id}" if key else f"ip:{address}"
+        budget = await self.limiter.spend(identity)
+        extra = budget.headers()
+        if not budget.allowed:
+            await refuse(429, "Rate limit exceeded: too many requests, retry later", extra)(scope, receive, send)
+            return
+        if len(headers) > 1:
+            message = f"Send one Authorization header, not {len(headers)}"
+            await refuse(400, message, {**extra, "WWW-Authenticate": "Bearer"})(scope, receive, send)
+            return
+        if key is None:
+            if token:
+                message = "Invalid or revoked API key"
+            elif header:
+                message = "Malformed Authorization header: expected 'Bearer cinv_...'"
+            else:
+                message = "Missing API key: send 'Authorization: Bearer cinv_...'"
+            response = refuse(401, message, {**extra, "WWW-Authenticate": "Bearer"})
+            await response(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        state["account_id"], state["key_id"] = key.account_id, key.id
+        await self._note_use(key.id)
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers: list[Any] = list(message.get("headers", []))
+                headers.extend((name.lower().encode(), value.encode()) for name, value in extra.items())
+                headers.extend(_hardening(headers))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            with acting_as(api_key(key.id, key.name)):  # every event this request records names the key
+                await self.app(scope, receive, send_with_headers)
+        except ClientDisconnect:  # the client hung up mid-body (GraphQL's reader lets it out): not our fault
+            if not started:
+                await refuse(400, "The request body was cut off", extra)(scope, receive, send)
+        except Exception:
+            log.exception("Unhandled error on %s %s", scope["method"], scope["path"])
+            if started:
+                raise
+            await error_response(500, "Internal server error", extra)(scope, receive, send)
+
+    async def _note_use(self, key_id: str) -> None:
+        """When the key was last used, for the dashboard's list: written at most once a
+        minute per key (a memory check otherwise), and never in the way of the request."""
+        keys = self.services.usecases.keys
+        if not keys.due(key_id):
+            return
+        try:
+            await run_in_threadpool(keys.used, key_id)
+        except Exception:
+            log.exception("Could not record the use of API key %s", key_id)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A websocket (GraphQL subscriptions) authenticates inside, with its first message;
+        its address pays for the connection first, as an HTTP request does."""
+        if not (await self.address_limiter.spend(f"address:{_address(scope)}")).allowed:
+            await send({"type": "websocket.close", "code": 1008, "reason": "Rate limit exceeded"})
+            return
+        await self.app(scope, receive, send)

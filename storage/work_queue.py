@@ -1,0 +1,245 @@
+"""Work that followers of the event store do outside requests (rendering PDFs, sending
+email), queued in the read-model database so every process and host shares it.
+
+A follower reads new events from its tracked position and, in the same transaction that
+moves the position on (a compare-and-set, so one process wins each batch), queues the
+items those events call for. Workers then lease a few items at a time: the lease hands
+each item to one worker, and an item whose worker died is taken up again once its lease
+runs out, or at once when the worker ran on this host and is found gone
+(storage/process_names.py). An item can be put off (a retry with backoff) and counts its attempts.
+
+The queue reads the time from the clock it is given (naive UTC in the tables): the email
+queue is given the application's, so a retry's schedule follows the same clock as the
+``retryAt`` the event records, and a test moves it forward instead of waiting.
+
+Neither table is a read-model table: a read-model rebuild leaves the work alone.
+"""
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from eventsourcing.persistence import ApplicationRecorder as Recorder
+from eventsourcing.persistence import Notification
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from database.schema import ensure_migrated
+from projections.tables import POSITION, tracking_table
+from storage.process_names import gone
+
+metadata = MetaData()
+
+work_queue = Table(
+    "work_queue",
+    metadata,
+    Column("follower", String(32), primary_key=True),
+    Column("item", String(128), primary_key=True),
+    Column("seq", POSITION, nullable=False),  # the notification id of the latest event that queued it
+    Column("attempt", Integer, nullable=False),
+    Column("not_before", DateTime, nullable=False),
+    Column("owner", String(128), nullable=True),
+    Column("lease_until", DateTime, nullable=True),
+    Index("work_queue_next", "follower", "not_before", "seq"),
+)
+
+work_tracking = tracking_table("work_tracking", metadata)
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+Clock = Callable[[], datetime]
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """How the tables hold a time: UTC without a zone (an aware clock's answer converted)."""
+    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def upsert(conn: Connection, table: Table) -> Any:
+    """The dialect's own INSERT, which has ON CONFLICT on both SQLite and PostgreSQL."""
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+@dataclass(frozen=True)
+class QueuedItem:
+    item: str
+    seq: int
+    attempt: int
+
+
+class WorkQueue:
+    """One follower's position and queue."""
+
+    def __init__(self, writer: Engine, reader: Engine, follower: str, clock: Clock = now) -> None:
+        self.writer = writer
+        self.reader = reader
+        self.follower = follower
+        self.clock = clock
+        self._mine = work_queue.c.follower == follower
+        ensure_migrated(writer)
+        with writer.begin() as conn:
+            if self._position(conn) is None:  # racing starts: one insert lands
+                row = {"application_name": follower, "notification_id": 0}
+                conn.execute(upsert(conn, work_tracking).values(row).on_conflict_do_nothing())
+
+    def now(self) -> datetime:
+        """The queue's time, naive UTC as the tables hold it."""
+        return naive_utc(self.clock())
+
+    def _position(self, conn: Connection) -> int | None:
+        query = select(work_tracking.c.notification_id).where(work_tracking.c.application_name == self.follower)
+        value = conn.execute(query).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    def position(self) -> int:
+        """How far the follower has moved the event store into its queue."""
+        with self.reader.connect() as conn:
+            return self._position(conn) or 0
+
+    def unqueued(self, recorder: Recorder, limit: int, batch: int) -> Iterator[tuple[int, list[Notification], int]]:
+        """The events after the position up to ``limit``, a batch at a time, as
+        ``(start, notifications, end)``: the caller queues what they call for with
+        ``advance(start, end, ...)``. Should another process advance first, the next batch
+        starts from where it left the position, so no event is queued twice or skipped."""
+        while (start := self.position()) < limit:
+            notes = list(recorder.select_notifications(start=start, limit=batch, stop=limit, inclusive_of_start=False))
+            yield start, notes, notes[-1].id if notes else limit
+
+    def advance(
+        self,
+        start: int,
+        end: int,
+        put: dict[str, int],
+        drop: Iterable[str] = (),
+        also: Callable[[Connection], None] | None = None,
+    ) -> bool:
+        """Moves the position from ``start`` to ``end`` and, in the same transaction, queues
+        ``put`` (item -> notification id), unqueues ``drop`` and runs ``also``. False, with
+        nothing done, if another process moved the position first."""
+        gone = list(drop)
+        with self.writer.begin() as conn:
+            moved = conn.execute(
+                update(work_tracking)
+                .where(work_tracking.c.application_name == self.follower, work_tracking.c.notification_id == start)
+                .values(notification_id=end)
+            )
+            if moved.rowcount != 1:
+                return False
+            if put:
+                at = self.now()
+                rows = [
+                    {"follower": self.follower, "item": item, "seq": seq, "attempt": 0, "not_before": at}
+                    for item, seq in put.items()
+                ]
+                statement = upsert(conn, work_queue).values(rows)
+                conn.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=["follower", "item"], set_={"seq": statement.excluded.seq}
+                    )
+                )
+            if gone:
+                conn.execute(delete(work_queue).where(self._mine, work_queue.c.item.in_(gone)))
+            if also is not None:
+                also(conn)
+        return True
+
+    def lease(self, owner: str, limit: int, seconds: float) -> list[QueuedItem]:
+        """Takes up to ``limit`` due items that nobody holds: never leased, the lease run
+        out, or its holder found gone on this host (a killed worker's items are taken up
+        again at once, not when the lease runs out)."""
+        at = self.now()
+        due = and_(self._mine, work_queue.c.not_before <= at)
+        open_ = or_(work_queue.c.lease_until.is_(None), work_queue.c.lease_until < at)
+        with self.reader.connect() as conn:  # an idle worker asks often: only reads, no write lock
+            holders = conn.execute(
+                select(work_queue.c.owner).where(due, work_queue.c.lease_until >= at).group_by(work_queue.c.owner)
+            ).scalars()
+            dead = [holder for holder in holders if holder and holder != owner and gone(holder)]
+            free = or_(open_, work_queue.c.owner.in_(dead)) if dead else open_
+            if conn.execute(select(work_queue.c.item).where(due, free).limit(1)).first() is None:
+                return []
+        free = and_(due, free)
+        with self.writer.begin() as conn:
+            candidates = list(
+                conn.execute(select(work_queue.c.item).where(free).order_by(work_queue.c.seq).limit(limit)).scalars()
+            )
+            if not candidates:
+                return []
+            # The lease condition is checked again by the UPDATE itself, row by row, so two
+            # workers that picked the same candidates cannot both take one.
+            conn.execute(
+                update(work_queue)
+                .where(work_queue.c.item.in_(candidates), free)
+                .values(owner=owner, lease_until=at + timedelta(seconds=seconds))
+            )
+            rows = conn.execute(
+                select(work_queue.c.item, work_queue.c.seq, work_queue.c.attempt)
+                .where(self._mine, work_queue.c.item.in_(candidates), work_queue.c.owner == owner)
+                .order_by(work_queue.c.seq)
+            ).all()
+        return [QueuedItem(row.item, int(row.seq), int(row.attempt)) for row in rows]
+
+    def _held(self, owner: str, item: str) -> Any:
+        return and_(self._mine, work_queue.c.item == item, work_queue.c.owner == owner)
+
+    def finish(self, owner: str, item: QueuedItem) -> None:
+        """Removes a done item, unless a newer event queued it again meanwhile: then it is
+        released for the next worker."""
+        with self.writer.begin() as conn:
+            done = conn.execute(delete(work_queue).where(self._held(owner, item.item), work_queue.c.seq == item.seq))
+            if done.rowcount == 0:
+                conn.execute(
+                    update(work_queue).where(self._held(owner, item.item)).values(owner=None, lease_until=None)
+                )
+
+    def retry(self, owner: str, item: QueuedItem, not_before: datetime) -> None:
+        """Puts an item off until ``not_before``, counting the attempt."""
+        with self.writer.begin() as conn:
+            conn.execute(
+                update(work_queue)
+                .where(self._held(owner, item.item))
+                .values(owner=None, lease_until=None, attempt=item.attempt + 1, not_before=not_before)
+            )
+
+    def release(self, owner: str, items: Sequence[QueuedItem]) -> None:
+        """Gives back leased items that were not worked on (a worker stopping)."""
+        if not items:
+            return
+        with self.writer.begin() as conn:
+            conn.execute(
+                update(work_queue)
+                .where(self._mine, work_queue.c.item.in_([i.item for i in items]), work_queue.c.owner == owner)
+                .values(owner=None, lease_until=None)
+            )
+
+    def queued(self) -> int:
+        with self.reader.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(work_queue).where(self._mine)).scalar_one())
+
+
+def positions(reader: Engine) -> dict[str, int]:
+    """Every work follower's position by name ("pdf", "email"), as the health answer shows
+    them: read from the shared table, so any host can say how far the workers are."""
+    with reader.connect() as conn:
+        rows = conn.execute(select(work_tracking.c.application_name, work_tracking.c.notification_id)).all()
+    return {str(row.application_name): int(row.notification_id) for row in rows}
