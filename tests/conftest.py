@@ -1,8 +1,14 @@
 """Shared fixtures: a real data directory per test, the real Services and ASGI app.
 
-Every test built on ``make_settings`` (``settings``, ``services``, ``api``, ``cli``...) runs
-twice: on the SQLite default and on PostgreSQL + Redis, each in a schema and key prefix of
-its own (tests/backends.py). ``-m "not postgres"`` runs the SQLite half alone.
+Every test built on ``make_settings`` (``settings``, ``services``, ``api``, ``cli``...) runs on
+the SQLite default; the tests whose outcome can differ by backend (tests/backends.py's
+BOTH_BACKENDS, or marked ``both_backends``) run on PostgreSQL + Redis too, each in a schema
+and key prefix of its own. ``-m "not postgres"`` runs the SQLite half alone.
+
+The tests stand in three tiers, by what they need (tests/README.md): ``unit/`` (no files, no
+sockets, no processes), ``integration/`` (one process, real stores, the app in-process) and
+``e2e/`` (real ``serve`` and worker processes, Chromium, SMTP, Node tools). Each test gets its
+folder's marker, so ``-m unit`` picks a tier as well as its folder does.
 
 Nothing of our own is faked; the only stand-in is the clock (a process boundary), so a
 test can decide what "today" and "this month" are.
@@ -10,6 +16,8 @@ test can decide what "today" and "this month" are.
 
 import json
 import re
+import socket
+import subprocess
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -216,25 +224,37 @@ def stored_state(services: Services) -> tuple[int, dict[str, list[tuple[Any, ...
 # --- fixtures --------------------------------------------------------------------------
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "postgres: runs on PostgreSQL + Redis (tests/backends.py)")
-    config.addinivalue_line("markers", "sqlite_only(reason): what ties the test to the SQLite files")
-    config.addinivalue_line(
-        "markers", "one_backend(name): one backend's half of a long test whose other half is in a file of its own"
-    )
-    config.addinivalue_line("markers", "production_password_cost: `services` keeps production's Argon2id cost")
+TESTS = Path(__file__).parent
+TIERS = ("unit", "integration", "e2e")
+# What a unit test may not ask for: each makes files, a store or an app.
+NOT_FOR_UNITS = frozenset(
+    {"tmp_path", "tmp_path_factory", "data_dir", "backend", "backend_env", "make_settings", "settings", "services"}
+    | {"http", "api", "anonymous", "cli", "tenant", "open_tenant"}
+)
+
+
+def tier_of(path: Path) -> str | None:
+    """The tier a test file stands in: the folder under tests/ it is in (None: tests/ itself)."""
+    parts = path.relative_to(TESTS).parts if path.is_relative_to(TESTS) else ()
+    return parts[0] if len(parts) > 1 and parts[0] in TIERS else None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Every test whose fixtures reach ``backend`` runs on both, unless marked sqlite_only."""
+    """A test whose fixtures reach ``backend`` runs on SQLite, and on PostgreSQL + Redis too
+    where tests/backends.py's BOTH_BACKENDS names it or its file, or it is marked
+    ``both_backends`` (never when marked ``sqlite_only``). ``one_backend(name)`` picks one."""
     if "backend" not in metafunc.fixturenames:
         return
+    definition = metafunc.definition
     params: list[Any] = ["sqlite"]
-    if metafunc.definition.get_closest_marker("sqlite_only") is None:
+    both = definition.get_closest_marker("both_backends") is not None or backends.on_both(
+        definition.path.name, definition.originalname
+    )
+    if both and definition.get_closest_marker("sqlite_only") is None:
         params.append(pytest.param("postgres", marks=pytest.mark.postgres))
-    half = metafunc.definition.get_closest_marker("one_backend")
+    half = definition.get_closest_marker("one_backend")
     if half is not None:  # each half in its own file, so two test processes run them side by side
-        params = [param for param in params if getattr(param, "values", (param,))[0] == half.args[0]]
+        params = [pytest.param(half.args[0], marks=pytest.mark.postgres) if half.args[0] == "postgres" else "sqlite"]
     metafunc.parametrize("backend", params, indirect=True)
 
 
@@ -260,10 +280,41 @@ SLOW_FIRST = (
 )
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by the tier markers added here
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slow files first, in SLOW_FIRST's order; each file's own tests keep their order."""
+    """Each test gets its tier's marker; a unit test asking for files or a store, or a test
+    outside the tiers once they exist, is an error. The slow files go first, in SLOW_FIRST's
+    order; each file's own tests keep their order."""
+    tiered = any((TESTS / tier).is_dir() for tier in TIERS)
+    wrong: list[str] = []
+    for item in items:
+        tier = tier_of(item.path)
+        if tier is not None:
+            item.add_marker(tier)
+        elif tiered and item.path.is_relative_to(TESTS):
+            wrong.append(f"{item.nodeid}: not in tests/unit, tests/integration or tests/e2e")
+        if tier == "unit":
+            asked = sorted(NOT_FOR_UNITS.intersection(getattr(item, "fixturenames", ())))
+            if asked:
+                wrong.append(f"{item.nodeid}: a unit test asks for {', '.join(asked)} (move it to integration/)")
+    if wrong:
+        raise pytest.UsageError("tests in the wrong tier:\n" + "\n".join(wrong))
     rank = {name: place for place, name in enumerate(SLOW_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))
+
+
+@pytest.fixture(autouse=True)
+def _units_stay_in_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A unit test opens no socket and starts no process: trying to is a failure, saying so."""
+    if request.node.get_closest_marker("unit") is None:
+        return
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a unit test opens no socket and starts no process: it belongs in integration/ or e2e/")
+
+    for name in ("connect", "connect_ex", "bind"):
+        monkeypatch.setattr(socket.socket, name, refused)
+    monkeypatch.setattr(subprocess.Popen, "__init__", refused)
 
 
 @pytest.fixture
