@@ -1,6 +1,15 @@
-"""Read-model records as the contract's response Structs (``gateway.rest.contract.responses``)."""
+"""Read-model records as the contract's response Structs (``gateway.rest.contract.responses``).
 
-from typing import Any, TypeVar
+A response field is filled from the view's attribute of the same name (``RENAMED`` lists the
+few that differ), written as the wire writes it: a time ``timestamp``'d, a date YYYY-MM-DD, a
+list of Structs converted row by row. Fields no view holds (``client``, ``shareUrl``,
+``pdfWarnings``) are given by the caller; so a field added to a view and to a response
+Struct needs nothing here.
+"""
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, TypeVar, get_args, get_origin
 
 import msgspec
 
@@ -8,13 +17,20 @@ from gateway.rest.contract import history_shapes as h
 from gateway.rest.contract import responses as r
 from pdf.coverage import pdf_warnings
 from projections.ledger_index import LedgerDigest
-from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, LineView, PaymentView, SortKey
+from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, PaymentView, SortKey
 from projections.views import Page as ViewPage
 from usecases import cursors
 from usecases.lifecycle import PaymentAnswer
 from usecases.wire import timestamp
 
 P = TypeVar("P", r.ClientPage, r.InvoicePage)
+S = TypeVar("S", bound=msgspec.Struct)
+
+# response field -> view attribute, where the names differ (per Struct, inherited)
+RENAMED: dict[type[msgspec.Struct], dict[str, str]] = {
+    r.InvoiceDetail: {"email_error": "email_reply"},
+    r.Payment: {"date": "paid_on", "created_at": "recorded_at"},
+}
 
 
 def _at(moment: Any) -> str:
@@ -23,19 +39,51 @@ def _at(moment: Any) -> str:
     return stamped
 
 
+def wire(value: Any) -> Any:
+    """A view's value as the wire writes it."""
+    if isinstance(value, datetime):
+        return timestamp(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _rows(shape: type[msgspec.Struct]) -> Callable[[Any], Any]:
+    return lambda rows: [from_view(row, shape) for row in rows]
+
+
+Plan = tuple[tuple[str, str, Callable[[Any], Any]], ...]
+_PLANS: dict[tuple[type, type[msgspec.Struct]], Plan] = {}
+
+
+def _plan(view: type, shape: type[msgspec.Struct]) -> Plan:
+    """(field, view attribute, conversion) for each field of ``shape`` that ``view`` holds."""
+    if (view, shape) in _PLANS:
+        return _PLANS[view, shape]
+    renamed: dict[str, str] = {}
+    for base in reversed(shape.__mro__):
+        renamed.update(RENAMED.get(base, {}))
+    held = set(getattr(view, "__dataclass_fields__", ()))
+    plan = []
+    for found in msgspec.structs.fields(shape):
+        attribute = renamed.get(found.name, found.name)
+        if attribute not in held:
+            continue
+        inner = get_args(found.type)
+        nested = get_origin(found.type) is list and isinstance(inner[0], type) and issubclass(inner[0], msgspec.Struct)
+        plan.append((found.name, attribute, _rows(inner[0]) if nested else wire))
+    _PLANS[view, shape] = tuple(plan)
+    return _PLANS[view, shape]
+
+
+def from_view(view: Any, shape: type[S], **given: Any) -> S:
+    """``shape`` filled from ``view``'s fields, and ``given`` for the ones it does not hold."""
+    values = {name: convert(getattr(view, attribute)) for name, attribute, convert in _plan(type(view), shape)}
+    return shape(**values, **given)
+
+
 def client(view: ClientView) -> r.Client:
-    return r.Client(
-        id=view.id,
-        name=view.name,
-        email=view.email,
-        address=view.address,
-        tax_id=view.tax_id,
-        phone=view.phone,
-        notes=view.notes,
-        is_active=view.is_active,
-        created_at=_at(view.created_at),
-        updated_at=_at(view.updated_at),
-    )
+    return from_view(view, r.Client)
 
 
 def next_cursor(result: ViewPage[ClientView] | ViewPage[InvoiceSummary]) -> str | None:
@@ -61,48 +109,19 @@ def client_page(result: ViewPage[ClientView]) -> r.ClientPage:
 
 
 def invoice_brief(view: InvoiceSummary) -> r.InvoiceBrief:
-    return r.InvoiceBrief(id=view.id, invoice_number=view.invoice_number, total=view.total, status=view.status)
+    return from_view(view, r.InvoiceBrief)
 
 
-def _summary_fields(view: InvoiceSummary) -> dict[str, Any]:
-    return {
-        "id": view.id,
-        "client_id": view.client_id,
-        "invoice_number": view.invoice_number,
-        "currency": view.currency,
-        "issue_date": view.issue_date.isoformat(),
-        "due_date": view.due_date.isoformat(),
-        "subtotal": view.subtotal,
-        "tax_total": view.tax_total,
-        "discount_total": view.discount_total,
-        "total": view.total,
-        "status": view.status,
-        "amount_paid": view.amount_paid,
-        "balance_due": view.balance_due,
-        "created_at": _at(view.created_at),
-        "updated_at": _at(view.updated_at),
-        "client": r.BilledClient(name=view.client_name, email=view.client_email),
-    }
+def _billed(view: InvoiceSummary) -> r.BilledClient:
+    return r.BilledClient(name=view.client_name, email=view.client_email)
 
 
 def invoice_summary(view: InvoiceSummary) -> r.InvoiceSummary:
-    return r.InvoiceSummary(**_summary_fields(view))
+    return from_view(view, r.InvoiceSummary, client=_billed(view))
 
 
 def invoice_page(result: ViewPage[InvoiceSummary]) -> r.InvoicePage:
     return _page(result, [invoice_summary(row) for row in result.items], r.InvoicePage)
-
-
-def line_item(line: LineView) -> r.LineItem:
-    return r.LineItem(
-        description=line.description,
-        quantity=line.quantity,
-        unit_price=line.unit_price,
-        amount=line.amount,
-        tax_rate=line.tax_rate,
-        discount_rate=line.discount_rate,
-        discount=line.discount,
-    )
 
 
 def share_url(view: InvoiceDetail, public_url: str) -> str | None:
@@ -113,53 +132,23 @@ def invoice_detail(
     view: InvoiceDetail, public_url: str, client: ClientView | None = None, account: AccountView | None = None
 ) -> r.InvoiceDetail:
     """The detail; ``client`` and ``account`` let pdfWarnings cover what the PDF shows of them."""
-    return r.InvoiceDetail(
-        **_summary_fields(view),
-        line_items=[line_item(line) for line in view.line_items],
-        notes=view.notes,
-        terms=view.terms,
-        sent_via_email=view.sent_via_email,
-        sent_at=timestamp(view.sent_at),
-        paid_at=timestamp(view.paid_at),
-        viewed_at=timestamp(view.viewed_at),
-        overdue_at=timestamp(view.overdue_at),
-        voided_at=timestamp(view.voided_at),
-        void_reason=view.void_reason,
+    return from_view(
+        view,
+        r.InvoiceDetail,
+        client=_billed(view),
         share_url=share_url(view, public_url),
-        email_status=view.email_status,  # type: ignore[arg-type]  # the read model holds one of the three
-        email_error=view.email_reply,
         # characters of the invoice's own fields its PDF draws as U+FFFD (pdf/coverage.py)
         pdf_warnings=pdf_warnings(view, client, account),
     )
 
 
-def _payment_fields(view: PaymentView) -> dict[str, Any]:
-    return {
-        "id": view.id,
-        "amount": view.amount,
-        "date": view.paid_on.isoformat(),
-        "method": view.method,
-        "reference": view.reference,
-        "created_at": _at(view.recorded_at),
-        "reversed_at": timestamp(view.reversed_at),
-    }
-
-
 def payment(view: PaymentView) -> r.Payment:
-    return r.Payment(**_payment_fields(view))
+    return from_view(view, r.Payment)
 
 
 def payment_answer(answer: PaymentAnswer) -> r.PaymentAnswer:
     """The payment, with where its invoice now stands."""
-    invoice = answer.invoice
-    standing = r.Standing(
-        id=invoice.id,
-        status=invoice.status,
-        amount_paid=invoice.amount_paid,
-        balance_due=invoice.balance_due,
-        paid_at=timestamp(invoice.paid_at),
-    )
-    return r.PaymentAnswer(**_payment_fields(answer.payment), invoice=standing)
+    return from_view(answer.payment, r.PaymentAnswer, invoice=from_view(answer.invoice, r.Standing))
 
 
 def history(kind: str, entries: list[dict[str, Any]]) -> h.InvoiceHistory | h.ClientHistory:
