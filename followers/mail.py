@@ -30,17 +30,17 @@ import aiosmtplib
 from gateway.rest.downloads import content_disposition
 from pdf.formats import Formats
 from projections.views import AccountView, InvoiceDetail
+from translations import N_, told
 
 SMTP_TIMEOUT = 30.0
 INVOICE_HEADER = "X-CleverInvo-Invoice"  # lets a mail client or the outbox find the invoice
 
-SUBJECT = {"en": "Invoice {number} from {seller}", "es": "Factura {number} de {seller}"}
-BODY = {
-    "en": "Hello {client},\n\nPlease find invoice {number} for {total} attached, due on {due}.\n"
-    "You can also view it online: {link}\n\n{message}Kind regards,\n{seller}\n",
-    "es": "Hola {client}:\n\nAdjuntamos la factura {number} por {total}, con vencimiento el {due}.\n"
-    "También puede verla en línea: {link}\n\n{message}Saludos cordiales,\n{seller}\n",
-}
+# The message's words, from the product's catalog (``translations``), in the seller's language.
+SUBJECT = N_("Invoice %(number)s from %(seller)s")
+BODY = N_(
+    "Hello %(client)s,\n\nPlease find invoice %(number)s for %(total)s attached, due on %(due)s.\n"
+    "You can also view it online: %(link)s\n\n%(message)sKind regards,\n%(seller)s\n"
+)
 
 
 class DeliveryFailed(Exception):
@@ -85,7 +85,7 @@ def compose(
 ) -> EmailMessage:
     """The message of the invoice's ``send``-th send (its number names it: ``message_id``)."""
     formats = Formats(account.locale)
-    language = str(formats.locale.language) if str(formats.locale.language) in SUBJECT else "en"
+    language = str(formats.locale.language)
     values = {
         "number": invoice.invoice_number,
         "seller": account.name,
@@ -96,7 +96,7 @@ def compose(
         "message": f"{envelope.message}\n\n" if envelope.message else "",
     }
     message = EmailMessage()
-    message["Subject"] = SUBJECT[language].format(**values)
+    message["Subject"] = told(language, SUBJECT) % values
     message["From"] = formataddr((account.name, sender))
     message["To"] = ", ".join(envelope.to)
     if envelope.cc:
@@ -106,7 +106,7 @@ def compose(
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message[INVOICE_HEADER] = invoice.invoice_number
     message["Message-ID"] = message_id(invoice.id, send, sender)
-    message.set_content(BODY[language].format(**values))
+    message.set_content(told(language, BODY) % values)
     filename = f"{invoice.invoice_number}.pdf"
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
     attachment = list(message.iter_attachments())[-1]

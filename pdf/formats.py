@@ -1,4 +1,5 @@
-"""Amounts, dates and labels in the invoice's currency and the account's locale (Babel)."""
+"""Amounts, dates and labels in the invoice's currency and the account's locale (Babel; the
+labels from the product's catalog, ``translations``)."""
 
 import copy
 from datetime import date
@@ -9,80 +10,47 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from domain.currencies import MINOR_UNITS
+from translations import LANGUAGES, N_, NP_, braced, told
 
+# What the invoice's PDF prints (``pdf.layout`` reads them by these keys), as the catalog's
+# messages; the layout formats them with ``str.format`` ("Page {page} of {pages}").
+MESSAGES: dict[str, str | tuple[str, str]] = {
+    "invoice": N_("INVOICE"),
+    "number": N_("Invoice number"),
+    "issue_date": N_("Issue date"),
+    "due_date": N_("Due date"),
+    "status": N_("Status"),
+    "bill_to": N_("Bill to"),
+    "description": N_("Description"),
+    "quantity": N_("Qty"),
+    "unit_price": N_("Unit price"),
+    "tax": NP_("column", "Tax"),  # a line's: Impuesto
+    "amount": N_("Amount"),
+    "subtotal": N_("Subtotal"),
+    "discount": N_("Discount"),
+    "net": N_("Subtotal after discount"),
+    "tax_total": NP_("totals", "Tax"),  # the sum of the lines': Impuestos
+    "total": N_("Total"),
+    "notes": N_("Notes"),
+    "terms": N_("Terms"),
+    "page": N_("Page %(page)s of %(pages)s"),
+    "continued": N_("continued"),
+    "DRAFT": N_("Draft"),
+    "SENT": N_("Sent"),
+    "VIEWED": N_("Viewed"),
+    "PAID": N_("Paid"),
+    "PARTIALLY_PAID": N_("Partially paid"),
+    "OVERDUE": N_("Overdue"),
+    "VOID": N_("Void"),
+    "discount_rate": N_("Disc."),
+    "tax_on": N_("Tax %(rate)s on %(base)s"),
+    "amount_paid": N_("Amount paid"),
+    "balance_due": N_("Balance due"),
+    "view_online": N_("View and download online"),
+    "void_reason": N_("Reason"),
+}
 LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "invoice": "INVOICE",
-        "number": "Invoice number",
-        "issue_date": "Issue date",
-        "due_date": "Due date",
-        "status": "Status",
-        "bill_to": "Bill to",
-        "description": "Description",
-        "quantity": "Qty",
-        "unit_price": "Unit price",
-        "tax": "Tax",
-        "amount": "Amount",
-        "subtotal": "Subtotal",
-        "discount": "Discount",
-        "net": "Subtotal after discount",
-        "tax_total": "Tax",
-        "total": "Total",
-        "notes": "Notes",
-        "terms": "Terms",
-        "page": "Page {page} of {pages}",
-        "continued": "continued",
-        "tax_id": "Tax ID",  # the generic label; the PDF labels a tax id by its country (pdf/tax_labels.py)
-        "DRAFT": "Draft",
-        "SENT": "Sent",
-        "VIEWED": "Viewed",
-        "PAID": "Paid",
-        "PARTIALLY_PAID": "Partially paid",
-        "OVERDUE": "Overdue",
-        "VOID": "Void",
-        "discount_rate": "Disc.",
-        "tax_on": "Tax {rate} on {base}",
-        "amount_paid": "Amount paid",
-        "balance_due": "Balance due",
-        "view_online": "View and download online",
-        "void_reason": "Reason",
-    },
-    "es": {
-        "invoice": "FACTURA",
-        "number": "Número de factura",
-        "issue_date": "Fecha de emisión",
-        "due_date": "Fecha de vencimiento",
-        "status": "Estado",
-        "bill_to": "Facturar a",
-        "description": "Descripción",
-        "quantity": "Cant.",
-        "unit_price": "Precio unitario",
-        "tax": "Impuesto",
-        "amount": "Importe",
-        "subtotal": "Subtotal",
-        "discount": "Descuento",
-        "net": "Subtotal con descuento",
-        "tax_total": "Impuestos",
-        "total": "Total",
-        "notes": "Notas",
-        "terms": "Condiciones",
-        "page": "Página {page} de {pages}",
-        "continued": "continuación",
-        "tax_id": "NIF",
-        "DRAFT": "Borrador",
-        "SENT": "Enviada",
-        "VIEWED": "Vista",
-        "PAID": "Pagada",
-        "PARTIALLY_PAID": "Pagada parcialmente",
-        "OVERDUE": "Vencida",
-        "VOID": "Anulada",
-        "discount_rate": "Dto.",
-        "tax_on": "Impuesto {rate} sobre {base}",
-        "amount_paid": "Importe pagado",
-        "balance_due": "Saldo pendiente",
-        "view_online": "Ver y descargar en línea",
-        "void_reason": "Motivo",
-    },
+    language: {key: braced(told(language, message)) for key, message in MESSAGES.items()} for language in LANGUAGES
 }
 
 

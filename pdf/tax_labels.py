@@ -23,6 +23,8 @@ from functools import cache
 
 from babel import Locale
 
+from translations import NP_, told
+
 # The VAT number after its prefix, per country (the formats VIES documents).
 _VAT_NUMBER: dict[str, str] = {
     "AT": r"U\d{8}",
@@ -68,7 +70,8 @@ _OWN_LABEL = {
     "IT": "P.IVA",
 }
 EU_LABEL = "VAT ID"
-GENERIC_LABEL = {"en": "Tax ID", "es": "ID fiscal"}
+# The generic label, in the invoice's language (the dashboard's "Tax ID" of a form is longer).
+GENERIC_LABEL = NP_("invoice party", "Tax ID")
 # Names of countries an address may end with, in these languages (the EU's and ours).
 _NAME_LANGUAGES: tuple[str, ...] = ("en", "es", "de", "fr", "it", "pt", "nl", "pl", "sv", "da", "fi", "el")
 _NAME_LANGUAGES += ("cs", "hu", "ro", "bg", "hr", "sk", "sl", "et", "lv", "lt", "mt", "ga")
@@ -164,7 +167,7 @@ def tax_id_label(country: str | None, language: str) -> str:
         return _OWN_LABEL[country]
     if country in EU:
         return EU_LABEL
-    return GENERIC_LABEL.get(language, GENERIC_LABEL["en"])
+    return told(language, GENERIC_LABEL)
 
 
 def label_for(tax_id: str | None, address: str | None, language: str) -> str:

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from gateway.dashboard.i18n import translations
 from gateway.services import Services
 from tests.conftest import TestClient
 from tests.dashboard_support import THREE_LINES, Browser, invoice_form, make_owner, text_of
+from translations import catalog as translations
 
 pytestmark = pytest.mark.sqlite_only  # words on a page do not depend on the store
 

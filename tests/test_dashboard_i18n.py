@@ -1,5 +1,5 @@
-"""The dashboard's catalogs: every message has its Spanish, with the same placeholders, and
-the compiled catalogs shipped in the package are those of the .po files beside them."""
+"""The product's catalog (translations/), as the dashboard needs it: every message has its Spanish,
+with the same placeholders, and the compiled catalogs shipped are those of the .po files beside them."""
 
 import re
 import tomllib
@@ -14,15 +14,17 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from gateway.dashboard.i18n import LOCALE_DIR, Formatter, negotiate, translations
+from gateway.dashboard.i18n import Formatter, negotiate
 from gateway.dashboard.problems import explain
+from translations import LOCALE_DIR
+from translations import catalog as translations
 
 ROOT = Path(__file__).resolve().parents[1]
 DASHBOARD = ROOT / "gateway" / "dashboard"
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
-# The keywords of locales/README.md's pybabel extract: gettext's own, and NP_ (N_ with a context).
+# The keywords of translations/README.md's pybabel extract: gettext's own, and NP_ (N_ with a context).
 KEYWORDS = {**DEFAULT_KEYWORDS, "NP_": ((1, "c"), 2)}
 Key = tuple[str | None, str]  # (msgctxt, msgid): a message with a context is a message of its own
 
@@ -33,12 +35,12 @@ def key(context: str | None, message: str | tuple[str, ...] | list[str]) -> Key:
 
 
 def extracted() -> set[Key]:
-    with (DASHBOARD / "babel.cfg").open(encoding="utf-8") as config:
+    with (ROOT / "translations" / "babel.cfg").open(encoding="utf-8") as config:
         method_map, options_map = parse_mapping_cfg(config)
     return {
         key(context, message)
         for _file, _line, message, _comments, context in extract_from_dir(
-            str(DASHBOARD), method_map, options_map, keywords=KEYWORDS
+            str(ROOT), method_map, options_map, keywords=KEYWORDS
         )
         if message
     }
@@ -66,7 +68,7 @@ def test_every_message_of_the_pages_has_its_spanish() -> None:
     spanish = catalog("es")
     told = {key(m.context, m.id) for m in spanish if translated(m)}
     missing = sorted(messages - told)
-    assert missing == [], "run pybabel extract/update (gateway/dashboard/locales/README.md) and translate"
+    assert missing == [], "run pybabel extract/update (translations/README.md) and translate"
     stale = sorted(str(m.id) for m in spanish if m.id and key(m.context, m.id) not in messages)
     assert stale == [], "messages no page uses any more: pybabel update --ignore-obsolete"
 
@@ -111,18 +113,15 @@ def messages_of(found: Catalog) -> dict[Key, str]:
 def test_the_shipped_mo_is_the_compiled_po(lang: str) -> None:
     with (LOCALE_DIR / lang / "LC_MESSAGES" / "messages.mo").open("rb") as mo:
         shipped = read_mo(mo)
-    assert messages_of(shipped) == messages_of(catalog(lang)), "pybabel compile -d gateway/dashboard/locales"
+    assert messages_of(shipped) == messages_of(catalog(lang)), "pybabel compile -d translations/locales"
 
 
-def test_a_non_editable_install_ships_the_templates_assets_and_catalogs() -> None:
+def test_a_non_editable_install_ships_the_templates_and_assets() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     shipped = pyproject["tool"]["setuptools"]["package-data"]["gateway.dashboard"]
     files = [path.relative_to(DASHBOARD) for path in DASHBOARD.rglob("*") if path.is_file()]
     needed = [
-        f
-        for f in files
-        if f.parts[0] in ("templates", "static", "locales")
-        and f.suffix in (".html", ".css", ".js", ".svg", ".po", ".mo")
+        f for f in files if f.parts[0] in ("templates", "static") and f.suffix in (".html", ".css", ".js", ".svg")
     ]
     for path in needed:
         assert any(path.match(pattern) for pattern in shipped), path

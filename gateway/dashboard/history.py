@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from gateway.dashboard.i18n import N_, NP_, STATUS_NAMES
+from gateway.dashboard.i18n import STATUS_NAMES
 from gateway.dashboard.problems import field_label
 from gateway.dashboard.web import View
+from translations import N_, NP_
 
 WHAT = {
     "sent": N_("Sent"),

@@ -1,39 +1,24 @@
-"""Languages of the dashboard: message catalogs (Babel's gettext), and dates, amounts and
-numbers written the way the reader's locale writes them.
+"""Languages of the dashboard and the share page: the reader's language, the names the pages
+give statuses, plans and email states, and dates, amounts and numbers written the way the
+reader's locale writes them.
 
-Catalogs are ``locales/<lang>/LC_MESSAGES/messages.po``, compiled to ``messages.mo``
-beside them and shipped in the package; English is the source language. Strings in
-Python are marked with ``N_`` (extracted, translated when shown), or ``NP_`` with a
-context where one English word is several Spanish ones (gender, number, sense).
+The messages are the product's one catalog (``translations``: how a string is added is in
+translations/README.md); English is the source language. Strings in Python are marked with
+``N_`` (extracted, translated when shown), or ``NP_`` with a context where one English word
+is several Spanish ones (gender, number, sense).
 """
 
-import functools
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from gettext import NullTranslations
-from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date, format_time
-from babel.support import Translations
 
 from domain.account import LOCALES
 from pdf.formats import Formats
+from translations import N_, SOURCE
 
-LOCALE_DIR = Path(__file__).parent / "locales"
-DOMAIN = "messages"
-DEFAULT = "en"
-
-
-def N_(message: str) -> str:  # noqa: N802 - gettext's own name for "translate later"
-    """Marks a string for the catalogs; it is translated where it is shown."""
-    return message
-
-
-def NP_(context: str, message: str) -> tuple[str, str]:  # noqa: N802 - N_ with a context (pybabel -k NP_:1c,2)
-    """Marks a string said of something (its msgctxt) for the catalogs; shown with pgettext."""
-    return context, message
-
+DEFAULT = SOURCE
 
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # each in its own language
 
@@ -50,13 +35,6 @@ STATUS_NAMES = {
 PLAN_NAMES = {"free": N_("Free"), "pro": N_("Pro"), "business": N_("Business")}
 
 EMAIL_STATES = {"queued": N_("queued"), "delivered": N_("delivered"), "failed": N_("not delivered")}
-
-
-@functools.cache
-def translations(locale: str) -> NullTranslations:
-    if locale == DEFAULT:
-        return NullTranslations()
-    return Translations.load(str(LOCALE_DIR), [locale], DOMAIN)
 
 
 def negotiate(accept_language: str | None) -> str:

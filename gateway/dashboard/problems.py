@@ -10,7 +10,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gateway.dashboard.i18n import N_, STATUS_NAMES
+from gateway.dashboard.i18n import STATUS_NAMES
+from translations import N_
 
 Gettext = Callable[[str], str]
 

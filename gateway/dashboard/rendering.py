@@ -13,8 +13,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from gateway.dashboard.i18n import EMAIL_STATES, PLAN_NAMES, STATUS_NAMES, translations
+from gateway.dashboard.i18n import EMAIL_STATES, PLAN_NAMES, STATUS_NAMES
 from gateway.dashboard.security import PAGE_HEADERS, PATH
+from translations import catalog
 
 STATIC_DIR = Path(__file__).parent / "static"
 YEAR = 365 * 24 * 3600
@@ -52,7 +53,7 @@ def environment(locale: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(catalog(locale), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(static=static_url, statuses=STATUS_NAMES, plans=PLAN_NAMES, email_states=EMAIL_STATES)
     return env
 

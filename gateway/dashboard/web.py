@@ -22,7 +22,7 @@ from domain.actors import account_owner, acting_as
 from domain.errors import DomainError, NotFound
 from gateway.dashboard import security
 from gateway.dashboard.forms import Form, read_form
-from gateway.dashboard.i18n import LANGUAGE_NAMES, N_, Formatter, negotiate, translations
+from gateway.dashboard.i18n import LANGUAGE_NAMES, Formatter, negotiate
 from gateway.dashboard.problems import Problem, explain
 from gateway.dashboard.rendering import render
 from gateway.dashboard.security import CSRF_FIELD, PATH, PRE_COOKIE, SESSION_COOKIE, Keys
@@ -32,6 +32,7 @@ from gateway.http.problems import HttpProblem
 from gateway.http.ratelimit import RateLimiter
 from gateway.services import Services
 from projections.views import AccountView
+from translations import N_, catalog
 from usecases.owners import SESSION_MOST, OwnerSession
 from usecases.service import UseCases
 
@@ -138,12 +139,12 @@ class View:
         return security.is_https(self.request, self.dashboard.public_url)
 
     def gettext(self, message: str) -> str:
-        return translations(self.locale).gettext(message)
+        return catalog(self.locale).gettext(message)
 
     def pgettext(self, context: str, message: str) -> str:
         """A message whose translation depends on what it is said of (GNU gettext's msgctxt):
         "Created" of an invoice and of a client are two words in Spanish."""
-        return translations(self.locale).pgettext(context, message)
+        return catalog(self.locale).pgettext(context, message)
 
     def status_of(self, error: DomainError) -> int:
         """A refused form's status: the API's for the same refusal."""

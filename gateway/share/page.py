@@ -18,10 +18,11 @@ from starlette.responses import HTMLResponse
 
 from domain.account import LOCALES
 from domain.money import tax_breakdown
-from gateway.dashboard.i18n import DEFAULT, N_, Formatter, translations
+from gateway.dashboard.i18n import DEFAULT, Formatter
 from gateway.dashboard.rendering import STATIC_DIR, environment
 from pdf.document import InvoiceDocument
 from projections.views import AccountView, ClientView, InvoiceDetail
+from translations import N_, catalog
 
 NOT_FOUND = (N_("Invoice not found"), N_("This link does not lead to an invoice."))
 TOO_MANY = (N_("Too many requests"), N_("Too many requests; try again in a minute."))
@@ -87,6 +88,6 @@ def invoice_page(invoice: InvoiceDetail, seller: AccountView, client: ClientView
 
 def message_page(locale: str, status: int, message: tuple[str, str]) -> HTMLResponse:
     """A page without an invoice (``NOT_FOUND``, ``TOO_MANY``)."""
-    told = translations(locale).gettext
+    told = catalog(locale).gettext
     title, text = message
     return _page("share_message.html", locale, {"title": told(title), "text": told(text)}, status)
