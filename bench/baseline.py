@@ -3,7 +3,7 @@
 One route, GET /baseline, answers a JSON body shaped like an invoice detail (about the
 same size: a dozen fields, five lines, a client) with Starlette's own JSONResponse: no
 middleware, no database, no thread pool. It runs under uvicorn with the very settings
-`cleverinvo serve` uses (``gateway.cli.main.server_config``), so the difference between the two
+`cleverinvo serve` uses (``gateway.cli.server.server_config``), so the difference between the two
 is the application, not the server stack.
 
 Run by bench/load.py as: python bench/baseline.py --port N
@@ -63,7 +63,7 @@ def main() -> None:
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from gateway.cli.main import server_config
+    from gateway.cli.server import server_config
     from gateway.settings import Settings
 
     async def baseline(_request: Request) -> JSONResponse:

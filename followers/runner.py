@@ -6,6 +6,11 @@ digests. They run in their own process so that this work never competes with req
 for the GIL; `serve` starts one as a child, starts it again should it die, and stops it
 with itself; any number can run on their own, on any host, sharing the work through the
 store.
+
+This package knows nothing of the gateway: ``run_workers`` takes the follower tasks ready
+made and ``WorkerSupervisor`` the command that starts a worker process; the composition root
+(``gateway.services``) builds the tasks from the settings and the command line names the
+command.
 """
 
 import contextlib
@@ -13,15 +18,13 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import FrameType
 from typing import Protocol
 
-from gateway.services import Services
 from projections.ledger_index import LedgerIndex
 
 log = logging.getLogger("cleverinvo.workers")
@@ -46,29 +49,23 @@ class LedgerFollowing:
         return max(0, self.ledger.catch_up(batches=LEDGER_BATCHES) - before)
 
 
-def run_workers(services: Services, parent_pid: int | None = None) -> None:
+def run_workers(tasks: Sequence[Task], parent_pid: int | None = None, nice: int = 0) -> None:
     """Works until SIGTERM or SIGINT (or, for serve's child, until its parent is gone),
     each follower in turn; a render or delivery under way is finished, leased work not
-    started is handed back."""
+    started is handed back. ``nice``: how much lower this process's priority is."""
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
-    if services.settings.worker_nice:
+    if nice:
         # Rendering is throughput work: where it shares cores with the API, requests go first.
-        os.nice(services.settings.worker_nice)
+        os.nice(nice)
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     if parent_pid is not None:
         threading.Thread(target=_watch_parent, args=(parent_pid, stop), daemon=True).start()
     log.info("workers started (pid %d)", os.getpid())
-    tasks: list[Task] = [
-        services.pdf_worker(),
-        services.email_worker(),
-        services.overdue_sweep(),
-        LedgerFollowing(services.ledger),
-    ]
     while not stop.is_set():
         busy = 0
         for task in tasks:
@@ -106,15 +103,13 @@ class ChildState:
 
 
 class WorkerSupervisor:
-    """Runs `cleverinvo workers` beside serve, with the same environment, and starts it
+    """Runs ``command`` (`cleverinvo workers`) beside serve, with the same environment, and starts it
     again when it dies (backoff above, each death and restart logged); ``stop`` asks it to
     stop (SIGTERM) and, should it not within STOP_SECONDS, kills it. Without this a killed
     child stayed dead: no PDF nor email until serve itself was restarted."""
 
-    def __init__(self, command: list[str] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
-        self.command = command or [
-            sys.executable, "-m", "gateway.cli.main", "workers", "--parent-pid", str(os.getpid())
-        ]
+    def __init__(self, command: list[str], clock: Callable[[], float] = time.monotonic) -> None:
+        self.command = command
         self.clock = clock
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -224,9 +219,9 @@ def _is_workers_child(pid: int, parent_pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def child_workers() -> Iterator[WorkerSupervisor]:
-    """Runs and supervises `cleverinvo workers` (``WorkerSupervisor``) for the block."""
-    supervisor = WorkerSupervisor()
+def child_workers(command: list[str]) -> Iterator[WorkerSupervisor]:
+    """Runs and supervises ``command``, `cleverinvo workers` (``WorkerSupervisor``), for the block."""
+    supervisor = WorkerSupervisor(command)
     supervisor.start()
     try:
         yield supervisor

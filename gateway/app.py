@@ -1,4 +1,5 @@
-"""The Starlette app factory: settings in, an ASGI app out."""
+"""The Starlette app factory: settings in, an ASGI app out. The composition root's HTTP half:
+the doors' routes and the HTTP wrapping around them, over one ``Services`` (``gateway.services``)."""
 
 import asyncio
 import contextlib
@@ -14,6 +15,7 @@ from starlette.routing import Mount, Route
 
 from gateway.dashboard import dashboard_app
 from gateway.graphql.app import graphql_routes
+from gateway.http import capacity
 from gateway.http.compression import Compression
 from gateway.http.cors import Cors
 from gateway.http.errors import HANDLERS
@@ -63,7 +65,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        core.size_request_threads()  # never more threads than connections (defect 6)
+        # never more threads than connections (defect 6), in the running event loop
+        capacity.limit_threads(core.app, core.engines)
         follower = asyncio.create_task(_follow(core))
         try:
             yield

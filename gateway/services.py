@@ -1,18 +1,27 @@
-"""The running core that both doors share: the application, its projection and queries."""
+"""The composition root: the one place where the running parts are built from the settings.
+
+``Services`` opens the databases, the event store (the domain's application), the projector
+and the read model, the ledger index, the PDF cache and the stores that are not built from
+events, and builds from them the application layer (``usecases``) that every door calls and
+the followers that `cleverinvo workers` runs. Doors hold it for ``usecases`` and
+``settings``; the other parts are the HTTP wrapping's (``gateway.http``: the guard, health,
+idempotency), the followers' and the tests'.
+"""
 
 import logging
 import os
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import make_url
+from sqlalchemy import Engine, make_url
 
 from database.engines import create_schema, exclusive, make_engine
+from database.schema import SchemaTooNew, upgrade
 from domain.application import CleverInvo, Clock, utc_now
 from followers.email import EmailWorker
 from followers.overdue import OverdueSweep
 from followers.pdfs import PdfWorker
-from gateway.http import capacity
+from followers.runner import LedgerFollowing, Task, run_workers
 from gateway.http.ratelimit import redis_options
 from gateway.settings import Settings
 from pdf import render_gate
@@ -21,11 +30,14 @@ from pdf.store import PdfStore
 from projections.ledger_index import LedgerIndex
 from projections.projector import ReadModelProjector
 from projections.queries import ReadModel
+from storage.key_usage import KeyUsage
+from storage.owners import OwnerStore
 from storage.pdf_cache import PdfIndex
 from storage.work_queue import WorkQueue, positions
 from usecases.core import Core
 from usecases.service import UseCases
 
+__all__ = ["DEFAULT_PUBLIC_URL", "SchemaTooNew", "Services", "upgrade_database"]
 T = TypeVar("T")
 log = logging.getLogger("cleverinvo")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"  # where share links point when nothing says otherwise
@@ -60,7 +72,8 @@ class Services:
         )
         self.pdfs.renderer = render_gate.from_environment(self.pdfs.renderer)  # tests only: tests/test_pdf_workers.py
         self.core = Core(self.app, self.projector, self.read, self.pdfs, self.ledger)
-        self.usecases = UseCases(self.core)  # what both doors call
+        stores = KeyUsage(self._writer, self._reader), OwnerStore(self._writer, self._reader)
+        self.usecases = UseCases(self.core, *stores)  # the application layer: what every door calls
 
     def email_worker(self) -> EmailWorker:
         """The follower that delivers emailed sends (run by `cleverinvo workers`)."""
@@ -87,6 +100,15 @@ class Services:
         """A follower that renders PDFs (run by `cleverinvo workers`, never by the API)."""
         queue = WorkQueue(self._writer, self._reader, follower="pdf")
         return PdfWorker(self.app, self.projector, self.pdfs, queue, lease_seconds=self.settings.worker_lease_seconds)
+
+    def follower_tasks(self) -> list[Task]:
+        """What `cleverinvo workers` does, in turn: render PDFs, deliver emails, sweep overdue
+        invoices, keep the ledger's digests."""
+        return [self.pdf_worker(), self.email_worker(), self.overdue_sweep(), LedgerFollowing(self.ledger)]
+
+    def run_workers(self, parent_pid: int | None = None) -> None:
+        """`cleverinvo workers`: the follower tasks until a signal (``followers.runner``)."""
+        run_workers(self.follower_tasks(), parent_pid, nice=self.settings.worker_nice)
 
     def work_positions(self) -> dict[str, int]:
         """The work followers' positions ("pdf", "email"), from the shared tracking table."""
@@ -128,10 +150,11 @@ class Services:
             client.close()
         return True
 
-    def size_request_threads(self) -> int:
-        """As many request threads as the smallest pool has connections (gateway/http/capacity.py);
-        called in the running event loop."""
-        return capacity.limit_threads(self.app, [self._writer, self._reader])
+    @property
+    def engines(self) -> list[Engine]:
+        """The read model's connection pools (writer, reader): the request threads are sized
+        to the smallest pool (``gateway.app``, ``gateway.http.capacity``)."""
+        return [self._writer, self._reader]
 
     def execute(self, command: Callable[[], T]) -> T:
         """Runs a command with read-your-writes (``usecases.core.Core.execute``)."""
@@ -142,3 +165,13 @@ class Services:
         self.app.close()
         self._writer.dispose()
         self._reader.dispose()
+
+
+def upgrade_database(settings: Settings) -> str:
+    """`cleverinvo db upgrade`: migrates the database to this version's schema without
+    opening the event store; returns the revision it is at."""
+    engine = make_engine(settings.database_url, writer=True)
+    try:
+        return upgrade(engine)
+    finally:
+        engine.dispose()

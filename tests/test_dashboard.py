@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from domain.actors import OWNER
 from gateway.app import create_app
-from gateway.cli.main import server_config
+from gateway.cli.server import server_config
 from gateway.dashboard import ROUTES as DASHBOARD_ROUTES
 from gateway.dashboard.i18n import Formatter
 from gateway.services import Services
@@ -119,7 +119,7 @@ def test_the_cookie_is_secure_when_the_dashboard_is_served_over_https(
 def test_behind_a_trusted_proxy_the_cookie_is_secure_and_attempts_count_per_forwarded_address(
     make_settings: Callable[..., Settings], clock: FakeClock, trusted: bool
 ) -> None:
-    """As `cleverinvo serve` runs it (gateway.cli.main.server_config): the proxy's X-Forwarded-Proto
+    """As `cleverinvo serve` runs it (gateway.cli.server.server_config): the proxy's X-Forwarded-Proto
     and X-Forwarded-For are believed only from CLEVERINVO_TRUSTED_PROXIES."""
     settings = make_settings(**({"CLEVERINVO_TRUSTED_PROXIES": "*"} if trusted else {}))
     services = Services(settings, clock=clock)

@@ -19,7 +19,7 @@ import pytest
 import uvicorn
 
 from gateway.app import create_app
-from gateway.cli.main import server_config
+from gateway.cli.server import server_config
 from gateway.services import Services
 from gateway.settings import Settings
 from tests.conftest import FakeClock, Tenant, stored_state

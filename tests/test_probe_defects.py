@@ -21,7 +21,7 @@ from websockets.sync.client import connect
 from domain.errors import ValidationError
 from domain.keys import new_key
 from gateway.app import create_app
-from gateway.cli.main import server_config
+from gateway.cli.server import server_config
 from gateway.services import Services
 from gateway.settings import Settings, SettingsError
 from tests.conftest import Api, FakeClock, Tenant, TestClient, assert_error, payload, stored_state

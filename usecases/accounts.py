@@ -1,5 +1,6 @@
-"""The account's own settings: seller details and locale, the plan and its usage, the
-ledger's export."""
+"""Accounts: opening one (the command line, a first start's default account), the list of
+them, their own settings (seller details and locale, the plan) and its usage, the ledger's
+export."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -7,8 +8,10 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from domain.errors import Conflict, NotFound, ValidationError
-from domain.plans import limits_of
+from database.engines import exclusive
+from domain.errors import Conflict, DomainError, NotFound, ValidationError
+from domain.owners import check_owner_email
+from domain.plans import Plan, limits_of
 from domain.quotas import ClientQuota, InvoiceQuota
 from projections.ledger_walk import Unexportable, export_lines
 from projections.views import AccountView
@@ -52,9 +55,60 @@ class Usage:
     email_sending: bool
 
 
+@dataclass(frozen=True)
+class DefaultAccount:
+    """What a first start opened: the account and its API key (shown this once)."""
+
+    account_id: UUID
+    key: str
+
+
 class Accounts:
     def __init__(self, core: Core) -> None:
         self.core = core
+
+    def listing(self) -> list[AccountView]:
+        return self.core.read.accounts()
+
+    def open(
+        self,
+        name: str,
+        plan: str,
+        locale: str,
+        details: Mapping[str, str | None],
+        owner_email: str | None = None,
+    ) -> UUID:
+        """Opens an account (the command line). ``owner_email``: checked, and refused when it
+        signs in already, before the account is opened (``Owners.invite`` then adds them)."""
+        if owner_email is not None:
+            owner = check_owner_email(text(owner_email, "email") or "")
+            if self.core.app.owner_by_email(owner) is not None:
+                raise DomainError("This email already signs in to an account")
+        app = self.core.app
+        return self.core.execute(lambda: app.open_account(name, plan, locale, details))
+
+    def open_default(self) -> DefaultAccount | None:
+        """A first start's account (plan pro) and its API key; None when there is an account
+        already. Hosts starting at once on a new database open one: they take turns."""
+        core = self.core
+        with exclusive(core.projector.writer, "default-account"):
+            core.projector.catch_up()  # another host may have opened it a moment ago
+            if core.read.accounts():
+                return None
+            account_id = core.execute(lambda: core.app.open_account("Default account", Plan.PRO.value))
+            _, key = core.execute(lambda: core.app.issue_api_key(account_id, "default"))
+        return DefaultAccount(account_id, key)
+
+    def has_owners(self, account: UUID) -> bool:
+        return bool(self.core.app.get_account(account).owners)
+
+    def amend(self, account: UUID, values: Mapping[str, str | None], plan: str | None = None) -> None:
+        """Changes the account's name, locale or seller details (domain names, as the
+        command line gives them; '' clears one), then its plan when one is given."""
+        app = self.core.app
+        self.core.execute(lambda: app.update_account(account, values))
+        if plan:
+            self.core.execute(lambda: app.change_plan(account, plan))
 
     def get(self, account: UUID) -> AccountView:
         found = self.core.read.account(str(account))

@@ -1,4 +1,7 @@
-"""What every use case stands on: the application, the read side, PDFs and the ledger."""
+"""What every use case stands on: the application, the read side, PDFs and the ledger.
+
+Made by the composition root (``gateway.services``) and held by the use cases
+(``usecases.service.UseCases``); a door never touches it."""
 
 import logging
 from collections.abc import Callable

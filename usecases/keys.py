@@ -37,6 +37,8 @@ class Keys:
 
     def list(self, account: UUID) -> list[KeyListing]:
         """The account's keys, newest first, revoked ones too."""
+        if self.core.read.account(str(account)) is None:
+            raise NotFound("Account not found")
         keys = sorted(self.core.read.keys(str(account)), key=lambda k: (k.created_at, k.id), reverse=True)
         used = self.usage.last_used([key.id for key in keys])
         return [KeyListing(key, used.get(key.id)) for key in keys]
@@ -49,6 +51,10 @@ class Keys:
         if view is None:  # pragma: no cover - execute() has applied it
             raise NotFound("No such API key")
         return NewKey(view, secret)
+
+    def get(self, key_id: str) -> KeyView | None:
+        """The key, revoked or not (a subscription checks that its key still holds)."""
+        return self.core.read.key(key_id)
 
     def revoke(self, account: UUID, key_id: UUID) -> KeyView:
         """Revokes one of the account's keys at once (a key of another account is not found)."""

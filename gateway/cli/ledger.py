@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any, TextIO
 from uuid import UUID
 
+from domain.errors import Conflict
 from gateway.services import Services
-from projections.ledger_audit import Audit, SavedDigest, audit
-from projections.ledger_walk import Unexportable, export_lines
+from usecases.operations import Audit, SavedDigest
 
 HEX = frozenset("0123456789abcdef")
 
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace, services: Services) -> int:
 
 
 def _verify(services: Services, account: str | None, saved: list[SavedDigest]) -> int:
-    report = audit(services.app.recorder, services.app.mapper, services.ledger, account, saved)
+    report = services.usecases.operations.verify_ledger(account, saved)
     if account is not None and report.events == 0:
         print(f"cleverinvo: no events of account {account} in the store", file=sys.stderr)
         return 1
@@ -161,7 +161,7 @@ def read_saved_digests(path: Path) -> list[SavedDigest]:
 
 
 def _export(services: Services, account: str, out: str | None) -> int:
-    lines = export_lines(services.app.recorder, services.app.mapper, account)
+    lines = services.usecases.operations.export_ledger(account)
     try:
         if out is None:
             count, last = _write(lines, sys.stdout)
@@ -171,8 +171,8 @@ def _export(services: Services, account: str, out: str | None) -> int:
         with contextlib.suppress(OSError, ValueError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except Unexportable as exc:
-        print(f"cleverinvo: {exc}; `cleverinvo ledger verify` names what is broken", file=sys.stderr)
+    except Conflict as exc:  # a stored event that cannot be read; the message says what to run
+        print(f"cleverinvo: {exc.message}", file=sys.stderr)
         return 1
     if count == 0:
         print(f"cleverinvo: no events of account {account} in the store", file=sys.stderr)

@@ -66,7 +66,7 @@ class _Remade(uvicorn.Config):
 
 def worker_config(host: str, port: int, workers: int) -> uvicorn.Config:
     """``server_config`` for the factory, from the environment, in ``workers`` processes."""
-    from gateway.cli.main import server_config
+    from gateway.cli.server import server_config
 
     config = server_config(APP_FACTORY, Settings.from_env(), host, port)
     config.factory = True
