@@ -1,7 +1,9 @@
 """The house's import contracts (`.importlinter` at the repository's root), run by
-import-linter as a developer runs it (`lint-imports`): the packages form layers, no package's
-modules import each other in a circle, and the doors reach the store only through the use
-cases. A broken contract fails here with import-linter's own report of each import."""
+import-linter as a developer runs it (`lint-imports`): the packages form layers; no
+package's modules import each other in a circle; inside gateway, the command line, the app,
+the doors, the HTTP wrapping, the composition root and the settings are layers too; and the
+doors reach the store only through the use cases. A broken contract fails here with
+import-linter's own report of each import."""
 
 import configparser
 import shutil
