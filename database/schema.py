@@ -19,62 +19,36 @@ Databases made before migrations existed kept a schema number in the projection'
 tracking table; the baseline adopts them (creating only what is missing) and marks the
 read models stale when that number was not the last one, 5. The row stays at 5, so an
 older process in a rolling deploy never rebuilds (and drops) the tables of this one.
+
+This module runs the revisions and knows none of the tables, so every store can call
+``ensure_migrated`` before its first use. The revisions, Alembic's environment and
+``migrations/catalog.py`` (every declared table, and the comparison with a database) sit
+above the packages that declare tables (``projections``, ``storage``).
 """
 
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
-from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, MetaData, inspect, text
-
-from projections import search
+from sqlalchemy import Connection, Engine, inspect, text
 
 LOCATION = "database:migrations"
 LEGACY_SCHEMA_KEY = "read-model-schema"  # the pre-migrations schema number, kept at LEGACY_VERSION
 LEGACY_VERSION = 5
 STALE_KEY = "read-model-stale"  # present: the read models must be rebuilt from the events
 LOCK_ID = 0x636C6576  # the advisory lock of an upgrade on PostgreSQL ("clev")
-# Tables in the same database that no revision manages: the event store's own (on PostgreSQL
-# it may share the database), a rebuild's copies under way, and Alembic's own record.
-UNMANAGED_PREFIXES = ("rebuild_", "alembic_version", "sqlite_")
-EVENT_STORE_SUFFIXES = ("_events", "_snapshots", "_tracking_table")
 
 
 class SchemaTooNew(RuntimeError):
     """The database was migrated by a newer version of CleverInvo than this one."""
 
 
-def target_metadata() -> MetaData:
-    """Every table the revisions must produce, gathered from the modules that use them."""
-    from projections import ledger_index, tables
-    from storage import idempotency, key_usage, owners, pdf_cache, work_queue
-
-    combined = MetaData()
-    stores = (work_queue, idempotency, ledger_index, pdf_cache, owners, key_usage)
-    for owner in (tables.metadata, *(store.metadata for store in stores)):
-        for table in owner.tables.values():
-            table.to_metadata(combined)
-    return combined
-
-
-def managed(name: str | None, kind: str, known: set[str]) -> bool:
-    """Whether a table reflected from the database is the revisions' business."""
-    if kind == "index":  # search's FTS5 tables and trigram indexes are made by hand, not declared
-        return not search.is_trigram_index(name)
-    if kind != "table" or name is None:
-        return True
-    if search.is_search_table(name):
-        return False
-    return name in known or not (name.startswith(UNMANAGED_PREFIXES) or name.endswith(EVENT_STORE_SUFFIXES))
-
-
-def _config(conn: Connection) -> Config:
+def config(conn: Connection) -> Config:
     config = Config()
     config.set_main_option("script_location", LOCATION)
     config.set_main_option("file_template", "%%(rev)s")  # revision ids are "0002_what_it_does"
@@ -163,7 +137,7 @@ def upgrade(engine: Engine) -> str:
             _adopt_legacy(conn)
         target = head()
         if revision != target:
-            command.upgrade(_config(conn), "head")
+            command.upgrade(config(conn), "head")
         if new:  # no read model yet: the projector builds it from the first event, nothing to rebuild
             fresh(conn)
     _migrated.add(engine)
@@ -188,69 +162,3 @@ def ensure_migrated(engine: Engine) -> None:
     """``upgrade`` once per engine: the stores that share it call this before first use."""
     if engine not in _migrated:
         upgrade(engine)
-
-
-def differences(engine: Engine) -> list[Any]:
-    """What tells the database apart from this version's tables (empty: nothing)."""
-    from alembic.autogenerate import compare_metadata
-
-    metadata = target_metadata()
-    known = set(metadata.tables)
-    with engine.connect() as conn:
-        context = MigrationContext.configure(
-            conn,
-            opts={
-                "include_name": lambda name, kind, _parent: managed(name, kind, known),
-                "compare_type": True,
-                "compare_server_default": True,
-            },
-        )
-        return _same_but_for_generation(list(compare_metadata(context, metadata)))
-
-
-REBUILT_PREFIX = "rb_"  # a rebuild's index names alternate with it (projections.projector.GENERATIONS)
-
-
-def _same_but_for_generation(found: list[Any]) -> list[Any]:
-    """Drops the pairs that differ only by a rebuild's generation prefix: an index (or unique
-    constraint) ``rb_ix_x`` in the database is the declared ``ix_x``."""
-
-    def key(item: Any) -> tuple[str, str, tuple[str, ...]] | None:
-        if not isinstance(item, tuple) or len(item) != 2 or not hasattr(item[1], "columns"):
-            return None
-        thing = item[1]
-        name = str(thing.name or "").removeprefix(REBUILT_PREFIX)
-        table = thing.table.name if getattr(thing, "table", None) is not None else ""
-        return name, table, tuple(column.name for column in thing.columns)
-
-    removed = {key(item): item for item in found if item[0] in ("remove_index", "remove_constraint")}
-    added = {key(item): item for item in found if item[0] in ("add_index", "add_constraint")}
-    paired = {
-        k for k in removed.keys() & added.keys() if k is not None and str(removed[k][1].name).startswith(REBUILT_PREFIX)
-    }
-    drop = {id(removed[k]) for k in paired} | {id(added[k]) for k in paired}
-    return [item for item in found if id(item) not in drop]
-
-
-def draft_revision(message: str) -> None:
-    """Writes a new revision file: what the declared tables need beyond the current head,
-    compared on a scratch SQLite database at head (read it, then adjust it by hand)."""
-    import re
-    import tempfile
-
-    from database.engines import make_engine
-
-    with tempfile.TemporaryDirectory() as scratch:
-        engine = make_engine(f"sqlite:///{scratch}/draft.sqlite3", writer=True)
-        upgrade(engine)
-        number = len(list(scripts().walk_revisions())) + 1
-        slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:27]  # alembic_version holds 32 characters
-        with engine.begin() as conn:
-            command.revision(_config(conn), message, autogenerate=True, rev_id=f"{number:04d}_{slug}")
-        engine.dispose()
-
-
-if __name__ == "__main__":  # python -m database.schema "what the revision does"
-    import sys
-
-    draft_revision(" ".join(sys.argv[1:]) or "change")

@@ -29,7 +29,6 @@ from sqlalchemy import (
     Engine,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     insert,
@@ -37,16 +36,14 @@ from sqlalchemy import (
     update,
 )
 
+from database.metadata import POSITION, UUID_LEN, metadata, tracking_table
 from database.schema import ensure_migrated
+from database.statements import upsert
 from domain.application import CleverInvo
 from domain.ledger import GENESIS, LEDGER, account_of_first, event_hash, next_digest, parse_state
-from projections.tables import POSITION, UUID_LEN, tracking_table
-from storage.work_queue import upsert
 
 BATCH = 500  # events recorded per transaction
 FOLLOWER = "ledger"
-
-metadata = MetaData()
 
 ledger_entries = Table(
     "ledger_entries",
@@ -62,7 +59,7 @@ ledger_entries = Table(
     Index("ix_ledger_entries_account", "account_id", "position"),
 )
 
-ledger_tracking = tracking_table("ledger_tracking", metadata)
+ledger_tracking = tracking_table("ledger_tracking")
 
 
 @dataclass(frozen=True)
@@ -184,9 +181,7 @@ class LedgerIndex:
             if not isinstance(moment, datetime):
                 raise TypeError(f"The event at position {note.id} has no timestamp")
             digest_of = event_hash(aggregate_id, version, note.topic, state)
-            read.append(
-                _Read(note.id, account, aggregate_id, version, note.topic, digest_of, moment.astimezone(UTC))
-            )
+            read.append(_Read(note.id, account, aggregate_id, version, note.topic, digest_of, moment.astimezone(UTC)))
         return read
 
     def _first_account(self, mapper: Mapper[UUID], aggregate_id: UUID | str) -> str:

@@ -1,9 +1,9 @@
-"""The read-model tables. Every row is derived from events and can be rebuilt from them."""
+"""The read-model tables, on the database's one MetaData (``database.metadata``). Every row
+is derived from events and can be rebuilt from them."""
 
 from dataclasses import dataclass
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Column,
     Date,
@@ -18,14 +18,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from database.metadata import UUID_LEN, metadata, tracking_table
 from database.types import DecimalText
-
-metadata = MetaData()
-
-UUID_LEN = 36
-# A position in the event store (its notification id): 64-bit, as the store's own ids. SQLite's
-# INTEGER is 64-bit already, and only "INTEGER PRIMARY KEY" is the rowid, so it stays INTEGER there.
-POSITION = BigInteger().with_variant(Integer(), "sqlite")
 
 accounts = Table(
     "accounts",
@@ -173,18 +167,8 @@ def invoice_scopes(client_id: str, status: str) -> tuple[str, ...]:
     return (invoice_scope(), invoice_scope(None, status), invoice_scope(client_id), invoice_scope(client_id, status))
 
 
-def tracking_table(name: str, owner: MetaData) -> Table:
-    """A follower's position in the event store: one row per followed application."""
-    return Table(
-        name,
-        owner,
-        Column("application_name", String(64), primary_key=True),
-        Column("notification_id", POSITION, nullable=False),
-    )
-
-
 # The projection's position, committed with the rows it produced.
-tracking = tracking_table("projection_tracking", metadata)
+tracking = tracking_table("projection_tracking")
 
 READ_MODEL_TABLES = (accounts, api_keys, clients, invoices, line_items, payments, counts)
 
@@ -213,6 +197,7 @@ class ReadTables:
 
 LIVE = ReadTables(*READ_MODEL_TABLES)
 SHADOW_PREFIX = "rebuild_"
+GENERATIONS = ("", "rb_")  # index names alternate between rebuilds: a database shares them
 
 
 def shadow_tables(index_prefix: str) -> ReadTables:
@@ -235,6 +220,7 @@ def shadow_tables(index_prefix: str) -> ReadTables:
                 constraint.name = f"{index_prefix}uq_{table.name}_{columns}"
         copies.append(copy)
     return ReadTables(*copies)
+
 
 # A table changes by an Alembic revision in database/migrations/versions/ (see
 # database/schema.py); one that changes how rows derive from events calls

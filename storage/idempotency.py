@@ -37,18 +37,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
     ColumnElement,
-    DateTime,
     Engine,
-    Index,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Text,
     and_,
     delete,
     select,
@@ -56,37 +46,14 @@ from sqlalchemy import (
 )
 
 from database.schema import ensure_migrated
+from database.statements import upsert
 from storage import holders
-from storage.work_queue import upsert
+from storage.tables import MAX_KEY_LENGTH as MAX_KEY_LENGTH  # the longest key, which the doors check
+from storage.tables import idempotency_keys
 
-metadata = MetaData()
-
-MAX_KEY_LENGTH = 255
 IN_FLIGHT: Literal["in_flight"] = "in_flight"
 DONE: Literal["done"] = "done"
 
-idempotency_keys = Table(
-    "idempotency_keys",
-    metadata,
-    Column("account_id", String(36), primary_key=True),
-    Column("key", String(MAX_KEY_LENGTH), primary_key=True),
-    Column("request", Text, nullable=False),  # "POST /api/v1/invoices": the method and the path
-    Column("body_hash", String(64), nullable=False),  # SHA-256 of the request body, hex
-    Column("owner", String(32), nullable=False),  # the claim's token: only its holder completes it
-    Column("state", String(16), nullable=False),  # in_flight | done
-    Column("status", Integer),
-    Column("headers", Text),  # JSON [[name, value], ...]
-    Column("body", LargeBinary),
-    Column("created_at", DateTime, nullable=False),  # when the current claim was taken
-    Column("expires_at", DateTime, nullable=False),  # the key's first request + ttl
-    # In flight: the holder process (storage.holders), when it last beat, and the
-    # event store's last position before the request ran (its events come after it).
-    # None on rows claimed before recovery existed.
-    Column("holder", String(255)),
-    Column("beat_at", DateTime),
-    Column("position", BigInteger),
-    Index("idempotency_keys_expiry", "expires_at"),
-)
 
 TTL = timedelta(hours=24)
 IN_FLIGHT_TTL = timedelta(minutes=5)  # no request runs so long: its holder is wedged

@@ -9,20 +9,11 @@ minute, not one per request; the time shown is therefore exact to about a minute
 import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, select
+from sqlalchemy import Engine, select
 
 from database.schema import ensure_migrated
-from projections.tables import UUID_LEN
-from storage.work_queue import upsert
-
-metadata = MetaData()
-
-key_usage = Table(
-    "api_key_usage",
-    metadata,
-    Column("key_id", String(UUID_LEN), primary_key=True),
-    Column("last_used_at", DateTime, nullable=False),
-)
+from database.statements import upsert
+from storage.tables import key_usage
 
 EVERY = timedelta(minutes=1)
 

@@ -22,55 +22,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, DateTime, Engine, Index, MetaData, String, Table, Text, delete, select, update
+from sqlalchemy import Engine, delete, select, update
 
 from database.schema import ensure_migrated
-from projections.tables import UUID_LEN
-from storage.work_queue import upsert
-
-metadata = MetaData()
-
-credentials = Table(
-    "owner_credentials",
-    metadata,
-    Column("owner_id", String(UUID_LEN), primary_key=True),
-    Column("account_id", String(UUID_LEN), nullable=False),
-    Column("password_hash", Text, nullable=False),
-    Column("set_at", DateTime, nullable=False),
-)
-
-links = Table(
-    "owner_links",
-    metadata,
-    Column("token_hash", String(64), primary_key=True),
-    Column("account_id", String(UUID_LEN), nullable=False),
-    Column("owner_id", String(UUID_LEN)),  # None: the link that adds the account's first owner
-    Column("created_at", DateTime, nullable=False),
-    Column("expires_at", DateTime, nullable=False),
-    Index("ix_owner_links_account", "account_id"),
-)
-
-sessions = Table(
-    "owner_sessions",
-    metadata,
-    Column("token_hash", String(64), primary_key=True),
-    Column("owner_id", String(UUID_LEN), nullable=False),
-    Column("account_id", String(UUID_LEN), nullable=False),
-    Column("email", String(254), nullable=False),  # what the owner signed in with, for the page to show
-    Column("locale", String(8)),  # the language chosen in this browser; None: the account's
-    Column("created_at", DateTime, nullable=False),
-    Column("seen_at", DateTime, nullable=False),
-    Column("expires_at", DateTime, nullable=False),
-    Index("ix_owner_sessions_owner", "owner_id"),
-    Index("ix_owner_sessions_expiry", "expires_at"),
-)
-
-dashboard_secrets = Table(
-    "dashboard_secrets",
-    metadata,
-    Column("name", String(64), primary_key=True),
-    Column("value", String(128), nullable=False),
-)
+from database.statements import upsert
+from storage.tables import credentials, dashboard_secrets, links, sessions
 
 PURGE_EVERY = timedelta(minutes=10)
 

@@ -3,7 +3,7 @@
 The bytes live in files, or in ``pdf_blobs`` where hosts share the database (see
 pdf/store.py), and the work of rendering is queued in
 storage/work_queue.py; this module keeps what every process and host must agree on of
-the cache itself, so SQL stays in projections/:
+the cache itself (its tables are declared in storage/tables.py):
 
 - ``pdf_files``: which render keys are stored (one current key per invoice), how often
   each was rendered and when it was last served, so the cache can be bounded.
@@ -23,16 +23,8 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import (
-    Column,
     Connection,
-    DateTime,
     Engine,
-    Index,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
     and_,
     delete,
     exists,
@@ -45,40 +37,11 @@ from sqlalchemy.exc import IntegrityError
 
 from database.faults import storage_full
 from database.schema import ensure_migrated
+from database.statements import upsert
 from projections.tables import invoices
 from storage.process_names import gone
+from storage.tables import pdf_blobs, pdf_claims, pdf_files
 from storage.work_queue import now as _now
-from storage.work_queue import upsert
-
-metadata = MetaData()
-
-pdf_files = Table(
-    "pdf_files",
-    metadata,
-    Column("render_key", String(64), primary_key=True),
-    Column("invoice_id", String(36), nullable=False),
-    Column("size", Integer, nullable=False),
-    Column("renders", Integer, nullable=False),
-    Column("rendered_at", DateTime, nullable=False),
-    Column("used_at", DateTime, nullable=False),
-    Index("pdf_files_invoice", "invoice_id"),
-    Index("pdf_files_used", "used_at"),
-)
-
-pdf_blobs = Table(
-    "pdf_blobs",
-    metadata,
-    Column("render_key", String(64), primary_key=True),
-    Column("content", LargeBinary, nullable=False),
-)
-
-pdf_claims = Table(
-    "pdf_claims",
-    metadata,
-    Column("render_key", String(64), primary_key=True),
-    Column("owner", String(128), nullable=False),
-    Column("expires_at", DateTime, nullable=False),
-)
 
 # A served entry's last use is written at most this often: a hit stays a read.
 TOUCH_AFTER = timedelta(minutes=10)

@@ -23,15 +23,8 @@ from typing import Any
 from eventsourcing.persistence import ApplicationRecorder as Recorder
 from eventsourcing.persistence import Notification
 from sqlalchemy import (
-    Column,
     Connection,
-    DateTime,
     Engine,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
     and_,
     delete,
     func,
@@ -39,28 +32,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from database.schema import ensure_migrated
-from projections.tables import POSITION, tracking_table
+from database.statements import upsert
 from storage.process_names import gone
-
-metadata = MetaData()
-
-work_queue = Table(
-    "work_queue",
-    metadata,
-    Column("follower", String(32), primary_key=True),
-    Column("item", String(128), primary_key=True),
-    Column("seq", POSITION, nullable=False),  # the notification id of the latest event that queued it
-    Column("attempt", Integer, nullable=False),
-    Column("not_before", DateTime, nullable=False),
-    Column("owner", String(128), nullable=True),
-    Column("lease_until", DateTime, nullable=True),
-    Index("work_queue_next", "follower", "not_before", "seq"),
-)
-
-work_tracking = tracking_table("work_tracking", metadata)
+from storage.tables import work_queue, work_tracking
 
 
 def now() -> datetime:
@@ -73,11 +49,6 @@ Clock = Callable[[], datetime]
 def naive_utc(moment: datetime) -> datetime:
     """How the tables hold a time: UTC without a zone (an aware clock's answer converted)."""
     return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def upsert(conn: Connection, table: Table) -> Any:
-    """The dialect's own INSERT, which has ON CONFLICT on both SQLite and PostgreSQL."""
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from sqlalchemy import Engine, text
 
 from database import schema
 from database.engines import make_engine
+from database.migrations import catalog
 from gateway.services import Services
 from gateway.settings import Settings
 
@@ -19,9 +20,9 @@ def test_the_revisions_produce_exactly_the_declared_tables(settings: Settings) -
     engine = writer(settings)
     try:
         assert schema.upgrade(engine) == schema.head()
-        assert schema.differences(engine) == []
+        assert catalog.differences(engine) == []
         assert schema.upgrade(engine) == schema.head()  # a second upgrade changes nothing
-        assert schema.differences(engine) == []
+        assert catalog.differences(engine) == []
     finally:
         engine.dispose()
 
@@ -29,7 +30,7 @@ def test_the_revisions_produce_exactly_the_declared_tables(settings: Settings) -
 def test_every_durable_table_is_declared_to_the_revisions() -> None:
     """Whatever a store keeps beside the read models is in the metadata the revisions are
     compared with: the work queues, idempotency records, ledger index and PDF index."""
-    names = set(schema.target_metadata().tables)
+    names = set(catalog.target_metadata().tables)
     assert {
         "work_queue",
         "work_tracking",
@@ -115,7 +116,7 @@ def test_a_read_model_built_before_migrations_at_the_last_schema_is_kept(setting
         assert [a.id for a in second.read.accounts()] == [str(account)]
         with second.projector.writer.connect() as conn:
             assert schema.current(conn) == schema.head() and not schema.stale(conn)
-        assert schema.differences(second.projector.writer) == []
+        assert catalog.differences(second.projector.writer) == []
     finally:
         second.close()
 
@@ -126,7 +127,7 @@ def test_after_rebuilds_the_tables_are_still_exactly_the_declared_ones(services:
     services.execute(lambda: services.app.open_account("Seller", "pro"))
     for _ in range(2):
         services.projector.rebuild()
-        assert schema.differences(services.projector.writer) == []
+        assert catalog.differences(services.projector.writer) == []
 
 
 def test_a_new_database_is_not_rebuilt_at_its_first_start(services: Services) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, inspect, select
 
 from database import schema
 from database.engines import make_engine
+from database.migrations import catalog
 from gateway.services import Services
 from gateway.settings import Settings
 from projections.ledger_index import ledger_entries, ledger_tracking
@@ -82,7 +83,7 @@ def test_db_upgrade_widens_the_positions_of_a_database_at_0003(
     engine = make_engine(settings.database_url, writer=True)
     try:
         with engine.begin() as conn:
-            command.upgrade(schema._config(conn), "0003_search_and_counts")
+            command.upgrade(schema.config(conn), "0003_search_and_counts")
             conn.execute(tracking.insert().values(application_name="kept", notification_id=41))
         if engine.dialect.name == "postgresql":
             assert set(_types(engine).values()) == {"INTEGER"}
@@ -95,7 +96,7 @@ def test_db_upgrade_widens_the_positions_of_a_database_at_0003(
             assert schema.current(conn) == schema.head()
             kept = select(tracking.c.notification_id).where(tracking.c.application_name == "kept")
             assert conn.execute(kept).scalar_one() == 41  # rows are kept: the columns are widened in place
-        assert schema.differences(engine) == []
+        assert catalog.differences(engine) == []
         _round_trip(engine)
     finally:
         engine.dispose()
@@ -105,7 +106,7 @@ def test_a_starting_service_widens_the_positions_itself(settings: Settings) -> N
     engine = make_engine(settings.database_url, writer=True)
     try:
         with engine.begin() as conn:
-            command.upgrade(schema._config(conn), "0003_search_and_counts")
+            command.upgrade(schema.config(conn), "0003_search_and_counts")
         services = Services(settings)
         try:
             account = services.execute(lambda: services.app.open_account("Seller", "pro"))
@@ -116,6 +117,6 @@ def test_a_starting_service_widens_the_positions_itself(settings: Settings) -> N
             assert schema.current(conn) == schema.head()
             if engine.dialect.name == "postgresql":
                 assert set(_types(engine).values()) == {"BIGINT"}
-        assert schema.differences(engine) == []
+        assert catalog.differences(engine) == []
     finally:
         engine.dispose()

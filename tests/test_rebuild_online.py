@@ -12,11 +12,11 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from database import schema
+from database.migrations import catalog
 from domain.invoice import InvoiceDraft
 from domain.money import LineItemDraft
 from gateway.services import Services
-from projections.projector import REBUILD_KEY
+from projections.rebuild import REBUILD_KEY
 from projections.tables import tracking
 from tests.conftest import Tenant, dump_read_model
 
@@ -104,6 +104,6 @@ def test_a_rebuild_killed_on_the_way_leaves_the_live_read_model_and_the_next_one
         restarted.projector.rebuild()
         assert _rebuild_position(restarted) is None
         assert dump_read_model(restarted) == live
-        assert schema.differences(restarted.projector.writer) == []
+        assert catalog.differences(restarted.projector.writer) == []
     finally:
         restarted.close()

@@ -1,8 +1,9 @@
-"""Alembic's environment: runs revisions on the connection ``database.schema`` hands in."""
+"""Alembic's environment: runs revisions on the connection ``database.schema`` hands in,
+against every declared table (``database.migrations.catalog``)."""
 
 from alembic import context
 
-from database.schema import managed, target_metadata
+from database.migrations.catalog import managed, target_metadata
 
 if context.is_offline_mode():
     raise SystemExit("CleverInvo's migrations run against a database, not offline as SQL")
