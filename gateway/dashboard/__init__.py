@@ -11,7 +11,8 @@ are priced by the domain's money rules on the server.
 Pages are server-rendered (Jinja, autoescaped) and work without JavaScript; the one small
 script (``static/dashboard.js``) adds and removes lines in place, prices the draft as you
 type, and copies a new key. No CDN, no build: every byte is in this package. See
-``security`` for cookies, CSRF and headers; ``web`` for what every request goes through.
+``security`` for cookies, CSRF and headers; ``web`` for what every request goes through;
+``error_pages`` for what is shown when something goes wrong.
 """
 
 from eventsourcing.persistence import ConnectionUnavailableError
@@ -23,16 +24,15 @@ from starlette.routing import Route
 
 from domain.errors import DomainError
 from gateway.dashboard import auth_pages, client_pages, invoice_detail, invoice_pages, key_pages, settings_pages
-from gateway.dashboard.rendering import static_file
-from gateway.dashboard.web import (
-    SIGN_IN_RATE,
-    Dashboard,
+from gateway.dashboard.error_pages import (
     ServerErrorPages,
     busy_page,
     domain_error_page,
     http_exception_page,
     http_problem_page,
 )
+from gateway.dashboard.rendering import static_file
+from gateway.dashboard.web import SIGN_IN_RATE, Dashboard
 from gateway.http.problems import HttpProblem
 from gateway.http.ratelimit import BudgetsUnavailable, budgets
 from gateway.services import Services

@@ -1,8 +1,8 @@
 """What every dashboard request goes through: who is signed in (if anyone), in which
 language, the CSRF check of anything that changes state, the actor the ledger records,
-and pages for whatever goes wrong."""
+and the pages a handler builds on (``View``). The pages for whatever goes wrong are in
+``error_pages``."""
 
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -12,10 +12,8 @@ from urllib.parse import quote, urlencode
 from uuid import UUID
 
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.account import LOCALES
 from domain.actors import account_owner, acting_as
@@ -36,7 +34,6 @@ from translations import N_, catalog
 from usecases.owners import SESSION_MOST, OwnerSession
 from usecases.service import UseCases
 
-log = logging.getLogger("cleverinvo")
 T = TypeVar("T")
 SIGN_IN_RATE = "10/minute"  # sign-in (and set-password) attempts per address
 SAFE = ("GET", "HEAD")  # methods that show and change nothing
@@ -59,11 +56,6 @@ NOTICES = {
     "settings-saved": N_("Settings saved."),
     "password-changed": N_("Password changed. You are signed out everywhere else."),
     "language-chosen": N_("Language changed."),
-}
-
-HTTP_STATUS_TEXTS = {  # Starlette's own refusals (no route takes that method, ...), told in the reader's words
-    405: N_("This address does not take that kind of request."),
-    400: N_("This request could not be handled."),
 }
 
 
@@ -199,12 +191,12 @@ class View:
         return self.page("message.html", status=status, title=title, text=text)
 
 
-def _anonymous_locale(request: Request) -> str:
+def anonymous_locale(request: Request) -> str:
     chosen = request.query_params.get("lang", "")
     return chosen if chosen in LOCALES else negotiate(request.headers.get("accept-language"))
 
 
-async def _open(request: Request) -> View:
+async def open_view(request: Request) -> View:
     """Who is asking: the session the cookie names (if it is live), and the language."""
     dashboard = dashboard_of(request)
     keys = await dashboard.keys()
@@ -219,7 +211,7 @@ async def _open(request: Request) -> View:
             account = await run_in_threadpool(dashboard.usecases.accounts.get, session.account_id)
         except NotFound:
             session = None
-    locale = (session.locale or account.locale) if session and account else _anonymous_locale(request)
+    locale = (session.locale or account.locale) if session and account else anonymous_locale(request)
     view = View(request, dashboard, keys, locale if locale in LOCALES else "en", session, account)
     if session is not None:
         view._csrf = keys.csrf("session", session.token_hash)
@@ -260,7 +252,7 @@ def owner_page(handler: Handler, *, form: bool = True) -> Endpoint:
     with ``form=False``, the ``X-CSRF-Token`` header). What it records names the owner."""
 
     async def endpoint(request: Request) -> Response:
-        view = await _open(request)
+        view = await open_view(request)
         if view.session is None:
             if request.method in SAFE:
                 here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -286,7 +278,7 @@ def public_page(handler: Handler) -> Endpoint:
     tied to the browser's pre-session cookie."""
 
     async def endpoint(request: Request) -> Response:
-        view = await _open(request)
+        view = await open_view(request)
         if request.method not in SAFE:
             refused = await _checked_post(view)
             if refused is not None:
@@ -307,96 +299,3 @@ def start_session(response: Response, view: View, token: str) -> Response:
 def end_session(response: Response, view: View) -> Response:
     security.clear_cookie(response, SESSION_COOKIE, secure=view.secure)
     return response
-
-
-# --- pages for what went wrong ------------------------------------------------------------------
-
-
-async def _view_for_error(request: Request) -> View:
-    found = getattr(request.state, "dashboard_view", None)
-    if isinstance(found, View):
-        return found
-    try:
-        return await _open(request)
-    except Exception:  # the error page must not fail in turn
-        return View(request, dashboard_of(request), Keys("unused"), _anonymous_locale(request))
-
-
-async def domain_error_page(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, DomainError)
-    view = await _view_for_error(request)
-    status = view.status_of(exc)
-    title = view.gettext("Not found") if status == 404 else view.gettext("That did not work")
-    return view.message(status, title, view.explain(exc).text)
-
-
-async def http_problem_page(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HttpProblem)
-    view = await _view_for_error(request)
-    return view.message(exc.status, view.gettext("That did not work"), view.explain(exc).text)
-
-
-async def http_exception_page(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    view = await _view_for_error(request)
-    if exc.status_code == 404:
-        return view.message(404, view.gettext("Not found"), view.gettext("There is nothing at this address."))
-    text = HTTP_STATUS_TEXTS.get(exc.status_code, HTTP_STATUS_TEXTS[400])
-    response = view.message(exc.status_code, view.gettext("That did not work"), view.gettext(text))
-    response.headers.update(exc.headers or {})  # a 405's Allow
-    return response
-
-
-async def busy_page(request: Request, exc: Exception) -> Response:
-    """The rate-limit counters cannot be reached, or no database connection was free in
-    time: nothing was done (as the API's 503, ``gateway.http.errors``)."""
-    log.warning("Dashboard busy on %s %s: %s", request.method, PATH + _route(request.scope), exc.__cause__ or exc)
-    view = await _view_for_error(request)
-    text = view.gettext("The service is busy. Nothing was changed; try again in a moment.")
-    response = view.message(503, view.gettext("Busy"), text)
-    response.headers["Retry-After"] = "1"
-    return response
-
-
-def _route(scope: Scope) -> str:
-    """The route's template: a path may hold a set-password link's token."""
-    return str(getattr(scope.get("route"), "path", "/?"))
-
-
-async def server_error_page(request: Request) -> Response:
-    view = await _view_for_error(request)
-    text = view.gettext("Something went wrong on our side. Nothing you did caused it; try again in a moment.")
-    return view.message(500, view.gettext("Something went wrong"), text)
-
-
-class ServerErrorPages:
-    """Any error no handler maps (a bug, a database gone): logged once, with its traceback,
-    and answered with a page in the reader's language that shows nothing of it.
-
-    Not an ``Exception`` handler: Starlette's ServerErrorMiddleware sends the handler's page
-    and then raises the error again, to the server, which logs the traceback a second time
-    (as JSON lines with no request id). Here it ends with the page."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def sending(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, sending)
-        except Exception:
-            if started:  # too late for a page: the server ends the response, and logs why
-                raise
-            request = Request(scope, receive)
-            log.exception("Dashboard error on %s %s", request.method, PATH + _route(scope))
-            response = await server_error_page(request)
-            await response(scope, receive, send)
