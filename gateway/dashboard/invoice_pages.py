@@ -19,10 +19,10 @@ from gateway.dashboard.web import View, owner_page
 from gateway.http.jsonio import read_json_object
 from gateway.http.problems import BadRequest
 from gateway.rest.downloads import content_disposition, not_modified
-from projections.views import ClientView, InvoiceDetail
 from usecases.inputs import InvoiceChanges, InvoiceInput, InvoiceQuery, LineInput, ListQuery, client_ref
 from usecases.invoices import Moment
 from usecases.pricing import Quote, quote
+from usecases.views import ClientView, InvoiceDetail
 
 PAGE_SIZE = 20
 LINE_FIELDS = ("description", "quantity", "unitPrice", "discountRate", "taxRate")

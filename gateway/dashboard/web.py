@@ -29,10 +29,10 @@ from gateway.http.errors import STATUS
 from gateway.http.problems import HttpProblem
 from gateway.http.ratelimit import RateLimiter
 from gateway.services import Services
-from projections.views import AccountView
 from translations import N_, catalog
 from usecases.owners import SESSION_MOST, OwnerSession
 from usecases.service import UseCases
+from usecases.views import AccountView
 
 T = TypeVar("T")
 SIGN_IN_RATE = "10/minute"  # sign-in (and set-password) attempts per address

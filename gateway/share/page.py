@@ -21,8 +21,8 @@ from domain.money import tax_breakdown
 from gateway.dashboard.i18n import DEFAULT, Formatter
 from gateway.dashboard.rendering import STATIC_DIR, environment
 from pdf.document import InvoiceDocument
-from projections.views import AccountView, ClientView, InvoiceDetail
 from translations import N_, catalog
+from usecases.views import AccountView, ClientView, InvoiceDetail
 
 NOT_FOUND = (N_("Invoice not found"), N_("This link does not lead to an invoice."))
 TOO_MANY = (N_("Too many requests"), N_("Too many requests; try again in a minute."))
