@@ -22,9 +22,10 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from gateway.graphql.errors import CodedSchema, JsonErrorsGraphQL
+from gateway.graphql.errors import CodedSchema
 from gateway.graphql.graphiql import ASSETS, STATIC_DIR, STATIC_PATH, LocalGraphiQL, graphiql_routes
 from gateway.graphql.limits import GraphQLLimits, limit_extensions, strawberry_config
+from gateway.graphql.view import JsonErrorsGraphQL
 from tests.conftest import TestClient
 from tests.serving import uvicorn_in_thread
 

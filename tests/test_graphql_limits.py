@@ -20,8 +20,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route, WebSocketRoute
 
 from domain.errors import Conflict, NotFound, PlanLimitReached, ValidationError
-from gateway.graphql.errors import CODES, CodedSchema, ErrorCodes, JsonErrorsGraphQL
+from gateway.graphql.errors import CODES, CodedSchema, ErrorCodes
 from gateway.graphql.limits import GraphQLLimits, limit_extensions, measure_operation, strawberry_config
+from gateway.graphql.view import JsonErrorsGraphQL
 from gateway.http.problems import PayloadTooLarge
 from gateway.settings import Settings, SettingsError
 from tests.conftest import TestClient

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from domain.errors import ValidationError
 from gateway.graphql.idempotent_mutations import IdempotencyInFlight, IdempotencyKeyReused, Once, run_once
-from gateway.http.idempotency import Keys
+from gateway.http.idempotency_keys import Keys
 from gateway.services import Services
 from projections.marked_events import MarkedEvent
 from storage import holders

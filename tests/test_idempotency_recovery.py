@@ -249,7 +249,7 @@ def test_a_running_request_beats_so_that_no_host_takes_it_over(
 ) -> None:
     from usecases.clients import Clients
 
-    monkeypatch.setattr("gateway.http.idempotency.BEAT_EVERY", timedelta(milliseconds=5))
+    monkeypatch.setattr("gateway.http.idempotency_keys.BEAT_EVERY", timedelta(milliseconds=5))
     real, entered, release = Clients.create, threading.Event(), threading.Event()
 
     def held(self: Clients, *args: Any) -> Any:

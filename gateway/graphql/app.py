@@ -23,11 +23,11 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from gateway.graphql.context import Context
-from gateway.graphql.errors import JsonErrorsGraphQL
 from gateway.graphql.graphiql import LocalGraphiQL, graphiql_routes
 from gateway.graphql.media import CONTENT_TYPE, is_request_error, wants_graphql_response
 from gateway.graphql.schema import build_schema, query_limits
 from gateway.graphql.sockets import PROTOCOLS, CheckedTransportWS
+from gateway.graphql.view import JsonErrorsGraphQL
 from gateway.http.auth import authenticate, bearer_token
 from gateway.http.jsonio import parse_json
 from gateway.http.problems import BadRequest
@@ -92,9 +92,9 @@ class GraphQLDoor(JsonErrorsGraphQL[Context, None], LocalGraphiQL[Context, None]
         if isinstance(request, WebSocket):
             return await super().run(request, context, root_value)
         answer = await super().run(request, context, root_value)
-        if wants_graphql_response(request.headers.get("accept")) and answer.headers.get(
-            "content-type", ""
-        ).startswith("application/json"):
+        if wants_graphql_response(request.headers.get("accept")) and answer.headers.get("content-type", "").startswith(
+            "application/json"
+        ):
             answer.headers["content-type"] = CONTENT_TYPE
             if request.scope.get("graphql_request_error"):
                 answer.status_code = 400  # the request never ran (GraphQL over HTTP: 4xx, no data)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.errors import ValidationError
-from gateway.http.idempotency import Keys, valid_key
+from gateway.http.idempotency_keys import Keys, valid_key
 from projections.marked_events import MarkedEvent
 from storage.idempotency import Claimed, InFlight, Mismatch, Replay, StoredResponse
 from usecases.errors import IdempotencyInFlight, IdempotencyKeyReused

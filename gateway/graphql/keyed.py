@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from domain.client import Client as ClientAggregate
 from domain.errors import Conflict
 from gateway.graphql.idempotent_mutations import run_once
-from gateway.http.idempotency import Keys
+from gateway.http.idempotency_keys import Keys
 from gateway.services import Services
 from projections.marked_events import MarkedEvent
 from projections.past import Past, client_view

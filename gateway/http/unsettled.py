@@ -9,7 +9,7 @@ would be lost. So this process remembers each one here and:
 - answers a retry with the same key from memory when it knows the first answer (it kept
   the response), without asking the store;
 - otherwise settles the key first, as a dead holder's key is settled
-  (``gateway.http.idempotency.Keys``: the store's events say whether the request took effect),
+  (``gateway.http.idempotency_keys.Keys``: the store's events say whether the request took effect),
   before running the retry; if the store still cannot be written, the retry gets that
   outage (nothing runs);
 - retries finishing each record in a thread every ``EVERY`` seconds, so a process
