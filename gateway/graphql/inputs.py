@@ -1,12 +1,14 @@
 """The schema's input types, turned into the use cases' own inputs: every rule and message
 past GraphQL's type checks is the use cases', the same as through REST."""
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry.types.unset import UNSET
+from strawberry.utils.str_converters import to_camel_case
 
 from domain.errors import ValidationError
 from domain.invoice import EDITABLE, Sending
@@ -14,6 +16,7 @@ from usecases import inputs
 
 Day = date  # a field named "date" must not shadow the type in its own annotation
 field = strawberry.field
+T = TypeVar("T")
 
 # What each field means, by attribute, for the inputs that share them.
 CLIENT_TEXT = {
@@ -23,6 +26,11 @@ CLIENT_TEXT = {
     "tax_id": "The client's tax number (VAT, NIF...), printed on invoices.",
     "phone": "A phone number.",
     "notes": "Notes for the account; not printed.",
+}
+# An invoice's optional texts: each a field of both invoice inputs and of the Invoice type.
+INVOICE_TEXTS = {
+    "notes": "Notes printed on the invoice.",
+    "terms": "Payment terms printed on the invoice.",
 }
 CURRENCY_TEXT = "An ISO 4217 code (see Currency), in any case; the default USD."
 
@@ -69,16 +77,29 @@ class ClientUpdateInput:
         return inputs.ClientFields(_given(self, CLIENT), active)
 
 
-# attribute -> wire name, for the fields the use cases take by wire name
-CLIENT = {name: wire for wire, name in inputs.CLIENT_WIRE.items()}
-INVOICE = EDITABLE
+# attribute -> wire name (this door's rule: camelCase), for the fields the use cases take by wire name
+CLIENT = {name: to_camel_case(name) for name in CLIENT_TEXT}
+INVOICE = {name: to_camel_case(name) for name in EDITABLE}
 
 
 def _given(source: object, names: dict[str, str]) -> dict[str, Any]:
     return {wire: getattr(source, name) for name, wire in names.items() if getattr(source, name) is not UNSET}
 
 
+def _texts(default: Any) -> Callable[[type[T]], type[T]]:
+    """Adds ``INVOICE_TEXTS`` to an input, last, each an optional string."""
+
+    def add(cls: type[T]) -> type[T]:
+        for name, about in INVOICE_TEXTS.items():
+            cls.__annotations__[name] = str | None
+            setattr(cls, name, field(default=default, description=about))
+        return cls
+
+    return add
+
+
 @strawberry.input(description="A new invoice, created as a DRAFT.")
+@_texts(default=None)
 class InvoiceInput:
     client_id: strawberry.ID = field(description="The client billed: an active client of the account.")
     line_items: list[LineItemInput] = field(description="The lines; at least one.")
@@ -88,23 +109,16 @@ class InvoiceInput:
     currency: str | None = field(default=None, description=CURRENCY_TEXT)
     issue_date: date | None = field(default=None, description="The issue date; none: today.")
     due_date: date | None = field(default=None, description="When payment is due; on or after the issue date.")
-    notes: str | None = field(default=None, description="Notes printed on the invoice.")
-    terms: str | None = field(default=None, description="Payment terms printed on the invoice.")
 
     def use(self) -> inputs.InvoiceInput:
+        lines = [line.use() for line in self.line_items]
         return inputs.InvoiceInput(
-            client_id=inputs.client_ref(str(self.client_id)),
-            line_items=[line.use() for line in self.line_items],
-            invoice_number=self.invoice_number,
-            currency=self.currency,
-            issue_date=self.issue_date,
-            due_date=self.due_date,
-            notes=self.notes,
-            terms=self.terms,
+            **{**vars(self), "client_id": inputs.client_ref(str(self.client_id)), "line_items": lines}
         )
 
 
 @strawberry.input(description="Only the fields given change (a DRAFT only); null clears notes or terms.")
+@_texts(default=UNSET)
 class InvoiceUpdateInput:
     client_id: strawberry.ID | None = field(default=UNSET, description="Another active client to bill.")
     invoice_number: str | None = field(default=UNSET, description="A new number, unique in the account.")
@@ -112,8 +126,6 @@ class InvoiceUpdateInput:
     issue_date: date | None = field(default=UNSET, description="The issue date.")
     due_date: date | None = field(default=UNSET, description="When payment is due; on or after the issue date.")
     line_items: list[LineItemInput] | None = field(default=UNSET, description="Every line, replacing the old ones.")
-    notes: str | None = field(default=UNSET, description="Notes printed on the invoice.")
-    terms: str | None = field(default=UNSET, description="Payment terms printed on the invoice.")
 
     def use(self) -> inputs.InvoiceChanges:
         given = _given(self, INVOICE)

@@ -16,8 +16,10 @@ from strawberry.types import Info
 
 from gateway.graphql.changes import FeedChanges, HistoryChanges, typed_changes
 from gateway.graphql.enums import ActorType, Currency, EmailStatus, HistoryEntryType, InvoiceStatus, ResourceType
+from gateway.graphql.inputs import INVOICE_TEXTS
 from gateway.graphql.lines import LineItem
 from gateway.graphql.paging import AFTER, FIRST, LIMIT, PAGE, SEARCH, paged
+from gateway.graphql.viewed import detail_fields, filled
 from pdf.coverage import pdf_warnings
 from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, PaymentView
 from usecases.inputs import InvoiceQuery
@@ -159,17 +161,7 @@ class Payment:
 
     @classmethod
     def of(cls, view: PaymentView, invoice: InvoiceDetail | None = None) -> "Payment":
-        return cls(
-            id=strawberry.ID(view.id),
-            amount=view.amount,
-            date=view.paid_on,
-            method=view.method,
-            reference=view.reference,
-            created_at=view.recorded_at,
-            reversed_at=view.reversed_at,
-            invoice_id=view.invoice_id,
-            answer=invoice,
-        )
+        return filled(cls, view, {"date": "paid_on", "created_at": "recorded_at"}, answer=invoice)
 
     @strawberry.field(description="The invoice the payment belongs to, as it stands after it.")
     async def invoice(self, info: GraphInfo) -> "Invoice":
@@ -198,18 +190,7 @@ class Client:
 
     @classmethod
     def of(cls, view: ClientView) -> "Client":
-        return cls(
-            id=strawberry.ID(view.id),
-            name=view.name,
-            email=view.email,
-            address=view.address,
-            tax_id=view.tax_id,
-            phone=view.phone,
-            notes=view.notes,
-            is_active=view.is_active,
-            created_at=view.created_at,
-            updated_at=view.updated_at,
-        )
+        return filled(cls, view)
 
     @strawberry.field(
         description="The client's invoices, newest first: a page by number (page, limit) or after a cursor"
@@ -245,7 +226,25 @@ def _uuid(value: str) -> UUID:
     return UUID(str(value))
 
 
+# The detail's fields, loaded in one batch for a whole page: name -> (description, type or
+# None for the view's, the view's attribute or None for the same name).
+DETAIL: dict[str, tuple[str, Any, str | None]] = {
+    **{name: (about, None, None) for name, about in INVOICE_TEXTS.items()},
+    "sent_via_email": ("Whether a send emailed it.", None, None),
+    "sent_at": ("When it was first sent; null while a draft.", None, None),
+    "paid_at": ("When it became paid in full; null otherwise.", None, None),
+    "viewed_at": ("When its share link was first opened.", None, None),
+    "overdue_at": ("When it fell overdue.", None, None),
+    "voided_at": ("When it was voided.", None, None),
+    "void_reason": ("Why it was voided, as given.", None, None),
+    "email_status": ("How its last emailed send is doing; null if never emailed.", EmailStatus | None, None),
+    "email_error": ("The mail server's reply when the last emailed send failed.", None, "email_reply"),
+    "version": ("The invoice's version: how many events it has.", None, None),
+}
+
+
 @strawberry.type(description="An invoice: its lines and totals, where it stands, and its client.")
+@detail_fields(InvoiceDetail, DETAIL, after="line_items")
 class Invoice:
     """Summary fields are the row's; detail fields load in one batch for a whole page."""
 
@@ -280,27 +279,8 @@ class Invoice:
     ) -> "Invoice":
         """From a list row, or from a detail (then its detail fields need no load; with
         ``payments``, a past version: its client, seller and payments are as they were)."""
-        return cls(
-            id=strawberry.ID(view.id),
-            client_id=strawberry.ID(view.client_id),
-            invoice_number=view.invoice_number,
-            currency=Currency(view.currency),
-            issue_date=view.issue_date,
-            due_date=view.due_date,
-            subtotal=view.subtotal,
-            tax_total=view.tax_total,
-            discount_total=view.discount_total,
-            total=view.total,
-            status=InvoiceStatus[view.status],
-            amount_paid=view.amount_paid,
-            balance_due=view.balance_due,
-            created_at=view.created_at,
-            updated_at=view.updated_at,
-            known=view if isinstance(view, InvoiceDetail) else None,
-            past_client=client,
-            past_account=account,
-            past_payments=payments,
-        )
+        known = view if isinstance(view, InvoiceDetail) else None
+        return filled(cls, view, known=known, past_client=client, past_account=account, past_payments=payments)
 
     async def _detail(self, info: GraphInfo) -> InvoiceDetail:
         if self.known is None:
@@ -313,55 +293,6 @@ class Invoice:
     @strawberry.field(description="The lines, in order.")
     async def line_items(self, info: GraphInfo) -> list[LineItem]:
         return [LineItem.of(line) for line in (await self._detail(info)).line_items]
-
-    @strawberry.field(description="Notes printed on the invoice.")
-    async def notes(self, info: GraphInfo) -> str | None:
-        return (await self._detail(info)).notes
-
-    @strawberry.field(description="Payment terms printed on the invoice.")
-    async def terms(self, info: GraphInfo) -> str | None:
-        return (await self._detail(info)).terms
-
-    @strawberry.field(description="Whether a send emailed it.")
-    async def sent_via_email(self, info: GraphInfo) -> bool:
-        return (await self._detail(info)).sent_via_email
-
-    @strawberry.field(description="When it was first sent; null while a draft.")
-    async def sent_at(self, info: GraphInfo) -> datetime | None:
-        return (await self._detail(info)).sent_at
-
-    @strawberry.field(description="When it became paid in full; null otherwise.")
-    async def paid_at(self, info: GraphInfo) -> datetime | None:
-        return (await self._detail(info)).paid_at
-
-    @strawberry.field(description="When its share link was first opened.")
-    async def viewed_at(self, info: GraphInfo) -> datetime | None:
-        return (await self._detail(info)).viewed_at
-
-    @strawberry.field(description="When it fell overdue.")
-    async def overdue_at(self, info: GraphInfo) -> datetime | None:
-        return (await self._detail(info)).overdue_at
-
-    @strawberry.field(description="When it was voided.")
-    async def voided_at(self, info: GraphInfo) -> datetime | None:
-        return (await self._detail(info)).voided_at
-
-    @strawberry.field(description="Why it was voided, as given.")
-    async def void_reason(self, info: GraphInfo) -> str | None:
-        return (await self._detail(info)).void_reason
-
-    @strawberry.field(description="How its last emailed send is doing; null if never emailed.")
-    async def email_status(self, info: GraphInfo) -> EmailStatus | None:
-        found = (await self._detail(info)).email_status
-        return None if found is None else EmailStatus(found)
-
-    @strawberry.field(description="The mail server's reply when the last emailed send failed.")
-    async def email_error(self, info: GraphInfo) -> str | None:
-        return (await self._detail(info)).email_reply
-
-    @strawberry.field(description="The invoice's version: how many events it has.")
-    async def version(self, info: GraphInfo) -> int:
-        return (await self._detail(info)).version
 
     @strawberry.field(description="Where the client views it online, once it was sent.")
     async def share_url(self, info: GraphInfo) -> str | None:
