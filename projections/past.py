@@ -6,9 +6,9 @@ shape and the values the live detail had then: ``createdAt`` and ``updatedAt`` a
 times the events were recorded, as the projection writes them.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -21,7 +21,11 @@ from domain.invoice import Invoice
 from domain.ledger import recorded_on
 from projections.views import AccountView, ClientView, InvoiceDetail, LineView, PaymentView
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 A = TypeVar("A", bound=Aggregate)
+V = TypeVar("V", bound="DataclassInstance")
 
 # Events that the read model records without touching a row's ``updated_at``.
 QUIET_EVENTS = {
@@ -144,18 +148,7 @@ class Past:
         )
 
     def account_view(self, account: Account) -> AccountView:
-        return AccountView(
-            id=str(account.id),
-            name=account.name,
-            plan=account.plan,
-            locale=account.locale,
-            created_at=_naive(account.created_on),
-            updated_at=_naive(self._updated_on(account)),
-            address=account.address,
-            email=account.email,
-            tax_id=account.tax_id,
-            phone=account.phone,
-        )
+        return viewed(AccountView, account, updated_at=_naive(self._updated_on(account)))
 
 
 def _millis(moment: datetime) -> datetime:
@@ -166,57 +159,40 @@ def _naive(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def client_view(client: Client) -> ClientView:
-    return ClientView(
-        id=str(client.id),
-        name=client.name,
-        email=client.email,
-        address=client.address,
-        tax_id=client.tax_id,
-        phone=client.phone,
-        notes=client.notes,
-        is_active=client.is_active,
-        created_at=_naive(client.created_on),
-        updated_at=_naive(client.modified_on),
+def viewed(view: type[V], record: Aggregate, **derived: Any) -> V:
+    """``view`` filled from ``record``: each field the record's same-named attribute (a time
+    as the read model stores it), but ``id``, ``created_at`` and those ``derived``."""
+    derived = {"id": str(record.id), "created_at": _naive(record.created_on), **derived}
+    return view(
+        **{
+            name: derived[name] if name in derived else _as_stored(getattr(record, name))
+            for name in (found.name for found in fields(view))
+        }
     )
 
 
+def _as_stored(value: Any) -> Any:
+    return naive_utc(value) if isinstance(value, datetime) else value
+
+
+def client_view(client: Client) -> ClientView:
+    return viewed(ClientView, client, updated_at=_naive(client.modified_on))
+
+
 def invoice_detail(invoice: Invoice, client: Client | None, updated_on: datetime) -> InvoiceDetail:
-    fields: dict[str, Any] = {
-        "id": str(invoice.id),
-        "account_id": str(invoice.account_id),
-        "client_id": str(invoice.client_id),
-        "invoice_number": invoice.number,
-        "currency": invoice.currency,
-        "issue_date": invoice.issue_date,
-        "due_date": invoice.due_date,
-        "subtotal": invoice.subtotal,
-        "tax_total": invoice.tax_total,
-        "discount_total": invoice.discount_total,
-        "total": invoice.total,
-        "status": invoice.status,
-        "created_at": _naive(invoice.created_on),
-        "updated_at": _naive(updated_on),
-        "client_name": client.name if client else "",
-        "client_email": client.email if client else None,
-        "amount_paid": invoice.amount_paid,
-        "balance_due": invoice.balance_due,
-        "line_items": [LineView(**vars(line)) for line in invoice.line_items],
-        "notes": invoice.notes,
-        "terms": invoice.terms,
-        "sent_via_email": invoice.emailed_send > 0,
-        "sent_at": naive_utc(invoice.sent_at),
-        "paid_at": naive_utc(invoice.paid_at),
-        "version": invoice.version,
-        "viewed_at": naive_utc(invoice.viewed_at),
-        "overdue_at": naive_utc(invoice.overdue_at),
-        "voided_at": naive_utc(invoice.voided_at),
-        "void_reason": invoice.void_reason,
-        "share_token": invoice.share_token,
-        "email_status": invoice.email_status,
-        "email_reply": invoice.email_reply,
-    }
-    return InvoiceDetail(**fields)
+    """The detail: the invoice's same-named attributes, and these that are not."""
+    return viewed(
+        InvoiceDetail,
+        invoice,
+        account_id=str(invoice.account_id),
+        client_id=str(invoice.client_id),
+        invoice_number=invoice.number,
+        updated_at=_naive(updated_on),
+        client_name=client.name if client else "",
+        client_email=client.email if client else None,
+        line_items=[LineView(**vars(line)) for line in invoice.line_items],
+        sent_via_email=invoice.emailed_send > 0,
+    )
 
 
 def payment_views(invoice: Invoice) -> list[PaymentView]:

@@ -9,9 +9,11 @@ The record is stepped through its events one by one, so no rule of the domain is
 restated here.
 """
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from operator import attrgetter
+from typing import Any, get_type_hints
 
 from eventsourcing.domain import Aggregate, CanMutateProtocol, DomainEventProtocol
 
@@ -19,6 +21,7 @@ from domain.account import Account
 from domain.client import Client
 from domain.invoice import Invoice, Payment
 from domain.ledger import recorded_on
+from usecases import change_shapes as shapes
 from usecases.wire import line_item, timestamp
 
 UNRECORDED_ACTOR = {"type": "system", "name": "unrecorded"}  # events stored before actors were kept
@@ -53,57 +56,49 @@ def _same(old: Any, new: Any) -> bool:
     return old is new or (type(old) is type(new) and old == new and repr(old) == repr(new))
 
 
+def _as_is(value: Any) -> Any:
+    return value
+
+
 @dataclass(frozen=True)
 class Field:
     wire: str
     read: Callable[[Any], Any]
-    show: Callable[[Any], Any] = lambda value: value
+    show: Callable[[Any], Any] = _as_is
 
 
-INVOICE_FIELDS = (
-    Field("clientId", lambda i: i.client_id, _text),
-    Field("invoiceNumber", lambda i: i.number),
-    Field("currency", lambda i: i.currency),
-    Field("issueDate", lambda i: i.issue_date, _day),
-    Field("dueDate", lambda i: i.due_date, _day),
-    Field("lineItems", lambda i: i.line_items, _lines),
-    Field("subtotal", lambda i: i.subtotal),
-    Field("taxTotal", lambda i: i.tax_total),
-    Field("discountTotal", lambda i: i.discount_total),
-    Field("total", lambda i: i.total),
-    Field("notes", lambda i: i.notes),
-    Field("terms", lambda i: i.terms),
-    Field("status", lambda i: i.status),
-    Field("amountPaid", lambda i: i.amount_paid),
-    Field("balanceDue", lambda i: i.balance_due),
-    Field("sentViaEmail", lambda i: i.emailed_send > 0),
-    Field("sentAt", lambda i: i.sent_at, timestamp),
-    Field("paidAt", lambda i: i.paid_at, timestamp),
-    Field("viewedAt", lambda i: i.viewed_at, timestamp),
-    Field("overdueAt", lambda i: i.overdue_at, timestamp),
-    Field("voidedAt", lambda i: i.voided_at, timestamp),
-    Field("voidReason", lambda i: i.void_reason),
-    Field("emailStatus", lambda i: i.email_status),
-    Field("emailError", lambda i: i.email_reply),
+# How a record's field is read, where it is not its attribute named by the wire name in
+# snake_case (clientId: client_id); the fields themselves are the change shapes' (usecases.change_shapes).
+READS: dict[str, Callable[[Any], Any]] = {
+    "invoiceNumber": attrgetter("number"),
+    "sentViaEmail": lambda i: i.emailed_send > 0,
+    "emailError": attrgetter("email_reply"),
+}
+# How a value is written, by its wire type; any other as it is.
+SHOWS: tuple[tuple[Any, Callable[[Any], Any]], ...] = (
+    (shapes.RecordId, _text),
+    (shapes.Day, _day),
+    (shapes.Timestamp, timestamp),
+    (shapes.Timestamp | None, timestamp),
+    (list[shapes.LineItemFields], _lines),
 )
-CLIENT_FIELDS = (
-    Field("name", lambda c: c.name),
-    Field("email", lambda c: c.email),
-    Field("address", lambda c: c.address),
-    Field("taxId", lambda c: c.tax_id),
-    Field("phone", lambda c: c.phone),
-    Field("notes", lambda c: c.notes),
-    Field("isActive", lambda c: c.is_active),
-)
-ACCOUNT_FIELDS = (
-    Field("name", lambda a: a.name),
-    Field("plan", lambda a: a.plan),
-    Field("locale", lambda a: a.locale),
-    Field("address", lambda a: a.address),
-    Field("email", lambda a: a.email),
-    Field("taxId", lambda a: a.tax_id),
-    Field("phone", lambda a: a.phone),
-)
+
+
+def _snake(wire: str) -> str:
+    return re.sub("[A-Z]", lambda upper: "_" + upper[0].lower(), wire)
+
+
+def fields_of(record: type) -> tuple[Field, ...]:
+    """The history's fields of a record, from its change shape's TypedDict, in its order."""
+    return tuple(
+        Field(wire, READS.get(wire) or attrgetter(_snake(wire)), next((s for t, s in SHOWS if t == hint), _as_is))
+        for wire, hint in get_type_hints(record, include_extras=True).items()
+    )
+
+
+INVOICE_FIELDS = fields_of(shapes.InvoiceFields)
+CLIENT_FIELDS = fields_of(shapes.ClientFields)
+ACCOUNT_FIELDS = fields_of(shapes.AccountFields)
 
 
 def _sent(e: Any, _record: Any) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import strawberry
 
+from gateway.graphql.viewed import filled
 from projections.views import LineView
 
 field = strawberry.field
@@ -22,12 +23,4 @@ class LineItem:
 
     @classmethod
     def of(cls, line: LineView) -> "LineItem":
-        return cls(
-            description=line.description,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            amount=line.amount,
-            tax_rate=line.tax_rate,
-            discount_rate=line.discount_rate,
-            discount=line.discount,
-        )
+        return filled(cls, line)

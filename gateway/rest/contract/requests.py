@@ -7,8 +7,9 @@ Fields the API returns and nobody sets (``id``, ``createdAt``, totals...) are de
 read-only: a client may send back what it read, and they are ignored.
 """
 
+import dataclasses
 from functools import cache
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType, inspect
@@ -18,6 +19,9 @@ from domain.lifecycle import STATUSES
 from gateway.rest.contract import fields as f
 from usecases import inputs
 from usecases.inputs import ClientFields, InvoiceChanges, InvoiceInput, LineInput, PaymentInput
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 class Body(msgspec.Struct, forbid_unknown_fields=True, rename="camel", kw_only=True):
@@ -43,6 +47,13 @@ def read_only_fields(kind: type[msgspec.Struct]) -> frozenset[str]:
         for field in info.fields
         if isinstance(field.type, inspect.Metadata) and (field.type.extra_json_schema or {}).get("readOnly")
     )
+
+
+def _values(body: Body, into: type["DataclassInstance"]) -> dict[str, Any]:
+    """``body``'s fields that ``into`` (a use case's input) has, by attribute name; None
+    where left out."""
+    given = {found.name: getattr(body, found.name) for found in dataclasses.fields(into)}
+    return {name: None if value is UNSET else value for name, value in given.items()}
 
 
 # --- clients ---------------------------------------------------------------------------------
@@ -113,13 +124,7 @@ class LineItemInput(Body, kw_only=True):
     discount: f.ReadOnly = UNSET
 
     def line(self) -> LineInput:
-        return LineInput(
-            description=self.description,
-            quantity=self.quantity,
-            unit_price=self.unit_price,
-            tax_rate=None if isinstance(self.tax_rate, UnsetType) else self.tax_rate,
-            discount_rate=None if isinstance(self.discount_rate, UnsetType) else self.discount_rate,
-        )
+        return LineInput(**_values(self, LineInput))
 
 
 class _InvoiceReadOnly(Body, kw_only=True):
@@ -174,19 +179,10 @@ class InvoiceCreate(_InvoiceReadOnly, kw_only=True):
     status: f.ReadOnly = UNSET
 
     def input(self) -> InvoiceInput:
-        def given(value: Any) -> Any:
-            return None if isinstance(value, UnsetType) else value
-
-        return InvoiceInput(
-            client_id=inputs.client_ref(self.client_id),
-            line_items=[line.line() for line in self.line_items],
-            invoice_number=given(self.invoice_number),
-            currency=given(self.currency),
-            issue_date=given(self.issue_date),
-            due_date=given(self.due_date),
-            notes=given(self.notes),
-            terms=given(self.terms),
-        )
+        """The use case's input: its same-named fields, None where left out."""
+        lines = [line.line() for line in self.line_items]
+        given = {**_values(self, InvoiceInput), "client_id": inputs.client_ref(self.client_id), "line_items": lines}
+        return InvoiceInput(**given)
 
 
 class InvoiceUpdate(_InvoiceReadOnly, kw_only=True):
