@@ -20,7 +20,6 @@ CLIENT_FIELDS: dict[str, int] = {
     "notes": 5000,
 }
 _EMAIL = re.compile(r"[^@\s\"(),:;<>\[\]\\]+@[^@\s\"(),:;<>\[\]\\]+\.[^@\s\"(),:;<>\[\]\\.]{2,}")
-WIRE_NAMES = {"tax_id": "taxId"}
 
 
 # Characters that draw nothing: controls, format characters (zero-width space and joiners,
@@ -56,31 +55,27 @@ def is_email(text: str) -> bool:
     return len(text) <= CLIENT_FIELDS["email"] and _EMAIL.fullmatch(text) is not None
 
 
-def _wire(field: str) -> str:
-    return WIRE_NAMES.get(field, field)
-
-
 def check_client_fields(values: Mapping[str, str | None], *, creating: bool) -> dict[str, str | None]:
     """Strips and checks client fields; an empty optional field becomes ``None``."""
     unknown = set(values) - set(CLIENT_FIELDS)
     if unknown:
-        raise ValidationError(f"Unknown field: {sorted(unknown)[0]}")
+        raise ValidationError.about("Unknown field: {0}", sorted(unknown)[0])
     if creating and values.get("name") is None:
-        raise ValidationError("Missing required field: name")
+        raise ValidationError.about("Missing required field: {0}", "name")
     clean: dict[str, str | None] = {}
     for field, value in values.items():
         text = value.strip() if value is not None else None
         if not text:
             if field == "name":
-                raise ValidationError("Field 'name' must not be empty")
+                raise ValidationError.about("Field '{0}' must not be empty", field)
             clean[field] = None
             continue
         if field == "name" and not has_visible_text(text):
-            raise ValidationError("Field 'name' must contain a visible character")
+            raise ValidationError.about("Field '{0}' must contain a visible character", field)
         if len(text) > CLIENT_FIELDS[field]:
-            raise ValidationError(f"Field '{_wire(field)}' must be at most {CLIENT_FIELDS[field]} characters")
+            raise ValidationError.about(f"Field '{{0}}' must be at most {CLIENT_FIELDS[field]} characters", field)
         if field == "email" and not _EMAIL.fullmatch(text):
-            raise ValidationError("Field 'email' must be a valid email address")
+            raise ValidationError.about("Field '{0}' must be a valid email address", field)
         clean[field] = text
     return clean
 

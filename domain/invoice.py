@@ -14,6 +14,7 @@ from domain import lifecycle
 from domain.errors import NotFound, ValidationError
 from domain.lifecycle import STATUSES, Facts, derive_status
 from domain.money import LineItem, LineItemDraft, check_line, check_payment_amount, is_currency, price_lines
+from domain.texts import storable
 from domain.timeline import Stamped
 
 __all__ = ["STATUSES", "Invoice", "InvoiceDraft", "Payment", "Sending"]
@@ -24,17 +25,8 @@ MAX_LINE_ITEMS = 500
 MAX_TEXT = 5000
 MAX_NUMBER = 64
 
-# Which fields an update may carry, and how the wire names them in messages.
-EDITABLE = {
-    "client_id": "clientId",
-    "invoice_number": "invoiceNumber",
-    "currency": "currency",
-    "issue_date": "issueDate",
-    "due_date": "dueDate",
-    "line_items": "lineItems",
-    "notes": "notes",
-    "terms": "terms",
-}
+# Which fields an update may carry (``Invoice.revise``).
+EDITABLE = ("client_id", "invoice_number", "currency", "issue_date", "due_date", "line_items", "notes", "terms")
 
 
 @dataclass(frozen=True)
@@ -73,41 +65,47 @@ class InvoiceDraft:
 def check_number(number: str) -> str:
     number = number.strip()
     if not number:
-        raise ValidationError("Field 'invoiceNumber' must not be empty")
+        raise ValidationError.about("Field '{0}' must not be empty", "invoice_number")
     if len(number) > MAX_NUMBER:
-        raise ValidationError(f"Field 'invoiceNumber' must be at most {MAX_NUMBER} characters")
+        raise ValidationError.about(f"Field '{{0}}' must be at most {MAX_NUMBER} characters", "invoice_number")
     if any(unicodedata.category(ch).startswith("C") for ch in number):
-        raise ValidationError("Field 'invoiceNumber' must not contain control characters")
+        raise ValidationError.about("Field '{0}' must not contain control characters", "invoice_number")
     return number
 
 
 def check_currency(currency: str) -> str:
-    code = currency.strip().upper()
+    """The ISO 4217 code ``currency`` names (any case, spaces around it): the one place a
+    currency is checked, for a draft's quote as for a saved invoice."""
+    code = storable(currency, "currency").strip().upper()
     if not is_currency(code):
-        raise ValidationError(f"Field 'currency' must be an ISO 4217 currency code, not '{currency}'")
+        raise ValidationError.about(
+            "Field '{0}' must be an ISO 4217 currency code, not '{given}'", "currency", given=currency
+        )
     return code
 
 
-def check_text(value: str | None, wire: str) -> str | None:
-    text = value.strip() if value is not None else None
+def check_text(value: str | None, field: str) -> str | None:
+    """Free text (notes, terms, a send's message, a void's reason): storable, trimmed,
+    blank as None, at most ``MAX_TEXT`` characters."""
+    text = storable(value, field).strip() if value is not None else None
     if not text:
         return None
     if len(text) > MAX_TEXT:
-        raise ValidationError(f"Field '{wire}' must be at most {MAX_TEXT} characters")
+        raise ValidationError.about(f"Field '{{0}}' must be at most {MAX_TEXT} characters", field)
     return text
 
 
 def check_lines(lines: Sequence[LineItemDraft]) -> list[LineItemDraft]:
     if not lines:
-        raise ValidationError("Field 'lineItems' must hold at least one line item")
+        raise ValidationError.about("Field '{0}' must hold at least one line item", "line_items")
     if len(lines) > MAX_LINE_ITEMS:
-        raise ValidationError(f"Field 'lineItems' must hold at most {MAX_LINE_ITEMS} line items")
-    return [check_line(line, f"lineItems[{i}]") for i, line in enumerate(lines)]
+        raise ValidationError.about(f"Field '{{0}}' must hold at most {MAX_LINE_ITEMS} line items", "line_items")
+    return [check_line(line, f"line_items[{i}]") for i, line in enumerate(lines)]
 
 
 def check_dates(issue_date: date, due_date: date) -> None:
     if due_date < issue_date:
-        raise ValidationError("Field 'dueDate' must be on or after 'issueDate'")
+        raise ValidationError.about("Field '{0}' must be on or after '{1}'", "due_date", "issue_date")
 
 
 def _identical(old: Any, new: Any) -> bool:
@@ -190,7 +188,7 @@ class Invoice(Stamped):
         lifecycle.check(lifecycle.EDIT, self.status)
         unknown = set(values) - set(EDITABLE)
         if unknown:
-            raise ValidationError(f"Unknown field: {sorted(unknown)[0]}")
+            raise ValidationError.about("Unknown field: {0}", sorted(unknown)[0])
         changes: dict[str, Any] = {}
         if "currency" in values:
             changes["currency"] = check_currency(values["currency"])
@@ -369,4 +367,6 @@ def default_due_date(issue_date: date) -> date:
     try:
         return issue_date + timedelta(days=DEFAULT_PAYMENT_DAYS)
     except OverflowError:  # an issueDate in the last days of 9999 has no date 30 days on
-        raise ValidationError("Field 'dueDate' is required when 'issueDate' is this late") from None
+        raise ValidationError.about(
+            "Field '{0}' is required when '{1}' is this late", "due_date", "issue_date"
+        ) from None

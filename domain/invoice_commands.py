@@ -28,7 +28,7 @@ class InvoiceCommands(Saving):
     def _active_client(self, account_id: UUID, client_id: UUID) -> Client:
         client = self._get(Client, client_id)
         if client is None or client.account_id != account_id or not client.is_active:
-            raise ValidationError("Field 'clientId' must name an active client of this account")
+            raise ValidationError.about("Field '{0}' must name an active client of this account", "client_id")
         return client
 
     # --- invoices ----------------------------------------------------------------

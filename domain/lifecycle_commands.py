@@ -15,13 +15,13 @@ from domain.saving import Saving
 from domain.versions import Expected, expect
 
 
-def _short_text(value: str | None, wire: str, most: int = 255) -> str | None:
+def _short_text(value: str | None, field: str, most: int = 255) -> str | None:
     """Stripped, blank as None, at most ``most`` characters: like every other text field."""
     text = value.strip() if value is not None else None
     if not text:
         return None
     if len(text) > most:
-        raise ValidationError(f"Field '{wire}' must be at most {most} characters")
+        raise ValidationError.about(f"Field '{{0}}' must be at most {most} characters", field)
     return text
 
 

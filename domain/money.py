@@ -112,37 +112,40 @@ def tidy_number(value: Decimal) -> Decimal:
 
 
 def check_line(line: LineItemDraft, where: str) -> LineItemDraft:
-    """Returns the line with tidy numbers, or raises ValidationError naming ``where``."""
+    """Returns the line with tidy numbers, or raises ValidationError naming ``where``
+    (the line's attribute path: ``line_items[0]``)."""
     description = line.description.strip()
     if not description:
-        raise ValidationError(f"Field '{where}.description' must not be empty")
+        raise ValidationError.about("Field '{0}' must not be empty", f"{where}.description")
     if len(description) > 1000:
-        raise ValidationError(f"Field '{where}.description' must be at most 1000 characters")
+        raise ValidationError.about("Field '{0}' must be at most 1000 characters", f"{where}.description")
     numbers = {
         "quantity": line.quantity,
-        "unitPrice": line.unit_price,
-        "taxRate": line.tax_rate,
-        "discountRate": line.discount_rate,
+        "unit_price": line.unit_price,
+        "tax_rate": line.tax_rate,
+        "discount_rate": line.discount_rate,
     }
     for name, value in numbers.items():
         if not value.is_finite():
-            raise ValidationError(f"Field '{where}.{name}' must be a finite number")
+            raise ValidationError.about("Field '{0}' must be a finite number", f"{where}.{name}")
     if not Decimal(0) < line.quantity <= MAX_QUANTITY:
-        raise ValidationError(f"Field '{where}.quantity' must be greater than 0 and at most {MAX_QUANTITY}")
+        raise ValidationError.about(
+            f"Field '{{0}}' must be greater than 0 and at most {MAX_QUANTITY}", f"{where}.quantity"
+        )
     if not Decimal(0) <= line.unit_price <= MAX_UNIT_PRICE:
-        raise ValidationError(f"Field '{where}.unitPrice' must be between 0 and {MAX_UNIT_PRICE}")
+        raise ValidationError.about(f"Field '{{0}}' must be between 0 and {MAX_UNIT_PRICE}", f"{where}.unit_price")
     if not Decimal(0) <= line.tax_rate <= HUNDRED:
-        raise ValidationError(f"Field '{where}.taxRate' must be a percentage between 0 and 100")
+        raise ValidationError.about("Field '{0}' must be a percentage between 0 and 100", f"{where}.tax_rate")
     if not Decimal(0) <= line.discount_rate <= HUNDRED:
-        raise ValidationError(f"Field '{where}.discountRate' must be a percentage between 0 and 100")
+        raise ValidationError.about("Field '{0}' must be a percentage between 0 and 100", f"{where}.discount_rate")
     for name, value, most in (
         ("quantity", line.quantity, MAX_INPUT_DECIMALS),
-        ("unitPrice", line.unit_price, MAX_INPUT_DECIMALS),
-        ("taxRate", line.tax_rate, MAX_TAX_DECIMALS),
-        ("discountRate", line.discount_rate, MAX_TAX_DECIMALS),
+        ("unit_price", line.unit_price, MAX_INPUT_DECIMALS),
+        ("tax_rate", line.tax_rate, MAX_TAX_DECIMALS),
+        ("discount_rate", line.discount_rate, MAX_TAX_DECIMALS),
     ):
         if _decimals(value) > most:
-            raise ValidationError(f"Field '{where}.{name}' must have at most {most} decimal places")
+            raise ValidationError.about(f"Field '{{0}}' must have at most {most} decimal places", f"{where}.{name}")
     return LineItemDraft(
         description=description,
         quantity=tidy_number(line.quantity),
@@ -225,10 +228,10 @@ def check_payment_amount(amount: Decimal, currency: str, balance: Decimal) -> De
 
     Trailing zeros are no extra precision: 100.0 JPY is 100 yen and 12.500 USD is 12.50."""
     if not amount.is_finite() or amount <= 0:
-        raise ValidationError("Field 'amount' must be greater than 0")
+        raise ValidationError.about("Field '{0}' must be greater than 0", "amount")
     places = minor_units(currency)
     if _significant_decimals(amount) > places:
-        raise ValidationError(f"Field 'amount' must have at most {places} decimal places in {currency}")
+        raise ValidationError.about(f"Field '{{0}}' must have at most {places} decimal places in {currency}", "amount")
     if amount > balance:
-        raise ValidationError(f"Field 'amount' must be at most the balance due ({balance} {currency})")
+        raise ValidationError.about(f"Field '{{0}}' must be at most the balance due ({balance} {currency})", "amount")
     return round_money(amount, currency)

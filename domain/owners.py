@@ -26,7 +26,7 @@ def email_key(email: str) -> str:
 def check_owner_email(email: str) -> str:
     address = email.strip()
     if not is_email(address):
-        raise ValidationError("Field 'email' must be a valid email address")
+        raise ValidationError.about("Field '{0}' must be a valid email address", "email")
     return address
 
 

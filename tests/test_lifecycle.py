@@ -650,8 +650,8 @@ def test_discount_rates_from_0_to_100_are_accepted(rate):
 
 @pytest.mark.parametrize("rate", ["-0.01", "100.01", "10.00001"])
 def test_discount_rates_outside_0_to_100_or_too_precise_are_refused(rate):
-    with pytest.raises(ValidationError, match="discountRate"):
-        check_line(web_line(discount=rate), "lineItems[0]")
+    with pytest.raises(ValidationError, match=r"line_items\[0\]\.discount_rate"):
+        check_line(web_line(discount=rate), "line_items[0]")
 
 
 def test_a_discount_changed_on_a_draft_reprices_it(books: Books):

@@ -2,9 +2,10 @@
 
 A door turns its wire format into these (REST from JSON bodies and query strings,
 GraphQL from its arguments), checking only what its format allows to be wrong (a number
-sent as an object, say). Everything else is checked here or in the domain, so the same
-bad value gets the same message through either door. Messages name fields by their wire
-names, which both doors share.
+sent as an object, say). Everything else is checked here or in the domain, each value
+once, where its rule lives (a currency, free text and a void's reason in the domain), so
+the same bad value gets the same message through either door. These inputs are keyed by
+wire names (``usecases.wire_names``), which both doors share, and name fields by them.
 """
 
 from collections.abc import Mapping
@@ -14,38 +15,28 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from domain.client import CLIENT_FIELDS
 from domain.errors import ValidationError
-from domain.invoice import STATUSES, InvoiceDraft, Sending
+from domain.invoice import DEFAULT_CURRENCY, EDITABLE, STATUSES, InvoiceDraft, Sending
 from domain.money import LineItemDraft
+from domain.texts import storable
 from projections.views import SortKey
 from usecases import cursors
+from usecases.wire_names import wire_name
 
 MAX_SEARCH = 255
 MAX_LIMIT = 100
 NO_MATCH = "-"  # a clientId filter that names no client: matches nothing
 
-# Client fields: wire name -> domain name.
-CLIENT_WIRE = {
-    "name": "name",
-    "email": "email",
-    "address": "address",
-    "taxId": "tax_id",
-    "phone": "phone",
-    "notes": "notes",
-}
+# Wire name -> attribute name, of the fields a client's and a draft's changes may carry.
+CLIENT_WIRE = {wire_name(name): name for name in CLIENT_FIELDS}
+INVOICE_WIRE = {wire_name(name): name for name in EDITABLE}
 
 
 def text(value: str | None, wire: str) -> str | None:
-    """A text value as the domain may take it: no NUL, valid Unicode (no lone surrogates)."""
-    if value is None:
-        return None
-    if "\x00" in value:
-        raise ValidationError(f"Field '{wire}' must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError(f"Field '{wire}' is not valid Unicode text") from None
-    return value
+    """A text value as the domain may keep it (``domain.texts``), for the fields whose
+    domain check does not start with that rule."""
+    return None if value is None else storable(value, wire)
 
 
 def record_id(value: str, wire: str, message: str) -> UUID:
@@ -202,16 +193,16 @@ class InvoiceInput:
     terms: str | None = None
 
     def draft(self) -> InvoiceDraft:
-        currency = text(self.currency, "currency")
+        """The currency, notes and terms are the domain's to check (``create_invoice``)."""
         return InvoiceDraft(
             client_id=self.client_id,
             line_items=line_drafts(self.line_items),
             invoice_number=text(self.invoice_number, "invoiceNumber"),
-            currency=currency if currency is not None else "USD",
+            currency=self.currency if self.currency is not None else DEFAULT_CURRENCY,
             issue_date=self.issue_date,
             due_date=self.due_date,
-            notes=text(self.notes, "notes"),
-            terms=text(self.terms, "terms"),
+            notes=self.notes,
+            terms=self.terms,
         )
 
 
@@ -222,6 +213,8 @@ class InvoiceChanges:
     values: Mapping[str, Any]
 
     def domain_values(self) -> dict[str, Any]:
+        """Keyed by attribute (``domain.invoice.EDITABLE``); what only null can get wrong
+        is checked here, the values themselves by ``Invoice.revise``."""
         given = self.values
         changes: dict[str, Any] = {}
         if "clientId" in given:
@@ -229,18 +222,25 @@ class InvoiceChanges:
         if "invoiceNumber" in given:
             changes["invoice_number"] = required_text(given["invoiceNumber"], "invoiceNumber")
         if "currency" in given:
-            changes["currency"] = required_text(given["currency"], "currency")
-        for wire, name in (("issueDate", "issue_date"), ("dueDate", "due_date")):
+            changes["currency"] = _given(given["currency"], "currency")
+        for wire in ("issueDate", "dueDate"):
             if wire in given:
                 if given[wire] is None:
                     raise ValidationError(f"Field '{wire}' must be a date as YYYY-MM-DD")
-                changes[name] = given[wire]
+                changes[INVOICE_WIRE[wire]] = given[wire]
         if "lineItems" in given:
             changes["line_items"] = line_drafts(given["lineItems"])
         for name in ("notes", "terms"):
             if name in given:
-                changes[name] = text(given[name], name)
+                changes[name] = given[name]
         return changes
+
+
+def _given(value: str | None, wire: str) -> str:
+    """A text field that may not be null (its value is the domain's to check)."""
+    if value is None:  # sent as null: REST's and GraphQL's words for it are the same
+        raise ValidationError(f"Field '{wire}' must be a string")
+    return value
 
 
 # --- the invoice's life -----------------------------------------------------------------------
@@ -254,9 +254,7 @@ def sending(email: bool, to: tuple[str, ...], cc: tuple[str, ...], message: str 
             raise ValidationError(f"Field '{name}' must hold at most 20 addresses")
         for address in addresses:
             text(address, name)
-    return Sending(
-        email=email, to=tuple(a.strip() for a in to), cc=tuple(a.strip() for a in cc), message=text(message, "message")
-    )
+    return Sending(email=email, to=tuple(a.strip() for a in to), cc=tuple(a.strip() for a in cc), message=message)
 
 
 @dataclass(frozen=True)

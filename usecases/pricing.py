@@ -3,9 +3,10 @@
 
 from dataclasses import dataclass
 
+from domain.errors import ValidationError
 from domain.invoice import check_currency, check_lines
 from domain.money import LineItem, TaxRateTotal, Totals, price_lines, tax_breakdown
-from usecases.inputs import LineInput, line_drafts, text
+from usecases.inputs import LineInput, line_drafts
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,15 @@ class Quote:
 
 def quote(currency: str, lines: list[LineInput]) -> Quote:
     """Prices lines as ``create`` would, checking them the same way (same messages)."""
-    code = check_currency(text(currency, "currency") or "")
+    code = check_currency(currency)
     priced, totals = price_lines(check_lines(line_drafts(lines)), code)
     return Quote(code, priced, totals, tax_breakdown(priced, code))
+
+
+def known_currency(currency: str) -> str | None:
+    """The ISO 4217 code ``currency`` names, as ``create`` takes it (``usd `` is USD);
+    None when it names none (``quote`` says why)."""
+    try:
+        return check_currency(currency)
+    except ValidationError:
+        return None

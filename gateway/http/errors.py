@@ -1,5 +1,6 @@
 """The one place where errors become HTTP responses: ``{"error", "code", "field"?}`` with
-the status and code ``gateway.http.codes`` gives the error's class."""
+the status and code ``gateway.http.codes`` gives the error's class, and a domain error's
+fields called by their wire names (``usecases.wire_names``)."""
 
 import logging
 
@@ -16,6 +17,7 @@ from gateway.http.outages import classify, first_line
 from gateway.http.problems import HttpProblem
 from gateway.http.ratelimit import BudgetsUnavailable
 from usecases.errors import Unavailable
+from usecases.wire_names import wire_field, wire_message
 
 # A domain error's GraphQL code -> its HTTP status (the dashboard answers a refused form
 # with the status the API would give).
@@ -37,7 +39,7 @@ async def domain_error(_request: Request, exc: Exception) -> Response:
     headers = {WRITE_SAVED: "true", "Retry-After": "1"} if isinstance(exc, Unavailable) else None
     if headers is None and meaning.status == 503:  # every 503 says when to come back (docs/api.md)
         headers = {"Retry-After": "60"}
-    return error_response(meaning.status, exc.message, headers, code=meaning.code, field=exc.field)
+    return error_response(meaning.status, wire_message(exc), headers, code=meaning.code, field=wire_field(exc))
 
 
 async def http_problem(_request: Request, exc: Exception) -> Response:
