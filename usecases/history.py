@@ -9,7 +9,6 @@ The record is stepped through its events one by one, so no rule of the domain is
 restated here.
 """
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from operator import attrgetter
@@ -22,7 +21,7 @@ from domain.client import Client
 from domain.invoice import Invoice, Payment
 from domain.ledger import recorded_on
 from usecases import change_shapes as shapes
-from usecases.wire import line_item, timestamp
+from usecases.wire import attribute, line_item, timestamp
 
 UNRECORDED_ACTOR = {"type": "system", "name": "unrecorded"}  # events stored before actors were kept
 
@@ -84,14 +83,10 @@ SHOWS: tuple[tuple[Any, Callable[[Any], Any]], ...] = (
 )
 
 
-def _snake(wire: str) -> str:
-    return re.sub("[A-Z]", lambda upper: "_" + upper[0].lower(), wire)
-
-
 def fields_of(record: type) -> tuple[Field, ...]:
     """The history's fields of a record, from its change shape's TypedDict, in its order."""
     return tuple(
-        Field(wire, READS.get(wire) or attrgetter(_snake(wire)), next((s for t, s in SHOWS if t == hint), _as_is))
+        Field(wire, READS.get(wire) or attrgetter(attribute(wire)), next((s for t, s in SHOWS if t == hint), _as_is))
         for wire, hint in get_type_hints(record, include_extras=True).items()
     )
 

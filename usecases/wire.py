@@ -8,6 +8,7 @@ from typing import Any
 
 from domain.money import LineItem
 from projections.views import LineView
+from usecases.change_shapes import LineItemFields
 
 
 def timestamp(moment: datetime | None) -> str | None:
@@ -23,17 +24,15 @@ def timestamp(moment: datetime | None) -> str | None:
     )
 
 
+def attribute(wire: str) -> str:
+    """The attribute a wire name names: its snake_case (unitPrice: unit_price)."""
+    return re.sub("[A-Z]", lambda upper: "_" + upper[0].lower(), wire)
+
+
 def line_item(line: LineView | LineItem) -> dict[str, Any]:
-    """A line as read (``LineView``) or as recorded in an event (``LineItem``)."""
-    return {
-        "description": line.description,
-        "quantity": line.quantity,
-        "unitPrice": line.unit_price,
-        "amount": line.amount,
-        "taxRate": line.tax_rate,
-        "discountRate": line.discount_rate,
-        "discount": line.discount,
-    }
+    """A line as read (``LineView``) or as recorded in an event (``LineItem``), with the
+    fields of its change shape (``usecases.change_shapes.LineItemFields``)."""
+    return {wire: getattr(line, attribute(wire)) for wire in LineItemFields.__annotations__}
 
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
