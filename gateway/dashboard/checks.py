@@ -17,6 +17,7 @@ from gateway.dashboard.forms import date_field, decimal_field
 from usecases.inputs import CLIENT_WIRE, ClientFields, LineInput, client_ref
 from usecases.owners import MAX_PASSWORD, MIN_PASSWORD
 from usecases.pricing import quote
+from usecases.wire_names import wire_message
 
 LINE_FIELDS = ("description", "quantity", "unitPrice", "discountRate", "taxRate")
 # a line every check takes, beside which one field as typed is checked
@@ -35,7 +36,7 @@ def merged(found: Iterable[DomainError | None], refused: DomainError) -> list[Do
     """The refusals found, in the form's order, each once, with the use case's own among them."""
     kept: list[DomainError] = []
     for error in [*found, refused]:
-        if error is not None and all(error.message != seen.message for seen in kept):
+        if error is not None and all(wire_message(error) != wire_message(seen) for seen in kept):
             kept.append(error)
     return kept
 
@@ -74,7 +75,7 @@ def _line_check(currency: str, row: dict[str, str], index: int, name: str) -> Do
 
     error = _refusal(check)
     if error is not None:  # quote names the one line it was given as the first
-        error = type(error)(error.message.replace("lineItems[0]", where))
+        error = type(error)(wire_message(error).replace("lineItems[0]", where))
     return error
 
 

@@ -33,6 +33,7 @@ from translations import N_, catalog
 from usecases.owners import SESSION_MOST, OwnerSession
 from usecases.service import UseCases
 from usecases.views import AccountView
+from usecases.wire_names import wire_message
 
 T = TypeVar("T")
 SIGN_IN_RATE = "10/minute"  # sign-in (and set-password) attempts per address
@@ -144,8 +145,10 @@ class View:
         return meaning.status if meaning is not None else STATUS.get(error.code, 400)
 
     def explain(self, error: DomainError | HttpProblem) -> Problem:
-        """A refusal (the use case's, or the request's own) in the reader's words."""
-        return explain(error.message, self.gettext, lambda amount, currency: self.fmt.money(Decimal(amount), currency))
+        """A refusal (the use case's, its fields by the form's names, or the request's own) in
+        the reader's words."""
+        message = wire_message(error) if isinstance(error, DomainError) else error.message
+        return explain(message, self.gettext, lambda amount, currency: self.fmt.money(Decimal(amount), currency))
 
     async def call(self, use_case: Callable[..., T], *args: Any) -> T:
         """Runs a use case off the event loop (as the signed-in owner: the context is copied)."""
