@@ -11,7 +11,8 @@ from domain.errors import ValidationError
 from domain.invoice import EDITABLE, check_currency, check_dates, check_lines, check_text
 from domain.money import LineItemDraft
 from usecases.inputs import INVOICE_WIRE
-from usecases.wire_names import wire_field, wire_message, wire_path
+from usecases.wire import attribute
+from usecases.wire_names import wire_field, wire_message, wire_name, wire_path
 
 
 def refusal(check: Callable[[], object]) -> ValidationError:
@@ -41,12 +42,15 @@ def test_a_value_quoted_in_a_message_is_never_renamed() -> None:
 
 def test_wire_names_are_left_as_they_are() -> None:
     assert wire_path("lineItems[3].unitPrice") == "lineItems[3].unitPrice"
+    assert wire_path("line_items[3].unit_price") == "lineItems[3].unitPrice"
+    assert (wire_name("tax_id"), wire_name("notes"), wire_name("taxId")) == ("taxId", "notes", "taxId")
     assert wire_message(ValidationError("Field 'clientId' must be a string")) == "Field 'clientId' must be a string"
 
 
 def test_the_editable_fields_are_attributes_and_each_has_one_wire_name() -> None:
     assert sorted(INVOICE_WIRE.values()) == sorted(EDITABLE)
     assert INVOICE_WIRE["dueDate"] == "due_date" and INVOICE_WIRE["notes"] == "notes"
+    assert all(attribute(wire) == name for wire, name in INVOICE_WIRE.items())  # one rule, both ways
 
 
 @pytest.mark.parametrize(

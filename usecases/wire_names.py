@@ -1,34 +1,25 @@
-"""The doors' names for the domain's fields, in one table: the domain names a field by its
-attribute (``due_date``, ``line_items[0].unit_price``), REST and GraphQL by their wire name
-(``dueDate``, ``lineItems[0].unitPrice``). A name not in the table is the same on both
-sides (``notes``, ``currency``).
+"""The doors' names for the domain's fields, by one rule: the domain names a field by its
+attribute (``due_date``, ``line_items[0].unit_price``), REST and GraphQL by its camelCase
+(``dueDate``, ``lineItems[0].unitPrice``), the inverse of ``usecases.wire.attribute``. A
+name without an underscore is the same on both sides (``notes``, ``currency``), and a wire
+name stays as it is.
 
 The use cases take wire-keyed values through it (``usecases.inputs``), and every door
 words a refusal with it where the refusal becomes an answer: ``wire_message`` and
-``wire_field`` (REST's ``gateway.http.errors``, GraphQL's errors, the dashboard's problems)."""
+``wire_field`` (REST's ``gateway.http.errors``, GraphQL's errors, the dashboard's
+problems, the command line)."""
 
 import re
-from collections.abc import Mapping
 
 from domain.errors import DomainError
 
-WIRE_NAMES: Mapping[str, str] = {
-    "client_id": "clientId",
-    "invoice_number": "invoiceNumber",
-    "issue_date": "issueDate",
-    "due_date": "dueDate",
-    "line_items": "lineItems",
-    "unit_price": "unitPrice",
-    "tax_rate": "taxRate",
-    "discount_rate": "discountRate",
-    "tax_id": "taxId",
-}
 _NAME = re.compile(r"[A-Za-z_]\w*")
 
 
 def wire_name(name: str) -> str:
     """``due_date`` -> ``dueDate``; a wire name, or one the same on both sides, as it is."""
-    return WIRE_NAMES.get(name, name)
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 def wire_path(path: str) -> str:
