@@ -6,7 +6,7 @@ from decimal import Decimal
 import strawberry
 
 from gateway.graphql.viewed import filled
-from projections.views import LineView
+from usecases.views import LineView
 
 field = strawberry.field
 

@@ -5,8 +5,8 @@
 import strawberry
 
 from gateway.graphql.types import Client, Invoice
-from projections.views import ClientView, InvoiceSummary, Page, SortKey
 from usecases import cursors
+from usecases.views import ClientView, InvoiceSummary, Page, SortKey
 
 field = strawberry.field
 

@@ -21,8 +21,8 @@ from gateway.graphql.lines import LineItem
 from gateway.graphql.paging import AFTER, FIRST, LIMIT, PAGE, SEARCH, paged
 from gateway.graphql.viewed import detail_fields, filled
 from pdf.coverage import pdf_warnings
-from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, PaymentView
 from usecases.inputs import InvoiceQuery
+from usecases.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, PaymentView
 
 if TYPE_CHECKING:
     from gateway.graphql.context import Context

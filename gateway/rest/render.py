@@ -16,11 +16,10 @@ import msgspec
 from gateway.rest.contract import history_shapes as h
 from gateway.rest.contract import responses as r
 from pdf.coverage import pdf_warnings
-from projections.ledger_index import LedgerDigest
-from projections.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, PaymentView, SortKey
-from projections.views import Page as ViewPage
 from usecases import cursors
 from usecases.lifecycle import PaymentAnswer
+from usecases.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, LedgerDigest, PaymentView, SortKey
+from usecases.views import Page as ViewPage
 from usecases.wire import timestamp
 
 P = TypeVar("P", r.ClientPage, r.InvoicePage)
