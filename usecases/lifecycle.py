@@ -8,7 +8,7 @@ from domain.invoice import Sending
 from domain.versions import Expected
 from projections.views import InvoiceDetail, PaymentView
 from usecases.core import Core
-from usecases.inputs import PaymentInput, text
+from usecases.inputs import PaymentInput
 from usecases.invoices import Invoices
 
 
@@ -30,8 +30,7 @@ class Lifecycle:
         return self.invoices.detail(account, invoice_id)
 
     def void(self, account: UUID, invoice_id: UUID, reason: str | None, expected: Expected = None) -> InvoiceDetail:
-        why = text(reason, "reason")
-        self.core.execute(lambda: self.core.app.void_invoice(account, invoice_id, why, expected))
+        self.core.execute(lambda: self.core.app.void_invoice(account, invoice_id, reason, expected))
         return self.invoices.detail(account, invoice_id)
 
     def payments(self, account: UUID, invoice_id: UUID) -> list[PaymentView]:

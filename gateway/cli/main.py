@@ -25,6 +25,7 @@ from gateway.cli import ledger as ledger_cli
 from gateway.cli.startup import one_line
 from gateway.services import SchemaTooNew, Services
 from gateway.settings import Settings, SettingsError
+from usecases.wire_names import wire_message
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Services], int]] = {
     "serve": serve.run,
@@ -119,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with acting_as(command_line(command)):  # every event this command records names it
             return COMMANDS[args.command](args, services)
     except DomainError as exc:
-        print(f"cleverinvo: {exc.message}", file=sys.stderr)
+        print(f"cleverinvo: {wire_message(exc)}", file=sys.stderr)
         return 1
     except Exception as exc:  # the database went away under the command, say
         return _failed(exc, settings)

@@ -11,12 +11,11 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from domain.client import check_client_fields
-from domain.currencies import MINOR_UNITS
 from domain.errors import DomainError, ValidationError
 from gateway.dashboard.forms import date_field, decimal_field
 from usecases.inputs import CLIENT_WIRE, ClientFields, LineInput, client_ref
 from usecases.owners import MAX_PASSWORD, MIN_PASSWORD
-from usecases.pricing import quote
+from usecases.pricing import known_currency, quote
 from usecases.wire_names import wire_message
 
 LINE_FIELDS = ("description", "quantity", "unitPrice", "discountRate", "taxRate")
@@ -88,7 +87,7 @@ def invoice_refusals(values: dict[str, str], rows: list[dict[str, str]], refused
         _refusal(lambda: date_field(values.get("issueDate", ""), "issueDate")),
         _refusal(lambda: date_field(values.get("dueDate", ""), "dueDate")),
     ]
-    priced_in = currency if currency.upper() in MINOR_UNITS else "USD"
+    priced_in = currency if known_currency(currency) is not None else "USD"
     if priced_in != currency:
         found.append(_refusal(lambda: quote(currency, [])))
     for index, row in enumerate(rows):

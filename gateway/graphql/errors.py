@@ -46,6 +46,7 @@ from gateway.graphql.wording import variable_error
 from gateway.http import codes, outages
 from gateway.http.errors import BUSY, SATURATED
 from gateway.http.problems import HttpProblem
+from usecases.wire_names import wire_field, wire_message
 
 log = logging.getLogger("cleverinvo")
 
@@ -110,13 +111,17 @@ def classify_exception(exc: BaseException) -> Classified:
     if isinstance(code, str) and code in CODES and code != "INTERNAL" and isinstance(message, str):
         meaning = codes.meaning_of(exc) or codes.BY_GRAPHQL_CODE[code]
         field = getattr(exc, "field", None)
+        if isinstance(exc, DomainError):  # its fields by their wire names
+            message, field = wire_message(exc), wire_field(exc)
         return Classified(
             code, message, meaning.code, field if isinstance(field, str) else None, _retry_after(code, exc)
         )
     if isinstance(exc, DomainError):  # ours, with a code of its own: the table says what it means
         found = codes.meaning_of(exc)
         if found is not None and found.graphql != "INTERNAL":
-            return Classified(found.graphql, exc.message, found.code, exc.field, _retry_after(found.graphql))
+            return Classified(
+                found.graphql, wire_message(exc), found.code, wire_field(exc), _retry_after(found.graphql)
+            )
     if isinstance(exc, HttpProblem):
         problem = codes.meaning_of(exc) or codes.by_status(exc.status)
         return Classified(problem.graphql, exc.message, problem.code, exc.field, _retry_after(problem.graphql))
