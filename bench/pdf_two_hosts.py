@@ -15,8 +15,8 @@ from gateway.services import Services
 from gateway.settings import Settings
 from tests import backends
 from tests.conftest import invoice_body
-from tests.test_scaleout import tenant
-from tests.test_two_hosts_pdf import host
+from tests.e2e.test_scaleout import tenant
+from tests.e2e.test_two_hosts_pdf import host
 
 
 def main(count: int) -> None:

@@ -70,7 +70,8 @@ class Services:
             claim_seconds=settings.worker_lease_seconds,
             public_url=settings.public_url or DEFAULT_PUBLIC_URL,
         )
-        self.pdfs.renderer = render_gate.from_environment(self.pdfs.renderer)  # tests only: tests/test_pdf_workers.py
+        # tests only: tests/e2e/test_pdf_workers.py
+        self.pdfs.renderer = render_gate.from_environment(self.pdfs.renderer)
         self.core = Core(self.app, self.projector, self.read, self.pdfs, self.ledger)
         stores = KeyUsage(self._writer, self._reader), OwnerStore(self._writer, self._reader)
         self.usecases = UseCases(self.core, *stores)  # the application layer: what every door calls

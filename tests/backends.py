@@ -203,7 +203,7 @@ def postgres_env() -> Iterator[dict[str, str]]:
             "CLEVERINVO_REDIS_URL": REDIS_URL,
             "CLEVERINVO_REDIS_PREFIX": prefix,
             # Generous: the suite shares a loaded machine's Redis, and a reply a test waits 0.5 s
-            # for is not a fault there (tests/test_ready_redis.py sets the short default itself).
+            # for is not a fault there (tests/e2e/test_ready_redis.py sets the short default itself).
             "CLEVERINVO_REDIS_TIMEOUT_MS": "10000",
         }
     finally:

@@ -369,7 +369,7 @@ def services(settings: Settings, clock: FakeClock, request: pytest.FixtureReques
     services = Services(settings, clock=clock)
     if request.node.get_closest_marker("production_password_cost") is None:
         # Argon2id still, at a test's cost: RFC 9106's profile takes 64 MiB and about a second
-        # of a busy machine per hash or sign-in. Production's: tests/test_password_cost.py.
+        # of a busy machine per hash or sign-in. Production's: tests/integration/test_password_cost.py.
         services.usecases.owners.hasher = TEST_PASSWORD_HASHER
     yield services
     services.close()

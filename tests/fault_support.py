@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
+from tests.e2e.test_operations import Server, serving
 from tests.outside_tools import missing
-from tests.test_operations import Server, serving
 
 
 def need_root_mount() -> None:

@@ -16,7 +16,7 @@ behind is the same for every test, so each test process makes it once:
 find the head revision and do nothing. Only empty stores that the test's own fixtures made
 are filled (tests that lay out an old database, or point elsewhere, are left alone), and
 where ``pg_dump`` is missing or fails, the test migrates as before.
-tests/test_store_templates.py checks that a laid-out store equals a migrated one.
+tests/integration/test_store_templates.py checks that a laid-out store equals a migrated one.
 """
 
 import atexit

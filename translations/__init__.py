@@ -27,7 +27,7 @@ from babel.support import Translations
 LOCALE_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"
 SOURCE = "en"  # the language of the message ids
-LANGUAGES = ("en", "es")  # a catalog for each (tests/test_translations_catalog.py)
+LANGUAGES = ("en", "es")  # a catalog for each (tests/unit/test_translations_catalog.py)
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 

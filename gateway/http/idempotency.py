@@ -50,11 +50,11 @@ from projections.marked_events import MarkedEvent
 from storage.idempotency import Claimed, InFlight, Mismatch, Replay, StoredResponse
 
 log = logging.getLogger("cleverinvo")
-# For the crash tests alone (tests/test_idempotency_crash.py): the process kills itself
+# For the crash tests alone (tests/e2e/test_idempotency_crash.py): the process kills itself
 # (SIGKILL) once this many keyed requests have had a 2xx answer, after their commands
 # committed and before their answers are kept or sent. Never set it in production.
 KILL_AFTER_WRITES = "CLEVERINVO_TEST_KILL_AFTER_KEYED_WRITES"
-# For the fault tests alone (tests/test_idempotency_faults.py): at that same point, a keyed
+# For the fault tests alone (tests/e2e/test_idempotency_faults.py): at that same point, a keyed
 # request touches ``held-<n>`` in this folder and waits until the folder has a file ``open``,
 # so a test can fill the disk or cut the database between a commit and keeping its answer.
 WRITE_GATE = "CLEVERINVO_TEST_KEYED_WRITE_GATE"

@@ -5,7 +5,7 @@ eventsourcing's ``@event`` makes each event class as its aggregate is defined, s
 checker sees none of them: the aggregates are taken here untyped (``Account``, ``Client``,
 ``Invoice``), a handler is registered for the class itself (``Invoice.InvoiceCreated``),
 and the protocols below declare the fields read. A test holds every protocol to the
-fields of the class its handler is registered for (tests/test_projection_handlers.py).
+fields of the class its handler is registered for (tests/integration/test_projection_handlers.py).
 """
 
 from datetime import date, datetime

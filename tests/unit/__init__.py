@@ -1,0 +1,1 @@
+"""Unit tier: no files, no sockets, no processes (tests/README.md)."""
