@@ -1,19 +1,17 @@
 """The overdue sweep: a sent invoice with a balance past its due date gets an overdue event,
 so the ledger shows when it became overdue. Run by the workers at start and every few
-minutes (as the system), and by `cleverinvo invoices mark-overdue`. Racing sweeps are harmless: the
-command re-checks the invoice and records nothing the second time.
+minutes (as the system); what it marks is the use case's decision
+(``usecases.lifecycle.mark_overdue``), which `cleverinvo invoices mark-overdue` runs too.
 """
 
 import threading
 import time
-from uuid import UUID
 
 from domain.actors import acting_as, system
 from domain.application import CleverInvo
 from projections.projector import ReadModelProjector
 from projections.queries import ReadModel
-
-BATCH = 1000
+from usecases.lifecycle import mark_overdue
 
 
 class OverdueSweep:
@@ -26,16 +24,7 @@ class OverdueSweep:
 
     def sweep(self, stop: threading.Event | None = None) -> int:
         """Marks every invoice that is overdue today (by the application's clock)."""
-        marked = 0
-        while not (stop and stop.is_set()):
-            self.projector.catch_up()
-            candidates = self.read.overdue_candidates(self.app.clock().date(), BATCH)
-            done = sum(self.app.mark_overdue(UUID(invoice_id)) for invoice_id in candidates)
-            marked += done
-            if len(candidates) < BATCH or not done:
-                break
-        self.projector.catch_up()
-        return marked
+        return mark_overdue(self.app, self.projector, self.read, stop)
 
     def run_once(self, stop: threading.Event | None = None) -> int:
         """Sweeps at the first call and then once every ``every_seconds``."""

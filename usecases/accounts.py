@@ -110,8 +110,12 @@ class Accounts:
         if plan:
             self.core.execute(lambda: app.change_plan(account, plan))
 
+    def find(self, account: UUID) -> AccountView | None:
+        """The account, or None when there is none (what ``get`` refuses as not found)."""
+        return self.core.read.account(str(account))
+
     def get(self, account: UUID) -> AccountView:
-        found = self.core.read.account(str(account))
+        found = self.find(account)
         if found is None:
             raise NotFound("Account not found")
         return found

@@ -1,11 +1,14 @@
 """Clients: list, read, create, change, deactivate."""
 
+import builtins
 import logging
 from uuid import UUID
 
+from domain.client import Client
 from domain.errors import NotFound
 from domain.versions import Expected
 from projections.client_archive import deactivated_clients
+from projections.past import Past, client_view
 from projections.views import ClientView, Page
 from usecases.core import Core
 from usecases.inputs import ClientFields, ListQuery
@@ -32,6 +35,19 @@ class Clients:
         if found is None:
             raise NotFound("Client not found")
         return found
+
+    def many(self, account: UUID, client_ids: builtins.list[str]) -> dict[str, ClientView]:
+        """The account's clients among ``client_ids``, by id, in one read (a page's relations);
+        an id that is not one of them is left out."""
+        return self.core.read.clients_in(str(account), client_ids)
+
+    def at_version(self, account: UUID, client_id: UUID, version: int) -> ClientView | None:
+        """The client exactly as its ``version`` left it, rebuilt from its events; None if
+        the account has no such client or it never had that version."""
+        client = Past(self.core.app).load(Client, client_id, version)
+        if client is None or client.account_id != account:
+            return None
+        return client_view(client)
 
     def versioned(self, account: UUID, client_id: UUID) -> tuple[ClientView, int | None]:
         """The client with its version, for its ETag. The version is read from the store

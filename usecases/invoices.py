@@ -1,5 +1,6 @@
 """Invoices: list, read (now or as they were), create, change, delete, their PDFs."""
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -66,6 +67,18 @@ class Invoices:
         if found is None:
             raise NotFound("Invoice not found")
         return found
+
+    def details(self, account: UUID, invoice_ids: builtins.list[str]) -> dict[str, InvoiceDetail]:
+        """The account's invoices among ``invoice_ids``, by id, with their lines, in a fixed
+        number of reads (a page's relations); an id that is not one of them is left out."""
+        return self.core.read.invoices_in(str(account), invoice_ids)
+
+    def at_version(self, account: UUID, invoice_id: UUID, version: int) -> InvoiceRead | None:
+        """The invoice exactly as its ``version`` left it, with its client, seller and
+        payments as they stood then, rebuilt from the events; None if the account has no
+        such invoice, it never had that version, or it was deleted then."""
+        then = Past(self.core.app).invoice(account, invoice_id, version=version)
+        return None if then is None else InvoiceRead(then.invoice, then.client, then.account, then.payments)
 
     def get(self, account: UUID, invoice_id: UUID, moment: Moment = NOW) -> InvoiceRead:
         """The detail now (from the read model) or at a past moment (rebuilt from events)."""

@@ -32,7 +32,7 @@ def db_upgrade(settings: Settings) -> int:
 
 def run(args: argparse.Namespace, services: Services) -> int:
     if args.command == "invoices":
-        marked = services.overdue_sweep().sweep()  # the workers' own sweep, run once now
+        marked = services.usecases.lifecycle.mark_overdue()  # the workers' own sweep, run once now
         print(f"marked {marked} invoice{'s' if marked != 1 else ''} overdue")
     else:
         position = services.usecases.operations.rebuild_read_models()

@@ -64,7 +64,7 @@ async def _detail(view: View, status: int = 200, **context: Any) -> Response:
         latest=latest,
         timeline=timeline(view, history, "invoice"),
         share_url=share,
-        today=usecases.core.app.clock().date().isoformat(),
+        today=usecases.today().isoformat(),
         **{"sent": {}, **context},
     )
 

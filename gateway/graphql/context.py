@@ -1,5 +1,5 @@
 """What every resolver sees: the use cases, the key's account, and per-request loaders
-that batch the read model's lookups (a page and its relations in a constant number of
+that batch the use cases' lookups (a page and its relations in a constant number of
 queries)."""
 
 from dataclasses import dataclass, field
@@ -10,37 +10,35 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.dataloader import DataLoader
 
 from domain.errors import NotFound
-from projections.views import AccountView, ClientView, InvoiceDetail, PaymentView
 from usecases.service import UseCases
+from usecases.views import AccountView, ClientView, InvoiceDetail, PaymentView
 
 
 class Loaders:
     """Batching loaders for one request (or one subscription event)."""
 
     def __init__(self, usecases: UseCases, account: UUID) -> None:
-        read, key = usecases.core.read, str(account)
-
         async def clients(ids: list[str]) -> list[ClientView | None]:
-            found = await run_in_threadpool(read.clients_in, key, ids)
+            found = await run_in_threadpool(usecases.clients.many, account, ids)
             return [found.get(i) for i in ids]
 
         async def invoices(ids: list[str]) -> list[InvoiceDetail | None]:
-            found = await run_in_threadpool(read.invoices_in, key, ids)
+            found = await run_in_threadpool(usecases.invoices.details, account, ids)
             return [found.get(i) for i in ids]
 
         async def payments(ids: list[str]) -> list[list[PaymentView]]:
-            found = await run_in_threadpool(read.payments_in, key, ids)
+            found = await run_in_threadpool(usecases.lifecycle.payments_of, account, ids)
             return [found.get(i, []) for i in ids]
 
         self.clients = DataLoader(load_fn=clients)
         self.invoices = DataLoader(load_fn=invoices)
         self.payments = DataLoader(load_fn=payments)
-        self._read, self._key = read, key
+        self._usecases, self._key = usecases, account
         self._account: AccountView | None = None
 
     async def account(self) -> AccountView | None:
         if self._account is None:
-            self._account = await run_in_threadpool(self._read.account, self._key)
+            self._account = await run_in_threadpool(self._usecases.accounts.find, self._key)
         return self._account
 
 

@@ -7,7 +7,7 @@ another mutation is refused (``IDEMPOTENCY_KEY_REUSED``), and a retry while the 
 runs is refused with ``IDEMPOTENCY_IN_FLIGHT`` and ``retryAfter``. Keys are REST's, in
 one space per account (``gateway/graphql/idempotent_mutations.py``). If the process running the
 first one died after its commit, the result is rebuilt from the events it recorded, at the
-version they made (``projections.past``), as REST's recovery does.
+version they made (the use cases' ``at_version``), as REST's recovery does.
 
 What is kept is the view the mutation read back (a client, an invoice, a payment with its
 invoice), so the replay resolves the same selection over the same values.
@@ -26,15 +26,13 @@ import msgspec
 import strawberry
 from starlette.concurrency import run_in_threadpool
 
-from domain.client import Client as ClientAggregate
 from domain.errors import Conflict
 from gateway.graphql.idempotent_mutations import run_once
 from gateway.http.idempotency_keys import Keys
 from gateway.services import Services
-from projections.marked_events import MarkedEvent
-from projections.past import Past, client_view
-from projections.views import ClientView, InvoiceDetail
 from usecases.lifecycle import PaymentAnswer
+from usecases.service import UseCases
+from usecases.views import ClientView, InvoiceDetail, MarkedEvent
 
 V = TypeVar("V")
 KEY_DESCRIPTION = (
@@ -80,7 +78,7 @@ def _keys(services: Services) -> Keys:
 class Kept:
     """How one kind of result is kept, and rebuilt from a dead run's events."""
 
-    def __init__(self, kind: type[Any], rebuild: Callable[[Services, UUID, list[MarkedEvent]], Any]) -> None:
+    def __init__(self, kind: type[Any], rebuild: Callable[[UseCases, UUID, list[MarkedEvent]], Any]) -> None:
         self.kind = kind
         self.rebuild = rebuild
 
@@ -96,29 +94,28 @@ def _last_of(marked: list[MarkedEvent], kind: str | None = None) -> MarkedEvent:
     return found[-1]
 
 
-def _client_then(services: Services, _account: UUID, marked: list[MarkedEvent]) -> Any:
+def _client_then(usecases: UseCases, account: UUID, marked: list[MarkedEvent]) -> Any:
     last = _last_of([m for m in marked if m.kind.startswith("Client.")])
-    client = Past(services.app).load(ClientAggregate, last.aggregate_id, last.version)
-    return None if client is None else msgspec.to_builtins(client_view(client))
+    client = usecases.clients.at_version(account, last.aggregate_id, last.version)
+    return None if client is None else msgspec.to_builtins(client)
 
 
-def _invoice_then(services: Services, account: UUID, marked: list[MarkedEvent]) -> Any:
+def _invoice_then(usecases: UseCases, account: UUID, marked: list[MarkedEvent]) -> Any:
     last = _last_of([m for m in marked if m.kind.startswith("Invoice.")])
-    then = Past(services.app).invoice(account, last.aggregate_id, version=last.version)
+    then = usecases.invoices.at_version(account, last.aggregate_id, last.version)
     return None if then is None else msgspec.to_builtins(then.invoice)
 
 
-def _payment_then(services: Services, account: UUID, marked: list[MarkedEvent]) -> Any:
+def _payment_then(usecases: UseCases, account: UUID, marked: list[MarkedEvent]) -> Any:
     last = _last_of([m for m in marked if m.kind.startswith("Invoice.")])
-    then = Past(services.app).invoice(account, last.aggregate_id, version=last.version)
-    if then is None:
-        return None
     paid = last.field("payment_id")
-    payment = next((p for p in then.payments if p.id == str(paid)), None)
-    return None if payment is None else msgspec.to_builtins(PaymentAnswer(payment, then.invoice))
+    if paid is None:
+        return None
+    answer = usecases.lifecycle.payment_at_version(account, last.aggregate_id, last.version, UUID(str(paid)))
+    return None if answer is None else msgspec.to_builtins(answer)
 
 
-def _done(_services: Services, _account: UUID, _marked: list[MarkedEvent]) -> Any:
+def _done(_usecases: UseCases, _account: UUID, _marked: list[MarkedEvent]) -> Any:
     return True
 
 
@@ -150,7 +147,7 @@ async def keyed(
         return kept.keep(value)
 
     def rebuild(marked: list[MarkedEvent]) -> Any:
-        return kept.rebuild(services, account, marked)
+        return kept.rebuild(info.context.usecases, account, marked)
 
     result = await run_once(_keys(services), str(account), key, operation, fingerprint(arguments), once, rebuild)
     if first:

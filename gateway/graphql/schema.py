@@ -17,6 +17,7 @@ from gateway.graphql.context import Context
 from gateway.graphql.costs import query_limits as query_limits  # where the app and tests look for it
 from gateway.graphql.enums import InvoiceStatus
 from gateway.graphql.errors import CodedSchema
+from gateway.graphql.history import AccountEvent, EventPage, LedgerDigest
 from gateway.graphql.inputs import (
     ClientInput,
     ClientUpdateInput,
@@ -27,19 +28,10 @@ from gateway.graphql.inputs import (
 )
 from gateway.graphql.keyed import CLIENT, DONE, INVOICE, KEY_DESCRIPTION, PAYMENT, keyed
 from gateway.graphql.limits import GraphQLLimits, limit_extensions, strawberry_config
-from gateway.graphql.pages import ClientPage, InvoicePage
 from gateway.graphql.paging import AFTER, FIRST, LIMIT, PAGE, SEARCH, paged
 from gateway.graphql.scalars import SCALARS
 from gateway.graphql.transport import OperationsFitTransport
-from gateway.graphql.types import (
-    AccountEvent,
-    Client,
-    EventPage,
-    GraphInfo,
-    Invoice,
-    LedgerDigest,
-    Payment,
-)
+from gateway.graphql.types import Client, ClientPage, GraphInfo, Invoice, InvoicePage, Payment
 from usecases.auditing import FEED_LIMIT, FEED_MAX
 from usecases.errors import Unauthenticated
 from usecases.inputs import InvoiceQuery, ListQuery
@@ -65,7 +57,7 @@ async def _still_valid(ctx: Context) -> None:
     """A subscription ends when the key that opened its socket is revoked."""
     if ctx.key_id is None:
         return
-    key = await run_in_threadpool(ctx.usecases.core.read.key, ctx.key_id)
+    key = await run_in_threadpool(ctx.usecases.keys.get, ctx.key_id)
     if key is None or key.revoked_at is not None:
         raise Unauthenticated("Invalid or revoked API key")
 

@@ -1,8 +1,14 @@
-"""The schema's object types, with the REST JSON field names (strawberry writes
-``tax_id`` as ``taxId``). Each is built from the read model's views; relations resolve
+"""The schema's record types and their pages, with the REST JSON field names (strawberry
+writes ``tax_id`` as ``taxId``). Each is built from the use cases' views; relations resolve
 through the request's loaders, so a page and its relations cost a constant number of
 queries. Every type, field and argument is described: GraphiQL's Docs panel and
-generated clients show the text."""
+generated clients show the text.
+
+A client lists its invoices as a page, a page holds invoices and an invoice names its
+client: the three refer to each other, so they live in this one module. The list types
+carry today's page fields (``data``, ``total``, ``page``, ``limit``, ``totalPages``, as
+REST's envelope) and, beside them, a Relay connection's (``edges``, ``pageInfo``,
+``totalCount``), so a frontend library built on either reads them."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -11,140 +17,33 @@ from uuid import UUID
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
-from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from gateway.graphql.changes import FeedChanges, HistoryChanges, typed_changes
-from gateway.graphql.enums import ActorType, Currency, EmailStatus, HistoryEntryType, InvoiceStatus, ResourceType
+from gateway.graphql.enums import Currency, EmailStatus, InvoiceStatus
+from gateway.graphql.history import HistoryEntry
 from gateway.graphql.inputs import INVOICE_TEXTS
 from gateway.graphql.lines import LineItem
 from gateway.graphql.paging import AFTER, FIRST, LIMIT, PAGE, SEARCH, paged
 from gateway.graphql.viewed import detail_fields, filled
 from pdf.coverage import pdf_warnings
+from usecases import cursors
 from usecases.inputs import InvoiceQuery
-from usecases.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, PaymentView
+from usecases.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, Page, PaymentView, SortKey
 
 if TYPE_CHECKING:
     from gateway.graphql.context import Context
-    from gateway.graphql.pages import InvoicePage
 
     GraphInfo = Info[Context, None]
 else:
     GraphInfo = Info
 
 Day = date  # a field named "date" must not shadow the type in its own annotation
-InvoicePageType = Annotated["InvoicePage", strawberry.lazy("gateway.graphql.pages")]
 field = strawberry.field
 
 
 class MissingRecord(RuntimeError):
     """A record that always exists is not there: a fault of the store, answered as INTERNAL
     (and logged), never as a null the schema says cannot happen."""
-
-
-def _moment(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-TYPED_CHANGES = (
-    "The same changes and previous values, typed by the event: one type per record kind and event type"
-    " (InvoiceSentChanges...), told apart by __typename."
-)
-
-
-@strawberry.type(description="Who made a change.")
-class Actor:
-    type: ActorType = field(description="What kind of actor.")
-    id: str | None = field(default=None, description="The key's or owner's id, or the operating-system user.")
-    name: str | None = field(
-        default=None, description="The key's label, the owner's email, the command, or the part of the service."
-    )
-
-
-@strawberry.type(description="One event of a record: what changed, when, and who changed it.")
-class HistoryEntry:
-    version: int = field(description="The record's events counted from 1: this is the record at that version.")
-    type: HistoryEntryType = field(description="What the event did, as a business word.")
-    occurred_at: datetime = field(description="When the event was recorded.")
-    actor: Actor = field(description="Who made the change.")
-    changes: JSON = field(
-        description="Every field the event changed, in the detail's wire names and formats, and what the event"
-        " itself carries (a payment, a send's recipients...)."
-    )
-    previous: JSON = field(description="The old values of the changed fields.")
-    kind: strawberry.Private[str]  # the record's kind: invoice, client or account
-    told: strawberry.Private[dict[str, Any]]  # the entry as the use case told it
-
-    @strawberry.field(description=TYPED_CHANGES)
-    def typed_changes(self) -> HistoryChanges:
-        return typed_changes(self.kind, self.told["type"], self.told["changes"], self.told["previous"])
-
-    @classmethod
-    def of(cls, entry: dict[str, Any], resource: str) -> "HistoryEntry":
-        """An entry of the history of a record of kind ``resource`` (invoice, client)."""
-        actor = entry["actor"]
-        return cls(
-            version=int(entry["version"]),
-            type=HistoryEntryType(entry["type"]),
-            occurred_at=_moment(entry["occurredAt"]),
-            actor=Actor(type=ActorType(actor["type"]), id=actor.get("id"), name=actor.get("name")),
-            changes=_plain(entry["changes"]),
-            previous=_plain(entry["previous"]),
-            kind=resource,
-            told=entry,
-        )
-
-
-def _plain(value: Any) -> Any:
-    """JSON as the REST door writes it; exact decimals as strings, like every Decimal here."""
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return value
-
-
-@strawberry.type(description="The record an event belongs to.")
-class Resource:
-    type: ResourceType = field(description="The kind of record.")
-    id: strawberry.ID = field(description="The record's id (the account's own for an account event).")
-
-
-@strawberry.type(description="An event of the account's feed: a history entry, where it stands, and its record.")
-class AccountEvent(HistoryEntry):
-    position: int = field(description="The event's commit position: it only grows. Pass it as `after` to resume.")
-    resource: Resource = field(description="The record the event belongs to.")
-
-    @strawberry.field(description=TYPED_CHANGES)
-    def typed_changes(self) -> FeedChanges:  # of any kind, the account's too
-        return typed_changes(self.kind, self.told["type"], self.told["changes"], self.told["previous"])
-
-    @classmethod
-    def of(cls, entry: dict[str, Any]) -> "AccountEvent":  # type: ignore[override]  # the kind is the entry's
-        told = HistoryEntry.of(entry, entry["resource"]["type"])
-        return cls(
-            **vars(told),
-            position=int(entry["position"]),
-            resource=Resource(type=ResourceType(entry["resource"]["type"]), id=strawberry.ID(entry["resource"]["id"])),
-        )
-
-
-@strawberry.type(description="A page of the account's events, in commit order.")
-class EventPage:
-    data: list[AccountEvent] = field(description="The events after the position asked for, oldest first.")
-    next: int = field(
-        description="The `after` of the following page; a page that comes back empty keeps it, to resume later."
-    )
-
-
-@strawberry.type(description="The account's ledger digest: what an auditor keeps to prove later that nothing changed.")
-class LedgerDigest:
-    account_id: strawberry.ID = field(description="The account.")
-    position: int = field(description="The commit position of the account's latest event.")
-    digest: str = field(description="The running SHA-256 digest over the account's events: 64 lowercase hex digits.")
-    at: datetime = field(description="When that event was recorded.")
 
 
 @strawberry.type(description="A payment of an invoice; a mistaken one is reversed, never erased.")
@@ -207,9 +106,7 @@ class Client:
         ] = None,
         first: FIRST = None,
         after: AFTER = None,
-    ) -> InvoicePageType:
-        from gateway.graphql.pages import InvoicePage
-
+    ) -> "InvoicePage":
         ctx = info.context
         size, cursor = paged(page, limit, first, after)
         query = InvoiceQuery(page, size, search, str(self.id), status.name if status else None, after=cursor)
@@ -334,3 +231,88 @@ class Invoice:
         ctx = info.context
         entries = await run_in_threadpool(ctx.usecases.auditing.invoice_history, ctx.account, _uuid(self.id))
         return [HistoryEntry.of(entry, "invoice") for entry in entries]
+
+
+@strawberry.type(description="Where a page of a connection stands (Relay's Cursor Connections Specification).")
+class PageInfo:
+    has_next_page: bool = field(description="Whether rows follow this page: ask for them with after: endCursor.")
+    has_previous_page: bool = field(description="Whether rows come before this page (it started after a cursor).")
+    start_cursor: str | None = field(description="The first edge's cursor; null on an empty page.")
+    end_cursor: str | None = field(description="The last edge's cursor; null on an empty page.")
+
+
+@strawberry.type(description="A client and where it stands in the list.")
+class ClientEdge:
+    node: Client = field(description="The client.")
+    cursor: str = field(description="Pass as `after` for the rows that follow this one.")
+
+
+@strawberry.type(description="An invoice and where it stands in the list.")
+class InvoiceEdge:
+    node: Invoice = field(description="The invoice.")
+    cursor: str = field(description="Pass as `after` for the rows that follow this one.")
+
+
+def _listed(result: Page[ClientView] | Page[InvoiceSummary]) -> dict[str, object]:
+    """The fields both page types fill the same way, their rows' cursors included."""
+    keys = [cursors.encode(SortKey.of(view)) for view in result.items]
+    more = result.has_next and bool(keys)
+    return {
+        "total": result.total,
+        "page": result.page,
+        "limit": result.limit,
+        "total_pages": result.total_pages,
+        "next_cursor": keys[-1] if more else None,
+        "total_count": result.total,
+        "page_info": PageInfo(
+            has_next_page=more,
+            has_previous_page=result.page > 1 or result.more is not None,  # a keyset page starts after a row
+            start_cursor=keys[0] if keys else None,
+            end_cursor=keys[-1] if keys else None,
+        ),
+        "row_cursors": keys,
+    }
+
+
+@strawberry.type(description="A page of active clients, newest first.")
+class ClientPage:
+    data: list[Client] = field(description="The clients of this page.")
+    total: int = field(description="How many match, on every page.")
+    page: int = field(description="This page's number (1 for a page after a cursor).")
+    limit: int = field(description="Rows per page.")
+    total_pages: int = field(description="How many pages: ceil(total / limit).")
+    next_cursor: str | None = field(description="The `after` of the following page; null on the last page.")
+    total_count: int = field(description="How many match (the connection's name for total).")
+    page_info: PageInfo = field(description="Where this page stands, for the following one.")
+    row_cursors: strawberry.Private[list[str]]
+
+    @strawberry.field(description="The clients of this page, each with its cursor.")
+    def edges(self) -> list[ClientEdge]:
+        return [ClientEdge(node=node, cursor=key) for node, key in zip(self.data, self.row_cursors, strict=True)]
+
+    @classmethod
+    def of(cls, result: Page[ClientView]) -> "ClientPage":
+        nodes = [Client.of(view) for view in result.items]
+        return cls(data=nodes, **_listed(result))  # type: ignore[arg-type]
+
+
+@strawberry.type(description="A page of invoices, newest first.")
+class InvoicePage:
+    data: list[Invoice] = field(description="The invoices of this page.")
+    total: int = field(description="How many match, on every page.")
+    page: int = field(description="This page's number (1 for a page after a cursor).")
+    limit: int = field(description="Rows per page.")
+    total_pages: int = field(description="How many pages: ceil(total / limit).")
+    next_cursor: str | None = field(description="The `after` of the following page; null on the last page.")
+    total_count: int = field(description="How many match (the connection's name for total).")
+    page_info: PageInfo = field(description="Where this page stands, for the following one.")
+    row_cursors: strawberry.Private[list[str]]
+
+    @strawberry.field(description="The invoices of this page, each with its cursor.")
+    def edges(self) -> list[InvoiceEdge]:
+        return [InvoiceEdge(node=node, cursor=key) for node, key in zip(self.data, self.row_cursors, strict=True)]
+
+    @classmethod
+    def of(cls, result: Page[InvoiceSummary]) -> "InvoicePage":
+        nodes = [Invoice.of(view) for view in result.items]
+        return cls(data=nodes, **_listed(result))  # type: ignore[arg-type]

@@ -15,8 +15,8 @@ from gateway.rest.contract import requests, responses
 from gateway.rest.contract.decoding import decode
 from gateway.rest.handling import account_of, call, json_body, path_uuid, usecases_of
 from gateway.rest.routes import invoice_tag, invoice_written
-from projections.views import InvoiceDetail
 from usecases.lifecycle import PaymentAnswer
+from usecases.views import InvoiceDetail
 
 
 async def _detail(request: Request, view: InvoiceDetail) -> Response:

@@ -509,7 +509,7 @@ def test_a_draft_past_its_due_date_becomes_overdue_only_once_sent(books: Books, 
 
 
 def test_the_sweep_goes_through_more_than_one_batch(books: Books, services: Services, monkeypatch):
-    monkeypatch.setattr("followers.overdue.BATCH", 2)
+    monkeypatch.setattr("usecases.lifecycle.BATCH", 2)
     invoices = [books.in_status(SENT)[0] for _ in range(5)]
     assert services.overdue_sweep().sweep() == 5
     assert {books.status(i) for i in invoices} == {OVERDUE}
