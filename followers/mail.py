@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
-from gateway.rest.downloads import content_disposition
+from pdf.filenames import content_disposition
 from pdf.formats import Formats
 from projections.views import AccountView, InvoiceDetail
 from translations import N_, told

@@ -15,6 +15,7 @@ from starlette.routing import Mount, Route
 
 from gateway.dashboard import dashboard_app
 from gateway.graphql.app import graphql_routes
+from gateway.graphql.errors import status_body
 from gateway.http import capacity
 from gateway.http.compression import Compression
 from gateway.http.cors import Cors
@@ -28,9 +29,11 @@ from gateway.http.observability import RequestLog
 from gateway.http.ratelimit import budgets
 from gateway.http.timeouts import BodyTimeout
 from gateway.rest.contract.docs import ROUTES as DOCS_ROUTES
+from gateway.rest.contract.openapi import PATH as OPENAPI_PATH
 from gateway.rest.contract.openapi import ROUTES as OPENAPI_ROUTES
 from gateway.rest.history_routes import ROUTES as HISTORY_ROUTES
 from gateway.rest.lifecycle_routes import ROUTES as LIFECYCLE_ROUTES
+from gateway.rest.recovery import ANSWERS as REST_ANSWERS
 from gateway.rest.routes import ROUTES
 from gateway.services import Services
 from gateway.settings import Settings
@@ -97,8 +100,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             Middleware(Cors, origins=settings.cors_origins),  # a preflight is answered before the guard
             Middleware(Compression),  # every JSON answer, a refusal or an idempotent replay too
             Middleware(BodyTimeout, seconds=settings.body_timeout_seconds),  # bounds every body read inside
-            Middleware(ApiGuard, services=core, limiter=limiter, address_limiter=nearby),
-            Middleware(Idempotency, services=core),  # inside the guard: it needs the key's account
+            Middleware(
+                ApiGuard,
+                services=core,
+                limiter=limiter,
+                graphql_error_body=status_body,  # a refusal on /graphql in GraphQL's shape
+                public_documents=frozenset({OPENAPI_PATH}),
+                address_limiter=nearby,
+            ),
+            Middleware(
+                Idempotency, services=core, answers=REST_ANSWERS
+            ),  # inside the guard: it needs the key's account
         ],
         exception_handlers=HANDLERS,
         lifespan=lifespan,

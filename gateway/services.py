@@ -22,7 +22,6 @@ from followers.email import EmailWorker
 from followers.overdue import OverdueSweep
 from followers.pdfs import PdfWorker
 from followers.runner import LedgerFollowing, Task, run_workers
-from gateway.http.ratelimit import redis_options
 from gateway.settings import Settings
 from pdf import render_gate
 from pdf.service import InvoicePdfs
@@ -132,24 +131,6 @@ class Services:
                 raise PermissionError("the SQLite file or its directory is not writable")
             if conn.exec_driver_sql("PRAGMA query_only").scalar():
                 raise PermissionError("the SQLite connection is query-only")
-
-    def check_redis(self) -> bool:
-        """Pings Redis with the request path's short timeouts (gateway/http/ratelimit.py); False if
-        no Redis is configured, raises if it does not answer."""
-        if not self.settings.redis_url:
-            return False
-        import redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
-        options = redis_options(self.settings.redis_timeout_ms / 1000)
-        options["retry"] = Retry(NoBackoff(), 0)  # the sync client's own Retry
-        client = redis.Redis.from_url(self.settings.redis_url, **options)
-        try:
-            client.ping()
-        finally:
-            client.close()
-        return True
 
     @property
     def engines(self) -> list[Engine]:

@@ -13,10 +13,49 @@ from limits import RateLimitItem, parse
 from sqlalchemy.engine import make_url
 
 from database.bounds import Bounds
-from gateway.http import capacity
-from gateway.http.cors import OriginError, parse_origins
 
 DEFAULT_DATA_DIR = "./cleverinvo-data"
+CORS_SETTING = "CLEVERINVO_CORS_ORIGINS"
+# eventsourcing's SQLite pool, sized from these (gateway/http/capacity.py, whose factory reads them)
+SQLITE_POOL_SIZE = "SQLITE_POOL_SIZE"
+SQLITE_MAX_OVERFLOW = "SQLITE_MAX_OVERFLOW"
+SQLITE_POOL_TIMEOUT = "SQLITE_POOL_TIMEOUT"
+SQLITE_FACTORY_TOPIC = "gateway.http.capacity:SizedSQLiteFactory"
+
+
+class OriginError(ValueError):
+    """An entry of the setting that is not an origin; the message names it."""
+
+
+def parse_origins(raw: str) -> tuple[str, ...]:
+    """The origins of ``CLEVERINVO_CORS_ORIGINS``: each ``http`` or ``https``, a host and an
+    optional port, nothing else (no path, no ``*``), as a browser sends ``Origin``
+    (RFC 6454 §6.2: lower-case scheme and host, no default port)."""
+    found: list[str] = []
+    for entry in (item.strip() for item in raw.split(",")):
+        if not entry:
+            continue
+        wrong = OriginError(f"{CORS_SETTING} must list origins such as https://app.example.com:8443, not {entry!r}")
+        try:
+            parts = urlsplit(entry)
+            port = parts.port
+        except ValueError:
+            raise wrong from None
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.path
+            or parts.query
+            or parts.fragment
+            or parts.username is not None
+            or "*" in entry
+            or entry.endswith(":")
+        ):
+            raise wrong
+        default = {"http": 80, "https": 443}[parts.scheme]
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        found.append(f"{parts.scheme}://{host}" + (f":{port}" if port is not None and port != default else ""))
+    return tuple(dict.fromkeys(found))
 
 
 class SettingsError(ValueError):
@@ -202,7 +241,7 @@ class Settings:
             raise SettingsError(f"CLEVERINVO_REDIS_PREFIX must be 1 to 64 of A-Z a-z 0-9 _ . : -, not {redis_prefix!r}")
         rate_limit = _rate_limit(env, "120/minute")
         try:
-            cors_origins = parse_origins(env.get("CLEVERINVO_CORS_ORIGINS", ""))
+            cors_origins = parse_origins(env.get(CORS_SETTING, ""))
         except OriginError as exc:
             raise SettingsError(str(exc)) from None
         return cls(
@@ -282,14 +321,14 @@ class Settings:
         """eventsourcing's persistence settings: SQLite in the data directory, or PostgreSQL."""
         if not self.uses_postgres:
             return {
-                "PERSISTENCE_MODULE": capacity.FACTORY_TOPIC,
+                "PERSISTENCE_MODULE": SQLITE_FACTORY_TOPIC,
                 "SQLITE_DBNAME": str(self.data_dir / "events.sqlite3"),
                 "SQLITE_LOCK_TIMEOUT": "30",
                 # a write queued behind others waits as long as SQLite's own lock would
                 # (gateway/http/capacity.py); the request threads are sized to this pool
-                capacity.POOL_SIZE: "5",
-                capacity.MAX_OVERFLOW: "10",
-                capacity.POOL_TIMEOUT: "30",
+                SQLITE_POOL_SIZE: "5",
+                SQLITE_MAX_OVERFLOW: "10",
+                SQLITE_POOL_TIMEOUT: "30",
             }
         url = make_url(self.database_url)
         bounds = self.database_bounds

@@ -29,10 +29,10 @@ from gateway.graphql.schema import build_schema, query_limits
 from gateway.graphql.sockets import PROTOCOLS, CheckedTransportWS
 from gateway.graphql.view import JsonErrorsGraphQL
 from gateway.http.auth import authenticate, bearer_token
+from gateway.http.calls import public_url
 from gateway.http.jsonio import parse_json
 from gateway.http.problems import BadRequest
 from gateway.http.ratelimit import RateLimiter
-from gateway.rest.handling import public_url
 from gateway.services import Services
 
 
@@ -109,7 +109,7 @@ class GraphQLDoor(JsonErrorsGraphQL[Context, None], LocalGraphiQL[Context, None]
 
     async def key_is_live(self, key_id: str) -> bool:
         """Whether a websocket's key is still unrevoked (the read model, as REST's check reads)."""
-        key = await run_in_threadpool(self.services.read.key, key_id)
+        key = await run_in_threadpool(self.services.usecases.keys.get, key_id)
         return key is not None and key.revoked_at is None
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:

@@ -16,10 +16,10 @@ from domain.account import LOCALES
 from domain.currencies import MINOR_UNITS
 from domain.lifecycle import STATUSES
 from domain.plans import Plan as Plans
-from gateway.rest.contract.enums import ActorType as ActorTypes
-from gateway.rest.contract.enums import EmailStatus as EmailStatuses
-from gateway.rest.contract.enums import ResourceType as ResourceTypes
 from usecases.history import KINDS
+from usecases.wire_values import ActorType as ActorTypes
+from usecases.wire_values import EmailStatus as EmailStatuses
+from usecases.wire_values import ResourceType as ResourceTypes
 
 v = strawberry.enum_value
 

@@ -1,5 +1,6 @@
 """Idempotency keys for GraphQL mutations: REST's guarantee (``gateway/http/idempotency.py``),
-for a resolver to call.
+for a resolver to call. The key's store is handled in ``gateway.http.idempotency_keys``
+(``run_once``); this door only calls it.
 
     once = await run_once(keys, account_id, key, "createInvoice", fingerprint, run, rebuild)
 
@@ -27,67 +28,7 @@ kept: the key is given up, so a retry runs again, unless ``run`` recorded events
 it failed; then a retry gets the value ``rebuild`` makes of them.
 """
 
-import hashlib
-import json
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
-
-from domain.errors import ValidationError
-from gateway.http.idempotency_keys import Keys, valid_key
-from projections.marked_events import MarkedEvent
-from storage.idempotency import Claimed, InFlight, Mismatch, Replay, StoredResponse
+from gateway.http.idempotency_keys import Once, run_once
 from usecases.errors import IdempotencyInFlight, IdempotencyKeyReused
 
 __all__ = ["IdempotencyInFlight", "IdempotencyKeyReused", "Once", "run_once"]
-
-JSON_TYPE = "application/json"
-
-
-@dataclass(frozen=True)
-class Once:
-    value: Any  # a JSON value
-    replayed: bool
-
-
-def _stored(value: Any) -> StoredResponse:
-    body = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-    return StoredResponse(200, [("content-type", JSON_TYPE)], body)
-
-
-async def run_once(
-    keys: Keys,
-    account_id: str,
-    key: str,
-    operation: str,
-    fingerprint: str,
-    run: Callable[[], Awaitable[Any]],
-    rebuild: Callable[[list[MarkedEvent]], Any],
-) -> Once:
-    """Runs ``run`` at most once for (account, key) and answers every retry alike (see
-    the module's docstring)."""
-    if not valid_key(key):
-        raise ValidationError("The idempotency key must be 1 to 255 printable ASCII characters", "idempotencyKey")
-    digest = hashlib.sha256(fingerprint.encode()).hexdigest()
-    claim = await keys.take(account_id, key, f"GraphQL {operation}", digest, lambda marked: _stored(rebuild(marked)))
-    if isinstance(claim, Replay):
-        return Once(json.loads(claim.response.body), replayed=True)
-    if isinstance(claim, Mismatch):
-        raise IdempotencyKeyReused("This idempotency key was used for another operation or arguments; use a new key")
-    if isinstance(claim, InFlight):
-        raise IdempotencyInFlight("A request with this idempotency key is still in progress; retry later")
-    return Once(await _first(keys, claim, run, rebuild), replayed=False)
-
-
-async def _first(
-    keys: Keys, claim: Claimed, run: Callable[[], Awaitable[Any]], rebuild: Callable[[list[MarkedEvent]], Any]
-) -> Any:
-    try:
-        async with keys.running(claim):
-            value = await run()
-        stored = _stored(value)  # a value that is not JSON is the caller's mistake
-    except BaseException:
-        await keys.release(claim, lambda marked: _stored(rebuild(marked)))
-        raise
-    await keys.keep(claim, stored)
-    return value

@@ -13,8 +13,9 @@ from graphql import FloatValueNode, IntValueNode, StringValueNode, ValueNode
 from strawberry.scalars import JSON
 from strawberry.types.scalar import ScalarDefinition
 
-from gateway.rest import params
+from gateway.http.problems import BadRequest
 from usecases.wire import day, number_text, timestamp
+from usecases.wire_values import moment, timestamp_problem
 
 __all__ = ["JSON", "SCALARS", "DateScalar", "DateTimeScalar", "DecimalScalar"]
 
@@ -67,7 +68,10 @@ DecimalScalar = strawberry.scalar(
 def _datetime(value: Any) -> datetime:
     if not isinstance(value, str):
         raise ValueError("DateTime must be an ISO 8601 timestamp such as 2026-03-31T23:59:59Z")
-    return params.timestamp(value, "asOf")
+    found = moment(value)  # exactly as REST takes it
+    if found is None:
+        raise BadRequest(timestamp_problem("asOf"))
+    return found
 
 
 DateTimeScalar = strawberry.scalar(

@@ -25,10 +25,9 @@ from eventsourcing.utils import Environment, EnvType
 from sqlalchemy import Engine
 from sqlalchemy.pool import QueuePool
 
-POOL_SIZE = "SQLITE_POOL_SIZE"
-MAX_OVERFLOW = "SQLITE_MAX_OVERFLOW"
-POOL_TIMEOUT = "SQLITE_POOL_TIMEOUT"
-FACTORY_TOPIC = "gateway.http.capacity:SizedSQLiteFactory"
+from gateway.settings import SQLITE_MAX_OVERFLOW as MAX_OVERFLOW
+from gateway.settings import SQLITE_POOL_SIZE as POOL_SIZE
+from gateway.settings import SQLITE_POOL_TIMEOUT as POOL_TIMEOUT
 
 
 class SizedSQLiteFactory(SQLiteFactory):

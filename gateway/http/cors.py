@@ -2,8 +2,9 @@
 protocol, https://fetch.spec.whatwg.org/#http-cors-protocol).
 
 ``CLEVERINVO_CORS_ORIGINS`` lists the origins allowed, exactly (``scheme://host[:port]``,
-comma-separated); empty, the default, allows none. Only the API answers cross-origin
-(``/api/...`` and ``/graphql``): the dashboard and the share page stay same-origin.
+comma-separated, read by ``gateway.settings.parse_origins``); empty, the default, allows
+none. Only the API answers cross-origin (``/api/...`` and ``/graphql``): the dashboard and
+the share page stay same-origin.
 
 - A preflight (``OPTIONS`` with ``Access-Control-Request-Method``) from an allowed origin
   is answered here, 204, before authentication (a browser sends no credentials with it):
@@ -16,54 +17,17 @@ Keys travel in ``Authorization``, never in cookies, so credentials are not allow
 """
 
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-SETTING = "CLEVERINVO_CORS_ORIGINS"
 METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE"
 REQUEST_HEADERS = "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match"
 EXPOSED_HEADERS = (
     "ETag, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, X-Request-Id, Idempotent-Replayed"
 )
 MAX_AGE_SECONDS = 600  # Chromium keeps a preflight at most 2 hours, Firefox 24: 10 minutes is taken by both
-
-
-class OriginError(ValueError):
-    """An entry of the setting that is not an origin; the message names it."""
-
-
-def parse_origins(raw: str) -> tuple[str, ...]:
-    """The origins of ``CLEVERINVO_CORS_ORIGINS``: each ``http`` or ``https``, a host and an
-    optional port, nothing else (no path, no ``*``), as a browser sends ``Origin``
-    (RFC 6454 §6.2: lower-case scheme and host, no default port)."""
-    found: list[str] = []
-    for entry in (item.strip() for item in raw.split(",")):
-        if not entry:
-            continue
-        wrong = OriginError(f"{SETTING} must list origins such as https://app.example.com:8443, not {entry!r}")
-        try:
-            parts = urlsplit(entry)
-            port = parts.port
-        except ValueError:
-            raise wrong from None
-        if (
-            parts.scheme not in ("http", "https")
-            or not parts.hostname
-            or parts.path
-            or parts.query
-            or parts.fragment
-            or parts.username is not None
-            or "*" in entry
-            or entry.endswith(":")
-        ):
-            raise wrong
-        default = {"http": 80, "https": 443}[parts.scheme]
-        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-        found.append(f"{parts.scheme}://{host}" + (f":{port}" if port is not None and port != default else ""))
-    return tuple(dict.fromkeys(found))
 
 
 def is_api(path: str) -> bool:

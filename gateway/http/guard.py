@@ -13,31 +13,36 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.actors import acting_as, api_key
-from gateway.graphql.errors import status_body
 from gateway.http.auth import authenticate, bearer_token
 from gateway.http.jsonio import HARDENING, JSONResponse, error_response, hardened
 from gateway.http.outages import classify
 from gateway.http.ratelimit import BudgetsUnavailable, RateLimiter
-from gateway.rest.contract.openapi import PATH as OPENAPI_PATH
 from gateway.services import Services
 
 log = logging.getLogger("cleverinvo")
 PROTECTED = ("/api/", "/graphql")
 Refusal = Callable[[int, str, dict[str, str] | None], JSONResponse]
+# GraphQL's body for a refusal (``gateway.graphql.errors.status_body``), given by the app
+ErrorBody = Callable[[int, str, dict[str, str] | None], Any]
 
 
-def graphql_error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def graphql_refusal(error_body: ErrorBody) -> Refusal:
     """A refusal before any operation ran, in GraphQL's own shape (no ``data``: nothing
     was executed), with the HTTP status REST would give."""
-    return JSONResponse(status_body(status, message, headers), status_code=status, headers=hardened(headers))
+
+    def refuse(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+        return JSONResponse(error_body(status, message, headers), status_code=status, headers=hardened(headers))
+
+    return refuse
 
 
-def _public_page(scope: Scope) -> bool:
+def _public_page(scope: Scope, documents: frozenset[str]) -> bool:
     """GraphiQL: its page (a browser asking for HTML, with no key: the page asks for one)
-    and its assets are public; every operation it sends carries the key. The OpenAPI
-    document is public too (it serves its own hardening headers)."""
+    and its assets are public; every operation it sends carries the key. The documents
+    the app names (the OpenAPI document) are public too (they serve their own hardening
+    headers)."""
     path = scope["path"]
-    if path.startswith("/graphql/static/") or (path == OPENAPI_PATH and scope["method"] in ("GET", "HEAD")):
+    if path.startswith("/graphql/static/") or (path in documents and scope["method"] in ("GET", "HEAD")):
         return True
     if path != "/graphql" or scope["method"] != "GET":
         return False
@@ -63,12 +68,21 @@ class ApiGuard:
     """Every API request spends its address's budget first, before any key is looked up, so
     a flood of random keys or of anonymous requests is cut without touching the database.
     Then the key: a live key spends its own budget; a request without one spends the
-    budget shared by requests without a valid key from its address."""
+    budget shared by requests without a valid key from its address. The app gives the
+    GraphQL door's error body and the public documents' paths (http knows no door)."""
 
     def __init__(
-        self, app: ASGIApp, services: Services, limiter: RateLimiter, address_limiter: RateLimiter | None = None
+        self,
+        app: ASGIApp,
+        services: Services,
+        limiter: RateLimiter,
+        graphql_error_body: ErrorBody,
+        public_documents: frozenset[str] = frozenset(),
+        address_limiter: RateLimiter | None = None,
     ) -> None:
         self.app = app
+        self.graphql_error = graphql_refusal(graphql_error_body)
+        self.public_documents = public_documents
         self.services = services
         self.limiter = limiter
         settings = services.settings
@@ -78,10 +92,14 @@ class ApiGuard:
         if scope["type"] == "websocket" and scope["path"].startswith(PROTECTED):
             await self._websocket(scope, receive, send)
             return
-        if scope["type"] != "http" or not scope["path"].startswith(PROTECTED) or _public_page(scope):
+        if (
+            scope["type"] != "http"
+            or not scope["path"].startswith(PROTECTED)
+            or _public_page(scope, self.public_documents)
+        ):
             await self.app(scope, receive, send)
             return
-        refuse = graphql_error if scope["path"].startswith("/graphql") else error_response
+        refuse = self.graphql_error if scope["path"].startswith("/graphql") else error_response
         try:
             await self._http(scope, receive, send, refuse)
         except BudgetsUnavailable as exc:  # raised before the request reaches the app

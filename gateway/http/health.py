@@ -41,7 +41,9 @@ from starlette.routing import Route
 from domain import integrity
 from followers.runner import ChildState
 from gateway.http.jsonio import JSONResponse
+from gateway.http.ratelimit import redis_options
 from gateway.services import Services
+from gateway.settings import Settings
 from usecases.wire import timestamp
 
 log = logging.getLogger("cleverinvo.health")
@@ -116,10 +118,29 @@ def _writable(services: Services) -> str | None:
     return None
 
 
+def check_redis(settings: Settings) -> bool:
+    """Pings Redis with the request path's short timeouts (gateway/http/ratelimit.py); False if
+    no Redis is configured, raises if it does not answer."""
+    if not settings.redis_url:
+        return False
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    options = redis_options(settings.redis_timeout_ms / 1000)
+    options["retry"] = Retry(NoBackoff(), 0)  # the sync client's own Retry
+    client = redis.Redis.from_url(settings.redis_url, **options)
+    try:
+        client.ping()
+    finally:
+        client.close()
+    return True
+
+
 def _redis(services: Services) -> dict[str, Any] | None:
     """Redis's answer to a ping; None when no Redis is configured."""
     try:
-        return {"ok": True} if services.check_redis() else None
+        return {"ok": True} if check_redis(services.settings) else None
     except Exception as exc:  # refused, timed out (frozen), or any redis error: not ready
         log.warning("Readiness: Redis did not answer: %s", type(exc).__name__)
         return {"ok": False, "error": type(exc).__name__}

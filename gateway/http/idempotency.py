@@ -41,7 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.http import codes
 from gateway.http.errors import WRITE_SAVED
 from gateway.http.idempotency_keys import Keys, Rebuild, valid_key
-from gateway.http.idempotency_recovery import rebuild
+from gateway.http.idempotency_recovery import Answers, rebuild
 from gateway.http.jsonio import error_response, receive_bounded, replaying
 from gateway.http.outages import answering, classify, first_line
 from gateway.http.problems import PayloadTooLarge
@@ -86,9 +86,10 @@ def _header(start: Message, name: str) -> str | None:
 
 
 class Idempotency:
-    def __init__(self, app: ASGIApp, services: Services) -> None:
+    def __init__(self, app: ASGIApp, services: Services, answers: Answers) -> None:
         self.app = app
         self.services = services
+        self.answers = answers  # how the REST door words the answers a retry may need again
         self.limit = services.settings.max_body_bytes
         self.keys = Keys(services)
         self.store = self.keys.store
@@ -131,7 +132,7 @@ class Idempotency:
         account_id = UUID(str(account))
 
         def rebuilt(marked: list[MarkedEvent]) -> StoredResponse:
-            return rebuild(self.services, scope, account_id, marked)
+            return rebuild(self.services, scope, account_id, marked, self.answers)
 
         try:
             claim = await self.keys.take(str(account), key, request, digest, rebuilt)

@@ -3,19 +3,23 @@ read-model database (``storage/idempotency.py``), recovers one whose holder died
 answer rebuilt from the events the request recorded, or the request run now), runs a
 claimed request as the key's holder (beating meanwhile), and keeps or gives up the key
 once it is done. REST's middleware (``gateway/http/idempotency.py``) and GraphQL's keyed
-mutations (``gateway/graphql/idempotent_mutations.py``) both call it.
+mutations (``run_once``, below: ``gateway/graphql/idempotent_mutations.py``) both call it.
 """
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 from starlette.concurrency import run_in_threadpool
 
 from domain.actors import for_request
+from domain.errors import ValidationError
 from gateway.http.outages import classify, first_line
 from gateway.http.unsettled import Pending, Unsettled
 from gateway.services import Services
@@ -31,6 +35,7 @@ from storage.idempotency import (
     Replay,
     StoredResponse,
 )
+from usecases.errors import IdempotencyInFlight, IdempotencyKeyReused
 
 log = logging.getLogger("cleverinvo")
 
@@ -202,3 +207,56 @@ class Keys:
 
     def _release(self, claim: Claimed, rebuild: Rebuild) -> None:
         self._finish(claim, self._outcome(claim, rebuild))
+
+
+# A GraphQL mutation's keyed run: REST's guarantee, for a resolver to call.
+JSON_TYPE = "application/json"
+
+
+@dataclass(frozen=True)
+class Once:
+    value: Any  # a JSON value
+    replayed: bool
+
+
+def _stored(value: Any) -> StoredResponse:
+    body = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    return StoredResponse(200, [("content-type", JSON_TYPE)], body)
+
+
+async def run_once(
+    keys: Keys,
+    account_id: str,
+    key: str,
+    operation: str,
+    fingerprint: str,
+    run: Callable[[], Awaitable[Any]],
+    rebuild: Callable[[list[MarkedEvent]], Any],
+) -> Once:
+    """Runs ``run`` at most once for (account, key) and answers every retry alike: a
+    GraphQL mutation's keyed run (``gateway/graphql/idempotent_mutations.py`` says how)."""
+    if not valid_key(key):
+        raise ValidationError("The idempotency key must be 1 to 255 printable ASCII characters", "idempotencyKey")
+    digest = hashlib.sha256(fingerprint.encode()).hexdigest()
+    claim = await keys.take(account_id, key, f"GraphQL {operation}", digest, lambda marked: _stored(rebuild(marked)))
+    if isinstance(claim, Replay):
+        return Once(json.loads(claim.response.body), replayed=True)
+    if isinstance(claim, Mismatch):
+        raise IdempotencyKeyReused("This idempotency key was used for another operation or arguments; use a new key")
+    if isinstance(claim, InFlight):
+        raise IdempotencyInFlight("A request with this idempotency key is still in progress; retry later")
+    return Once(await _first(keys, claim, run, rebuild), replayed=False)
+
+
+async def _first(
+    keys: Keys, claim: Claimed, run: Callable[[], Awaitable[Any]], rebuild: Callable[[list[MarkedEvent]], Any]
+) -> Any:
+    try:
+        async with keys.running(claim):
+            value = await run()
+        stored = _stored(value)  # a value that is not JSON is the caller's mistake
+    except BaseException:
+        await keys.release(claim, lambda marked: _stored(rebuild(marked)))
+        raise
+    await keys.keep(claim, stored)
+    return value

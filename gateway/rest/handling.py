@@ -1,31 +1,23 @@
 """What every REST handler does: find the use cases, the account and the ids, read the
-body, call one use case off the event loop, and turn a missing record into a 404."""
+body, call one use case off the event loop (``gateway.http.calls``, which every door
+shares), and turn a missing record into a 404."""
 
-from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import Request
 from starlette.responses import Response
 
 from domain.errors import NotFound
+from gateway.http.calls import call as call
+from gateway.http.calls import public_url as public_url
+from gateway.http.calls import services_of
+from gateway.http.calls import usecases_of as usecases_of
 from gateway.http.jsonio import JSONResponse, read_json_object
 from gateway.rest import params, render
-from gateway.services import Services
 from usecases.invoices import NOW, Moment
-from usecases.service import UseCases
 
 T = TypeVar("T")
-
-
-def services_of(request: HTTPConnection) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
-def usecases_of(request: Request) -> UseCases:
-    return services_of(request).usecases
 
 
 def account_of(request: Request) -> UUID:
@@ -47,21 +39,10 @@ async def json_body(request: Request, *, optional: bool = False) -> dict[str, An
     return await read_json_object(request, limit)
 
 
-async def call(use_case: Callable[..., T], *args: Any) -> T:
-    """Runs a use case (they block: SQL, the event store) on the thread pool."""
-    return await run_in_threadpool(use_case, *args)
-
-
 def found(value: T | None, message: str) -> T:
     if value is None:
         raise NotFound(message)
     return value
-
-
-def public_url(request: HTTPConnection) -> str:
-    """Where share links point: CLEVERINVO_PUBLIC_URL, or this server's own address."""
-    configured = services_of(request).settings.public_url
-    return (configured or str(request.base_url)).rstrip("/")
 
 
 async def detail_response(request: Request, account: UUID, invoice_id: UUID, moment: Moment = NOW) -> Response:

@@ -13,12 +13,13 @@ nowhere else.
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID
 
 from starlette.datastructures import QueryParams
 
 from gateway.http.problems import BadRequest
+from usecases import wire_values
 from usecases.auditing import FEED_LIMIT, FEED_MAX
 from usecases.inputs import MAX_LIMIT, InvoiceQuery, ListQuery
 from usecases.invoices import Moment
@@ -105,20 +106,11 @@ def path_id(raw: str) -> UUID | None:
 
 
 def timestamp(raw: str, name: str) -> datetime:
-    """An ISO 8601 timestamp with a time; no offset means UTC."""
-    problem = f"Parameter '{name}' must be an ISO 8601 timestamp such as 2026-03-31T23:59:59Z"
-    if "T" not in raw.upper() or len(raw) > 64:  # a bare date: which moment of that day?
-        raise BadRequest(problem)
-    try:
-        moment = datetime.fromisoformat(raw.strip())
-    except ValueError:
-        raise BadRequest(problem) from None
-    if moment.tzinfo is None:  # no offset: UTC, like every time the API returns
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:  # hours from the ends of the calendar: before or after everything
-        return (datetime.min if moment.year == datetime.min.year else datetime.max).replace(tzinfo=UTC)
+    """An ISO 8601 timestamp with a time; no offset means UTC (``usecases.wire_values``)."""
+    found = wire_values.moment(raw)
+    if found is None:
+        raise BadRequest(wire_values.timestamp_problem(name))
+    return found
 
 
 def moment_params(query: QueryParams) -> Moment:

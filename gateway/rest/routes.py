@@ -13,13 +13,14 @@ from starlette.routing import Route
 
 from domain.errors import ValidationError
 from gateway.http import etags
+from gateway.http.calls import call, public_url, usecases_of
+from gateway.http.downloads import not_modified, pdf_response
 from gateway.http.jsonio import JSONResponse
 from gateway.http.methods import reads
 from gateway.rest import params, render
 from gateway.rest.contract import requests, responses
 from gateway.rest.contract.decoding import decode
-from gateway.rest.downloads import not_modified, pdf_response
-from gateway.rest.handling import account_of, call, json_body, path_uuid, public_url, usecases_of
+from gateway.rest.handling import account_of, json_body, path_uuid
 from pdf.service import etag
 from usecases.invoices import NOW, InvoiceRead, Moment
 

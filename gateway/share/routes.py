@@ -6,16 +6,20 @@ token cannot be guessed by brute force and a shared link cannot be used to load 
 What the pages show, and their headers, are in ``gateway.share.page``.
 """
 
+from uuid import UUID
+
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from domain.errors import NotFound
 from domain.integrity import Unverified
 from gateway.dashboard.i18n import negotiate
+from gateway.http.calls import call, usecases_of
+from gateway.http.downloads import pdf_response
 from gateway.http.ratelimit import RateLimiter
-from gateway.rest.downloads import pdf_response
-from gateway.rest.handling import call, usecases_of
 from gateway.share.page import NOT_FOUND, TOO_MANY, UNVERIFIED, invoice_page, message_page
+from usecases.views import ClientView
 
 
 def _limiter(request: Request) -> RateLimiter:
@@ -62,7 +66,10 @@ async def shared_invoice(request: Request) -> Response:
         return _not_found(request)
     invoice = shared.invoice
     # the client's current details, as the PDF shows them (Shared carries the invoice row's only)
-    client = await call(usecases.core.read.client, invoice.account_id, invoice.client_id)
+    try:
+        client: ClientView | None = await call(usecases.clients.get, UUID(invoice.account_id), UUID(invoice.client_id))
+    except NotFound:
+        client = None
     return invoice_page(invoice, shared.seller, client, f"{request.url.path}/pdf")
 
 

@@ -13,9 +13,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from gateway.app import create_app
-from gateway.http.cors import OriginError, parse_origins
 from gateway.services import Services
-from gateway.settings import Settings
+from gateway.settings import OriginError, Settings, parse_origins
 from tests.conftest import Tenant
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,21 +3,21 @@ once as a named schema that every field and parameter holding it references (so 
 generated from the document gets one ``InvoiceStatus`` class, not one per field).
 
 The values are the domain's own where it has them (``domain.lifecycle``,
-``domain.currencies``); the others are the response Structs' literals, declared here so
-those Structs and the document read the same tuple.
+``domain.currencies``); the others are the response Structs' literals, declared once in
+``usecases.wire_values`` (GraphQL's enums read them too), so those Structs, the document
+and the GraphQL schema read the same tuple.
 """
 
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import get_args
 
 from domain.account import LOCALES
 from domain.currencies import MINOR_UNITS
 from domain.lifecycle import STATUSES
 from domain.plans import Plan as Plans
-
-EmailStatus = Literal["queued", "delivered", "failed"]
-ActorType = Literal["apiKey", "cli", "system", "owner"]
-ResourceType = Literal["invoice", "client", "account"]
+from usecases.wire_values import ActorType as ActorType  # shared with GraphQL
+from usecases.wire_values import EmailStatus as EmailStatus
+from usecases.wire_values import ResourceType as ResourceType
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,12 @@
-"""PDF downloads: ETags, and RFC 6266 names (a plain filename every client reads, plus filename*)."""
-
-import re
-import unicodedata
-from urllib.parse import quote
+"""PDF downloads, as every door serves them: ETags and 304s, and the file's name
+(``pdf.filenames``)."""
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.http.etags import none_match
+from pdf.filenames import content_disposition
 from pdf.service import InvoicePdf
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]")
-
-
-def content_disposition(filename: str) -> str:
-    """``attachment; filename="INV-0042.pdf"``; names with quotes, slashes, control or
-    non-ASCII characters get an ASCII fallback and the exact name in ``filename*``."""
-    decomposed = unicodedata.normalize("NFKD", filename)
-    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))  # ó -> o; Ł stays, then _
-    fallback = _UNSAFE.sub("_", folded).strip(" .") or "invoice.pdf"
-    if fallback == filename:
-        return f'attachment; filename="{filename}"'
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def not_modified(request: Request, etag: str) -> Response | None:
