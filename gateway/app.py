@@ -108,9 +108,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 public_documents=frozenset({OPENAPI_PATH}),
                 address_limiter=nearby,
             ),
-            Middleware(
-                Idempotency, services=core, answers=REST_ANSWERS
-            ),  # inside the guard: it needs the key's account
+            # inside the guard: it needs the key's account; REST's answers, to make one again
+            Middleware(Idempotency, services=core, answers=REST_ANSWERS),
         ],
         exception_handlers=HANDLERS,
         lifespan=lifespan,
