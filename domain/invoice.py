@@ -2,7 +2,7 @@
 
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,6 +16,7 @@ from domain.lifecycle import STATUSES, Facts, derive_status
 from domain.money import LineItem, LineItemDraft, check_line, check_payment_amount, is_currency, price_lines
 from domain.texts import storable
 from domain.timeline import Stamped
+from translations import N_
 
 __all__ = ["STATUSES", "Invoice", "InvoiceDraft", "Payment", "Sending"]
 
@@ -25,8 +26,51 @@ MAX_LINE_ITEMS = 500
 MAX_TEXT = 5000
 MAX_NUMBER = 64
 
+
+
+@dataclass(frozen=True)
+class InvoiceText:
+    """How one of an invoice's optional texts is shown and checked: every layer that does not
+    need a shape of its own (the checks, the read model's column and search, the PDF, the
+    share page, the dashboard's form and page, GraphQL, history) takes it from ``TEXTS``.
+
+    ``one_line`` texts (a reference) are shown beside the invoice's number and dates, the
+    others as labelled blocks under the lines; ``searchable`` ones are found by a list's
+    ``q``. ``label`` is a catalog message (``translations``); ``description`` is what the
+    field means, as the doors' schemas say it.
+    """
+
+    name: str
+    label: str
+    description: str
+    max_length: int = MAX_TEXT
+    one_line: bool = False
+    searchable: bool = False
+
+    def check(self, value: str | None) -> str | None:
+        return check_text(value, self.name, self.max_length)
+
+
+def _text(label: str, description: str, max_length: int = MAX_TEXT, one_line: bool = False, **more: bool) -> Any:
+    """A field of ``InvoiceTexts``: None unless given, and how it is shown and checked."""
+    return field(default=None, metadata={"text": (label, description, max_length, one_line, *more.values())})
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoiceTexts:
+    """An invoice's optional texts, declared once: a draft, a use case's input and the read
+    model's detail are each these and more. The order is the order shown (the doors'
+    schemas, the PDF, the pages, the form)."""
+
+    notes: str | None = _text(N_("Notes"), "Notes printed on the invoice.")
+    terms: str | None = _text(N_("Terms"), "Payment terms printed on the invoice.")
+
+
+TEXTS = tuple(InvoiceText(each.name, *each.metadata["text"]) for each in fields(InvoiceTexts))
+TEXT_NAMES = tuple(text.name for text in TEXTS)
+
 # Which fields an update may carry (``Invoice.revise``).
-EDITABLE = ("client_id", "invoice_number", "currency", "issue_date", "due_date", "line_items", "notes", "terms")
+EDITABLE = ("client_id", "invoice_number", "currency", "issue_date", "due_date", "line_items", *TEXT_NAMES)
 
 
 @dataclass(frozen=True)
@@ -51,15 +95,13 @@ class Payment:
 
 
 @dataclass(frozen=True)
-class InvoiceDraft:
+class InvoiceDraft(InvoiceTexts):
     client_id: UUID
     line_items: Sequence[LineItemDraft]
     invoice_number: str | None = None
     currency: str = DEFAULT_CURRENCY
     issue_date: date | None = None
     due_date: date | None = None
-    notes: str | None = None
-    terms: str | None = None
 
 
 def check_number(number: str) -> str:
@@ -84,14 +126,14 @@ def check_currency(currency: str) -> str:
     return code
 
 
-def check_text(value: str | None, field: str) -> str | None:
-    """Free text (notes, terms, a send's message, a void's reason): storable, trimmed,
-    blank as None, at most ``MAX_TEXT`` characters."""
+def check_text(value: str | None, field: str, max_length: int = MAX_TEXT) -> str | None:
+    """Free text (an invoice's texts, a send's message, a void's reason): storable, trimmed,
+    blank as None, at most ``max_length`` characters."""
     text = storable(value, field).strip() if value is not None else None
     if not text:
         return None
-    if len(text) > MAX_TEXT:
-        raise ValidationError.about(f"Field '{{0}}' must be at most {MAX_TEXT} characters", field)
+    if len(text) > max_length:
+        raise ValidationError.about(f"Field '{{0}}' must be at most {max_length} characters", field)
     return text
 
 
@@ -192,9 +234,9 @@ class Invoice(Stamped):
         changes: dict[str, Any] = {}
         if "currency" in values:
             changes["currency"] = check_currency(values["currency"])
-        for name in ("notes", "terms"):
-            if name in values:
-                changes[name] = check_text(values[name], name)
+        for text in TEXTS:
+            if text.name in values:
+                changes[text.name] = text.check(values[text.name])
         for name in ("client_id", "issue_date", "due_date"):
             if name in values:
                 changes[name] = values[name]
@@ -361,6 +403,12 @@ class Invoice(Stamped):
     def _voided(self, at: datetime, reason: str | None) -> None:
         self.voided_at = at
         self.void_reason = reason
+
+
+# An invoice recorded before one of its texts existed (its events and snapshots lack it)
+# reads it as None: the class holds the fallback, an instance its own value.
+for _each in TEXTS:
+    setattr(Invoice, _each.name, None)
 
 
 def default_due_date(issue_date: date) -> date:

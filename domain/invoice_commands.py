@@ -8,13 +8,13 @@ from uuid import UUID, uuid4
 from domain.client import Client
 from domain.errors import ValidationError
 from domain.invoice import (
+    TEXTS,
     Invoice,
     InvoiceDraft,
     check_currency,
     check_dates,
     check_lines,
     check_number,
-    check_text,
     default_due_date,
 )
 from domain.money import price_lines
@@ -63,7 +63,7 @@ class InvoiceCommands(Saving):
         drafts = check_lines(draft.line_items)
         lines, totals = price_lines(drafts, currency)
         number = check_number(draft.invoice_number) if draft.invoice_number is not None else None
-        notes, terms = check_text(draft.notes, "notes"), check_text(draft.terms, "terms")
+        texts = {text.name: text.check(getattr(draft, text.name)) for text in TEXTS}
 
         def command() -> UUID:
             now = self.clock()  # business dates (issue date, quota month) are the clock's own
@@ -96,8 +96,7 @@ class InvoiceCommands(Saving):
                 tax_total=totals.tax_total,
                 discount_total=totals.discount_total,
                 total=totals.total,
-                notes=notes,
-                terms=terms,
+                **texts,
             )
             self.save(invoice, index, quota, numbering)
             return invoice.id

@@ -5,8 +5,10 @@ field, in the API's field names, so a client learns it before a customer sees a 
 It reads only the fonts' character maps (pdf/faces.py), never renders.
 """
 
+from collections.abc import Callable
 from functools import lru_cache
 
+from domain.invoice import TEXTS
 from pdf.shaping import shape
 from projections.views import AccountView, ClientView, InvoiceDetail
 
@@ -30,25 +32,30 @@ def _describe(field: str, missing: tuple[str, ...]) -> str:
 
 
 def pdf_warnings(
-    invoice: InvoiceDetail, client: ClientView | None = None, account: AccountView | None = None
+    invoice: InvoiceDetail,
+    client: ClientView | None = None,
+    account: AccountView | None = None,
+    named: Callable[[str], str] = str,
 ) -> list[str]:
-    """One message per field whose text the PDF cannot fully draw; [] when it can.
+    """One message per field whose text the PDF cannot fully draw; [] when it can. Fields
+    are attribute paths (``line_items[0].description``), each said as ``named`` says it
+    (a door passes its wire names).
 
     Bold text (names, the invoice number) falls back to the regular faces per character
     (pdf/faces.py), so what the regular faces draw decides for every field."""
     fields: list[tuple[str, str | None]] = [
-        ("invoiceNumber", invoice.invoice_number),
+        ("invoice_number", invoice.invoice_number),
         ("client.name", invoice.client_name),
         ("client.email", invoice.client_email),
     ]
-    fields += [(f"lineItems[{i}].description", line.description) for i, line in enumerate(invoice.line_items)]
-    fields += [("notes", invoice.notes), ("terms", invoice.terms)]
+    fields += [(f"line_items[{i}].description", line.description) for i, line in enumerate(invoice.line_items)]
+    fields += [(text.name, getattr(invoice, text.name)) for text in TEXTS]
     if client is not None:
         fields += [
             ("client.address", client.address),
             ("client.email", client.email),
             ("client.phone", client.phone),
-            ("client.taxId", client.tax_id),
+            ("client.tax_id", client.tax_id),
         ]
     if account is not None:
         fields += [
@@ -56,13 +63,13 @@ def pdf_warnings(
             ("account.address", account.address),
             ("account.email", account.email),
             ("account.phone", account.phone),
-            ("account.taxId", account.tax_id),
+            ("account.tax_id", account.tax_id),
         ]
     warnings: list[str] = []
     seen: set[str] = set()
     for field, value in fields:
         missing = undrawable(value) if value else ()
-        message = _describe(field, missing) if missing else None
+        message = _describe(named(field), missing) if missing else None
         if message is not None and message not in seen:
             seen.add(message)
             warnings.append(message)

@@ -10,6 +10,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from domain.currencies import MINOR_UNITS
+from domain.invoice import TEXTS
 from translations import LANGUAGES, N_, NP_, braced, told
 
 # What the invoice's PDF prints (``pdf.layout`` reads them by these keys), as the catalog's
@@ -31,8 +32,7 @@ MESSAGES: dict[str, str | tuple[str, str]] = {
     "net": N_("Subtotal after discount"),
     "tax_total": NP_("totals", "Tax"),  # the sum of the lines': Impuestos
     "total": N_("Total"),
-    "notes": N_("Notes"),
-    "terms": N_("Terms"),
+    **{text.name: text.label for text in TEXTS},  # an invoice's texts (domain.invoice.TEXTS)
     "page": N_("Page %(page)s of %(pages)s"),
     "continued": N_("continued"),
     "DRAFT": N_("Draft"),

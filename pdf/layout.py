@@ -20,6 +20,7 @@ from borb.pdf import PDF, Document, HexColor, Page  # type: ignore[import-untype
 from borb.pdf.layout_element.layout_element import LayoutElement  # type: ignore[import-untyped]
 from borb.pdf.primitives import datestr, hexstr, name  # type: ignore[import-untyped]
 
+from domain.invoice import TEXTS
 from domain.money import tax_breakdown
 from pdf.borb_setup import forget_layouts
 from pdf.columns import column_widths
@@ -169,6 +170,9 @@ class _Builder:
             self.box(f"{labels['issue_date']}: {f.date(invoice.issue_date)}", align="right"),
             self.box(f"{labels['due_date']}: {f.date(invoice.due_date)}", align="right"),
         ]
+        for text in TEXTS:  # a reference (one line) stands beside the number and dates
+            if text.one_line and getattr(invoice, text.name):
+                right.append(self.box(f"{labels[text.name]}: {getattr(invoice, text.name)}", align="right"))
         if invoice.status == "DRAFT":  # the client never gets a draft; the seller must see it is one
             right.append(self.box(f"{labels['status']}: {labels['DRAFT']}", align="right"))
         if invoice.status in STAMPS:
@@ -185,10 +189,11 @@ class _Builder:
         self.items()
         self.top -= 12
         self.totals()
-        for key, value in (("notes", invoice.notes), ("terms", invoice.terms)):
-            if value:
+        for text in TEXTS:  # the other texts, labelled blocks under the lines
+            value = getattr(invoice, text.name)
+            if value and not text.one_line:
                 paragraphs = [self.box(part) for part in value.splitlines() if part.strip()]
-                self.block(self.box(labels[key].upper(), 8, "bold", MUTED), paragraphs)
+                self.block(self.box(labels[text.name].upper(), 8, "bold", MUTED), paragraphs)
         if self.source.share_url and invoice.status != "DRAFT":
             self.block(self.box(labels["view_online"].upper(), 8, "bold", MUTED), [self.box(self.source.share_url)])
         return self.paint()

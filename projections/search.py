@@ -20,9 +20,16 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, Table, and_, literal_column, or_, select, text
 
+from domain.invoice import TEXTS
+
 # The folded columns each searched table is searched by.
 SEARCHED: dict[str, tuple[str, ...]] = {
-    "invoices": ("number_folded", "client_name_folded", "client_email_folded"),
+    "invoices": (
+        "number_folded",
+        "client_name_folded",
+        "client_email_folded",
+        *(f"{text.name}_folded" for text in TEXTS if text.searchable),  # domain.invoice.TEXTS
+    ),
     "clients": ("name_folded", "email_folded"),
 }
 SHADOW_PREFIX = "rebuild_"
@@ -55,19 +62,21 @@ def is_trigram_index(name: str | None) -> bool:
     return bool(name) and str(name).endswith("_trgm")
 
 
-def create(conn: Connection, table: Table, index_prefix: str = "") -> None:
-    """The search index of ``table``, empty (it fills as rows are written)."""
+def create(conn: Connection, table: Table, index_prefix: str = "", columns: tuple[str, ...] | None = None) -> None:
+    """The search index of ``table``, empty (it fills as rows are written); over ``columns``
+    where a migration names the ones of its own time, else today's."""
+    searched = columns or columns_of(table)
     if conn.dialect.name == "sqlite":
-        columns = ", ".join(columns_of(table))
+        names = ", ".join(searched)
         conn.execute(
             text(
                 f'CREATE VIRTUAL TABLE IF NOT EXISTS "{search_table(table)}" '
-                f"USING fts5({columns}, tokenize='trigram case_sensitive 1')"
+                f"USING fts5({names}, tokenize='trigram case_sensitive 1')"
             )
         )
     elif conn.dialect.name == "postgresql":
         conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
-        for column in columns_of(table):
+        for column in searched:
             name = trigram_index(table, column, index_prefix)
             conn.execute(
                 text(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table.name}" USING gin ("{column}" gin_trgm_ops)')

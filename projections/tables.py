@@ -20,6 +20,7 @@ from sqlalchemy import (
 
 from database.metadata import UUID_LEN, metadata, tracking_table
 from database.types import DecimalText
+from domain.invoice import TEXTS
 
 accounts = Table(
     "accounts",
@@ -83,8 +84,7 @@ invoices = Table(
     Column("discount_total", DecimalText, nullable=False),
     Column("total", DecimalText, nullable=False),
     Column("status", String(16), nullable=False),
-    Column("notes", Text),
-    Column("terms", Text),
+    *(Column(text.name, Text) for text in TEXTS),  # an invoice's texts (domain.invoice.TEXTS)
     Column("sent_via_email", Boolean, nullable=False),
     Column("sent_at", DateTime),
     Column("paid_at", DateTime),
@@ -106,6 +106,7 @@ invoices = Table(
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     Column("number_folded", Text, nullable=False),
+    *(Column(f"{text.name}_folded", Text) for text in TEXTS if text.searchable),
     Column("client_name_folded", Text, nullable=False),
     Column("client_email_folded", Text, nullable=False),
     Index("ix_invoices_list", "account_id", "created_at", "id"),

@@ -5,6 +5,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Generic, TypeVar
 
+from domain.invoice import InvoiceTexts
+
 T = TypeVar("T")
 
 
@@ -125,10 +127,8 @@ class InvoiceSummary:
 
 
 @dataclass(frozen=True)
-class InvoiceDetail(InvoiceSummary):
+class InvoiceDetail(InvoiceSummary, InvoiceTexts):
     line_items: list[LineView]
-    notes: str | None
-    terms: str | None
     sent_via_email: bool
     sent_at: datetime | None
     paid_at: datetime | None

@@ -1,8 +1,9 @@
 """The product's one message catalog (GNU gettext, by Babel): what the dashboard, the share
 page, the invoice PDF and the invoice email say, in each language the product speaks.
 
-Catalogs are ``locales/<lang>/LC_MESSAGES/messages.po`` beside this module, compiled to
-``messages.mo`` and shipped in the package (both committed: nothing is compiled at install).
+Catalogs are ``locales/<lang>/LC_MESSAGES/messages.po`` beside this module, shipped in the
+package and compiled in memory when a language is first asked for (a few milliseconds), so
+the ``.po`` a translator edits is the only file a message lives in: no ``.mo`` to keep in step.
 English is the source language: a message id is its English text, so English needs no
 translation (``catalog("en")`` shows the ids) except a plural's forms.
 
@@ -18,10 +19,13 @@ door may use it.
 """
 
 import functools
+import io
 import re
 from gettext import NullTranslations
 from pathlib import Path
 
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from babel.support import Translations
 
 LOCALE_DIR = Path(__file__).parent / "locales"
@@ -47,7 +51,15 @@ def catalog(language: str) -> NullTranslations:
     without a catalog the same (gettext's fallback)."""
     if language == SOURCE:
         return NullTranslations()
-    return Translations.load(str(LOCALE_DIR), [language], DOMAIN)
+    source = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not source.is_file():
+        return NullTranslations()
+    with source.open("rb") as po:
+        messages = read_po(po, locale=language, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, messages, use_fuzzy=False)  # a fuzzy guess is never shown (pybabel compile's default)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
 
 
 def told(language: str, message: str | tuple[str, str]) -> str:

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from domain.client import CLIENT_FIELDS
 from domain.errors import ValidationError
-from domain.invoice import DEFAULT_CURRENCY, EDITABLE, STATUSES, InvoiceDraft, Sending
+from domain.invoice import DEFAULT_CURRENCY, EDITABLE, STATUSES, TEXT_NAMES, InvoiceDraft, InvoiceTexts, Sending
 from domain.money import LineItemDraft
 from domain.texts import storable
 from projections.views import SortKey
@@ -182,18 +182,16 @@ def line_drafts(lines: list[LineInput]) -> list[LineItemDraft]:
 
 
 @dataclass(frozen=True)
-class InvoiceInput:
+class InvoiceInput(InvoiceTexts):
     client_id: UUID
     line_items: list[LineInput]
     invoice_number: str | None = None
     currency: str | None = None
     issue_date: date | None = None
     due_date: date | None = None
-    notes: str | None = None
-    terms: str | None = None
 
     def draft(self) -> InvoiceDraft:
-        """The currency, notes and terms are the domain's to check (``create_invoice``)."""
+        """The currency and the texts are the domain's to check (``create_invoice``)."""
         return InvoiceDraft(
             client_id=self.client_id,
             line_items=line_drafts(self.line_items),
@@ -201,8 +199,7 @@ class InvoiceInput:
             currency=self.currency if self.currency is not None else DEFAULT_CURRENCY,
             issue_date=self.issue_date,
             due_date=self.due_date,
-            notes=self.notes,
-            terms=self.terms,
+            **{name: getattr(self, name) for name in TEXT_NAMES},
         )
 
 
@@ -230,9 +227,9 @@ class InvoiceChanges:
                 changes[INVOICE_WIRE[wire]] = given[wire]
         if "lineItems" in given:
             changes["line_items"] = line_drafts(given["lineItems"])
-        for name in ("notes", "terms"):
-            if name in given:
-                changes[name] = given[name]
+        for name in TEXT_NAMES:
+            if wire_name(name) in given:
+                changes[name] = given[wire_name(name)]
         return changes
 
 

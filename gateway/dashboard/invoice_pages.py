@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from domain.currencies import MINOR_UNITS
 from domain.errors import DomainError, NotFound, ValidationError
-from domain.invoice import STATUSES
+from domain.invoice import STATUSES, TEXT_NAMES
 from gateway.dashboard.checks import invoice_refusals
 from gateway.dashboard.client_pages import page_number
 from gateway.dashboard.forms import Form, date_field, decimal_field
@@ -24,10 +24,12 @@ from usecases.inputs import InvoiceChanges, InvoiceInput, InvoiceQuery, LineInpu
 from usecases.invoices import Moment
 from usecases.pricing import Quote, quote
 from usecases.views import ClientView, InvoiceDetail
+from usecases.wire_names import wire_name
 
 PAGE_SIZE = 20
 LINE_FIELDS = ("description", "quantity", "unitPrice", "discountRate", "taxRate")
-TEXT_FIELDS = ("clientId", "invoiceNumber", "currency", "issueDate", "dueDate", "notes", "terms")
+TEXTS = {wire_name(name): name for name in TEXT_NAMES}  # an invoice's texts by form field
+TEXT_FIELDS = ("clientId", "invoiceNumber", "currency", "issueDate", "dueDate", *TEXTS)
 CURRENCIES = sorted(MINOR_UNITS)
 BLANK_LINE = dict.fromkeys(LINE_FIELDS, "")
 
@@ -118,8 +120,7 @@ def _values(invoice: InvoiceDetail | None, default_currency: str) -> dict[str, s
         "currency": invoice.currency,
         "issueDate": invoice.issue_date.isoformat(),
         "dueDate": invoice.due_date.isoformat(),
-        "notes": invoice.notes or "",
-        "terms": invoice.terms or "",
+        **{wire: getattr(invoice, name) or "" for wire, name in TEXTS.items()},
     }
 
 
@@ -217,8 +218,7 @@ async def new_invoice(view: View) -> Response:
             currency=values["currency"] or None,
             issue_date=date_field(values["issueDate"], "issueDate"),
             due_date=date_field(values["dueDate"], "dueDate"),
-            notes=values["notes"] or None,
-            terms=values["terms"] or None,
+            **{name: values[wire] or None for wire, name in TEXTS.items()},
         )
         created = await view.call(view.usecases.invoices.create, view.account_id, given)
     except DomainError as exc:
@@ -250,8 +250,7 @@ async def edit_invoice(view: View) -> Response:
                 "issueDate": issue,
                 "dueDate": due,
                 "lineItems": line_inputs(rows),
-                "notes": values["notes"] or None,
-                "terms": values["terms"] or None,
+                **{wire: values[wire] or None for wire in TEXTS},
             }
         )
         await view.call(view.usecases.invoices.update, view.account_id, the_id, changes)

@@ -10,8 +10,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from domain.invoice import TEXTS
 from gateway.dashboard.i18n import STATUS_NAMES
 from translations import N_
+from usecases.wire_names import wire_name
 
 Gettext = Callable[[str], str]
 
@@ -28,8 +30,7 @@ FIELD_LABELS = {
     "address": N_("Address"),
     "taxId": N_("Tax ID"),
     "phone": N_("Phone"),
-    "notes": N_("Notes"),
-    "terms": N_("Terms"),
+    **{wire_name(text.name): text.label for text in TEXTS},  # an invoice's texts
     "clientId": N_("Client"),
     "invoiceNumber": N_("Invoice number"),
     "currency": N_("Currency"),

@@ -13,9 +13,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from domain.invoice import TEXTS
 from gateway.dashboard.i18n import EMAIL_STATES, PLAN_NAMES, STATUS_NAMES
 from gateway.dashboard.security import PAGE_HEADERS, PATH
 from translations import catalog
+from usecases.wire_names import wire_name
 
 STATIC_DIR = Path(__file__).parent / "static"
 YEAR = 365 * 24 * 3600
@@ -55,6 +57,7 @@ def environment(locale: str) -> Environment:
     )
     env.install_gettext_translations(catalog(locale), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(static=static_url, statuses=STATUS_NAMES, plans=PLAN_NAMES, email_states=EMAIL_STATES)
+    env.globals.update(invoice_texts=[(text, wire_name(text.name)) for text in TEXTS])  # domain.invoice.TEXTS
     return env
 
 

@@ -11,7 +11,7 @@ from strawberry.types.unset import UNSET
 from strawberry.utils.str_converters import to_camel_case
 
 from domain.errors import ValidationError
-from domain.invoice import EDITABLE, Sending
+from domain.invoice import EDITABLE, TEXTS, Sending
 from usecases import inputs
 
 Day = date  # a field named "date" must not shadow the type in its own annotation
@@ -27,11 +27,9 @@ CLIENT_TEXT = {
     "phone": "A phone number.",
     "notes": "Notes for the account; not printed.",
 }
-# An invoice's optional texts: each a field of both invoice inputs and of the Invoice type.
-INVOICE_TEXTS = {
-    "notes": "Notes printed on the invoice.",
-    "terms": "Payment terms printed on the invoice.",
-}
+# An invoice's optional texts (``domain.invoice.TEXTS``, declared once): each a field of both
+# invoice inputs and of the Invoice type, described as the domain describes it.
+INVOICE_TEXTS = {text.name: text.description for text in TEXTS}
 CURRENCY_TEXT = "An ISO 4217 code (see Currency), in any case; the default USD."
 
 

@@ -21,6 +21,7 @@ from usecases.lifecycle import PaymentAnswer
 from usecases.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, LedgerDigest, PaymentView, SortKey
 from usecases.views import Page as ViewPage
 from usecases.wire import timestamp
+from usecases.wire_names import wire_path
 
 P = TypeVar("P", r.ClientPage, r.InvoicePage)
 S = TypeVar("S", bound=msgspec.Struct)
@@ -137,7 +138,7 @@ def invoice_detail(
         client=_billed(view),
         share_url=share_url(view, public_url),
         # characters of the invoice's own fields its PDF draws as U+FFFD (pdf/coverage.py)
-        pdf_warnings=pdf_warnings(view, client, account),
+        pdf_warnings=pdf_warnings(view, client, account, wire_path),
     )
 
 

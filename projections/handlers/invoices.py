@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
 
+from domain.invoice import TEXTS
 from domain.money import LineItem
 from projections.folding import fold
 from projections.handlers.events import Changed, Invoice, InvoiceCreated, Recorded
@@ -14,6 +15,18 @@ from projections.handlers.rows import Rows
 from projections.handlers.times import naive_utc, zero_like
 
 handlers = Handlers()
+
+
+def texts(e: object) -> dict[str, str | None]:
+    """An invoice's texts (``domain.invoice.TEXTS``) and the folded copies search reads; an
+    event recorded before a text existed has none."""
+    values = {text.name: getattr(e, text.name, None) for text in TEXTS}
+    return {**values, **folded(values)}
+
+
+def folded(values: dict[str, Any]) -> dict[str, str]:
+    """The folded copies of the searchable texts among ``values``."""
+    return {f"{text.name}_folded": fold(values[text.name]) for text in TEXTS if text.searchable and text.name in values}
 
 
 def line_rows(invoice_id: str, lines: list[LineItem]) -> list[dict[str, Any]]:
@@ -54,8 +67,7 @@ def invoice_created(rows: Rows, conn: Connection, e: InvoiceCreated) -> None:
             "amount_paid": zero_like(e.total),
             "sends": 0,
             "balance_due": e.total,
-            "notes": e.notes,
-            "terms": e.terms,
+            **texts(e),
             "sent_via_email": False,
             "version": e.originator_version,
             "created_at": at,
@@ -76,6 +88,7 @@ def invoice_updated(rows: Rows, conn: Connection, e: Changed) -> None:
     if "number" in values:
         values["invoice_number"] = values.pop("number")
         values["number_folded"] = fold(values["invoice_number"])
+    values.update(folded(values))
     moved = "client_id" in values
     if moved:
         values["client_id"] = str(values["client_id"])
@@ -87,7 +100,7 @@ def invoice_updated(rows: Rows, conn: Connection, e: Changed) -> None:
         ).one()
         rows.count_invoice(before._mapping, -1)
         rows.count_invoice({**before._mapping, "client_id": values["client_id"]}, 1)
-    searched = moved or "invoice_number" in values
+    searched = moved or "invoice_number" in values or any(f"{text.name}_folded" in values for text in TEXTS)
     if searched:
         rows.unindex(conn, t.invoices, "id", invoice_id)
     if "total" in values:  # only a draft changes, and a draft has nothing paid

@@ -17,6 +17,7 @@ from pdf.coverage import pdf_warnings, undrawable
 from pdf.shaping import shape
 from pdf.text import Fonts, Paragraph, Style, TextBox, bidi_levels, display_order, line_height
 from projections.views import AccountView, ClientView, InvoiceDetail, LineView
+from usecases.wire_names import wire_path
 
 ARABIC = "فاتورة للعميل شركة الأمل للتجارة"
 HEBREW = "פיתוח אתרים ואפליקציות"
@@ -222,20 +223,22 @@ def _detail(descriptions: list[str], notes: str | None = None, client_name: str 
 
 def test_pdf_warnings_name_each_field_and_character() -> None:
     detail = _detail(["Fine", "Logo \ue000 here \ue000"], notes="Unassigned \u0378", client_name="中文 한국어 😀")
-    assert pdf_warnings(detail) == [
+    assert pdf_warnings(detail, named=wire_path) == [
         "lineItems[1].description: no font draws U+E000 (\ue000)",
         "notes: no font draws U+0378 (\u0378)",
     ]
     client = ClientView("c", "Acme", None, "Street \ue001", None, None, None, True, NOW, NOW)
     account = AccountView("a", "Seller \U000f0000", "pro", "en", NOW, NOW)
-    assert pdf_warnings(detail, client, account)[2:] == [
+    assert pdf_warnings(detail, client, account, wire_path)[2:] == [
         "client.address: no font draws U+E001 (\ue001)",
         "account.name: no font draws U+F0000 (\U000f0000)",
     ]
-    assert pdf_warnings(_detail(["Web Development", ARABIC, HEBREW, JAPANESE, KOREAN, "Party 🎉"])) == []
+    assert (
+        pdf_warnings(_detail(["Web Development", ARABIC, HEBREW, JAPANESE, KOREAN, "Party 🎉"]), named=wire_path) == []
+    )
 
 
 def test_pdf_warnings_count_what_they_do_not_list() -> None:
     many = "".join(chr(0xE000 + i) for i in range(15))
-    (message,) = pdf_warnings(_detail([many]))
+    (message,) = pdf_warnings(_detail([many]), named=wire_path)
     assert message.endswith("U+E009 (\ue009) and 5 more")
