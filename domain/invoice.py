@@ -64,6 +64,9 @@ class InvoiceTexts:
 
     notes: str | None = _text(N_("Notes"), "Notes printed on the invoice.")
     terms: str | None = _text(N_("Terms"), "Payment terms printed on the invoice.")
+    po_number: str | None = _text(
+        N_("PO number"), "The customer's purchase-order reference.", 64, one_line=True, searchable=True
+    )
 
 
 TEXTS = tuple(InvoiceText(each.name, *each.metadata["text"]) for each in fields(InvoiceTexts))
@@ -175,6 +178,7 @@ class Invoice(Stamped):
         total: Decimal,
         notes: str | None,
         terms: str | None,
+        po_number: str | None = None,  # not in events recorded before it existed
     ) -> None:
         self.account_id = account_id
         self.client_id = client_id
@@ -189,6 +193,7 @@ class Invoice(Stamped):
         self.total = total
         self.notes = notes
         self.terms = terms
+        self.po_number = po_number
         self.is_deleted = False
         self.sent_at: datetime | None = None
         self.sends = 0

@@ -71,6 +71,7 @@ INVOICE_DETAIL_KEYS = INVOICE_SUMMARY_KEYS | {
     "lineItems",
     "notes",
     "terms",
+    "poNumber",
     "sentViaEmail",
     "sentAt",
     "paidAt",

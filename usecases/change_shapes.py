@@ -93,6 +93,7 @@ class InvoiceFields(TypedDict):
     total: Money
     notes: str | None
     terms: str | None
+    poNumber: str | None
     status: InvoiceStatus
     amountPaid: Money
     balanceDue: Money

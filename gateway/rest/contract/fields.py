@@ -206,6 +206,7 @@ Phone = Annotated[str, text(CLIENT_FIELDS["phone"], "Blank clears it.")]
 ClientNotes = Annotated[str, text(CLIENT_FIELDS["notes"], "Blank clears it.")]
 LongText = Annotated[str, text(MAX_TEXT, "Blank clears it.")]
 ShortText = Annotated[str, text(MAX_SHORT_TEXT, "Trimmed; blank is none.")]
+Reference = Annotated[str, text(MAX_NUMBER, "A reference (the customer's purchase order); trimmed; blank clears it.")]
 Description = Annotated[
     str,
     text(MAX_DESCRIPTION, "What is invoiced; trimmed.", pattern=rf"^[^\u0000]*[^{WHITE}\u0000][^\u0000]*$", least=1),

@@ -176,6 +176,7 @@ class InvoiceCreate(_InvoiceReadOnly, kw_only=True):
     due_date: f.Day | None | UnsetType = UNSET
     notes: f.LongText | None | UnsetType = UNSET
     terms: f.LongText | None | UnsetType = UNSET
+    po_number: f.Reference | None | UnsetType = UNSET
     status: f.ReadOnly = UNSET
 
     def input(self) -> InvoiceInput:
@@ -197,6 +198,7 @@ class InvoiceUpdate(_InvoiceReadOnly, kw_only=True):
     due_date: f.Day | UnsetType = UNSET
     notes: f.LongText | None | UnsetType = UNSET
     terms: f.LongText | None | UnsetType = UNSET
+    po_number: f.Reference | None | UnsetType = UNSET
     status: StatusAsRead = UNSET
 
     def changes(self) -> InvoiceChanges:

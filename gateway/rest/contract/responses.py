@@ -150,6 +150,7 @@ class InvoiceDetail(InvoiceSummary):
     line_items: list[LineItem]
     notes: str | None
     terms: str | None
+    po_number: str | None
     sent_via_email: bool
     sent_at: f.Timestamp | None
     paid_at: f.Timestamp | None
