@@ -1,9 +1,8 @@
 """The Invoice aggregate and the rules for drafting and changing one."""
 
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -12,19 +11,22 @@ from eventsourcing.domain import event
 
 from domain import lifecycle
 from domain.errors import NotFound, ValidationError
+from domain.invoice_checks import (
+    MAX_TEXT,
+    check_currency,
+    check_dates,
+    check_lines,
+    check_number,
+    check_text,
+)
 from domain.lifecycle import STATUSES, Facts, derive_status
-from domain.money import LineItem, LineItemDraft, check_line, check_payment_amount, is_currency, price_lines
-from domain.texts import storable
+from domain.money import LineItem, LineItemDraft, check_payment_amount, price_lines
 from domain.timeline import Stamped
 from translations import N_
 
 __all__ = ["STATUSES", "Invoice", "InvoiceDraft", "Payment", "Sending"]
 
 DEFAULT_CURRENCY = "USD"
-DEFAULT_PAYMENT_DAYS = 30
-MAX_LINE_ITEMS = 500
-MAX_TEXT = 5000
-MAX_NUMBER = 64
 
 
 
@@ -105,52 +107,6 @@ class InvoiceDraft(InvoiceTexts):
     currency: str = DEFAULT_CURRENCY
     issue_date: date | None = None
     due_date: date | None = None
-
-
-def check_number(number: str) -> str:
-    number = number.strip()
-    if not number:
-        raise ValidationError.about("Field '{0}' must not be empty", "invoice_number")
-    if len(number) > MAX_NUMBER:
-        raise ValidationError.about(f"Field '{{0}}' must be at most {MAX_NUMBER} characters", "invoice_number")
-    if any(unicodedata.category(ch).startswith("C") for ch in number):
-        raise ValidationError.about("Field '{0}' must not contain control characters", "invoice_number")
-    return number
-
-
-def check_currency(currency: str) -> str:
-    """The ISO 4217 code ``currency`` names (any case, spaces around it): the one place a
-    currency is checked, for a draft's quote as for a saved invoice."""
-    code = storable(currency, "currency").strip().upper()
-    if not is_currency(code):
-        raise ValidationError.about(
-            "Field '{0}' must be an ISO 4217 currency code, not '{given}'", "currency", given=currency
-        )
-    return code
-
-
-def check_text(value: str | None, field: str, max_length: int = MAX_TEXT) -> str | None:
-    """Free text (an invoice's texts, a send's message, a void's reason): storable, trimmed,
-    blank as None, at most ``max_length`` characters."""
-    text = storable(value, field).strip() if value is not None else None
-    if not text:
-        return None
-    if len(text) > max_length:
-        raise ValidationError.about(f"Field '{{0}}' must be at most {max_length} characters", field)
-    return text
-
-
-def check_lines(lines: Sequence[LineItemDraft]) -> list[LineItemDraft]:
-    if not lines:
-        raise ValidationError.about("Field '{0}' must hold at least one line item", "line_items")
-    if len(lines) > MAX_LINE_ITEMS:
-        raise ValidationError.about(f"Field '{{0}}' must hold at most {MAX_LINE_ITEMS} line items", "line_items")
-    return [check_line(line, f"line_items[{i}]") for i, line in enumerate(lines)]
-
-
-def check_dates(issue_date: date, due_date: date) -> None:
-    if due_date < issue_date:
-        raise ValidationError.about("Field '{0}' must be on or after '{1}'", "due_date", "issue_date")
 
 
 def _identical(old: Any, new: Any) -> bool:
@@ -414,12 +370,3 @@ class Invoice(Stamped):
 # reads it as None: the class holds the fallback, an instance its own value.
 for _each in TEXTS:
     setattr(Invoice, _each.name, None)
-
-
-def default_due_date(issue_date: date) -> date:
-    try:
-        return issue_date + timedelta(days=DEFAULT_PAYMENT_DAYS)
-    except OverflowError:  # an issueDate in the last days of 9999 has no date 30 days on
-        raise ValidationError.about(
-            "Field '{0}' is required when '{1}' is this late", "due_date", "issue_date"
-        ) from None

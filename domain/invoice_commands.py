@@ -7,16 +7,8 @@ from uuid import UUID, uuid4
 
 from domain.client import Client
 from domain.errors import ValidationError
-from domain.invoice import (
-    TEXTS,
-    Invoice,
-    InvoiceDraft,
-    check_currency,
-    check_dates,
-    check_lines,
-    check_number,
-    default_due_date,
-)
+from domain.invoice import TEXTS, Invoice, InvoiceDraft
+from domain.invoice_checks import check_currency, check_dates, check_lines, check_number, default_due_date
 from domain.money import price_lines
 from domain.plans import limits_of
 from domain.quotas import InvoiceNumber, InvoiceNumbering, InvoiceQuota, number_key

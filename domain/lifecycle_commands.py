@@ -9,7 +9,8 @@ from uuid import UUID, uuid4
 from domain.client import Client, is_email
 from domain.errors import PlanLimitReached, ValidationError
 from domain.integrity import Unverified
-from domain.invoice import Invoice, Sending, check_text
+from domain.invoice import Invoice, Sending
+from domain.invoice_checks import check_text
 from domain.plans import limits_of
 from domain.saving import Saving
 from domain.versions import Expected, expect

@@ -4,7 +4,7 @@
 from dataclasses import dataclass
 
 from domain.errors import ValidationError
-from domain.invoice import check_currency, check_lines
+from domain.invoice_checks import check_currency, check_lines
 from domain.money import LineItem, TaxRateTotal, Totals, price_lines, tax_breakdown
 from usecases.inputs import LineInput, line_drafts
 

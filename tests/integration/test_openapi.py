@@ -365,7 +365,7 @@ def test_text_patterns_hold_the_domains_rules_in_python_and_in_rust(spec: dict[s
     import jsonschema_rs
 
     from domain.client import has_visible_text
-    from domain.invoice import check_number
+    from domain.invoice_checks import check_number
 
     schemas = spec["components"]["schemas"]
     name = schemas["ClientCreate"]["properties"]["name"]

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 from domain.errors import ValidationError
-from domain.invoice import EDITABLE, check_currency, check_dates, check_lines, check_text
+from domain.invoice import EDITABLE
+from domain.invoice_checks import check_currency, check_dates, check_lines, check_text
 from domain.money import LineItemDraft
 from usecases.inputs import INVOICE_WIRE
 from usecases.wire import attribute

@@ -17,7 +17,7 @@ from msgspec import Meta
 
 from domain.client import CLIENT_FIELDS, has_visible_text
 from domain.currencies import MINOR_UNITS
-from domain.invoice import MAX_LINE_ITEMS, MAX_NUMBER, MAX_TEXT
+from domain.invoice_checks import MAX_LINE_ITEMS, MAX_NUMBER, MAX_TEXT
 from domain.money import MAX_INPUT_DECIMALS, MAX_QUANTITY, MAX_TAX_DECIMALS, MAX_UNIT_PRICE
 from usecases import change_shapes as answers
 from usecases.change_shapes import Amount as Amount
