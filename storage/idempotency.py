@@ -20,7 +20,7 @@ in-flight row also names its holder process (``storage.holders``), the store's
 position when it was claimed, and when its holder last beat. A retry that finds it
 ``abandoned`` (its holder does not run, by a look at the holder's process on the same
 host or a heartbeat older than ``stale_after`` from elsewhere, or it was claimed longer
-than ``in_flight_ttl`` ago: a wedged request) recovers it (``gateway/http/idempotency.py``):
+than ``in_flight_ttl`` ago: a wedged request) recovers it (``gateway/http/idempotency_keys.py``):
 events after that position carrying the reference mean the request took effect, and its
 answer is rebuilt from them and kept (``settle``); none mean it did not, and the retry
 takes the key over and runs it once (``take_over``). Both are compare-and-sets on the

@@ -4,7 +4,7 @@ for a resolver to call. The key's store is handled in ``gateway.http.idempotency
 
     once = await run_once(keys, account_id, key, "createInvoice", fingerprint, run, rebuild)
 
-- ``keys``: the process's ``gateway.http.idempotency.Keys`` (one per app: ``Keys(services)``).
+- ``keys``: the process's ``gateway.http.idempotency_keys.Keys`` (one per app: ``Keys(services)``).
 - ``account_id``: the API key's account; keys belong to it, and REST and GraphQL share
   them (a key used for a REST POST and then for a mutation is reused: refused).
 - ``key``: the client's idempotency key, as REST's header takes it (1 to 255 printable
@@ -16,7 +16,7 @@ for a resolver to call. The key's store is handled in ``gateway.http.idempotency
   resolver then turns into its types). Run with the claim's reference as the actor's, so
   its events carry it.
 - ``rebuild``: makes that JSON value again from the events a run recorded
-  (``projections.marked_events.MarkedEvent``), for a retry after the process running it died
+  (``usecases.views.MarkedEvent``), for a retry after the process running it died
   between its commit and keeping its result.
 
 Returns ``Once(value, replayed)``: ``run``'s value the first time, the kept one (or the

@@ -33,7 +33,7 @@ DayText = answers.Day
 Status = answers.InvoiceStatus
 
 MAX_DESCRIPTION = 1000  # domain.money.check_line
-MAX_SHORT_TEXT = 255  # a payment's method and reference (domain.application._short_text)
+MAX_SHORT_TEXT = 255  # a payment's method and reference (domain.lifecycle_commands._short_text)
 MAX_RECIPIENTS = 20  # usecases.inputs.sending
 MAX_PAYMENT_DECIMALS = max(MINOR_UNITS.values())  # the currency's minor units decide (4 at most)
 
