@@ -36,7 +36,7 @@ def error(api: Api, query: str, variables: dict[str, Any] | None = None, *, stat
 CLIENT_FIELDS = "id name email address taxId phone notes isActive createdAt updatedAt"
 LINE_FIELDS = "description quantity unitPrice amount taxRate discountRate discount"
 INVOICE_FIELDS = f"""id clientId invoiceNumber currency issueDate dueDate subtotal taxTotal discountTotal total
-status amountPaid balanceDue createdAt updatedAt lineItems {{ {LINE_FIELDS} }} notes terms sentViaEmail sentAt
+status amountPaid balanceDue createdAt updatedAt lineItems {{ {LINE_FIELDS} }} notes terms poNumber sentViaEmail sentAt
 paidAt viewedAt overdueAt voidedAt voidReason shareUrl emailStatus emailError pdfWarnings
 client {{ name email }}"""
 PAYMENT_FIELDS = "id amount date method reference createdAt reversedAt"

@@ -31,6 +31,7 @@ REALLY_OPTIONAL = {
     "PageInfo.startCursor": "an empty page",
     "Invoice.notes": "optional input",
     "Invoice.terms": "optional input",
+    "Invoice.poNumber": "optional input",
     "Invoice.sentAt": "a draft",
     "Invoice.paidAt": "not paid in full",
     "Invoice.viewedAt": "its link never opened",
