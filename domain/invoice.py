@@ -53,9 +53,11 @@ class InvoiceText:
         return check_text(value, self.name, self.max_length)
 
 
-def _text(label: str, description: str, max_length: int = MAX_TEXT, one_line: bool = False, **more: bool) -> Any:
+def _text(
+    label: str, description: str, max_length: int = MAX_TEXT, one_line: bool = False, searchable: bool = False
+) -> Any:
     """A field of ``InvoiceTexts``: None unless given, and how it is shown and checked."""
-    return field(default=None, metadata={"text": (label, description, max_length, one_line, *more.values())})
+    return field(default=None, metadata={"text": (label, description, max_length, one_line, searchable)})
 
 
 @dataclass(frozen=True, kw_only=True)
