@@ -21,15 +21,20 @@ connect on demand and test a pooled connection before use (``pool_pre_ping``), a
 whole pool on a disconnect.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
+import psycopg
+from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
 from eventsourcing.utils import Environment, EnvType
+from psycopg.rows import DictRow, dict_row
+from psycopg.types.composite import register_composite
 from psycopg_pool.base import AttemptWithBackoff
 
 from database.bounds import Bounds
+from database.event_transactions import UnitOfWork, raw_connection
 
 FACTORY_TOPIC = "database.pg_bounds:BoundedPostgresFactory"
 # The event store's environment keys for the bounds eventsourcing does not read itself.
@@ -63,6 +68,59 @@ class OnceApplicationRecorder(PostgresApplicationRecorder):
         return _insert_once(self, stored_events, **kwargs)
 
 
+class _Borrowed:
+    """A unit of work's psycopg connection as eventsourcing's recorders use one of their
+    pool's: cursors give rows as dicts, and it reads as autocommit (the one recorder that
+    asks, the snapshots', only asserts it; its statements run in the unit's transaction)."""
+
+    autocommit = True
+
+    def __init__(self, raw: psycopg.Connection[Any]) -> None:
+        self._raw = raw
+
+    def cursor(self, *args: Any, **kwargs: Any) -> psycopg.Cursor[DictRow]:
+        cursor: psycopg.Cursor[DictRow] = self._raw.cursor(*args, row_factory=dict_row, **kwargs)
+        return cursor
+
+    def __getattr__(self, name: str) -> Any:  # pipeline(), transaction() (a savepoint), adapters
+        return getattr(self._raw, name)
+
+
+class SharedPostgresDatastore(PostgresDatastore):
+    """eventsourcing's PostgreSQL datastore, which inside an open ``UnitOfWork``
+    (``database.event_transactions``) hands out the unit's connection instead of one of
+    its pool's, so a command's reads, events and read-model rows are one transaction."""
+
+    unit: UnitOfWork | None = None
+
+    @contextmanager
+    def get_connection(self) -> Iterator[psycopg.Connection[DictRow]]:
+        conn = self.unit.connection if self.unit is not None else None
+        if conn is None:
+            with super().get_connection() as own:
+                yield own
+            return
+        raw = raw_connection(conn)
+        for info in self.psycopg_type_adapters.values():
+            if not raw.adapters.types.get(info.oid):
+                register_composite(info, raw)
+        try:
+            yield _Borrowed(raw)  # type: ignore[misc]
+        except psycopg.IntegrityError as exc:  # a racing version: the command is run again
+            raise IntegrityError(str(exc)) from exc
+        except psycopg.OperationalError as exc:  # told apart by database/faults.py along the chain
+            raise OperationalError(str(exc)) from exc
+
+    @contextmanager
+    def transaction(self, *, commit: bool = False) -> Iterator[psycopg.Cursor[DictRow]]:
+        if self.unit is None or self.unit.connection is None:
+            with super().transaction(commit=commit) as cursor:
+                yield cursor
+            return
+        with self.get_connection() as conn:
+            yield conn.cursor()
+
+
 class BoundedPostgresFactory(PostgresFactory):
     """eventsourcing's PostgreSQL persistence with the bounds above: its pool waits
     ``POSTGRES_CONNECT_TIMEOUT`` seconds for a connection (what eventsourcing names so),
@@ -74,6 +132,7 @@ class BoundedPostgresFactory(PostgresFactory):
 
     def __init__(self, env: Environment | EnvType | None):
         super().__init__(env)
+        self.datastore.__class__ = SharedPostgresDatastore  # the stock one, able to share a unit's connection
         pool = self.datastore.pool
         bounds = Bounds(
             connect=int(self.env.get(LIBPQ_CONNECT_TIMEOUT) or 5),

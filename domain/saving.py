@@ -10,10 +10,10 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, LRUCache
 from eventsourcing.domain import Aggregate, DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder, Mapper, Recording
 
@@ -48,6 +48,27 @@ AGGREGATE_CACHE_SIZE = 2000
 ACCOUNT_STRIPES = 256
 
 
+class Transactions(Protocol):
+    """Where a command's reads and writes of the store run (``database.event_transactions``'s
+    ``UnitOfWork``: one transaction, with the read model's rows, per command)."""
+
+    def __call__(self) -> AbstractContextManager[None]: ...
+
+    def written(self) -> None:
+        """Tells the open transaction that events were stored in it."""
+
+
+class OwnTransactions:
+    """No shared transaction: each of the store's reads and writes runs in its own (what
+    eventsourcing does by itself; an application the composition root did not wire)."""
+
+    def __call__(self) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def written(self) -> None:
+        pass
+
+
 def replay(aggregate: Any, events: Iterable[DomainEventProtocol[UUID]]) -> Any:
     """eventsourcing's ``project_aggregate`` without its per-event ``isinstance`` against a
     runtime-checkable Protocol (12-20 µs each on Python 3.11): every event here is one of
@@ -71,6 +92,20 @@ class Saving(Application[UUID]):
         self.clock = clock
         self.timeline = Timeline(clock, self._head_time)  # recorded times never go backwards
         self._stripes = [threading.RLock() for _ in range(ACCOUNT_STRIPES)]
+        self.transactions: Transactions = OwnTransactions()  # the composition root shares the read model's
+
+    def forget_uncommitted(self) -> None:
+        """After a transaction that stored events rolled back: what this process cached of
+        the store (aggregates, verified stream heads) may hold versions that were never
+        committed, so it is all dropped and read again."""
+        cache = self.repository.cache  # a new one: LRUCache.clear() keeps its entries' index
+        if isinstance(cache, LRUCache):
+            self.repository.cache = LRUCache(maxsize=cache.maxsize)
+        if isinstance(self.events, LedgerEventStore):
+            self.events.heads.clear()
+        folded = getattr(self.snapshots, "folded", None)
+        if folded is not None:
+            folded.clear()
 
     def construct_mapper(self) -> Mapper[UUID]:
         return LedgerMapper(transcoder=self.construct_transcoder())
@@ -102,10 +137,17 @@ class Saving(Application[UUID]):
     ) -> list[Recording[UUID]]:
         """Records the aggregates' pending events, all at the save's stamp (domain/timeline.py):
         never before the store's latest event nor each stream's previous one."""
-        aggregates = [obj for obj in objs if isinstance(obj, Aggregate)]
-        if any(aggregate.pending_events for aggregate in aggregates):
-            restamp(aggregates, self.timeline.stamp(floors(aggregates), accounts(aggregates)))
-        return super().save(*objs, **kwargs)
+        with self.transactions():  # the command's, or one of its own (a save outside a command)
+            aggregates = [obj for obj in objs if isinstance(obj, Aggregate)]
+            if any(aggregate.pending_events for aggregate in aggregates):
+                restamp(aggregates, self.timeline.stamp(floors(aggregates), accounts(aggregates)))
+            return super().save(*objs, **kwargs)
+
+    def _record(self, processing_event: Any) -> list[Recording[UUID]]:
+        recordings = super()._record(processing_event)
+        if recordings:
+            self.transactions.written()
+        return recordings
 
     @property
     def ledger(self) -> LedgerEventStore | None:
@@ -124,7 +166,8 @@ class Saving(Application[UUID]):
         with self._serialized(account_id):
             for attempt in range(MAX_ATTEMPTS):
                 try:
-                    return command()
+                    with self.transactions():  # the command's reads, events and rows: one commit
+                        return command()
                 except IntegrityError:
                     time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 6)))
         raise Conflict("Too many concurrent changes to this account; try again")

@@ -156,6 +156,11 @@ class Heads:
             found = self._heads.get(stream)
         return found if found is not None and found.version == version else None
 
+    def clear(self) -> None:
+        """Forgets every head: after a rolled-back transaction, one may never have been stored."""
+        with self._lock:
+            self._heads.clear()
+
     def remember(self, stream: UUID | str, head: Head) -> None:
         with self._lock:
             self._heads[stream] = head

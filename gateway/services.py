@@ -16,6 +16,8 @@ from typing import TypeVar
 from sqlalchemy import Engine, make_url
 
 from database.engines import create_schema, exclusive, make_engine
+from database.event_files import merge_event_file
+from database.event_transactions import UnitOfWork, share
 from database.schema import SchemaTooNew, upgrade
 from domain.application import CleverInvo, Clock, utc_now
 from followers.email import EmailWorker
@@ -53,10 +55,13 @@ class Services:
         create_schema(self._writer, settings.database_schema)
         # Processes starting at once on a new database (workers, hosts) create its tables one at a time.
         with exclusive(self._writer, "start"):
+            if not settings.uses_postgres:  # an older data directory's events.sqlite3, moved in once
+                merge_event_file(settings.sqlite_path)
             self.app = CleverInvo(settings.event_store_env(), clock=clock)
             self.projector = ReadModelProjector(self.app, self._writer)
             self.projector.ensure_schema()
         self.projector.catch_up()
+        self.transactions = self._share_transactions()
         self.read = ReadModel(self._reader)
         self.ledger = LedgerIndex(self._writer, self._reader, self.app)  # hashes and digests, by position
         self.ledger.ensure_schema()
@@ -74,6 +79,21 @@ class Services:
         self.core = Core(self.app, self.projector, self.read, self.pdfs, self.ledger)
         stores = KeyUsage(self._writer, self._reader), OwnerStore(self._writer, self._reader)
         self.usecases = UseCases(self.core, *stores)  # the application layer: what every door calls
+
+    def _share_transactions(self) -> UnitOfWork:
+        """Each command in one transaction of the read model's writer, its rows applied in it
+        before the commit (``database.event_transactions``)."""
+        unit = UnitOfWork(self._writer)
+        if share(getattr(self.app.factory, "datastore", None), unit):
+            unit.before_commit = self.projector.apply_within
+            unit.after_commit = self.projector.committed
+            unit.after_rollback = self._forget_uncommitted
+            self.app.transactions = unit
+        return unit
+
+    def _forget_uncommitted(self) -> None:
+        self.projector.rolled_back()
+        self.app.forget_uncommitted()
 
     def email_worker(self) -> EmailWorker:
         """The follower that delivers emailed sends (run by `cleverinvo workers`)."""

@@ -20,7 +20,7 @@ CORS_SETTING = "CLEVERINVO_CORS_ORIGINS"
 SQLITE_POOL_SIZE = "SQLITE_POOL_SIZE"
 SQLITE_MAX_OVERFLOW = "SQLITE_MAX_OVERFLOW"
 SQLITE_POOL_TIMEOUT = "SQLITE_POOL_TIMEOUT"
-SQLITE_FACTORY_TOPIC = "gateway.http.capacity:SizedSQLiteFactory"
+SQLITE_FACTORY_TOPIC = "database.event_transactions:SharedSQLiteFactory"
 
 
 class OriginError(ValueError):
@@ -309,6 +309,11 @@ class Settings:
         return self.data_dir / "outbox"
 
     @property
+    def sqlite_path(self) -> Path:
+        """The SQLite database's file (the events', the read model's, everything's)."""
+        return Path(make_url(self.database_url).database or self.data_dir / "readmodels.sqlite3")
+
+    @property
     def uses_postgres(self) -> bool:
         return make_url(self.database_url).get_backend_name() == "postgresql"
 
@@ -318,11 +323,13 @@ class Settings:
         return _database_schema(self.database_url) if self.uses_postgres else "main"
 
     def event_store_env(self) -> dict[str, str]:
-        """eventsourcing's persistence settings: SQLite in the data directory, or PostgreSQL."""
+        """eventsourcing's persistence settings: SQLite in the read model's file, or PostgreSQL;
+        either way the read model's database, so a command's events and rows commit together
+        (``database.event_transactions``)."""
         if not self.uses_postgres:
             return {
                 "PERSISTENCE_MODULE": SQLITE_FACTORY_TOPIC,
-                "SQLITE_DBNAME": str(self.data_dir / "events.sqlite3"),
+                "SQLITE_DBNAME": str(self.sqlite_path),
                 "SQLITE_LOCK_TIMEOUT": "30",
                 # a write queued behind others waits as long as SQLite's own lock would
                 # (gateway/http/capacity.py); the request threads are sized to this pool

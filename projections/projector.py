@@ -46,6 +46,7 @@ class ReadModelProjector:
         self.writer = writer
         self.key = key or app.name  # its row in the tracking table
         self._lock = threading.Lock()
+        self._inline = threading.local()  # the position a command's transaction reached (apply_within)
         self._closed = False
         self._known_position = -1
         self._by_topic: dict[str, Registered | None] = {}  # a stored topic -> its handler (None: no rows)
@@ -109,6 +110,29 @@ class ReadModelProjector:
                 if not more:
                     return reached
             return self._known_position
+
+    def apply_within(self, conn: Connection) -> None:
+        """Applies, inside a command's own transaction (``database.event_transactions``),
+        every event after the projection's position: the command's new ones, and any an
+        unwired writer left behind. They commit with the events, or neither does. The
+        database's write lock (SQLite's, PostgreSQL's lock on the events table and on the
+        position's row) keeps one applier at a time, so ``_lock`` is not taken: a catch-up
+        holding it waits for this transaction's lock, and would wait for ever the other way round."""
+        more = True
+        while more:
+            self._inline.reached, more = self.apply_batch(conn)
+
+    def committed(self) -> None:
+        """After the command's transaction committed: its position is known applied."""
+        reached = getattr(self._inline, "reached", None)
+        if reached is not None:
+            self._known_position = max(self._known_position, reached)
+            self._inline.reached = None
+
+    def rolled_back(self) -> None:
+        """After the command's transaction rolled back: what the rows cached is not true."""
+        self._inline.reached = None
+        self.rows.forget()
 
     def close(self) -> None:
         """Waits for a catch-up under way (a follower's thread outlives the task that started

@@ -42,7 +42,7 @@ class Store:
 
     def _run(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         if self.sqlite:
-            with sqlite3.connect(self.settings.data_dir / "events.sqlite3", isolation_level=None) as conn:
+            with sqlite3.connect(self.settings.data_dir / "readmodels.sqlite3", isolation_level=None) as conn:
                 conn.execute("BEGIN IMMEDIATE")
                 found = conn.execute(sql.replace("%s", "?"), params).fetchall()
                 conn.execute("COMMIT")

@@ -87,7 +87,7 @@ def write_unsealed(settings: Settings, notes: str | None = None) -> tuple[UUID, 
 
 
 def events_file(data_dir: Path) -> Path:
-    return data_dir / "events.sqlite3"
+    return data_dir / "readmodels.sqlite3"
 
 
 def _connect(data_dir: Path) -> sqlite3.Connection:

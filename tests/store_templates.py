@@ -6,7 +6,7 @@ and the migration lock is one for the whole database). The state a first start l
 behind is the same for every test, so each test process makes it once:
 
 - SQLite: a data directory that a real ``Services`` started in and closed (its write-ahead
-  log checkpointed into the files); a test's ``events.sqlite3`` and ``readmodels.sqlite3``
+  log checkpointed into the files); a test's ``readmodels.sqlite3`` (events and read models)
   are byte-for-byte copies of its files.
 - PostgreSQL: a schema that a real ``Services`` migrated, read back by ``pg_dump`` (tables,
   indexes, sequences, functions, types and the few rows a first start writes); a test's
@@ -32,7 +32,7 @@ from gateway.services import Services
 from gateway.settings import Settings
 from tests import backends
 
-SQLITE_FILES = ("events.sqlite3", "readmodels.sqlite3")
+SQLITE_FILES = ("readmodels.sqlite3",)  # the events are in it too (database.event_transactions)
 _cleanup = ExitStack()  # the template schema and directory go when the test process ends
 
 

@@ -98,7 +98,8 @@ def check_data_dir(settings: Settings) -> None:
         folders.append(Path(database).parent)
     for folder in folders:
         _writable(folder)
-    files = [settings.data_dir / "events.sqlite3", *([Path(database)] if database and database != ":memory:" else [])]
+    # an older directory's events.sqlite3 (moved into the database at start) and the database
+    files = [settings.data_dir / "events.sqlite3", settings.sqlite_path]
     for file in files:
         if file.exists() and not os.access(file, os.R_OK | os.W_OK):
             raise StartupError(f"the database file {file} is not writable by this user")

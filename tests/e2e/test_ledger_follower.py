@@ -72,7 +72,7 @@ def test_a_rebuild_of_the_read_models_keeps_the_ledger(services: Services, tenan
     assert services.ledger.digest(str(tenant.account_id)) is not None
 
 
-@pytest.mark.sqlite_only("stores unsealed events in events.sqlite3 through the sqlite3 module")
+@pytest.mark.sqlite_only("stores unsealed events in the stored events through the sqlite3 module")
 def test_events_stored_before_sealing_are_recorded_under_their_aggregates_account(
     services: Services, settings: Settings
 ) -> None:

@@ -17,7 +17,7 @@ Cli = Callable[..., tuple[int, list[str], str]]
 LINE_KEYS = ["position", "aggregateId", "version", "topic", "state", "digest"]
 
 
-@pytest.mark.sqlite_only("reads or edits events.sqlite3 through the sqlite3 module")
+@pytest.mark.sqlite_only("reads or edits the stored events through the sqlite3 module")
 def test_the_export_is_the_accounts_events_in_commit_order_with_seals_and_digests(
     cli: Cli, api: Api, services: Services, data_dir: Path, open_tenant: Callable[..., Tenant]
 ) -> None:
@@ -71,11 +71,11 @@ def test_a_malformed_account_id_is_a_usage_error(cli: Cli, capsys: pytest.Captur
     assert exited.value.code == 2 and "not an account id: 'not-an-id'" in capsys.readouterr().err
 
 
-@pytest.mark.sqlite_only("reads or edits events.sqlite3 through the sqlite3 module")
+@pytest.mark.sqlite_only("reads or edits the stored events through the sqlite3 module")
 def test_an_unreadable_event_stops_the_export_and_names_it(cli: Cli, api: Api, data_dir: Path) -> None:
     books = write_books(api)
     target = row_of(data_dir, books.client_id, 2)
-    with sqlite3.connect(data_dir / "events.sqlite3") as conn:
+    with sqlite3.connect(data_dir / "readmodels.sqlite3") as conn:
         conn.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (b"\xff\xfe", target.position))
     code, _, err = cli("ledger", "export", books.account_id)
     assert code == 1 and "Traceback" not in err

@@ -104,7 +104,7 @@ def test_the_readme_verifier_fails_a_tampered_export(
         assert message.group(2) == "3" and int(message.group(1)) > middle + 1
 
 
-@pytest.mark.sqlite_only("stores unsealed events in events.sqlite3 through the sqlite3 module")
+@pytest.mark.sqlite_only("stores unsealed events in the stored events through the sqlite3 module")
 def test_the_readme_verifier_passes_an_export_with_events_stored_before_sealing(
     cli: Cli,
     services: Services,

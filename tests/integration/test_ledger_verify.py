@@ -29,7 +29,7 @@ from tests.ledger_support import (
 
 Cli = Callable[..., tuple[int, list[str], str]]
 
-pytestmark = pytest.mark.sqlite_only("tampers with events.sqlite3 through the sqlite3 module")
+pytestmark = pytest.mark.sqlite_only("tampers with the stored events through the sqlite3 module")
 
 
 @pytest.fixture
@@ -164,7 +164,7 @@ def test_two_events_of_an_account_swapped_in_commit_order_are_named_by_position(
 
 def test_an_unreadable_event_is_a_finding_not_a_crash(cli: Cli, books: Books, data_dir: Path) -> None:
     target = row_of(data_dir, books.client_id, 1)
-    with sqlite3.connect(data_dir / "events.sqlite3") as conn:
+    with sqlite3.connect(data_dir / "readmodels.sqlite3") as conn:
         conn.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (b"{not json", target.position))
     err = broken(cli)
     assert f"aggregate {books.client_id} version 1 (position {target.position}): its stored state is not" in err

@@ -1,13 +1,16 @@
 """The read model: built from the events exactly once, resumable, and rebuildable to the same rows."""
 
+import sqlite3
 import threading
 from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import pytest
 from sqlalchemy import inspect, text
 
+from domain.application import CleverInvo
 from domain.invoice import InvoiceDraft, Sending
 from domain.money import LineItemDraft
 from gateway.services import Services
@@ -126,13 +129,20 @@ def test_restart_keeps_data_and_position_and_applies_nothing_twice(settings: Set
         second.close()
 
 
-def test_deleted_read_model_database_is_rebuilt_from_the_events_on_start(settings: Settings, clock: FakeClock):
+@pytest.mark.sqlite_only("drops the read model's tables through the sqlite3 module")
+def test_dropped_read_model_tables_are_rebuilt_from_the_events_on_start(settings: Settings, clock: FakeClock):
+    """The events share the read model's file (database.event_transactions): everything
+    else in it dropped, a start makes the tables again and fills them from the events."""
     first = Services(settings, clock=clock)
     busy_history(first)
     rows = dump_read_model(first)
     first.close()
-    for leftover in settings.data_dir.glob("readmodels.sqlite3*"):
-        leftover.unlink()
+    with sqlite3.connect(settings.sqlite_path) as conn:
+        tables = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        conn.execute("PRAGMA foreign_keys = OFF")
+        for name in tables:
+            if not name.startswith("stored_") and not name.startswith("sqlite_") and "_search_" not in name:
+                conn.execute(f'DROP TABLE IF EXISTS "{name}"')
 
     second = Services(settings, clock=clock)
     try:
@@ -141,22 +151,42 @@ def test_deleted_read_model_database_is_rebuilt_from_the_events_on_start(setting
         second.close()
 
 
-def test_event_written_by_another_process_is_visible_after_catch_up(settings: Settings, clock: FakeClock):
+def test_event_written_by_another_process_is_in_the_read_model_when_it_commits(settings: Settings, clock: FakeClock):
+    """A command's rows commit with its events (database.event_transactions): another
+    process reads them at once, with nothing left for its projector to do."""
     server = Services(settings, clock=clock)
     other = Services(settings, clock=clock)
     try:
         account_id = server.execute(lambda: server.app.open_account("Seller", "pro"))
-        before = server.projector.position()
-        client_id = other.app.create_client(account_id, {"name": "Written elsewhere"})  # no projection yet
-        assert server.read.client(str(account_id), str(client_id)) is None
-        reached = server.projector.catch_up()
-        assert reached == other.app.recorder.max_notification_id() > before
+        client_id = other.app.create_client(account_id, {"name": "Written elsewhere"})
         view = server.read.client(str(account_id), str(client_id))
         assert view is not None and view.name == "Written elsewhere"
-        assert other.projector.catch_up() == reached  # the other one finds the work done
+        assert server.projector.position() == other.app.recorder.max_notification_id()
     finally:
         server.close()
         other.close()
+
+
+def test_event_written_unprojected_is_visible_after_catch_up(settings: Settings, clock: FakeClock):
+    """An application nobody wired to the read model (a script on the bare ``CleverInvo``)
+    records events only; the next catch-up, or the next command's transaction, applies them."""
+    server = Services(settings, clock=clock)
+    bare = CleverInvo(settings.event_store_env(), clock=clock)
+    try:
+        account_id = server.execute(lambda: server.app.open_account("Seller", "pro"))
+        before = server.projector.position()
+        client_id = bare.create_client(account_id, {"name": "Written elsewhere"})  # no projection yet
+        assert server.read.client(str(account_id), str(client_id)) is None
+        reached = server.projector.catch_up()
+        assert reached == bare.recorder.max_notification_id() > before
+        view = server.read.client(str(account_id), str(client_id))
+        assert view is not None and view.name == "Written elsewhere"
+        later = bare.create_client(account_id, {"name": "Also elsewhere"})
+        server.app.create_client(account_id, {"name": "Here"})  # its transaction applies both
+        assert server.read.client(str(account_id), str(later)) is not None
+    finally:
+        bare.close()
+        server.close()
 
 
 def test_two_processes_catching_up_together_apply_each_event_once(settings: Settings, clock: FakeClock):

@@ -54,12 +54,12 @@ def test_request_threads_never_outnumber_the_connections(http: TestClient, servi
     assert pool.pool_timeout == 30  # as long as SQLite's own lock wait, not the stock 5 s
 
 
-@pytest.mark.sqlite_only("holds events.sqlite3's write lock through the sqlite3 module")
+@pytest.mark.sqlite_only("holds the database's write lock through the sqlite3 module")
 def test_a_write_lock_held_for_seconds_delays_writes_and_fails_none(api: Api, services: Services, settings: Settings):
     """Another process holding the event store's write lock longer than the stock 5 s pool
     wait (a long import, a slow disk, a pause) once turned every queued write into an error;
     now they wait their turn and all succeed, each exactly once."""
-    blocker = sqlite3.connect(settings.data_dir / "events.sqlite3", isolation_level=None)
+    blocker = sqlite3.connect(settings.data_dir / "readmodels.sqlite3", isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     try:
         with ThreadPoolExecutor(12) as pool:

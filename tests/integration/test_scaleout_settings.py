@@ -14,7 +14,7 @@ def test_by_default_everything_is_sqlite_and_counters_are_in_memory(tmp_path) ->
     settings = Settings.from_env({"CLEVERINVO_DATA_DIR": str(tmp_path)})
     assert not settings.uses_postgres
     assert settings.rate_limit_storage == "async+memory://" and settings.redis_url is None
-    assert settings.event_store_env()["SQLITE_DBNAME"] == str(tmp_path / "events.sqlite3")
+    assert settings.event_store_env()["SQLITE_DBNAME"] == str(tmp_path / "readmodels.sqlite3")
 
 
 def test_a_postgresql_url_puts_the_event_store_there_too() -> None:

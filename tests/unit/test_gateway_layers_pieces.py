@@ -6,14 +6,15 @@ from datetime import UTC, datetime
 
 from eventsourcing.utils import resolve_topic
 
-from gateway.http import capacity
+from database.event_transactions import SharedSQLiteFactory
 from gateway.settings import SQLITE_FACTORY_TOPIC
 from pdf.filenames import content_disposition
 from usecases.wire_values import moment, timestamp_problem
 
 
-def test_the_settings_name_the_sized_sqlite_factory() -> None:
-    assert resolve_topic(SQLITE_FACTORY_TOPIC) is capacity.SizedSQLiteFactory
+def test_the_settings_name_the_shared_sqlite_factory() -> None:
+    """The event store's SQLite persistence, sized and able to share a command's transaction."""
+    assert resolve_topic(SQLITE_FACTORY_TOPIC) is SharedSQLiteFactory
 
 
 def test_a_timestamp_reads_alike_for_both_doors() -> None:

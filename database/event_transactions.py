@@ -1,0 +1,156 @@
+"""One transaction per command: its reads of the event store, its events and the read
+model's rows commit together, in one database.
+
+Before this, a command read its aggregates in a transaction each (a BEGIN and a ROLLBACK
+around every load), committed its events in the event store, and the projector then wrote
+the read model's rows in a second transaction of a second database (on SQLite a second
+file): 61 statements and two commits for ``POST /invoices``, and a projector lock every
+writer waited on for read-your-writes. Now a command runs in a ``UnitOfWork``: one
+connection of the read model's writer engine, one transaction (SQLite: ``BEGIN
+IMMEDIATE``, the database's write lock for the whole command, so racing writers wait
+instead of failing on versions and retrying), in which
+
+- eventsourcing's recorders read and write through that same connection (the datastores
+  below hand it out instead of one of their own pool's while a unit is open on the
+  thread): the events are stored in the same database as the read model (on SQLite the
+  same file, ``readmodels.sqlite3``; ``database.event_files`` moves an older data
+  directory's ``events.sqlite3`` into it);
+- before the commit, the unit's ``before_commit`` (the projector, ``projections.projector``)
+  applies the new events to the read model and moves its tracked position, in the same
+  transaction.
+
+So events and their rows commit together or not at all (the way Marten's inline
+projections and eventsourcing's own process recorders commit tracking with events), and a
+read after the write sees it by construction. A unit is re-entrant on its thread: a
+command that saves twice writes both in one transaction. Outside a unit (the followers'
+reads, history, the rebuild) the recorders use their own pools as before.
+"""
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteFactory
+from eventsourcing.utils import Environment, EnvType
+from sqlalchemy import Connection, Engine
+
+FACTORY_TOPIC = "database.event_transactions:SharedSQLiteFactory"
+# eventsourcing's SQLite pool, sized from the environment (the stock factory reads no size):
+# what the store's reads outside a command use.
+POOL_SIZE = "SQLITE_POOL_SIZE"
+MAX_OVERFLOW = "SQLITE_MAX_OVERFLOW"
+POOL_TIMEOUT = "SQLITE_POOL_TIMEOUT"
+
+Hook = Callable[[], None]
+
+
+class UnitOfWork:
+    """A command's one transaction on ``engine`` (the read model's writer), per thread.
+
+    ``before_commit(conn)`` runs inside it once events were written (``written()``);
+    ``after_commit()`` after a commit that wrote events; ``after_rollback()`` after a
+    rollback that discarded written events (what was cached of them is not true)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._local = threading.local()
+        self.before_commit: Callable[[Connection], None] | None = None
+        self.after_commit: Hook | None = None
+        self.after_rollback: Hook | None = None
+
+    @property
+    def connection(self) -> Connection | None:
+        """The thread's open unit's connection, None outside one."""
+        conn: Connection | None = getattr(self._local, "conn", None)
+        return conn
+
+    def written(self) -> None:
+        """Tells the open unit that events were stored in it."""
+        self._local.written = True
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        if self.connection is not None:  # re-entrant: a save inside a command's unit
+            yield
+            return
+        with self.engine.connect() as conn:
+            conn.begin()
+            self._local.conn, self._local.written = conn, False
+            try:
+                yield
+                if self._local.written and self.before_commit is not None:
+                    self.before_commit(conn)
+                conn.commit()
+            except BaseException:
+                written = self._local.written
+                self._local.conn = None
+                try:
+                    conn.rollback()
+                finally:
+                    if written and self.after_rollback is not None:
+                        self.after_rollback()
+                raise
+            finally:
+                self._local.conn = None
+        if self._local.written and self.after_commit is not None:
+            self.after_commit()
+
+
+def raw_connection(conn: Connection) -> Any:
+    """The driver's own connection under a SQLAlchemy connection (sqlite3's, psycopg's)."""
+    return conn.connection.driver_connection
+
+
+class SharedSQLiteDatastore(SQLiteDatastore):
+    """eventsourcing's SQLite datastore, which inside an open ``UnitOfWork`` runs every
+    recorder statement on the unit's connection (no BEGIN, no COMMIT of its own)."""
+
+    unit: UnitOfWork | None = None
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[SQLiteCursor]:
+        conn = self.unit.connection if self.unit is not None else None
+        if conn is None:
+            with super().transaction(commit=commit) as cursor:
+                yield cursor
+            return
+        raw = raw_connection(conn).cursor()
+        raw.row_factory = sqlite3.Row  # the recorders read columns by name
+        try:
+            yield SQLiteCursor(raw)
+        except sqlite3.IntegrityError as exc:  # a racing version: the command is run again
+            raise IntegrityError(exc) from exc
+        finally:
+            raw.close()
+
+
+class SharedSQLiteFactory(SQLiteFactory):
+    """eventsourcing's SQLite persistence over ``SharedSQLiteDatastore``, its own pool sized
+    from the environment (``SQLITE_POOL_SIZE``, ``SQLITE_MAX_OVERFLOW``, ``SQLITE_POOL_TIMEOUT``)."""
+
+    def __init__(self, env: Environment | EnvType | None):
+        super().__init__(env)
+        stock = self.datastore
+        self.datastore = SharedSQLiteDatastore(
+            db_name=stock.pool.db_name,
+            lock_timeout=stock.pool.lock_timeout,
+            pool_size=int(self.env.get(POOL_SIZE) or 5),
+            max_overflow=int(self.env.get(MAX_OVERFLOW) or 10),
+            pool_timeout=float(self.env.get(POOL_TIMEOUT) or 5.0),
+            single_row_tracking=stock.single_row_tracking,
+            originator_id_type=stock.originator_id_type,
+        )
+        stock.pool.close()  # it never opened a connection
+
+
+def share(datastore: Any, unit: UnitOfWork) -> bool:
+    """Has the event store's ``datastore`` run inside ``unit`` from now on; False when it
+    cannot (a datastore of another kind keeps its own transactions). The sharing ones are
+    ``SharedSQLiteDatastore`` and ``database.pg_bounds.SharedPostgresDatastore``."""
+    if not hasattr(type(datastore), "unit"):
+        return False
+    datastore.unit = unit
+    return True
