@@ -105,8 +105,14 @@ class SealCache:
             return None
         return found[1], found[2]
 
+    def clear(self) -> None:
+        """Forgets every seal: after a rolled-back transaction, one may never have been stored."""
+        with self._lock:
+            self._seals.clear()
+
     def remember(self, seals: dict[UUID, tuple[int, str, str]]) -> None:
-        """``seals``: aggregate -> (version, hash, account) of events now stored."""
+        """``seals``: aggregate -> (version, hash, account) of events now stored (in a
+        shared transaction, stored but not yet committed: its rollback clears this)."""
         with self._lock:
             for aggregate_id, seal in seals.items():
                 self._seals[aggregate_id] = seal

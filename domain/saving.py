@@ -7,7 +7,7 @@ import contextlib
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar, cast
@@ -19,6 +19,7 @@ from eventsourcing.persistence import EventStore, IntegrityError, JSONTranscoder
 
 from domain.account import Account
 from domain.client import Client
+from domain.command_cache import CommandCache
 from domain.errors import Conflict, NotFound
 from domain.invoice import Invoice
 from domain.ledger import LedgerEventStore, LedgerMapper, recorded_on
@@ -54,8 +55,8 @@ class Transactions(Protocol):
 
     def __call__(self) -> AbstractContextManager[None]: ...
 
-    def written(self) -> None:
-        """Tells the open transaction that events were stored in it."""
+    def written(self, notifications: Sequence[Any]) -> None:
+        """Tells the open transaction that events were stored in it, as these notifications."""
 
 
 class OwnTransactions:
@@ -65,7 +66,7 @@ class OwnTransactions:
     def __call__(self) -> AbstractContextManager[None]:
         return contextlib.nullcontext()
 
-    def written(self) -> None:
+    def written(self, notifications: Sequence[Any]) -> None:
         pass
 
 
@@ -93,6 +94,7 @@ class Saving(Application[UUID]):
         self.timeline = Timeline(clock, self._head_time)  # recorded times never go backwards
         self._stripes = [threading.RLock() for _ in range(ACCOUNT_STRIPES)]
         self.transactions: Transactions = OwnTransactions()  # the composition root shares the read model's
+        self._commands = CommandCache(AGGREGATE_CACHE_SIZE)  # used only in shared transactions
 
     def forget_uncommitted(self) -> None:
         """After a transaction that stored events rolled back: what this process cached of
@@ -103,9 +105,27 @@ class Saving(Application[UUID]):
             self.repository.cache = LRUCache(maxsize=cache.maxsize)
         if isinstance(self.events, LedgerEventStore):
             self.events.heads.clear()
+            self.events.seals.clear()
         folded = getattr(self.snapshots, "folded", None)
         if folded is not None:
             folded.clear()
+        self._commands.clear()
+
+    def committed(self) -> None:
+        """After a shared transaction committed (the composition root calls it)."""
+        self._commands.committed()
+
+    def _begin_command(self) -> None:
+        """At the start of a command's shared transaction: the command cache brought to the
+        store's head (``domain.command_cache``); one read, which the timeline reuses."""
+        if isinstance(self.transactions, OwnTransactions):
+            return
+        head = self.recorder.max_notification_id() or 0
+        self._commands.begin(head, self._written_between)
+
+    def _written_between(self, after: int, upto: int) -> list[UUID]:
+        found = self.recorder.select_notifications(start=after, limit=upto - after, stop=upto, inclusive_of_start=False)
+        return [UUID(str(notification.originator_id)) for notification in found]
 
     def construct_mapper(self) -> Mapper[UUID]:
         return LedgerMapper(transcoder=self.construct_transcoder())
@@ -123,6 +143,9 @@ class Saving(Application[UUID]):
 
     def _head_time(self) -> datetime | None:
         """When the store's last event in commit order was recorded (None: no event yet)."""
+        known = self._commands.head_time()  # this process's own last event, still the head
+        if known is not None:
+            return known
         head = self.recorder.max_notification_id()
         found = self.recorder.select_notifications(start=head, limit=1) if head else []
         return recorded_on(self.mapper.to_domain_event(found[0])) if found else None
@@ -146,7 +169,9 @@ class Saving(Application[UUID]):
     def _record(self, processing_event: Any) -> list[Recording[UUID]]:
         recordings = super()._record(processing_event)
         if recordings:
-            self.transactions.written()
+            self.transactions.written([recording.notification for recording in recordings])
+            last = recordings[-1]
+            self._commands.recorded(processing_event.aggregates, (last.notification.id, recorded_on(last.domain_event)))
         return recordings
 
     @property
@@ -167,9 +192,13 @@ class Saving(Application[UUID]):
             for attempt in range(MAX_ATTEMPTS):
                 try:
                     with self.transactions():  # the command's reads, events and rows: one commit
+                        self._begin_command()
                         return command()
                 except IntegrityError:
+                    self._commands.clear()  # a version it held may be behind: read them all again
                     time.sleep(random.uniform(0, 0.001 * 2 ** min(attempt, 6)))
+                finally:
+                    self._commands.end()
         raise Conflict("Too many concurrent changes to this account; try again")
 
     def _serialized(self, account_id: UUID | None) -> AbstractContextManager[Any]:
@@ -179,10 +208,13 @@ class Saving(Application[UUID]):
         return self._stripes[account_id.int % ACCOUNT_STRIPES]
 
     def _get(self, cls: type[A], aggregate_id: UUID) -> A | None:
-        try:
-            aggregate: Aggregate = self.repository.get(aggregate_id, projector_func=replay)
-        except AggregateNotFoundError:
-            return None
+        aggregate: Aggregate | None = self._commands.get(aggregate_id)
+        if aggregate is None:
+            try:
+                aggregate = self.repository.get(aggregate_id, projector_func=replay)
+            except AggregateNotFoundError:
+                return None
+            self._commands.loaded(aggregate)
         return aggregate if isinstance(aggregate, cls) else None
 
     def _load(self, cls: type[A], aggregate_id: UUID) -> A:

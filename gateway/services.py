@@ -86,10 +86,14 @@ class Services:
         unit = UnitOfWork(self._writer)
         if share(getattr(self.app.factory, "datastore", None), unit):
             unit.before_commit = self.projector.apply_within
-            unit.after_commit = self.projector.committed
+            unit.after_commit = self._committed
             unit.after_rollback = self._forget_uncommitted
             self.app.transactions = unit
         return unit
+
+    def _committed(self) -> None:
+        self.projector.committed()
+        self.app.committed()
 
     def _forget_uncommitted(self) -> None:
         self.projector.rolled_back()

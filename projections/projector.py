@@ -9,10 +9,12 @@ into tables beside the live ones, so a rebuilt read model equals the live one.
 """
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
+from eventsourcing.persistence import Notification
 from eventsourcing.utils import resolve_topic
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from database import schema
 from database.engines import exclusive
@@ -47,6 +49,17 @@ class ReadModelProjector:
         self.key = key or app.name  # its row in the tracking table
         self._lock = threading.Lock()
         self._inline = threading.local()  # the position a command's transaction reached (apply_within)
+        # The position's statements, built once (SQLAlchemy caches their compiled form).
+        self._reading = (
+            select(tracking.c.notification_id)
+            .where(tracking.c.application_name == bindparam("key"))
+            .with_for_update()
+        )
+        self._moving = (
+            update(tracking)
+            .where(tracking.c.application_name == bindparam("key"), tracking.c.notification_id == bindparam("old"))
+            .values(notification_id=bindparam("new"))
+        )
         self._closed = False
         self._known_position = -1
         self._by_topic: dict[str, Registered | None] = {}  # a stored topic -> its handler (None: no rows)
@@ -111,13 +124,23 @@ class ReadModelProjector:
                     return reached
             return self._known_position
 
-    def apply_within(self, conn: Connection) -> None:
+    def apply_within(self, conn: Connection, written: Sequence[Notification] = ()) -> None:
         """Applies, inside a command's own transaction (``database.event_transactions``),
-        every event after the projection's position: the command's new ones, and any an
-        unwired writer left behind. They commit with the events, or neither does. The
-        database's write lock (SQLite's, PostgreSQL's lock on the events table and on the
-        position's row) keeps one applier at a time, so ``_lock`` is not taken: a catch-up
-        holding it waits for this transaction's lock, and would wait for ever the other way round."""
+        every event after the projection's position: the command's new ones (``written``,
+        as the store numbered them), and any an unwired writer left behind. They commit
+        with the events, or neither does. The database's write lock (SQLite's, PostgreSQL's
+        lock on the events table and on the position's row) keeps one applier at a time, so
+        ``_lock`` is not taken: a catch-up holding it waits for this transaction's lock, and
+        would wait for ever the other way round.
+
+        The usual case costs no read: the position moves from just before ``written`` to its
+        last (the compare-and-set is the check that nothing is missing), then their rows
+        are made from the events in hand. Otherwise the store is read from the position."""
+        ids = [notification.id for notification in written]
+        if ids and ids == list(range(ids[0], ids[0] + len(ids))) and self._move(conn, ids[0] - 1, ids[-1]):
+            self._apply(conn, written)
+            self._inline.reached = ids[-1]
+            return
         more = True
         while more:
             self._inline.reached, more = self.apply_batch(conn)
@@ -157,8 +180,7 @@ class ReadModelProjector:
     # --- mechanics ------------------------------------------------------------------
 
     def _read_position(self, conn: Connection) -> int | None:
-        query = select(tracking.c.notification_id).where(tracking.c.application_name == self.key)
-        value = conn.execute(query.with_for_update()).scalar_one_or_none()
+        value = conn.execute(self._reading, {"key": self.key}).scalar_one_or_none()
         return None if value is None else int(value)
 
     def apply_batch(self, conn: Connection) -> tuple[int, bool]:
@@ -169,6 +191,14 @@ class ReadModelProjector:
         )
         if not notifications:
             return position, False
+        self._apply(conn, notifications)
+        reached = notifications[-1].id
+        if not self._move(conn, position, reached):
+            raise RuntimeError("The projection's position moved under a locked transaction")
+        return reached, len(notifications) == BATCH_SIZE
+
+    def _apply(self, conn: Connection, notifications: Sequence[Notification]) -> None:
+        """Makes the rows of ``notifications``, in order, each checked against its seal first."""
         rows = self.rows
         rows.start_batch()
         for notification in notifications:
@@ -181,15 +211,11 @@ class ReadModelProjector:
                 handler.handle(rows, conn, self._decode(notification))
         rows.flush_new(conn)
         rows.flush_counts(conn)
-        reached = notifications[-1].id
-        moved = conn.execute(
-            update(tracking)
-            .where(tracking.c.application_name == self.key, tracking.c.notification_id == position)
-            .values(notification_id=reached)
-        )
-        if moved.rowcount != 1:
-            raise RuntimeError("The projection's position moved under a locked transaction")
-        return reached, len(notifications) == BATCH_SIZE
+
+    def _move(self, conn: Connection, position: int, reached: int) -> bool:
+        """The position's compare-and-set: from ``position`` to ``reached``, or False if it is not there."""
+        moved = conn.execute(self._moving, {"key": self.key, "old": position, "new": reached})
+        return bool(moved.rowcount == 1)
 
     def _handler_of(self, topic: str) -> Registered | None:
         """The handler of the event class a stored topic names (None: its events make no rows)."""
