@@ -183,6 +183,15 @@ class PdfIndex:
         """The same for several invoices, inside the caller's transaction."""
         return self._drop(conn, pdf_files.c.invoice_id.in_(invoice_ids))
 
+    def stored(self, invoice_ids: list[str]) -> set[str]:
+        """Which of these invoices have a PDF in the cache (of any of their versions): the
+        PDF follower renders a new version of those first, since someone asked for one."""
+        if not invoice_ids:
+            return set()
+        with self.reader.connect() as conn:
+            query = select(pdf_files.c.invoice_id).where(pdf_files.c.invoice_id.in_(invoice_ids)).distinct()
+            return {str(found) for found in conn.execute(query).scalars()}
+
     def keys(self, invoice_id: str) -> list[str]:
         with self.reader.connect() as conn:
             return list(

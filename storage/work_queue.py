@@ -8,6 +8,12 @@ each item to one worker, and an item whose worker died is taken up again once it
 runs out, or at once when the worker ran on this host and is found gone
 (storage/process_names.py). An item can be put off (a retry with backoff) and counts its attempts.
 
+An item can also be queued for when the worker is idle (``later``, ``WHEN_IDLE``): work
+nobody waits for yet, which the follower may do at its own pace (``lease_idle``, newest
+first) or drop (``trim_idle``). The PDF follower queues a new invoice that way: an import
+of 100,000 invoices must not cost 100,000 renders before anything else, nor at all when
+nobody asks for their PDFs (they are rendered on demand then).
+
 The queue reads the time from the clock it is given (naive UTC in the tables): the email
 queue is given the application's, so a retry's schedule follows the same clock as the
 ``retryAt`` the event records, and a test moves it forward instead of waiting.
@@ -23,9 +29,11 @@ from typing import Any
 from eventsourcing.persistence import ApplicationRecorder as Recorder
 from eventsourcing.persistence import Notification
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Engine,
     and_,
+    case,
     delete,
     func,
     or_,
@@ -44,6 +52,9 @@ def now() -> datetime:
 
 
 Clock = Callable[[], datetime]
+# The not_before of work queued for when the worker is idle: never due by the clock, leased
+# only by ``lease_idle``. No schema change: the column already orders what is due.
+WHEN_IDLE = datetime(9999, 12, 31)
 
 
 def naive_utc(moment: datetime) -> datetime:
@@ -103,10 +114,13 @@ class WorkQueue:
         put: dict[str, int],
         drop: Iterable[str] = (),
         also: Callable[[Connection], None] | None = None,
+        later: dict[str, int] | None = None,
     ) -> bool:
         """Moves the position from ``start`` to ``end`` and, in the same transaction, queues
-        ``put`` (item -> notification id), unqueues ``drop`` and runs ``also``. False, with
-        nothing done, if another process moved the position first."""
+        ``put`` (item -> notification id) as due now, ``later`` for when the worker is idle
+        (an item already due stays due), unqueues ``drop`` and runs ``also``. An item queued
+        for later that ``put`` names becomes due now; one in backoff keeps its time. False,
+        with nothing done, if another process moved the position first."""
         gone = list(drop)
         with self.writer.begin() as conn:
             moved = conn.execute(
@@ -117,12 +131,18 @@ class WorkQueue:
             if moved.rowcount != 1:
                 return False
             if put:
-                at = self.now()
-                rows = [
-                    {"follower": self.follower, "item": item, "seq": seq, "attempt": 0, "not_before": at}
-                    for item, seq in put.items()
-                ]
-                statement = upsert(conn, work_queue).values(rows)
+                statement = upsert(conn, work_queue).values(self._rows(put, self.now()))
+                due = case(
+                    (work_queue.c.not_before == WHEN_IDLE, statement.excluded.not_before),
+                    else_=work_queue.c.not_before,
+                )
+                conn.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=["follower", "item"], set_={"seq": statement.excluded.seq, "not_before": due}
+                    )
+                )
+            if later:
+                statement = upsert(conn, work_queue).values(self._rows(later, WHEN_IDLE))
                 conn.execute(
                     statement.on_conflict_do_update(
                         index_elements=["follower", "item"], set_={"seq": statement.excluded.seq}
@@ -134,12 +154,29 @@ class WorkQueue:
                 also(conn)
         return True
 
+    def _rows(self, items: dict[str, int], not_before: datetime) -> list[dict[str, Any]]:
+        return [
+            {"follower": self.follower, "item": item, "seq": seq, "attempt": 0, "not_before": not_before}
+            for item, seq in items.items()
+        ]
+
     def lease(self, owner: str, limit: int, seconds: float) -> list[QueuedItem]:
-        """Takes up to ``limit`` due items that nobody holds: never leased, the lease run
-        out, or its holder found gone on this host (a killed worker's items are taken up
-        again at once, not when the lease runs out)."""
+        """Takes up to ``limit`` due items that nobody holds, oldest event first: never
+        leased, the lease run out, or its holder found gone on this host (a killed worker's
+        items are taken up again at once, not when the lease runs out)."""
         at = self.now()
-        due = and_(self._mine, work_queue.c.not_before <= at)
+        return self._lease(owner, limit, seconds, at, work_queue.c.not_before <= at, work_queue.c.seq)
+
+    def lease_idle(self, owner: str, limit: int, seconds: float) -> list[QueuedItem]:
+        """The same for items queued for when the worker is idle, newest first: what was
+        made last is the likeliest to be asked for next."""
+        idle = work_queue.c.not_before == WHEN_IDLE
+        return self._lease(owner, limit, seconds, self.now(), idle, work_queue.c.seq.desc())
+
+    def _lease(
+        self, owner: str, limit: int, seconds: float, at: datetime, when: ColumnElement[bool], order: Any
+    ) -> list[QueuedItem]:
+        due = and_(self._mine, when)
         open_ = or_(work_queue.c.lease_until.is_(None), work_queue.c.lease_until < at)
         with self.reader.connect() as conn:  # an idle worker asks often: only reads, no write lock
             holders = conn.execute(
@@ -151,9 +188,8 @@ class WorkQueue:
                 return []
         free = and_(due, free)
         with self.writer.begin() as conn:
-            candidates = list(
-                conn.execute(select(work_queue.c.item).where(free).order_by(work_queue.c.seq).limit(limit)).scalars()
-            )
+            picked = select(work_queue.c.item).where(free).order_by(order).limit(limit)
+            candidates = list(conn.execute(picked).scalars())
             if not candidates:
                 return []
             # The lease condition is checked again by the UPDATE itself, row by row, so two
@@ -166,9 +202,18 @@ class WorkQueue:
             rows = conn.execute(
                 select(work_queue.c.item, work_queue.c.seq, work_queue.c.attempt)
                 .where(self._mine, work_queue.c.item.in_(candidates), work_queue.c.owner == owner)
-                .order_by(work_queue.c.seq)
+                .order_by(order)
             ).all()
         return [QueuedItem(row.item, int(row.seq), int(row.attempt)) for row in rows]
+
+    def trim_idle(self, keep: int) -> int:
+        """Drops all but the newest ``keep`` items queued for when the worker is idle (a bulk
+        import's); returns how many went. Their work is done on demand, if ever asked for."""
+        idle = and_(self._mine, work_queue.c.not_before == WHEN_IDLE)
+        newest = select(work_queue.c.seq).where(idle).order_by(work_queue.c.seq.desc()).limit(1).offset(keep - 1)
+        with self.writer.begin() as conn:
+            dropped = conn.execute(delete(work_queue).where(idle, work_queue.c.seq < newest.scalar_subquery()))
+        return int(dropped.rowcount)
 
     def _held(self, owner: str, item: str) -> Any:
         return and_(self._mine, work_queue.c.item == item, work_queue.c.owner == owner)
@@ -204,8 +249,15 @@ class WorkQueue:
             )
 
     def queued(self) -> int:
+        """How many items wait (for when the worker is idle included)."""
         with self.reader.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(work_queue).where(self._mine)).scalar_one())
+
+    def queued_for_idle(self) -> int:
+        """How many of them wait for when the worker is idle."""
+        idle = and_(self._mine, work_queue.c.not_before == WHEN_IDLE)
+        with self.reader.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(work_queue).where(idle)).scalar_one())
 
 
 def positions(reader: Engine) -> dict[str, int]:

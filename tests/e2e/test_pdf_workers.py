@@ -1,7 +1,9 @@
 """PDF rendering in its own processes: single flight, leases, SIGKILL and SIGTERM, serve's child.
 
 Real `cleverinvo workers` processes on a real data directory; invoices are created
-through the application itself.
+through the application itself. A backlog the workers must render is made of sent
+invoices (rendered at once); new invoices nobody asked for are rendered a few at a time
+when idle (tests/integration/test_pdf_worker_lanes.py).
 """
 
 import os
@@ -19,8 +21,9 @@ from uuid import UUID
 import httpx
 import pytest
 
-from domain.invoice import InvoiceDraft
+from domain.invoice import InvoiceDraft, Sending
 from domain.money import LineItemDraft
+from followers.pdfs import PRERENDER_BURST
 from gateway.services import Services
 from gateway.settings import Settings
 from storage.pdf_cache import PdfIndex
@@ -44,14 +47,19 @@ def core(data: Path) -> Iterator[Services]:
     services.close()
 
 
-def _invoices(services: Services, count: int, lines: int = 3) -> list[str]:
+def _invoices(services: Services, count: int, lines: int = 3, sent: bool = False) -> list[str]:
+    """``count`` new invoices; ``sent``: sent too (without email), so the workers render each
+    at once, not only the newest few when idle."""
     account = services.execute(lambda: services.app.open_account("Seller", "business"))
     client = services.execute(lambda: services.app.create_client(account, {"name": "Acme"}))
     made = []
     for number in range(count):
         items = [LineItemDraft(f"Work {number}.{line}", Decimal(1), Decimal(10)) for line in range(lines)]
         draft = InvoiceDraft(client_id=client, line_items=items)
-        made.append(str(services.execute(lambda draft=draft: services.app.create_invoice(account, draft))))
+        invoice = services.execute(lambda draft=draft: services.app.create_invoice(account, draft))
+        if sent:
+            services.execute(lambda invoice=invoice: services.app.send_invoice(account, invoice, Sending()))
+        made.append(str(invoice))
     return made
 
 
@@ -274,10 +282,11 @@ def test_a_setting_bounds_how_many_pdfs_are_kept_and_the_rest_render_on_demand(d
         assert services.pdf_worker().run_once(budget_seconds=60) == 5
         files = sorted((data / "pdfs").rglob("*.pdf"))
         assert len(files) == 3 and len(_rendered(services)) == 3
-        assert not services.pdfs.store.has(invoices[0])  # the least recently used went first
-        account = services.read.invoice_account(invoices[0])
+        # the least recently used went first: the newest, rendered first when idle
+        assert not services.pdfs.store.has(invoices[-1])
+        account = services.read.invoice_account(invoices[-1])
         assert account is not None
-        assert services.pdfs.get(account, invoices[0]) is not None
+        assert services.pdfs.get(account, invoices[-1]) is not None
         assert services.pdfs.rendered == 6
         assert len(sorted((data / "pdfs").rglob("*.pdf"))) == 3
     finally:
@@ -353,7 +362,7 @@ def test_memory_and_borbs_caches_stay_flat_over_hundreds_of_renders(core: Servic
 
 
 def test_a_worker_process_renders_the_backlog_and_its_position_follows_the_store(core: Services, data: Path) -> None:
-    invoices = _invoices(core, 5)
+    invoices = _invoices(core, 5, sent=True)
     worker = _workers(data)
     try:
         _until(lambda: len(_rendered(core)) == 5, PATIENCE, "the worker's renders")
@@ -365,8 +374,30 @@ def test_a_worker_process_renders_the_backlog_and_its_position_follows_the_store
     assert core.pdfs.rendered == 0
 
 
+def test_a_bulk_of_new_invoices_costs_a_worker_process_only_the_newest_few_renders(core: Services, data: Path) -> None:
+    """Nobody asked for these PDFs yet: the worker renders the newest few when idle and drops
+    the rest from its queue; a GET renders one of those on demand."""
+    invoices = _invoices(core, PRERENDER_BURST + 15)
+    worker = _workers(data)
+    try:
+        caught_up = "the worker to follow the store and empty its queue"
+        at_head = core.app.recorder.max_notification_id()
+        _until(
+            lambda: core.pdf_worker().position() == at_head and core.pdf_worker().queue.queued() == 0,
+            PATIENCE,
+            caught_up,
+        )
+    finally:
+        worker.terminate()
+        assert worker.wait(10) == 0
+    _all_rendered_once(core, invoices[-PRERENDER_BURST:])
+    account = core.read.invoice_account(invoices[0])
+    assert account is not None and core.pdfs.get(account, invoices[0]) is not None
+    assert core.pdfs.rendered == 1
+
+
 def test_several_worker_processes_never_render_one_version_twice(core: Services, data: Path) -> None:
-    invoices = _invoices(core, 40)
+    invoices = _invoices(core, 40, sent=True)
     workers = [_workers(data) for _ in range(3)]
     try:
         _until(lambda: len(_rendered(core)) == 40 and core.pdf_worker().queue.queued() == 0, PATIENCE, "40 renders")
@@ -379,7 +410,7 @@ def test_several_worker_processes_never_render_one_version_twice(core: Services,
 
 
 def test_a_worker_killed_mid_batch_and_restarted_renders_everything_exactly_once(core: Services, data: Path) -> None:
-    invoices = _invoices(core, 40, lines=20)
+    invoices = _invoices(core, 40, lines=20, sent=True)
     worker = _workers(data, CLEVERINVO_WORKER_LEASE_SECONDS="1")
     try:
         _until(lambda: len(_rendered(core)) >= 3, PATIENCE, "the first renders")
@@ -403,7 +434,7 @@ def test_sigterm_during_a_backlog_finishes_the_render_under_way_and_the_rest_res
 ) -> None:
     """SIGTERM stops a worker after the render under way, not after its backlog: counted in
     renders, not in seconds (a busy machine decides how long a render takes)."""
-    invoices = _invoices(core, 60, lines=40)
+    invoices = _invoices(core, 60, lines=40, sent=True)
     worker = _workers(data)
     try:
         _until(lambda: len(_rendered(core)) >= 2, PATIENCE, "the first renders")
