@@ -1,12 +1,14 @@
 """Invoice PDFs for the doors: served from the cache, rendered once when the cache lacks them."""
 
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from database.faults import storage_full
 from pdf.document import InvoiceDocument
@@ -35,11 +37,39 @@ class InvoicePdf:
     invoice_number: str
 
 
+# What the records keep that no page draws (pdf/layout.py never reads them): left out of the
+# key, so an event that changes only these (an email delivered, the share link opened, any
+# event's new version and time) serves the PDF already rendered instead of rendering it again.
+# A field the layout starts to draw must leave this list (tests/integration/test_pdf_cache.py).
+UNDRAWN = frozenset(
+    {
+        "created_at",
+        "updated_at",
+        "version",
+        "viewed_at",
+        "email_status",
+        "email_reply",
+        "sent_via_email",
+        "sent_at",
+        "paid_at",
+        "overdue_at",
+        "voided_at",
+    }
+)
+
+
+def _drawn(record: Any) -> Any:
+    if record is None:
+        return None
+    return [(f.name, getattr(record, f.name)) for f in dataclasses.fields(record) if f.name not in UNDRAWN]
+
+
 def render_key(source: InvoiceDocument) -> str:
     """A digest of everything the PDF shows. Computed from the very records that were
     rendered, so bytes can never be cached under the key of a newer state than they show
     (the invoice, client and account rows are read one after another)."""
-    return hashlib.sha256(f"{LAYOUT_VERSION}\x1f{source!r}".encode()).hexdigest()
+    shown = (_drawn(source.invoice), _drawn(source.client), _drawn(source.account), source.share_url)
+    return hashlib.sha256(f"{LAYOUT_VERSION}\x1f{shown!r}".encode()).hexdigest()
 
 
 def etag(source: InvoiceDocument, key: str | None = None) -> str:

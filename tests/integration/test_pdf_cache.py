@@ -155,3 +155,39 @@ def test_the_render_key_follows_what_the_pdf_shows() -> None:
     # same version and timestamps, another denormalised client name: another key
     assert render_key(InvoiceDocument(replace(invoice, client_name="New name"), None, account)) != before
     assert render_key(InvoiceDocument(invoice, None, account)) == before
+
+
+def test_what_the_key_leaves_out_is_never_drawn(services: Services) -> None:
+    """pdf/service.py's UNDRAWN: an email delivered or a share link opened serves the PDF
+    already rendered. Changing every such field leaves the page as it was, and its key."""
+    from dataclasses import replace
+
+    from pdf.service import UNDRAWN, render_key
+
+    document = make_document(services, "Consulting")
+    later = datetime(2031, 5, 6, 7, 8, 9)
+    invoice = replace(
+        document.invoice,
+        created_at=later,
+        updated_at=later,
+        version=99,
+        viewed_at=later,
+        email_status="failed",
+        email_reply="550 No such user here",
+        sent_via_email=True,
+        sent_at=later,
+        paid_at=later,
+        overdue_at=later,
+        voided_at=later,
+    )
+    changed = {name for name in UNDRAWN if getattr(invoice, name) != getattr(document.invoice, name)}
+    assert changed == UNDRAWN  # every field the key leaves out is changed here
+    assert document.account is not None and document.client is not None
+    other = InvoiceDocument(
+        invoice,
+        replace(document.client, created_at=later, updated_at=later),
+        replace(document.account, created_at=later, updated_at=later),
+    )
+    assert render_key(other) == render_key(document)
+    assert pdf_text(render(other)) == pdf_text(render(document))
+    assert render_key(replace(document, invoice=replace(document.invoice, status="PAID"))) != render_key(document)
