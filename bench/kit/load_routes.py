@@ -16,6 +16,12 @@ class Route:
     bodies: list[str] = field(default_factory=list)
     ok: int = 200
     baseline: bool = False
+    peer: bool = False  # bench/peer.py answers it too (the same JSON), measured beside ours
+
+    @property
+    def writes(self) -> bool:
+        """A create: measured at ``--post-connections``, its cost counting the workers' CPU."""
+        return self.ok == 201
 
 
 def routes(info: dict[str, Any]) -> list[Route]:
@@ -44,23 +50,25 @@ def routes(info: dict[str, Any]) -> list[Route]:
         Route("clients-page", "GET", ["/api/v1/clients?page=1&limit=20"]),
         Route("clients-search", "GET", [f"/api/v1/clients?search={q(t)}" for t in info["terms_name"]]),
         Route("client", "GET", [f"/api/v1/clients/{c}" for c in cli]),
-        Route("invoices-page", "GET", ["/api/v1/invoices?page=1&limit=20"]),
+        Route("invoices-page", "GET", ["/api/v1/invoices?page=1&limit=20"], peer=True),
         Route("invoices-status-p200", "GET", ["/api/v1/invoices?status=DRAFT&page=200"]),
         Route("invoices-client", "GET", [f"/api/v1/invoices?clientId={c}" for c in cli]),
         Route("search-name", "GET", search(info["terms_name"])),
         Route("search-number", "GET", search(info["terms_number"])),
         Route("search-email", "GET", search(info["terms_email"])),
-        Route("detail", "GET", [f"/api/v1/invoices/{i}" for i in inv]),
+        Route("detail", "GET", [f"/api/v1/invoices/{i}" for i in inv], peer=True),
         Route("payments", "GET", [f"/api/v1/invoices/{i}/payments" for i in inv]),
         Route("history", "GET", [f"/api/v1/invoices/{i}/history" for i in inv]),
         Route("pdf-cached", "GET", [f"/api/v1/invoices/{inv[0]}/pdf"]),
         Route("graphql-page", "POST", ["/graphql"], [graphql]),
         Route("post-client", "POST", ["/api/v1/clients"], client_bodies, ok=201),
-        Route("post-invoice", "POST", ["/api/v1/invoices"], bodies, ok=201),
+        Route("post-invoice", "POST", ["/api/v1/invoices"], bodies, ok=201, peer=True),
     ]
 
 
-def check(base: str, key: str, route: Route) -> None:
+def check(base: str, key: str, route: Route) -> bytes:
+    """Calls the route's first path once (the key works, it answers its success status);
+    returns the body."""
     request = urllib.request.Request(
         base + route.paths[0],
         method=route.method,
@@ -70,3 +78,5 @@ def check(base: str, key: str, route: Route) -> None:
     with urllib.request.urlopen(request, timeout=60) as answer:
         if answer.status != route.ok:
             raise RuntimeError(f"{route.method} {route.paths[0]} answered {answer.status}")
+        body: bytes = answer.read()
+        return body

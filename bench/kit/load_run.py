@@ -1,12 +1,15 @@
 """One run of the load benchmark: a copy of the cached data set, a timed rebuild of its read
-model, ``cleverinvo serve`` and the bare baseline started side by side, and every chosen
-route measured with wrk at each connection count."""
+model, ``cleverinvo serve``, the bare baseline and the plain peer (``bench/peer.py``, on a
+copy of the same read model) started side by side, and every chosen route measured with wrk
+at each connection count (creates at ``--post-connections``), the peer's routes on the peer
+right after ours."""
 
 import argparse
 import os
 import re
 import resource
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -17,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.kit import ROOT
+from bench.kit import ROOT, load_peer
 from bench.kit.cpu import settle
-from bench.kit.load_routes import check, routes
+from bench.kit.load_routes import Route, check, routes
 from bench.kit.load_wrk import Measure, run_wrk
 from bench.kit.processes import free_port, server_pids, started, status_kb, wait_healthy
 
@@ -68,6 +71,44 @@ class RunResult:
     workers_rss_mb: float
     bad: int
     log_errors: list[str]
+    peer: dict[tuple[str, int], Measure]  # the peer's measures of the same routes (empty: no peer)
+    peer_rss_mb: float = 0.0
+    loads: tuple[float, float] = (0.0, 0.0)  # the 1-minute load average, lowest and highest at a measure
+
+
+def pdf_backlog(data: Path) -> int:
+    """The items the PDF follower has queued and not finished, in whichever SQLite file of
+    ``data`` holds ``work_queue`` (0 when none does, or on PostgreSQL)."""
+    for path in sorted(data.glob("*.sqlite3")):
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'work_queue'").fetchone():
+                return int(conn.execute("SELECT count(*) FROM work_queue WHERE follower = 'pdf'").fetchone()[0])
+        finally:
+            conn.close()
+    return 0
+
+
+def drain(workers: list[int], data: Path, most_seconds: float = 900.0) -> None:
+    """Waits until the PDF queue is empty and the workers idle (they run niced: on a busy
+    machine they may get almost no CPU while requests come, and catch up after)."""
+    began = time.monotonic()
+    while time.monotonic() - began < most_seconds:
+        if pdf_backlog(data) == 0:
+            settle(workers)
+            if pdf_backlog(data) == 0:
+                return
+        time.sleep(0.5)
+    print(f"  the PDF backlog did not drain within {most_seconds:.0f} s", flush=True)
+
+
+def counts_for(route: Route, options: argparse.Namespace) -> list[int]:
+    """The connection counts a route is measured at: creates at ``--post-connections``,
+    the rest at ``--connections``; the baseline at every count either names."""
+    if route.baseline:
+        return sorted({*options.connections, *options.post_connections})
+    chosen: list[int] = options.post_connections if route.writes else options.connections
+    return chosen
 
 
 def one_run(number: int, cached: Path, info: dict[str, Any], options: argparse.Namespace) -> RunResult:
@@ -101,40 +142,83 @@ def one_run(number: int, cached: Path, info: dict[str, Any], options: argparse.N
             f"{events / rebuild_cpu:.0f} per CPU second)",
             flush=True,
         )
-        port, base_port = free_port(), free_port()
+        port, base_port, peer_port = free_port(), free_port(), free_port()
         base, baseline_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{base_port}"
+        peer_base = f"http://127.0.0.1:{peer_port}"
+        with_peer = not options.database_url and not options.no_peer
+        peer_db = folder / "peer.sqlite3"
+        if with_peer:
+            print(f"  run {number}: {load_peer.copy_data(data, peer_db, env)}", flush=True)
         serve = cleverinvo("serve", "--host", "127.0.0.1", "--port", str(port))
         if options.workers:
             serve += ["--workers", str(options.workers)]
         measures: dict[tuple[str, int], Measure] = {}
+        peer_measures: dict[tuple[str, int], Measure] = {}
         chosen = [r for r in routes(info) if r.baseline or not options.only or r.name in options.only]
         baseline_cmd = [sys.executable, str(ROOT / "bench" / "baseline.py"), "--port", str(base_port)]
+        peer_cmd = load_peer.command(peer_db, peer_port) if with_peer else ["true"]
         with (
             _started(serve, env, folder / "serve.log") as server,
             _started(baseline_cmd, env, folder / "baseline.log") as baseline,
+            _started(peer_cmd, env, folder / "peer.log") as peer,
         ):
             wait_healthy(f"{base}/healthz", server, START_SECONDS, 0.2)
             wait_healthy(f"{baseline_base}/baseline", baseline, START_SECONDS, 0.2)
+            if with_peer:
+                wait_healthy(f"{peer_base}/healthz", peer, START_SECONDS, 0.2)
+                differ = load_peer.same_answers(base, peer_base, info["key"], [r for r in chosen if r.peer])
+                print(f"  run {number}: the peer's JSON differs from ours on: {differ or 'nothing'}", flush=True)
             api, workers = server_pids(server)
             for route in chosen:
                 if not route.baseline:
                     check(base, info["key"], route)  # the key works, the route answers; warms it up
-            for connections in options.connections:
-                for route in chosen:
+                    if with_peer and route.peer:
+                        check(peer_base, info["key"], route)
+            for connections in sorted({n for r in chosen for n in counts_for(r, options)}):
+                for route in [r for r in chosen if connections in counts_for(r, options)]:
                     target, pids = (baseline_base, [baseline.pid]) if route.baseline else (base, api)
-                    settle(api)
-                    m = run_wrk(target, route, info["key"], connections, options.seconds, folder, pids)
+                    settle(api + workers)
+                    extra = workers if route.writes and not route.baseline else []
+                    m = run_wrk(
+                        target,
+                        route,
+                        info["key"],
+                        connections,
+                        options.seconds,
+                        folder,
+                        pids,
+                        extra,
+                        lambda: drain(workers, data),
+                    )
                     measures[(route.name, connections)] = m
                     flag = f"  {m.bad} BAD" if m.bad else ""
-                    print(f"    c{connections:<3}{route.name:<22}{m.cell()}  cpu {m.cpu_ms:6.2f} ms{flag}", flush=True)
+                    print(f"    c{connections:<3}{route.name:<22}{m.line()}{flag}", flush=True)
+                    if with_peer and route.peer:
+                        settle([peer.pid])
+                        m = run_wrk(peer_base, route, info["key"], connections, options.seconds, folder, [peer.pid])
+                        peer_measures[(route.name, connections)] = m
+                        flag = f"  {m.bad} BAD" if m.bad else ""
+                        print(f"    c{connections:<3}{'  peer ' + route.name:<22}{m.line()}{flag}", flush=True)
             api, workers = server_pids(server)
             rss = sum(status_kb(pid, "VmHWM") for pid in api) / 1024
             workers_rss = sum(status_kb(pid, "VmHWM") for pid in workers) / 1024
+            peer_rss = status_kb(peer.pid, "VmHWM") / 1024 if with_peer else 0.0
         text = (folder / "serve.log").read_text(errors="replace")
         errors = [line for line in text.splitlines() if '"level": "ERROR"' in line or "Traceback" in line]
-        bad = sum(m.bad for m in measures.values())
+        bad = sum(m.bad for m in (*measures.values(), *peer_measures.values()))
+        loads = [m.load for m in (*measures.values(), *peer_measures.values())]
         return RunResult(
-            measures, events / rebuild_seconds, rebuild_seconds, events / rebuild_cpu, rss, workers_rss, bad, errors
+            measures,
+            events / rebuild_seconds,
+            rebuild_seconds,
+            events / rebuild_cpu,
+            rss,
+            workers_rss,
+            bad,
+            errors,
+            peer_measures,
+            peer_rss,
+            (min(loads), max(loads)),
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -208,9 +208,9 @@ def seed(env: dict[str, str], rng: random.Random, clients: int, invoices: int, s
                 worker.queue.finish("bench-seed", item)
         services.email_worker().follow()
         stats.seconds_followers += time.monotonic() - ledger_began
-    sample_clients = rng.sample(big_clients, 300)
-    sample_invoices = rng.sample(big_invoices, 300)
-    picked = rng.sample(range(clients), 40)
+    sample_clients = rng.sample(big_clients, min(300, len(big_clients)))  # fewer in a small trial set
+    sample_invoices = rng.sample(big_invoices, min(300, len(big_invoices)))
+    picked = rng.sample(range(clients), min(40, clients))
     numbers = [services.read.invoice(str(big), str(i)).invoice_number for i in sample_invoices[:40]]  # type: ignore[union-attr]
     services.close()
     print(stats.line(), file=sys.stderr, flush=True)

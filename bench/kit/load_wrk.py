@@ -3,9 +3,10 @@ paths and bodies and counts statuses; the measure read from wrk's report, with t
 server's CPU per request."""
 
 import json
+import os
 import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,9 +63,24 @@ class Measure:
     cpu_ms: float  # API process CPU per request
     requests: int
     bad: int  # answers other than the route's success status, and socket errors
+    workers_cpu_ms: float = 0.0  # the `workers` processes' CPU per request, their backlog drained
+    load: float = 0.0  # the machine's 1-minute load average when wrk ended
+    workers_window_ms: float = 0.0  # the part of workers_cpu_ms spent while wrk ran
+
+    @property
+    def cost_ms(self) -> float:
+        """CPU per request, server and workers."""
+        return self.cpu_ms + self.workers_cpu_ms
 
     def cell(self) -> str:
         return f"{self.rps:8.1f} {self.p50:7.2f} {self.p99:7.2f}"
+
+    def line(self) -> str:
+        """What a run prints of one measure: req/s, p50, p99, CPU, load average."""
+        workers = ""
+        if self.workers_cpu_ms:
+            workers = f" + workers {self.workers_cpu_ms:6.2f} ({self.workers_window_ms:.2f} while wrk ran)"
+        return f"{self.cell()}  cpu {self.cpu_ms:6.2f} ms{workers}  load {self.load:4.1f}"
 
 
 def parse_wrk(output: str, ok: int) -> tuple[float, float, float, int, int]:
@@ -80,8 +96,18 @@ def parse_wrk(output: str, ok: int) -> tuple[float, float, float, int, int]:
 
 
 def run_wrk(
-    base: str, route: Route, key: str, connections: int, seconds: int, folder: Path, pids: list[int]
+    base: str,
+    route: Route,
+    key: str,
+    connections: int,
+    seconds: int,
+    folder: Path,
+    pids: list[int],
+    workers: Sequence[int] = (),
+    drained: Callable[[], object] = lambda: None,
 ) -> Measure:
+    """One wrk run. The CPU of ``workers`` (the PDF worker and the other followers) is read
+    again once ``drained`` returns after wrk stops, so the renders a create left behind count."""
     script = folder / f"{route.name}.lua"
     script.write_text(
         LUA % {"paths": lua_list(route.paths), "bodies": lua_list(route.bodies), "method": route.method, "key": key}
@@ -98,8 +124,12 @@ def run_wrk(
         str(script),
         base + route.paths[0],
     ]
-    before = cpu_seconds(pids)
+    before, workers_before = cpu_seconds(pids), cpu_seconds(workers)
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120, check=True).stdout
-    used = cpu_seconds(pids) - before
+    used, load, window = cpu_seconds(pids) - before, os.getloadavg()[0], cpu_seconds(workers) - workers_before
+    if workers:
+        drained()
+    workers_used = cpu_seconds(workers) - workers_before
     rps, p50, p99, requests, bad = parse_wrk(out, route.ok)
-    return Measure(rps, p50, p99, used * 1000 / max(requests, 1), requests, bad)
+    per = 1000 / max(requests, 1)
+    return Measure(rps, p50, p99, used * per, requests, bad, workers_used * per, load, window * per)

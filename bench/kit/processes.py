@@ -58,7 +58,7 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], within: float, ever
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode} before {url} answered")
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode} before {url} answered")
         try:
             with urllib.request.urlopen(url, timeout=2) as answer:
                 if answer.status == 200:
