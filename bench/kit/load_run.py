@@ -76,27 +76,41 @@ class RunResult:
     loads: tuple[float, float] = (0.0, 0.0)  # the 1-minute load average, lowest and highest at a measure
 
 
-def pdf_backlog(data: Path) -> int:
+def pdf_backlog(data: Path) -> tuple[int, int]:
     """The items the PDF follower has queued and not finished, in whichever SQLite file of
-    ``data`` holds ``work_queue`` (0 when none does, or on PostgreSQL)."""
+    ``data`` holds ``work_queue`` ((0, 0) when none does, or on PostgreSQL): those due now,
+    and those left for when the worker is idle (``not_before`` in the year 9999)."""
     for path in sorted(data.glob("*.sqlite3")):
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
         try:
             if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'work_queue'").fetchone():
-                return int(conn.execute("SELECT count(*) FROM work_queue WHERE follower = 'pdf'").fetchone()[0])
+                due, idle = conn.execute(
+                    "SELECT count(*) - count(CASE WHEN not_before >= '9999' THEN 1 END), "
+                    "count(CASE WHEN not_before >= '9999' THEN 1 END) FROM work_queue WHERE follower = 'pdf'"
+                ).fetchone()
+                return int(due), int(idle)
         finally:
             conn.close()
-    return 0
+    return 0, 0
 
 
-def drain(workers: list[int], data: Path, most_seconds: float = 900.0) -> None:
+def drain(workers: list[int], data: Path, most_seconds: float = 900.0, idle_seconds: float = 120.0) -> None:
     """Waits until the PDF queue is empty and the workers idle (they run niced: on a busy
-    machine they may get almost no CPU while requests come, and catch up after)."""
+    machine they may get almost no CPU while requests come, and catch up after). Renders
+    left for the worker's idle moments are waited for ``idle_seconds`` at most once nothing
+    else is due."""
     began = time.monotonic()
+    nothing_due: float | None = None
     while time.monotonic() - began < most_seconds:
-        if pdf_backlog(data) == 0:
+        due, idle = pdf_backlog(data)
+        if due == 0:
             settle(workers)
-            if pdf_backlog(data) == 0:
+            due, idle = pdf_backlog(data)
+            if due == 0 and idle == 0:
+                return
+            nothing_due = nothing_due or time.monotonic()
+            if due == 0 and time.monotonic() - nothing_due > idle_seconds:
+                print(f"  {idle} PDF(s) still queued for the workers' idle moments: not waited for", flush=True)
                 return
         time.sleep(0.5)
     print(f"  the PDF backlog did not drain within {most_seconds:.0f} s", flush=True)
