@@ -35,13 +35,15 @@ class EventFileConflict(RuntimeError):
     """Both files hold different events: nothing is moved, and the start stops."""
 
 
-def _count(conn: sqlite3.Connection, schema: str, table: str) -> tuple[int, int]:
+def _fingerprint(conn: sqlite3.Connection, schema: str, table: str) -> tuple[int, str]:
+    """How many rows, and the greatest (stream, version): equal in both files once copied."""
     found = conn.execute(f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' AND name = ?", (table,))
     if found.fetchone() is None:
-        return 0, 0
-    rowid = "rowid" if table == "stored_events" else "originator_version"
-    count, top = conn.execute(f"SELECT count(*), coalesce(max({rowid}), 0) FROM {schema}.{table}").fetchone()
-    return int(count), int(top)
+        return 0, ""
+    count, top = conn.execute(
+        f"SELECT count(*), coalesce(max(originator_id || ':' || originator_version), '') FROM {schema}.{table}"
+    ).fetchone()
+    return int(count), str(top)
 
 
 def merge_event_file(database: Path, lock_timeout: float = 30.0) -> bool:
@@ -58,9 +60,9 @@ def merge_event_file(database: Path, lock_timeout: float = 30.0) -> bool:
         conn.execute("BEGIN IMMEDIATE")
         try:
             for table, create in TABLES.items():
-                old_rows = _count(conn, "old", table)
+                old_rows = _fingerprint(conn, "old", table)
                 conn.execute(create)
-                new_rows = _count(conn, "main", table)
+                new_rows = _fingerprint(conn, "main", table)
                 if old_rows == new_rows or old_rows[0] == 0:
                     continue  # copied by an earlier start (or nothing to copy)
                 if new_rows[0]:

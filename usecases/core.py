@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from domain.application import CleverInvo
+from domain.saving import OwnTransactions
 from pdf.service import InvoicePdfs
 from projections.ledger_index import LedgerIndex
 from projections.projector import ReadModelProjector
@@ -28,8 +29,12 @@ class Core:
     ledger: LedgerIndex
 
     def execute(self, command: Callable[[], T]) -> T:
-        """Runs a command, then brings the read model up to its write (read-your-writes)."""
+        """Runs a command with read-your-writes: its rows committed with its events
+        (``database.event_transactions``), or, for an application not wired so, the read
+        model brought up to its write after it."""
         result = command()
+        if not isinstance(self.app.transactions, OwnTransactions):
+            return result
         try:
             self.projector.catch_up()
         except Exception as exc:  # the events are saved; only reading them back is late
