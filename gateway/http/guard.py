@@ -13,14 +13,18 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.actors import acting_as, api_key
-from gateway.http.auth import authenticate, bearer_token
+from gateway.http.auth import KeyCache, KeyRevoked, Pending, authenticate, bearer_token, checked, owing, settle
 from gateway.http.jsonio import HARDENING, JSONResponse, error_response, hardened
-from gateway.http.outages import classify
-from gateway.http.ratelimit import BudgetsUnavailable, RateLimiter
+from gateway.http.outages import classify, first_line
+from gateway.http.ratelimit import Budget, BudgetsUnavailable, RateLimiter
 from gateway.services import Services
+from projections.views import KeyView
 
 log = logging.getLogger("cleverinvo")
 PROTECTED = ("/api/", "/graphql")
+# Paths whose handlers call their use cases through ``gateway.http.calls.call``, which runs a
+# remembered key's freshness read in the same worker call as the first use case.
+DEFERRED = "/api/"
 Refusal = Callable[[int, str, dict[str, str] | None], JSONResponse]
 # GraphQL's body for a refusal (``gateway.graphql.errors.status_body``), given by the app
 ErrorBody = Callable[[int, str, dict[str, str] | None], Any]
@@ -85,6 +89,7 @@ class ApiGuard:
         self.public_documents = public_documents
         self.services = services
         self.limiter = limiter
+        self.keys = KeyCache()  # the live keys this process has seen: no lookup for them
         settings = services.settings
         self.address_limiter = address_limiter or RateLimiter(settings.address_rate_limit, settings.rate_limit_storage)
 
@@ -117,8 +122,18 @@ class ApiGuard:
         headers = Headers(scope=scope).getlist("authorization")
         header = headers[0] if len(headers) == 1 else None
         token = bearer_token(header)
+        key, check = self.keys.get(token) if token else None, None
         try:
-            key = await run_in_threadpool(authenticate, self.services, token) if token else None
+            if key is not None:
+                check = Pending(self.services, str(token), self.keys)
+                if not scope["path"].startswith(DEFERRED):  # GraphQL calls its use cases itself
+                    await run_in_threadpool(check.run)
+            elif token:
+                key = await run_in_threadpool(authenticate, self.services, token)
+                if key is not None:
+                    self.keys.remember(token, key)
+        except KeyRevoked:
+            key = None
         except Exception as exc:
             outage = classify(exc, "GET")  # nothing was written: the key was only looked up
             if outage is not None:
@@ -130,61 +145,126 @@ class ApiGuard:
             log.exception("Authentication failed on %s %s", scope["method"], scope["path"])
             await error_response(500, "Internal server error")(scope, receive, send)
             return
-        identity = f"key:{key.id}" if key else f"ip:{address}"
-        budget = await self.limiter.spend(identity)
+        if key is None:
+            await self._refused(scope, receive, send, refuse, f"ip:{address}", token, header, len(headers))
+            return
+        budget = await self.limiter.spend(f"key:{key.id}")
+        if not budget.allowed or len(headers) > 1:
+            await self._refused(scope, receive, send, refuse, budget, token, header, len(headers))
+            return
+        if await self._run(scope, receive, send, refuse, key, check, budget.headers()):
+            return
+        # the key was revoked since this process last saw it: refused as any dead key is
+        await self._refused(scope, receive, send, refuse, f"ip:{address}", token, header, len(headers))
+
+    async def _refused(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        refuse: Refusal,
+        spent: str | Budget,
+        token: str | None,
+        header: str | None,
+        count: int,
+    ) -> None:
+        """A request the key does not let through: over budget (429), several keys (400),
+        or none that is live (401). A request without a live key spends ``spent``, the
+        budget shared by its address's requests without one."""
+        budget = spent if isinstance(spent, Budget) else await self.limiter.spend(spent)
         extra = budget.headers()
         if not budget.allowed:
             await refuse(429, "Rate limit exceeded: too many requests, retry later", extra)(scope, receive, send)
             return
-        if len(headers) > 1:
-            message = f"Send one Authorization header, not {len(headers)}"
+        if count > 1:
+            message = f"Send one Authorization header, not {count}"
             await refuse(400, message, {**extra, "WWW-Authenticate": "Bearer"})(scope, receive, send)
             return
-        if key is None:
-            if token:
-                message = "Invalid or revoked API key"
-            elif header:
-                message = "Malformed Authorization header: expected 'Bearer cinv_...'"
-            else:
-                message = "Missing API key: send 'Authorization: Bearer cinv_...'"
-            response = refuse(401, message, {**extra, "WWW-Authenticate": "Bearer"})
-            await response(scope, receive, send)
-            return
+        if token:
+            message = "Invalid or revoked API key"
+        elif header:
+            message = "Malformed Authorization header: expected 'Bearer cinv_...'"
+        else:
+            message = "Missing API key: send 'Authorization: Bearer cinv_...'"
+        await refuse(401, message, {**extra, "WWW-Authenticate": "Bearer"})(scope, receive, send)
+
+    async def _run(  # noqa: PLR0913 - the request, and what the guard found for it
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        refuse: Refusal,
+        key: KeyView,
+        check: Pending | None,
+        extra: dict[str, str],
+    ) -> bool:
+        """Runs the app for a live key; False, with nothing sent, when the key turned out
+        revoked (``check``: a remembered key's freshness read, owed by the request's first
+        use case, else by its answer)."""
         state = scope.setdefault("state", {})
         state["account_id"], state["key_id"] = key.account_id, key.id
-        await self._note_use(key.id)
-        started = False
+        started = revoked = False
+        added = [(name.lower().encode(), value.encode()) for name, value in extra.items()]
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal started
+            nonlocal started, revoked
+            if revoked:
+                return  # what the app answers a revoked key is never sent
             if message["type"] == "http.response.start":
+                if check is not None and not check.done:  # the app answered without a use case
+                    try:
+                        await run_in_threadpool(check.run)
+                    except KeyRevoked:
+                        revoked = True
+                        return
                 started = True
                 headers: list[Any] = list(message.get("headers", []))
-                headers.extend((name.lower().encode(), value.encode()) for name, value in extra.items())
+                headers.extend(added)
                 headers.extend(_hardening(headers))
                 message = {**message, "headers": headers}
             await send(message)
 
+        owed = owing(check)
         try:
+            await self._note_use(key.id, check)
             with acting_as(api_key(key.id, key.name)):  # every event this request records names the key
                 await self.app(scope, receive, send_with_headers)
+        except KeyRevoked:
+            revoked = True
         except ClientDisconnect:  # the client hung up mid-body (GraphQL's reader lets it out): not our fault
             if not started:
                 await refuse(400, "The request body was cut off", extra)(scope, receive, send)
-        except Exception:
-            log.exception("Unhandled error on %s %s", scope["method"], scope["path"])
+        except Exception as exc:
             if started:
+                log.exception("Unhandled error on %s %s", scope["method"], scope["path"])
                 raise
-            await error_response(500, "Internal server error", extra)(scope, receive, send)
+            outage = classify(exc, str(scope["method"]))  # a store's fault is an outage, not a 500
+            if outage is None:
+                log.exception("Unhandled error on %s %s", scope["method"], scope["path"])
+                await error_response(500, "Internal server error", extra)(scope, receive, send)
+            else:
+                log.warning("%s %s: %s (%s)", scope["method"], scope["path"], outage.code, first_line(exc))
+                headers = {**extra, **outage.headers}
+                await error_response(outage.status, outage.message, headers, code=outage.code)(scope, receive, send)
+        finally:
+            settle(owed)
+        if revoked and not started:
+            state.pop("account_id", None)
+            state.pop("key_id", None)
+            return False
+        return True
 
-    async def _note_use(self, key_id: str) -> None:
+    async def _note_use(self, key_id: str, check: Pending | None) -> None:
         """When the key was last used, for the dashboard's list: written at most once a
-        minute per key (a memory check otherwise), and never in the way of the request."""
+        minute per key (a memory check otherwise), and never in the way of the request.
+        A remembered key is checked first, in the same call."""
         keys = self.services.usecases.keys
         if not keys.due(key_id):
             return
         try:
-            await run_in_threadpool(keys.used, key_id)
+            await run_in_threadpool(checked(keys.used, check) if check is not None else keys.used, key_id)
+        except KeyRevoked:
+            raise  # refused before anything is recorded
         except Exception:
             log.exception("Could not record the use of API key %s", key_id)
 

@@ -34,11 +34,13 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.http import codes
+from gateway.http.auth import pending
 from gateway.http.errors import WRITE_SAVED
 from gateway.http.idempotency_keys import Keys, Rebuild, valid_key
 from gateway.http.idempotency_recovery import Answers, rebuild
@@ -101,14 +103,16 @@ class Idempotency:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         account = scope.get("state", {}).get("account_id") if scope["type"] == "http" else None
-        if account is None or scope["method"] != "POST" or not scope["path"].startswith(PREFIX):
+        if account is None:  # not the API's (the guard answers a store's fault on the API's paths)
             await answering(self.app, scope, receive, send)  # a store's fault is an outage, not a 500
             return
-        headers = Headers(scope=scope)
-        keys = headers.getlist(HEADER)
-        if not keys:
-            await answering(self.app, scope, receive, send)
+        keys = Headers(scope=scope).getlist(HEADER) if scope["method"] == "POST" else []
+        if not keys or not scope["path"].startswith(PREFIX):
+            await self.app(scope, receive, send)
             return
+        check = pending()
+        if check is not None:  # a remembered key is known live before its key is claimed
+            await run_in_threadpool(check.run)
         if len(keys) > 1:
             await error_response(400, "Send one Idempotency-Key header, not several")(scope, receive, send)
             return
