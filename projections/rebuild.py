@@ -18,12 +18,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, Index, Table, delete, insert, inspect, text, update
 
+from database.engines import make_engine
 from database.metadata import metadata
 from domain.application import CleverInvo
 from projections import search
+from projections.replay import Replay, deadline
 from projections.tables import GENERATIONS, LIVE, READ_MODEL_TABLES, ReadTables, invoices, shadow_tables, tracking
 
 REBUILD_KEY = "read-model-rebuild"  # the position of a rebuild under way beside the live tables
@@ -40,6 +43,9 @@ REBUILD_PRAGMAS = {"cache_size": -65_536, "wal_autocheckpoint": 8_000}  # SQLite
 # others (the lists' orders, the search index) are made once the rows are in.
 LOOKUP_INDEXES = frozenset({"ix_invoices_client_ref", "ix_invoice_payments_invoice_id", "ix_api_keys_account_id"})
 SEARCH_FILL_ROWS = 2_000  # rows put in the search index per statement, when a rebuild builds it
+
+
+_REPLAYS: "WeakKeyDictionary[Builder, Replay]" = WeakKeyDictionary()  # a filled builder's replay, for its switch
 
 
 class Builder(Protocol):
@@ -87,10 +93,13 @@ class Turns:
 
     def deadline(self) -> float:
         """When the transaction beginning now is to end."""
-        now = time.monotonic()
+        return time.monotonic() + self.hold()
+
+    def hold(self) -> float:
+        """How long the transaction beginning now may take."""
         if not self.sqlite:
-            return now + REBUILD_HOLD_SECONDS_POSTGRES
-        return now + (REBUILD_BUSY_HOLD_SECONDS if now < self._busy_until else REBUILD_HOLD_SECONDS)
+            return REBUILD_HOLD_SECONDS_POSTGRES
+        return REBUILD_BUSY_HOLD_SECONDS if time.monotonic() < self._busy_until else REBUILD_HOLD_SECONDS
 
     def waiting(self) -> bool:
         """Whether a live writer may be waiting for the lock: an event was recorded since the last look."""
@@ -123,6 +132,35 @@ def _in_turns(conn: Connection, turns: Turns, step: Callable[[], bool]) -> None:
         turns.take()
 
 
+def _replay(writer: Engine, conn: Connection, turns: Turns, replay: Replay) -> None:
+    """Applies the events recorded so far through ``replay``. On SQLite its rows are made
+    on a connection that only reads, outside the write lock, until the transaction's
+    deadline (or an event that writes the tables), then written in a short write
+    transaction: live writers take the lock meanwhile, with no pause. On PostgreSQL
+    both go on in transactions of ``REBUILD_HOLD_SECONDS_POSTGRES``."""
+    more = True
+    if turns.sqlite:
+        reading = make_engine(writer.url.render_as_string(hide_password=False))  # BEGIN, not BEGIN IMMEDIATE
+        try:
+            with reading.connect() as reader:
+                while more:
+                    more = replay.gather(reader, deadline(turns.hold(), turns.waiting))
+                    reader.rollback()  # its snapshot ends: the next one sees what was written
+                    with conn.begin():
+                        replay.write(conn)
+        finally:
+            reading.dispose()
+        return
+    while more:
+        with conn.begin():
+            over = deadline(turns.hold(), turns.waiting)
+            more = replay.gather(conn, over)
+            replay.write(conn)
+            while more and not over():
+                more = replay.gather(conn, over)
+                replay.write(conn)
+
+
 def prepare(writer: Engine) -> tuple[ReadTables, list[Index]]:
     """Makes the rebuild's tables afresh (dropping what a killed one left) with its position
     at zero; returns them and the indexes they get only once filled."""
@@ -143,18 +181,21 @@ def prepare(writer: Engine) -> tuple[ReadTables, list[Index]]:
 
 def fill(app: CleverInvo, writer: Engine, builder: Builder, shadow: ReadTables, deferred: list[Index]) -> None:
     """Applies every event recorded so far to the rebuild's tables, makes their deferred
-    indexes and search index, then applies what was recorded meanwhile."""
+    indexes and search index, then applies what was recorded meanwhile. The events go
+    through a ``Replay`` (``projections.replay``: the builder's handlers, many at a time),
+    which ``switch`` finishes."""
     turns = Turns(app, writer.dialect.name == "sqlite")
+    replay = _REPLAYS[builder] = Replay(app, shadow, REBUILD_KEY)
     with _filling(writer) as conn:
-        _in_turns(conn, turns, lambda: builder.apply_batch(conn)[1])
+        _replay(writer, conn, turns, replay)
         for index in deferred:
             with conn.begin():
                 index.create(conn)
             turns.take()
         for table in shadow.searched:
             _build_search(conn, table, _prefix_of(shadow), turns)
-        builder.searched = True
-        _in_turns(conn, turns, lambda: builder.apply_batch(conn)[1])  # what was recorded meanwhile
+        builder.searched = replay.rows.searched = True
+        _replay(writer, conn, turns, replay)  # what was recorded meanwhile
         if conn.dialect.name == "postgresql":
             # Statistics for the planner, which the renamed tables keep: filled by COPY and
             # never analysed, a status page was planned for 3 rows of 75,000 (227 ms, 4.8
@@ -168,9 +209,14 @@ def switch(conn: Connection, builder: Builder, shadow: ReadTables, live_key: str
     """Inside the live projector's transaction: applies what was written since, drops the
     live tables, renames the rebuild's to theirs and moves the live position to the
     rebuild's; returns that position."""
-    more = True
-    while more:
-        reached, more = builder.apply_batch(conn)
+    replay = _REPLAYS.pop(builder, None)
+    if replay is None:  # not filled by ``fill`` in this process
+        more = True
+        while more:
+            reached, more = builder.apply_batch(conn)
+    else:
+        replay.run(conn)
+        reached = replay.position
     for table in LIVE.searched:
         search.drop(conn, table)
     metadata.drop_all(conn, tables=list(READ_MODEL_TABLES))

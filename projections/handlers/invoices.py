@@ -20,7 +20,12 @@ handlers = Handlers()
 def texts(e: object) -> dict[str, str | None]:
     """An invoice's texts (``domain.invoice.TEXTS``) and the folded copies search reads; an
     event recorded before a text existed has none."""
-    values = {text.name: getattr(e, text.name, None) for text in TEXTS}
+    return text_columns({text.name: getattr(e, text.name, None) for text in TEXTS})
+
+
+def text_columns(values: dict[str, Any]) -> dict[str, Any]:
+    """The texts' columns from their values by name (``texts``; a rebuild reads them from
+    the stored JSON: ``handlers.replay_rows``)."""
     return {**values, **folded(values)}
 
 

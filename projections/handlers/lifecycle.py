@@ -5,7 +5,7 @@ follow from all of them (``domain.lifecycle``) in one UPDATE."""
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection
 from sqlalchemy.exc import NoResultFound
 
 from domain.lifecycle import Facts, derive_status
@@ -38,17 +38,16 @@ def _lifecycle(
     UPDATE. ``sent_at``: the moment of a send, kept only if it is the first. ``settle``:
     ``paidAt`` follows the balance (when it reached zero; a reversal that reopens it clears it)."""
     invoice_id = str(e.originator_id)
-    found_rows = conn.execute(rows.facts_of_invoice, {"row_id": invoice_id}).all()
-    if not found_rows:
+    known = rows.invoice_facts(conn, invoice_id)
+    if known is None:
         raise NoResultFound(f"No invoice {invoice_id} in the read model for {type(e).__qualname__}")
-    found = found_rows[0]._mapping
+    found, amounts = known
     if sent_at is not None:
         settle = found["sent_at"] is None  # issued with nothing to pay (a zero total): paid as it is sent
         values["sent_at"] = found["sent_at"] or sent_at
     row = {**found, **values}
-    del row["amount"]
     total = row["total"]
-    amount_paid = sum((paid.amount for paid in found_rows if paid.amount is not None), zero_like(total))
+    amount_paid = sum(amounts, zero_like(total))
     facts = Facts(row["sent_at"], row["viewed_at"], row["overdue_at"], row["voided_at"], amount_paid, total)
     balance_due = zero_like(total) if row["voided_at"] is not None else total - amount_paid  # void: none
     status = derive_status(facts)
@@ -64,10 +63,10 @@ def _lifecycle(
     )
     if settle:
         values["paid_at"] = naive_utc(e.at) if balance_due <= 0 else None
-    conn.execute(rows.update_invoice, {"row_id": invoice_id, **values})
+    rows.write_invoice(conn, invoice_id, values)
 
 
-@handlers.handles(Invoice.InvoiceSent)
+@handlers.handles(Invoice.InvoiceSent, buffered=True)
 def invoice_sent(rows: Rows, conn: Connection, e: InvoiceSent) -> None:
     values: dict[str, Any] = {"share_token": e.share_token, "sends": e.number}
     if e.email:
@@ -75,22 +74,22 @@ def invoice_sent(rows: Rows, conn: Connection, e: InvoiceSent) -> None:
     _lifecycle(rows, conn, e, values, sent_at=naive_utc(e.at))
 
 
-@handlers.handles(Invoice.InvoiceViewed)
+@handlers.handles(Invoice.InvoiceViewed, buffered=True)
 def invoice_viewed(rows: Rows, conn: Connection, e: Happened) -> None:
     _lifecycle(rows, conn, e, {"viewed_at": naive_utc(e.at)})
 
 
-@handlers.handles(Invoice.InvoiceMarkedOverdue)
+@handlers.handles(Invoice.InvoiceMarkedOverdue, buffered=True)
 def invoice_overdue(rows: Rows, conn: Connection, e: Happened) -> None:
     _lifecycle(rows, conn, e, {"overdue_at": naive_utc(e.at)})
 
 
-@handlers.handles(Invoice.InvoiceVoided)
+@handlers.handles(Invoice.InvoiceVoided, buffered=True)
 def invoice_voided(rows: Rows, conn: Connection, e: InvoiceVoided) -> None:
     _lifecycle(rows, conn, e, {"voided_at": naive_utc(e.at), "void_reason": e.reason})
 
 
-@handlers.handles(Invoice.PaymentRecorded)
+@handlers.handles(Invoice.PaymentRecorded, buffered=True)
 def payment_recorded(rows: Rows, conn: Connection, e: PaymentRecorded) -> None:
     row = {
         "id": str(e.payment_id),
@@ -101,33 +100,26 @@ def payment_recorded(rows: Rows, conn: Connection, e: PaymentRecorded) -> None:
         "reference": e.reference,
         "recorded_at": naive_utc(e.at),
     }
-    conn.execute(insert(rows.t.payments), [row])
+    rows.add_payment(conn, row)
     _lifecycle(rows, conn, e, {}, settle=True)
 
 
-@handlers.handles(Invoice.PaymentReversed)
+@handlers.handles(Invoice.PaymentReversed, buffered=True)
 def payment_reversed(rows: Rows, conn: Connection, e: PaymentReversed) -> None:
-    payments = rows.t.payments
-    conn.execute(update(payments).where(payments.c.id == str(e.payment_id)).values(reversed_at=naive_utc(e.at)))
+    rows.reverse_payment(conn, str(e.originator_id), str(e.payment_id), naive_utc(e.at))
     _lifecycle(rows, conn, e, {}, settle=True)
 
 
-@handlers.handles(Invoice.EmailDelivered)
+@handlers.handles(Invoice.EmailDelivered, buffered=True)
 def email_delivered(rows: Rows, conn: Connection, e: EmailOutcome) -> None:
     _email_outcome(rows, conn, e, "delivered")
 
 
-@handlers.handles(Invoice.EmailFailed)
+@handlers.handles(Invoice.EmailFailed, buffered=True)
 def email_failed(rows: Rows, conn: Connection, e: EmailOutcome) -> None:
     _email_outcome(rows, conn, e, "failed")
 
 
 def _email_outcome(rows: Rows, conn: Connection, e: EmailOutcome, outcome: str) -> None:
-    invoices = rows.t.invoices
-    this = invoices.c.id == str(e.originator_id)
-    conn.execute(update(invoices).where(this).values(version=e.originator_version))
-    conn.execute(
-        update(invoices)
-        .where(this, invoices.c.emailed_send == e.send)
-        .values(email_status=outcome, email_reply=getattr(e, "reply", None))
-    )
+    reply = getattr(e, "reply", None)
+    rows.email_outcome(conn, str(e.originator_id), e.originator_version, e.send, outcome, reply)

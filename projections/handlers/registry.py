@@ -21,10 +21,14 @@ H = TypeVar("H", bound=Handler)
 @dataclass(frozen=True)
 class Registered:
     """A handler, and whether it only adds new rows (so the rows buffered before it need not
-    be written first: ``Rows.flush_new``)."""
+    be written first: ``Rows.flush_new``). ``buffered``: it reads and writes only through
+    ``Rows``' lifecycle methods (``invoice_facts``, ``write_invoice``...), so a rebuild's
+    rows (``handlers.replay_rows``) may answer it from memory; the live projector writes
+    what is buffered first, as for any handler that is not ``adds_only``."""
 
     handle: Handler
     adds_only: bool
+    buffered: bool = False
 
 
 class Handlers:
@@ -33,11 +37,11 @@ class Handlers:
     def __init__(self) -> None:
         self.by_class: dict[type[Any], Registered] = {}
 
-    def handles(self, event_class: type[Any], *, adds_only: bool = False) -> Callable[[H], H]:
+    def handles(self, event_class: type[Any], *, adds_only: bool = False, buffered: bool = False) -> Callable[[H], H]:
         """Marks the decorated function as the handler of ``event_class`` (one per class)."""
 
         def register(handler: H) -> H:
-            self._add(event_class, Registered(handler, adds_only))
+            self._add(event_class, Registered(handler, adds_only, buffered))
             return handler
 
         return register

@@ -8,9 +8,10 @@ batch (``flush_counts``); the client columns invoices copy are remembered within
 or across a rebuild's batches, whose tables nobody else writes.
 """
 
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Table, and_, bindparam, select, update
+from sqlalchemy import BindParameter, Connection, Table, and_, bindparam, insert, select, update
 
 from database.bulk import BulkInsert
 from database.statements import upsert
@@ -129,6 +130,42 @@ class Rows:
             rows,
         )
         self.deltas.clear()
+
+    # --- an invoice's life (``handlers.lifecycle``) ------------------------------------------
+    # The lifecycle's handlers read and write an invoice through these, so a rebuild can keep
+    # what it wrote in memory instead (``handlers.replay_rows.ReplayRows``).
+
+    def invoice_facts(self, conn: Connection, invoice_id: str) -> tuple[dict[str, Any], list[Decimal]] | None:
+        """An invoice's ``FACTS`` and the amounts of its payments not reversed; None if there is no such invoice."""
+        found = conn.execute(self.facts_of_invoice, {"row_id": invoice_id}).all()
+        if not found:
+            return None
+        facts = dict(found[0]._mapping)
+        del facts["amount"]
+        return facts, [paid.amount for paid in found if paid.amount is not None]
+
+    def write_invoice(self, conn: Connection, invoice_id: str, values: dict[str, Any]) -> None:
+        """Sets these columns of an invoice."""
+        conn.execute(self.update_invoice, {"row_id": invoice_id, **values})
+
+    def add_payment(self, conn: Connection, row: dict[str, Any]) -> None:
+        """A new payment's row (before its invoice's facts are read again)."""
+        conn.execute(insert(self.t.payments), [row])
+
+    def reverse_payment(self, conn: Connection, invoice_id: str, payment_id: str, at: Any) -> None:
+        """Marks a payment of ``invoice_id`` reversed at ``at``."""
+        payments = self.t.payments
+        conn.execute(update(payments).where(payments.c.id == payment_id).values(reversed_at=at))
+
+    def email_outcome(
+        self, conn: Connection, invoice_id: str, version: int, send: int, outcome: str, reply: str | None
+    ) -> None:
+        """An invoice's version moves on; its email status is ``outcome`` if its last emailed send is ``send``."""
+        invoices = self.t.invoices
+        this = invoices.c.id == invoice_id
+        conn.execute(update(invoices).where(this).values(version=version))
+        emailed = update(invoices).where(this, invoices.c.emailed_send == send)
+        conn.execute(emailed.values(email_status=outcome, email_reply=reply))
 
     # --- what invoices copy of their client ------------------------------------------------
 
