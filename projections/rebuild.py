@@ -2,16 +2,19 @@
 
 The new tables (``rebuild_*``) fill in batches of their own transactions, so writes and
 their read-your-writes go on meanwhile; only the last events and the switch (drop the
-live tables, rename the new ones) hold the write lock. They fill without the indexes that
-no handler finds rows by, and without the search index: both are built once from the
-filled tables (faster than keeping them row by row), before the events recorded meanwhile
-are applied. A rebuild killed on the way leaves the live tables as they were; the next
-one drops what it left. So does one that meets a stream whose seals do not verify: it
-stops with ``Unverified`` naming the stream.
+live tables, rename the new ones) hold the write lock. The events go through a
+``Replay`` (``projections.replay``): the live handlers, their rows kept in memory and
+written many at a time; on SQLite the rows are made outside the write lock and written
+in a short transaction. The tables fill without the indexes that no handler finds rows
+by, and without the search index: both are built once from the filled tables (faster
+than keeping them row by row), before the events recorded meanwhile are applied. A
+rebuild killed on the way leaves the live tables as they were; the next one drops what
+it left. So does one that meets a stream whose seals do not verify: it stops with
+``Unverified`` naming the stream.
 
 The projector (``projections.projector``) runs the steps: ``prepare`` the new tables,
-``fill`` them through a projector of their own (the same handlers as the live one, so a
-rebuilt read model equals the live one), then ``switch`` inside its own lock.
+``fill`` them (the same handlers as the live one, so a rebuilt read model equals the live
+one), then ``switch`` inside its own lock.
 """
 
 import time
@@ -32,7 +35,8 @@ from projections.tables import GENERATIONS, LIVE, READ_MODEL_TABLES, ReadTables,
 REBUILD_KEY = "read-model-rebuild"  # the position of a rebuild under way beside the live tables
 # How a rebuild shares SQLite's write lock with live writers (``Turns``): each transaction
 # holds it at most REBUILD_HOLD_SECONDS (REBUILD_BUSY_HOLD_SECONDS while events are being
-# recorded), then pauses REBUILD_PAUSE_SECONDS.
+# recorded), then pauses REBUILD_PAUSE_SECONDS. The replay holds no lock while it makes
+# rows for that long, then writes them in a transaction of its own, with no pause (``_replay``).
 REBUILD_HOLD_SECONDS = 0.5
 REBUILD_BUSY_HOLD_SECONDS = 0.15
 REBUILD_BUSY_SECONDS = 1.0
