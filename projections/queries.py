@@ -1,10 +1,11 @@
 """The read side: indexed SQL over the read model, never a replay of events."""
 
-from dataclasses import fields
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
-from sqlalchemy import Connection, Engine, Select, Table, and_, bindparam, func, literal_column, select, tuple_
+from sqlalchemy import Connection, Engine, Result, Select, Table, and_, bindparam, func, literal_column, select, tuple_
 
 from projections import search as searching
 from projections.folding import fold
@@ -32,8 +33,11 @@ from projections.views import (
 )
 
 V = TypeVar("V")
+# Makes a page's records from its rows (column name -> value) on the page's connection.
+Build: TypeAlias = Callable[[Connection, list[dict[str, Any]]], list[V]]
 TOTAL = "_total"  # the window count a searched page carries beside its columns
 MAX_OFFSET = 2**62  # past any number of rows
+PROBE = 512  # a search's matches read ahead: all of a narrow term's, sorted in Python
 
 
 def _columns(table: Table, view: type[Any]) -> list[Any]:
@@ -71,9 +75,7 @@ class ReadModel:
         """``account_id = :account`` for a query that names its rows by id: on SQLite written
         ``+account_id``, so the ids are looked up by key instead of the planner (without
         statistics) walking every row of the account through the list's index."""
-        if self.dialect == "sqlite":
-            return literal_column(f'+"{table.name}".account_id') == account_id
-        return table.c.account_id == account_id
+        return _owned_on(table, account_id, self.dialect)
 
     def _page(
         self,
@@ -85,47 +87,132 @@ class ReadModel:
         counted: tuple[str, str] | None,
         few: bool = False,
         start: SortKey | None = None,
+        build: Build[V] | None = None,
     ) -> Page[V]:
         """A page of ``query``, newest first; ``counted`` names the ``read_counts`` row that
         holds its total (account, scope), else the matching rows are counted, in the same
         query as the page (a search is run once, not once to count and once to read).
-        With ``start``, the page is the rows after that key (a keyset page)."""
-        order: tuple[Any, ...] = (table.c.created_at.desc(), table.c.id.desc())
-        if few and self.dialect == "sqlite":
-            # Rows that an index finds few of (one client's invoices): sorted after they are
-            # found. Without statistics SQLite would rather walk the whole account in list
-            # order to skip the sort ("+" keeps that index out of the ORDER BY).
-            order = (literal_column(f'+"{table.name}".created_at').desc(), literal_column(f'"{table.name}".id').desc())
+        With ``start``, the page is the rows after that key (a keyset page). ``build``
+        makes the page's records from its rows on the same connection (one snapshot), for
+        a page read with its relations; by default each row is one ``view``."""
+        make: Build[V] = build or (lambda _conn, rows: [view(**row) for row in rows])
+        order = self._order(table, few)
         if start is not None:
-            return self._keyset_page(table, query, view, limit, counted, order, start)
+            return self._keyset_page(table, query, limit, counted, order, start, make)
         offset = (page - 1) * limit
         with self.engine.connect() as conn:
             if counted is None:
-                rows: list[Any] = []
+                found: list[dict[str, Any]] = []
                 if offset < MAX_OFFSET:  # keeps absurd page numbers away from SQL
                     with_total = query.add_columns(func.count().over().label(TOTAL))
-                    rows = list(conn.execute(with_total.order_by(*order).limit(limit).offset(offset)))
-                if rows:
-                    total = int(rows[0]._mapping[TOTAL])
+                    found = _dicts(conn.execute(with_total.order_by(*order).limit(limit).offset(offset)))
+                if found:
+                    total = int(found[0][TOTAL])
                 else:  # past the last page: the count alone
                     total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-                items = [view(**{k: v for k, v in row._mapping.items() if k != TOTAL}) for row in rows]
-                return Page(items, total, page, limit)
+                for row in found:
+                    del row[TOTAL]
+                return Page(make(conn, found), total, page, limit)
             total = self._counted(conn, counted)
-            rows = []
+            found = []
             if offset < total:  # also keeps absurd page numbers away from SQL
-                rows = list(conn.execute(query.order_by(*order).limit(limit).offset(offset)))
-        return Page([view(**row._mapping) for row in rows], total, page, limit)
+                found = _dicts(conn.execute(query.order_by(*order).limit(limit).offset(offset)))
+            items = make(conn, found)
+        return Page(items, total, page, limit)
+
+    def _order(self, table: Table, few: bool) -> tuple[Any, ...]:
+        """A list's order, newest first. Rows that an index finds few of (one client's
+        invoices) are sorted after they are found: without statistics SQLite would rather
+        walk the whole account in list order to skip the sort ("+" keeps that index out
+        of the ORDER BY)."""
+        if few and self.dialect == "sqlite":
+            return (literal_column(f'+"{table.name}".created_at').desc(), literal_column(f'"{table.name}".id').desc())
+        return (table.c.created_at.desc(), table.c.id.desc())
+
+    def _list(
+        self,
+        listed: "_Listed",
+        columns: list[Any],
+        view: type[V],
+        page: int,
+        limit: int,
+        start: SortKey | None,
+        build: Build[V] | None = None,
+    ) -> Page[V]:
+        """A page of a list: through the search index (:meth:`_searched`) or :meth:`_page`."""
+        if searching.indexed(listed.term, self.dialect):
+            make: Build[V] = build or (lambda _conn, rows: [view(**row) for row in rows])
+            return self._searched(listed, columns, page, limit, start, make)
+        where = [searching.owned_by(listed.table, listed.account_id, listed.term, self.dialect), *listed.filters]
+        if listed.term:
+            where.append(searching.matching(listed.table, listed.term, self.dialect))
+        query = select(*columns).where(and_(*where))
+        return self._page(listed.table, query, view, page, limit, listed.counted, listed.few, start, build)
+
+    def _searched(
+        self, listed: "_Listed", columns: list[Any], page: int, limit: int, start: SortKey | None, make: Build[V]
+    ) -> Page[V]:
+        """A page of a search through the index (SQLite, a term of three or more
+        characters), the index's matches evaluated once for a narrow term:
+
+        - the matches' keys (rowid, created_at, id) are read, at most ``PROBE`` + 1 of them;
+          when that is all of them (a narrow term), they are the total, sorted here, and
+          the page's rows are read by rowid;
+        - else (a broad term) the matches are counted, by rowid, reading nothing of their
+          rows but the account, and the page is read by whichever plan costs less for that
+          many (``projections.search.walks``): walking the list's index in order, checking
+          each row against the matches, or reading the matches and sorting them.
+
+        Counting beside the page (a window) read and sorted every match whole."""
+        table, account_id, term = listed.table, listed.account_id, listed.term or ""
+        offset = (page - 1) * limit if start is None else 0
+        where: list[Any] = [searching.owned_by(table, account_id, term, self.dialect), *listed.filters]
+        found = searching.matching(table, term, self.dialect)
+        keyed = [*where, found] if start is None else [*where, found, _after(table, start)]
+        wanted = limit if start is None else limit + 1
+        with self.engine.connect() as conn:
+            keys = conn.execute(
+                select(*searching.sort_keys(table)).select_from(table).where(*keyed).limit(PROBE + 1)
+            ).all()
+            if len(keys) <= PROBE and start is None:
+                total = len(keys)
+            else:
+                total = conn.execute(select(func.count()).select_from(table).where(*where, found)).scalar_one()
+            rows: list[dict[str, Any]] = []
+            if len(keys) <= PROBE:  # every match (after ``start``) is in ``keys``: sorted here
+                chosen = [key.id for key in sorted(keys, key=lambda k: (k.at, k.id), reverse=True)]
+                chosen = chosen[offset : offset + wanted]
+                if chosen:
+                    by_id = {
+                        row["id"]: row for row in _dicts(conn.execute(select(*columns).where(table.c.id.in_(chosen))))
+                    }
+                    rows = [by_id[key] for key in chosen if key in by_id]
+            elif offset < total:
+                walk = not listed.few and searching.walks(
+                    self._counted(conn, (account_id, listed.everything)), total, offset + limit
+                )
+                if walk:
+                    where = [table.c.account_id == account_id, *listed.filters]
+                    found = searching.matching(table, term, self.dialect, walk=True)
+                query = select(*columns).where(*where, found).order_by(*self._order(table, listed.few))
+                if start is None:
+                    rows = _dicts(conn.execute(query.limit(limit).offset(offset)))
+                else:
+                    rows = _dicts(conn.execute(query.where(_after(table, start)).limit(wanted)))
+            items = make(conn, rows[:limit])
+        if start is None:
+            return Page(items, int(total), page, limit)
+        return Page(items, int(total), 1, limit, more=len(rows) > limit)
 
     def _keyset_page(
         self,
         table: Table,
         query: Select[Any],
-        view: type[V],
         limit: int,
         counted: tuple[str, str] | None,
         order: tuple[Any, ...],
         start: SortKey,
+        make: Build[V],
     ) -> Page[V]:
         """The rows after ``start`` in the list's order: ``(created_at, id) < (:at, :id)``, a
         range of the list's index (each list's index ends in created_at, id), so a page
@@ -133,17 +220,13 @@ class ReadModel:
         ``start``) neither push rows onto it nor off it. One row past ``limit`` is read to
         know whether more follow. ``page`` is reported as 1: a keyset page is not counted
         from the first."""
-        after = tuple_(table.c.created_at, table.c.id) < tuple_(
-            bindparam("start_at", start.created_at, type_=table.c.created_at.type),
-            bindparam("start_id", start.id, type_=table.c.id.type),
-        )
         with self.engine.connect() as conn:
-            rows = list(conn.execute(query.where(after).order_by(*order).limit(limit + 1)))
+            rows = _dicts(conn.execute(query.where(_after(table, start)).order_by(*order).limit(limit + 1)))
             if counted is None:
                 total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
             else:
                 total = self._counted(conn, counted)
-        items = [view(**row._mapping) for row in rows[:limit]]
+            items = make(conn, rows[:limit])
         return Page(items, int(total), 1, limit, more=len(rows) > limit)
 
     @staticmethod
@@ -192,14 +275,15 @@ class ReadModel:
     def clients(
         self, account_id: str, page: int, limit: int, search: str | None = None, *, start: SortKey | None = None
     ) -> Page[ClientView]:
-        term = fold(search) if search else None
-        query = select(*_columns(clients, ClientView)).where(
-            searching.owned_by(clients, account_id, term, self.dialect), clients.c.is_active.is_(True)
+        listed = _Listed(
+            clients,
+            account_id,
+            [clients.c.is_active.is_(True)],
+            fold(search) if search else None,
+            None if search else (account_id, ACTIVE_CLIENTS),
+            ACTIVE_CLIENTS,
         )
-        if term:
-            query = query.where(searching.matching(clients, term, self.dialect))
-        counted = None if search else (account_id, ACTIVE_CLIENTS)
-        return self._page(clients, query, ClientView, page, limit, counted, start=start)
+        return self._list(listed, _columns(clients, ClientView), ClientView, page, limit, start)
 
     def client(self, account_id: str, client_id: str) -> ClientView | None:
         with self.engine.connect() as conn:
@@ -219,17 +303,42 @@ class ReadModel:
         *,
         start: SortKey | None = None,
     ) -> Page[InvoiceSummary]:
-        term = fold(search) if search else None
-        conditions = [searching.owned_by(invoices, account_id, term, self.dialect)]
-        if client_id is not None:
-            conditions.append(invoices.c.client_id == client_id)
-        if status is not None:
-            conditions.append(invoices.c.status == status)
-        if term:
-            conditions.append(searching.matching(invoices, term, self.dialect))
-        query = select(*_columns(invoices, InvoiceSummary)).where(and_(*conditions))
-        counted = None if search else (account_id, invoice_scope(client_id, status))
-        return self._page(invoices, query, InvoiceSummary, page, limit, counted, few=client_id is not None, start=start)
+        listed = _invoice_list(account_id, search, client_id, status)
+        return self._list(listed, _columns(invoices, InvoiceSummary), InvoiceSummary, page, limit, start)
+
+    def invoices_with(
+        self,
+        account_id: str,
+        page: int,
+        limit: int,
+        search: str | None = None,
+        client_id: str | None = None,
+        status: str | None = None,
+        *,
+        start: SortKey | None = None,
+        detailed: bool = False,
+        with_clients: bool = False,
+    ) -> tuple[Page[InvoiceSummary], dict[str, ClientView]]:
+        """The same page as :meth:`invoices`, read with what a page of GraphQL shows beside
+        it, on one connection: each row as a detail with its lines (``detailed``: the
+        page's query reads the detail's columns, and one more query the lines of all its
+        rows) and the rows' clients (``with_clients``: one query). A page with its
+        relations then costs one call and at most two queries more than the page, where
+        the per-relation loaders cost a thread hop, a connection and a query each."""
+        clients_of: dict[str, ClientView] = {}
+
+        def build(conn: Connection, rows: list[dict[str, Any]]) -> list[InvoiceSummary]:
+            if with_clients and rows:
+                ids = list({str(row["client_id"]) for row in rows})
+                clients_of.update(_clients_on(conn, account_id, ids, self.dialect))
+            if not detailed:
+                return [InvoiceSummary(**row) for row in rows]
+            lines = _lines_on(conn, [str(row["id"]) for row in rows])
+            return [InvoiceDetail(**row, line_items=lines[str(row["id"])]) for row in rows]
+
+        view: type[InvoiceSummary] = InvoiceDetail if detailed else InvoiceSummary
+        listed = _invoice_list(account_id, search, client_id, status)
+        return self._list(listed, _columns(invoices, view), view, page, limit, start, build), clients_of
 
     def invoice_account(self, invoice_id: str) -> str | None:
         """The account that owns an invoice, for work that starts from an event (the PDF worker)."""
@@ -276,34 +385,20 @@ class ReadModel:
 
     def clients_in(self, account_id: str, client_ids: list[str]) -> dict[str, ClientView]:
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(*_columns(clients, ClientView)).where(
-                    self._owned(clients, account_id), clients.c.id.in_(client_ids)
-                )
-            )
-            return {row.id: ClientView(**row._mapping) for row in rows}
+            return _clients_on(conn, account_id, client_ids, self.dialect)
 
     def invoices_in(self, account_id: str, invoice_ids: list[str]) -> dict[str, InvoiceDetail]:
         """Details with their lines: two queries for any number of invoices."""
         with self.engine.connect() as conn:
-            rows = list(
+            rows = _dicts(
                 conn.execute(
                     select(*_columns(invoices, InvoiceDetail)).where(
                         self._owned(invoices, account_id), invoices.c.id.in_(invoice_ids)
                     )
                 )
             )
-            lines: dict[str, list[LineView]] = {row.id: [] for row in rows}
-            if lines:
-                found = conn.execute(
-                    select(line_items.c.invoice_id, *_columns(line_items, LineView))
-                    .where(line_items.c.invoice_id.in_(list(lines)))
-                    .order_by(line_items.c.invoice_id, line_items.c.position)
-                )
-                for line in found:
-                    values = dict(line._mapping)
-                    lines[values.pop("invoice_id")].append(LineView(**values))
-        return {row.id: InvoiceDetail(**row._mapping, line_items=lines[row.id]) for row in rows}
+            lines = _lines_on(conn, [row["id"] for row in rows])
+        return {row["id"]: InvoiceDetail(**row, line_items=lines[row["id"]]) for row in rows}
 
     def payments_in(self, account_id: str, invoice_ids: list[str]) -> dict[str, list[PaymentView]]:
         """The payments of the account's invoices among ``invoice_ids``, oldest first."""
@@ -346,3 +441,82 @@ def _invoice_on(conn: Connection, account_id: str, invoice_id: str) -> InvoiceDe
         return None
     lines = conn.execute(_LINES, {"invoice": invoice_id})
     return InvoiceDetail(**row._mapping, line_items=[LineView(**line._mapping) for line in lines])
+
+
+def _owned_on(table: Table, account_id: str, dialect: str) -> Any:
+    """``ReadModel._owned`` for a function given the dialect."""
+    if dialect == "sqlite":
+        return literal_column(f'+"{table.name}".account_id') == account_id
+    return table.c.account_id == account_id
+
+
+def _clients_on(conn: Connection, account_id: str, client_ids: list[str], dialect: str) -> dict[str, ClientView]:
+    """The account's clients among ``client_ids``, by id, in one query on ``conn``."""
+    rows = conn.execute(
+        select(*_columns(clients, ClientView)).where(
+            _owned_on(clients, account_id, dialect), clients.c.id.in_(client_ids)
+        )
+    )
+    return {row["id"]: ClientView(**row) for row in _dicts(rows)}
+
+
+# The lines of many invoices, built once; a line's columns are LineView's fields in order,
+# so a line is made from its row by position.
+_LINES_OF = (
+    select(*_columns(line_items, LineView), line_items.c.invoice_id)
+    .where(line_items.c.invoice_id.in_(bindparam("invoices", expanding=True)))
+    .order_by(line_items.c.invoice_id, line_items.c.position)
+)
+assert [c.name for c in _LINES_OF.selected_columns][:-1] == [f.name for f in fields(LineView)]
+
+
+def _lines_on(conn: Connection, invoice_ids: list[str]) -> dict[str, list[LineView]]:
+    """The lines of these invoices, in order, by invoice id, in one query on ``conn``."""
+    lines: dict[str, list[LineView]] = {invoice_id: [] for invoice_id in invoice_ids}
+    if lines:
+        for line in conn.execute(_LINES_OF, {"invoices": list(lines)}):
+            lines[line[-1]].append(LineView(*line[:-1]))
+    return lines
+
+
+def _dicts(result: Result[Any]) -> list[dict[str, Any]]:
+    """The rows as dicts, their names read once (a row's own mapping makes its keys anew
+    for every row, which cost more than reading the rows)."""
+    names = list(result.keys())
+    return [dict(zip(names, row, strict=True)) for row in result]
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """What a list reads: the account's rows of ``table`` meeting ``filters`` and, with a
+    (folded) ``term``, containing it; ``counted`` names the count row holding its total
+    when that is counted ahead (no search), ``everything`` the one counting the whole list
+    of the account (how long a walk of its index is); ``few``: an index finds few rows."""
+
+    table: Table
+    account_id: str
+    filters: list[Any]
+    term: str | None
+    counted: tuple[str, str] | None
+    everything: str
+    few: bool = False
+
+
+def _invoice_list(account_id: str, search: str | None, client_id: str | None, status: str | None) -> _Listed:
+    filters = []
+    if client_id is not None:
+        filters.append(invoices.c.client_id == client_id)
+    if status is not None:
+        filters.append(invoices.c.status == status)
+    counted = None if search else (account_id, invoice_scope(client_id, status))
+    return _Listed(
+        invoices, account_id, filters, fold(search) if search else None, counted, invoice_scope(), client_id is not None
+    )
+
+
+def _after(table: Table, start: SortKey) -> Any:
+    """The rows after ``start`` in a list's order (a keyset page)."""
+    return tuple_(table.c.created_at, table.c.id) < tuple_(
+        bindparam("start_at", start.created_at, type_=table.c.created_at.type),
+        bindparam("start_id", start.id, type_=table.c.id.type),
+    )

@@ -18,7 +18,7 @@ A term shorter than three characters has no trigram: it is answered by the scan,
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, Table, and_, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, Connection, Select, Table, literal_column, or_, select, text
 
 from domain.invoice import TEXTS
 
@@ -181,15 +181,49 @@ def owned_by(table: Table, account_id: str, folded_term: str | None, dialect: st
     return table.c.account_id == account_id
 
 
-def matching(table: Table, folded_term: str, dialect: str) -> ColumnElement[bool]:
-    """Rows of ``table`` whose folded columns contain ``folded_term``."""
-    scan = or_(*(_contains(table.c[column], folded_term) for column in columns_of(table)))
+def matching(table: Table, folded_term: str, dialect: str, *, walk: bool = False) -> ColumnElement[bool]:
+    """Rows of ``table`` whose folded columns contain ``folded_term``.
+
+    Through the index, the rows whose rowid is among the index's matches, and nothing
+    more: a phrase of the term's trigrams matches exactly the texts that contain the term
+    (case-sensitively, on text folded already), which is a subset of what the scan's
+    ``LIKE`` finds (``LIKE`` also ignores ASCII case, which folded text no longer has), so
+    checking the matches again with ``LIKE`` would change no answer and cost a comparison
+    per column per match. With ``walk``, the rowid is written ``+rowid``, so the planner
+    walks the list's index in order and checks each row against the matches (see
+    :func:`walks`) instead of starting from them."""
     if not indexed(folded_term, dialect):
-        return scan
+        return or_(*(_contains(table.c[column], folded_term) for column in columns_of(table)))
     fts = search_table(table)
     candidates: Select[Any] = (
         select(literal_column("rowid"))
         .select_from(text(f'"{fts}"'))
         .where(text(f'"{fts}" MATCH :search_phrase').bindparams(search_phrase=_phrase(folded_term)))
     )
-    return and_(literal_column(f'"{table.name}".rowid').in_(candidates), scan)
+    rowid = f'+"{table.name}".rowid' if walk else f'"{table.name}".rowid'
+    return literal_column(rowid).in_(candidates)
+
+
+def sort_keys(table: Table) -> tuple[ColumnElement[Any], ...]:
+    """Where a row stands in a list's order, as stored (``at``: created_at's text, which
+    sorts as the column does; ``id``), read for a search's matches to sort them."""
+    return (
+        literal_column(f'"{table.name}".created_at').label("at"),
+        literal_column(f'"{table.name}".id').label("id"),
+    )
+
+
+# What reading one match and sorting it costs, in steps of a walk of the list's index (an
+# index entry checked against the matches), as measured on SQLite: about 1.5 µs and 0.13 µs.
+WALK_ADVANTAGE = 10
+
+
+def walks(listed: int, found: int, reach: int) -> bool:
+    """Whether the first ``reach`` rows (offset + limit) of ``found`` matches among the
+    ``listed`` rows of an account's list are read faster by walking the list's index in
+    its order, checking each row against the matches, than by reading every match and
+    sorting them. The walk stops after about ``reach × listed / found`` rows when the
+    matches are spread through the list (a broad term: "MÜLLER" in every twentieth
+    invoice, page 1 after some 400 rows instead of 5,000 matches read and sorted); the
+    sort reads ``found`` rows whatever the page (a narrow term: a few rows)."""
+    return found > 0 and reach * listed < WALK_ADVANTAGE * found * found

@@ -44,6 +44,16 @@ NOW = Moment()
 
 
 @dataclass(frozen=True)
+class Listing:
+    """A page of invoices with what a page of GraphQL shows beside its rows, read at once:
+    each row a detail with its lines when asked, and the rows' clients when asked (by id;
+    empty when not asked)."""
+
+    page: Page[InvoiceSummary]
+    clients: dict[str, ClientView]
+
+
+@dataclass(frozen=True)
 class InvoiceRead:
     """An invoice's detail with its client and seller (what its PDF shows of them)."""
 
@@ -61,6 +71,24 @@ class Invoices:
         """A page by number, or after a cursor (``after``): one read either way, in both doors."""
         q = query.checked()
         return self.core.read.invoices(str(account), q.page, q.limit, q.search, q.client_id, q.status, start=q.start)
+
+    def listing(self, account: UUID, query: InvoiceQuery, *, details: bool, clients: bool) -> Listing:
+        """The page :meth:`list` reads, with its rows' details (lines included) and clients,
+        in one call and one snapshot: a page and its relations in one read, not one read
+        per relation."""
+        q = query.checked()
+        page, found = self.core.read.invoices_with(
+            str(account),
+            q.page,
+            q.limit,
+            q.search,
+            q.client_id,
+            q.status,
+            start=q.start,
+            detailed=details,
+            with_clients=clients,
+        )
+        return Listing(page, found)
 
     def detail(self, account: UUID, invoice_id: UUID) -> InvoiceDetail:
         found = self.core.read.invoice(str(account), str(invoice_id))

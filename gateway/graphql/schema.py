@@ -137,11 +137,10 @@ class Query:
         first: FIRST = None,
         after: AFTER = None,
     ) -> InvoicePage:
-        ctx = info.context
         size, cursor = paged(page, limit, first, after)
         client = None if client_id is None else str(client_id)
         query = InvoiceQuery(page, size, search, client, status and status.name, after=cursor)
-        return InvoicePage.of(await _run(ctx.usecases.invoices.list, ctx.account, query))
+        return await InvoicePage.read(info, query)
 
     @strawberry.field(
         description="One invoice: now, at a version, or as of a moment (rebuilt from its events); null, with a"

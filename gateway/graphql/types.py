@@ -10,25 +10,37 @@ carry today's page fields (``data``, ``total``, ``page``, ``limit``, ``totalPage
 REST's envelope) and, beside them, a Relay connection's (``edges``, ``pageInfo``,
 ``totalCount``), so a frontend library built on either reads them."""
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from uuid import UUID
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.types import Info
+from strawberry.utils.str_converters import to_camel_case
 
 from gateway.graphql.enums import Currency, EmailStatus, InvoiceStatus
 from gateway.graphql.history import HistoryEntry
 from gateway.graphql.inputs import INVOICE_TEXTS
 from gateway.graphql.lines import LineItem
 from gateway.graphql.paging import AFTER, FIRST, LIMIT, PAGE, SEARCH, paged
+from gateway.graphql.selection import wanted
 from gateway.graphql.viewed import detail_fields, filled
 from pdf.coverage import pdf_warnings
 from usecases import cursors
 from usecases.inputs import InvoiceQuery
-from usecases.views import AccountView, ClientView, InvoiceDetail, InvoiceSummary, Page, PaymentView, SortKey
+from usecases.views import (
+    AccountView,
+    ClientView,
+    InvoiceDetail,
+    InvoiceSummary,
+    LineView,
+    Page,
+    PaymentView,
+    SortKey,
+)
 
 if TYPE_CHECKING:
     from gateway.graphql.context import Context
@@ -39,6 +51,7 @@ else:
 
 Day = date  # a field named "date" must not shadow the type in its own annotation
 field = strawberry.field
+R = TypeVar("R")
 
 
 class MissingRecord(RuntimeError):
@@ -107,10 +120,9 @@ class Client:
         first: FIRST = None,
         after: AFTER = None,
     ) -> "InvoicePage":
-        ctx = info.context
         size, cursor = paged(page, limit, first, after)
         query = InvoiceQuery(page, size, search, str(self.id), status.name if status else None, after=cursor)
-        return InvoicePage.of(await run_in_threadpool(ctx.usecases.invoices.list, ctx.account, query))
+        return await InvoicePage.read(info, query)
 
     @strawberry.field(description="Every event of the client, oldest first.")
     async def history(self, info: GraphInfo) -> list[HistoryEntry]:
@@ -138,6 +150,10 @@ DETAIL: dict[str, tuple[str, Any, str | None]] = {
     "email_error": ("The mail server's reply when the last emailed send failed.", None, "email_reply"),
     "version": ("The invoice's version: how many events it has.", None, None),
 }
+# The fields of an invoice that read its detail, and those that read its client (GraphQL
+# names): a page whose rows select one is read with its rows' details or clients.
+DETAIL_NAMES = frozenset({*(to_camel_case(name) for name in DETAIL), "lineItems", "shareUrl", "pdfWarnings"})
+CLIENT_NAMES = frozenset({"client", "pdfWarnings"})
 
 
 @strawberry.type(description="An invoice: its lines and totals, where it stands, and its client.")
@@ -161,6 +177,7 @@ class Invoice:
     created_at: datetime = field(description="When the invoice was created.")
     updated_at: datetime = field(description="When the invoice last changed.")
     known: strawberry.Private[InvoiceDetail | None] = None
+    known_client: strawberry.Private[ClientView | None] = None  # the client now, read with the page
     past_client: strawberry.Private[ClientView | None] = None
     past_account: strawberry.Private[AccountView | None] = None
     past_payments: strawberry.Private[list[PaymentView] | None] = None
@@ -173,11 +190,21 @@ class Invoice:
         client: ClientView | None = None,
         account: AccountView | None = None,
         payments: list[PaymentView] | None = None,
+        current_client: ClientView | None = None,
     ) -> "Invoice":
         """From a list row, or from a detail (then its detail fields need no load; with
-        ``payments``, a past version: its client, seller and payments are as they were)."""
+        ``payments``, a past version: its client, seller and payments are as they were).
+        ``current_client`` is the client as it is now, when read with the page."""
         known = view if isinstance(view, InvoiceDetail) else None
-        return filled(cls, view, known=known, past_client=client, past_account=account, past_payments=payments)
+        return filled(
+            cls,
+            view,
+            known=known,
+            known_client=current_client,
+            past_client=client,
+            past_account=account,
+            past_payments=payments,
+        )
 
     async def _detail(self, info: GraphInfo) -> InvoiceDetail:
         if self.known is None:
@@ -187,14 +214,30 @@ class Invoice:
             self.known = found
         return self.known
 
-    @strawberry.field(description="The lines, in order.")
-    async def line_items(self, info: GraphInfo) -> list[LineItem]:
-        return [LineItem.of(line) for line in (await self._detail(info)).line_items]
+    def _from_detail(self, info: GraphInfo, read: Callable[[InvoiceDetail], R]) -> R | Awaitable[R]:
+        """``read`` of the detail: at once when it is at hand (a page read with its details,
+        a single invoice), else once the request's loader has it. A resolver returning
+        this is a plain function: GraphQL awaits only what is an awaitable, so a page read
+        with its details makes no coroutine per field."""
+        if self.known is not None:
+            return read(self.known)
 
-    @strawberry.field(description="Where the client views it online, once it was sent.")
-    async def share_url(self, info: GraphInfo) -> str | None:
-        token = (await self._detail(info)).share_token
-        return f"{info.context.public_url}/i/{token}" if token else None
+        async def later() -> R:
+            return read(await self._detail(info))
+
+        return later()
+
+    @strawberry.field(description="The lines, in order.", graphql_type=list[LineItem])
+    def line_items(self, info: GraphInfo) -> list[LineView] | Awaitable[list[LineView]]:
+        # The views themselves: LineItem's fields are LineView's attributes by name (the
+        # type has no interface, so GraphQL reads any object's attributes), and a page's
+        # hundreds of lines need no copy each (tests/integration/test_graphql_page_reads.py).
+        return self._from_detail(info, lambda detail: detail.line_items)
+
+    @strawberry.field(description="Where the client views it online, once it was sent.", graphql_type=str | None)
+    def share_url(self, info: GraphInfo) -> str | None | Awaitable[str | None]:
+        base = info.context.public_url
+        return self._from_detail(info, lambda detail: f"{base}/i/{detail.share_token}" if detail.share_token else None)
 
     @strawberry.field(description="Characters of the invoice that no font of its PDF can draw.")
     async def pdf_warnings(self, info: GraphInfo) -> list[str]:
@@ -205,12 +248,21 @@ class Invoice:
     async def _client_view(self, info: GraphInfo) -> ClientView | None:
         if self.past_payments is not None:
             return self.past_client
+        if self.known_client is not None:
+            return self.known_client
         return await info.context.loaders.clients.load(str(self.client_id))
 
-    @strawberry.field(description="The client billed; of a past version, the client as it was then.")
-    async def client(self, info: GraphInfo) -> Client:
+    @strawberry.field(
+        description="The client billed; of a past version, the client as it was then.", graphql_type=Client
+    )
+    def client(self, info: GraphInfo) -> Client | Awaitable[Client]:
         if self.past_payments is not None and self.past_client is not None:
             return Client.of(self.past_client)
+        if self.known_client is not None:  # read with the page
+            return Client.of(self.known_client)
+        return self._load_client(info)
+
+    async def _load_client(self, info: GraphInfo) -> Client:
         # A client is never removed (a delete is a soft one) and an invoice needs one to be
         # created, so the current client is always there; a past version whose client cannot
         # be rebuilt at that moment (a clock stepped back) shows the client as it is now.
@@ -313,6 +365,21 @@ class InvoicePage:
         return [InvoiceEdge(node=node, cursor=key) for node, key in zip(self.data, self.row_cursors, strict=True)]
 
     @classmethod
-    def of(cls, result: Page[InvoiceSummary]) -> "InvoicePage":
-        nodes = [Invoice.of(view) for view in result.items]
+    def of(cls, result: Page[InvoiceSummary], clients: dict[str, ClientView] | None = None) -> "InvoicePage":
+        """From a page of rows (summaries or details), with their clients when read with it."""
+        found = clients or {}
+        nodes = [Invoice.of(view, current_client=found.get(view.client_id)) for view in result.items]
         return cls(data=nodes, **_listed(result))  # type: ignore[arg-type]
+
+    @classmethod
+    async def read(cls, info: GraphInfo, query: InvoiceQuery) -> "InvoicePage":
+        """The page ``query`` names, read with the details and clients its rows select (one
+        call, one snapshot), so the rows' fields resolve without loading anything more."""
+        ctx = info.context
+        want = wanted(info, DETAIL_NAMES, CLIENT_NAMES)
+        if not (want.details or want.clients):
+            return cls.of(await run_in_threadpool(ctx.usecases.invoices.list, ctx.account, query))
+        listing = await run_in_threadpool(
+            lambda: ctx.usecases.invoices.listing(ctx.account, query, details=want.details, clients=want.clients)
+        )
+        return cls.of(listing.page, listing.clients)
