@@ -20,6 +20,7 @@ from uuid import UUID
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 
 from domain.invoice import InvoiceDraft, Sending
 from domain.money import LineItemDraft
@@ -52,15 +53,16 @@ def _invoices(services: Services, count: int, lines: int = 3, sent: bool = False
     at once, not only the newest few when idle."""
     account = services.execute(lambda: services.app.open_account("Seller", "business"))
     client = services.execute(lambda: services.app.create_client(account, {"name": "Acme"}))
-    made = []
-    for number in range(count):
+
+    def create(number: int) -> str:
         items = [LineItemDraft(f"Work {number}.{line}", Decimal(1), Decimal(10)) for line in range(lines)]
         draft = InvoiceDraft(client_id=client, line_items=items)
-        invoice = services.execute(lambda draft=draft: services.app.create_invoice(account, draft))
+        invoice = services.execute(lambda: services.app.create_invoice(account, draft))
         if sent:
-            services.execute(lambda invoice=invoice: services.app.send_invoice(account, invoice, Sending()))
-        made.append(str(invoice))
-    return made
+            services.execute(lambda: services.app.send_invoice(account, invoice, Sending()))
+        return str(invoice)
+
+    return [create(number) for number in range(count)]
 
 
 def _workers(data: Path, **env: str) -> subprocess.Popen[bytes]:
@@ -507,7 +509,7 @@ def test_serve_runs_the_workers_as_a_child_and_stops_them_with_itself(data: Path
         serve.wait()
 
 
-def _engines(data: Path) -> tuple[object, object]:
+def _engines(data: Path) -> tuple[Engine, Engine]:
     from database.engines import make_engine
 
     url = f"sqlite:///{data / 'readmodels.sqlite3'}"
