@@ -284,9 +284,12 @@ def test_a_worker_killed_after_recording_the_outcome_leaves_one_delivery_in_the_
     """The outcome (an event) and the queue item's completion commit separately. A worker
     killed between the two leaves the item to the next worker, which finds the send's
     outcome recorded: it sends nothing and records nothing, and the history shows the send
-    delivered once. Real `cleverinvo workers` processes; the item's row is held (a write
-    lock on SQLite, a row lock on PostgreSQL) from the moment the server has the message, so
-    the first worker records the outcome and then waits on the row until it is killed."""
+    delivered once. Real `cleverinvo workers` processes; the item's row is held from the
+    moment the server has the message, so the first worker records the outcome and then
+    cannot finish the item until it is killed: on PostgreSQL a row lock it waits on; on
+    SQLite, where the outcome's event and the queue share the database file and its one
+    write lock, a trigger that refuses to delete the item (its finish fails, and is tried
+    again, with the outcome found recorded, until the kill)."""
     invoice_id = mailer.emailed()
     settings = mailer.services.settings
     environment = {
@@ -306,10 +309,25 @@ def test_a_worker_killed_after_recording_the_outcome_leaves_one_delivery_in_the_
 
     queue = mailer.worker.queue
     holder = queue.writer.connect()
+    on_sqlite = holder.dialect.name == "sqlite"
 
     def hold_the_item() -> None:  # before the 250: the worker cannot finish the item until released
-        holder.begin()  # BEGIN IMMEDIATE on SQLite: the database's write lock
+        if on_sqlite:
+            with queue.writer.begin() as conn:
+                conn.exec_driver_sql(
+                    "CREATE TRIGGER test_hold BEFORE DELETE ON work_queue WHEN OLD.follower = 'email' "
+                    "BEGIN SELECT RAISE(ABORT, 'held by the test'); END"
+                )
+            return
+        holder.begin()
         holder.execute(select(work_queue).where(work_queue.c.follower == "email").with_for_update())
+
+    def release_the_item() -> None:
+        if on_sqlite:
+            with queue.writer.begin() as conn:
+                conn.exec_driver_sql("DROP TRIGGER IF EXISTS test_hold")
+        elif holder.in_transaction():
+            holder.rollback()
 
     def delivered() -> list[Any]:
         return [e for e in mailer.outcomes(invoice_id) if type(e).__name__ == "EmailDelivered"]
@@ -322,13 +340,12 @@ def test_a_worker_killed_after_recording_the_outcome_leaves_one_delivery_in_the_
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
         smtp.on_accept = None
-        holder.rollback()
+        release_the_item()
         assert queue.queued() == 1  # the kill left the item unfinished
         second = workers()
         until(lambda: queue.queued() == 0, 60, "the second worker to settle the item")
     finally:
-        if holder.in_transaction():
-            holder.rollback()
+        release_the_item()
         holder.close()
         for process in (first, second):
             if process is not None and process.poll() is None:
