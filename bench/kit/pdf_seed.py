@@ -33,7 +33,7 @@ def seed(data: Path, invoices: int, rng: random.Random) -> tuple[str, list[str]]
     """One account, one key, one client and ``invoices`` invoices of 1-20 lines, all through
     the application (commands, then the projection), so nothing is rendered. Returns the key
     and the invoice ids."""
-    from domain.invoice import InvoiceDraft
+    from domain.invoice import InvoiceDraft, Sending
     from domain.money import LineItemDraft
     from gateway.services import Services
     from gateway.settings import Settings
@@ -64,7 +64,11 @@ def seed(data: Path, invoices: int, rng: random.Random) -> tuple[str, list[str]]
             draft = InvoiceDraft(
                 client_id=client, line_items=items, notes="Thank you for your business", terms="Net 30"
             )
-            made.append(str(services.execute(lambda draft=draft: services.app.create_invoice(account, draft))))
+            invoice = services.execute(lambda draft=draft: services.app.create_invoice(account, draft))
+            # Sent (recorded as sent, no email): the workers render a sent invoice at once,
+            # while a new draft waits for their idle moments (followers/pdfs.py).
+            services.execute(lambda invoice=invoice: services.app.send_invoice(account, invoice, Sending()))
+            made.append(str(invoice))
         rendered = services.pdfs.rendered
     finally:
         services.close()
