@@ -1,9 +1,10 @@
 """Engines for the read-model database (SQLite by default, PostgreSQL at scale).
 
-Every engine keeps the connections it opened, up to ``CONNECTIONS`` (the request threads are
-sized to it: ``gateway.http.capacity``): the default pool kept 5 and closed any opened above
-them on their return, so a load of more than 5 threads opened and closed a connection (and
-ran the SQLite connection's PRAGMAs) for most requests. ``single_statements`` is the same
+A SQLite engine keeps the connections it opened, up to ``CONNECTIONS`` (the request threads
+are sized to it: ``gateway.http.capacity``): the default pool kept 5 and closed any opened
+above them on their return, so a load of more than 5 threads opened and closed a connection
+(and ran its PRAGMAs) for most requests. PostgreSQL keeps the stock pool: its connections
+are the server's, shared by every process. ``single_statements`` is the same
 pool for a read of one statement, which needs no transaction around it.
 """
 
@@ -20,8 +21,8 @@ from sqlalchemy.exc import IntegrityError
 
 from database.bounds import Bounds
 
-# Connections each engine may hold, all kept once opened (opened only when wanted). The
-# bound is what the stock pool allowed (5 kept and 10 more), so no database sees more.
+# Connections a SQLite engine may hold, all kept once opened (opened only when wanted). The
+# bound is what the stock pool allowed (5 kept and 10 more), so the threads stay as many.
 CONNECTIONS = 15
 # An execution option: the connection runs each statement in its own (SQLite autocommit)
 # transaction, with no BEGIN/ROLLBACK around it (``single_statements``).
@@ -85,14 +86,10 @@ def single_statements(engine: Engine) -> Engine:
 def _postgres_engine(url: str, bounds: Bounds) -> Engine:
     # pool_pre_ping: a connection the server dropped (a restart) is replaced before use;
     # a disconnect seen in use drops the whole pool, so the next request connects anew.
-    engine = create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_timeout=bounds.pool,
-        pool_size=CONNECTIONS,
-        max_overflow=0,
-        connect_args=bounds.libpq(),
-    )
+    # The stock pool (5 kept, 10 more closed on their return): a server's connections are
+    # shared by every process and host; 15 kept by each engine of each process met "too many
+    # clients" under the multi-process tests.
+    engine = create_engine(url, pool_pre_ping=True, pool_timeout=bounds.pool, connect_args=bounds.libpq())
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
