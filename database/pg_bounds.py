@@ -65,7 +65,17 @@ class OnceApplicationRecorder(PostgresApplicationRecorder):
     (``gateway/http/outages.py``: 503, Write-Saved: unknown; a keyed retry finds the events)."""
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
-        return _insert_once(self, stored_events, **kwargs)
+        datastore = self.datastore
+        unit = getattr(datastore, "unit", None)
+        if unit is None or unit.connection is None or not stored_events:
+            return _insert_once(self, stored_events, **kwargs)
+        # In a command's transaction: no pipeline and no savepoint of its own (a racing
+        # version's unique violation inside psycopg's pipeline surfaced as "transaction
+        # aborted" on the pipeline's exit, not as the IntegrityError that runs the command
+        # again); the table lock and the insert, as eventsourcing's own statements.
+        with datastore.get_connection() as conn, conn.cursor() as cursor:
+            self._insert_stored_events(cursor, stored_events, **kwargs)
+            return self._fetch_ids_after_insert_events(cursor, stored_events, **kwargs)
 
 
 class _Borrowed:
