@@ -37,12 +37,12 @@ from projections.decoding import EventDecoder
 from projections.handlers import HANDLERS
 from projections.handlers.events import Invoice
 from projections.handlers.registry import Registered
-from projections.handlers.replay_rows import PAID, ReplayRows
+from projections.handlers.replay_rows import DRAFTS_HELD, PAID, ReplayRows
 from projections.handlers.stored_invoices import LINE_COLUMNS
 from projections.stream_checks import StreamChecks
 from projections.tables import ReadTables, tracking
 
-REPLAY_BATCH = 2_000  # events read per statement
+REPLAY_BATCH = 1_000  # events read per statement
 
 Kind = tuple[Registered | None, bool, bool]  # handler, an InvoiceCreated add_created may read, writes the tables
 
@@ -64,7 +64,8 @@ class Replay:
 
     def gather(self, conn: Connection, over: Callable[[], bool]) -> bool:
         """Applies events that need no write to the tables (``conn`` only reads), at least
-        a batch, until ``over()`` or an event that does; False when every event is applied."""
+        a batch, until ``over()``, ``DRAFTS_HELD`` new invoices or an event that does;
+        False when every event is applied."""
         queue = self._queue
         while True:
             if not queue and not self._fetch(conn):
@@ -73,7 +74,7 @@ class Replay:
                 if self._kind(queue[0].topic)[2]:
                     return True
                 self._apply(conn, queue.popleft())
-            if over():
+            if over() or len(self.rows.drafts) >= DRAFTS_HELD:
                 return True
 
     def write(self, conn: Connection) -> None:

@@ -30,7 +30,8 @@ from projections.handlers.stored_invoices import LINE_COLUMNS
 from projections.handlers.times import zero_like
 from projections.tables import ReadTables
 
-INVOICES_REMEMBERED = 20_000  # invoices whose lifecycle columns a rebuild keeps between transactions
+INVOICES_REMEMBERED = 5_000  # invoices whose lifecycle columns a rebuild keeps between transactions
+DRAFTS_HELD = 1_000  # new invoices kept before they are written (the replay writes them then)
 LOAD_ROWS = 500  # invoices read per statement
 # What the lifecycle's handlers write of an invoice (``handlers.lifecycle``), beside ``FACTS``.
 WRITTEN = (
