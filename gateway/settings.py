@@ -333,8 +333,8 @@ class Settings:
                 "SQLITE_LOCK_TIMEOUT": "30",
                 # a write queued behind others waits as long as SQLite's own lock would
                 # (gateway/http/capacity.py); the request threads are sized to this pool
-                SQLITE_POOL_SIZE: "5",
-                SQLITE_MAX_OVERFLOW: "10",
+                SQLITE_POOL_SIZE: "15",  # kept: no connections opened and closed (PRAGMAs) per burst
+                SQLITE_MAX_OVERFLOW: "0",
                 SQLITE_POOL_TIMEOUT: "30",
             }
         url = make_url(self.database_url)
