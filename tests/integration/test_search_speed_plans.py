@@ -15,7 +15,7 @@ import pytest
 
 from domain.invoice import Sending
 from gateway.services import Services
-from projections import queries
+from projections import paging
 from projections import search as searching
 from projections.views import SortKey
 from tests.integration.test_projection import draft
@@ -90,7 +90,7 @@ def test_every_plan_pages_a_search_as_the_scan_does(
     for filters in ({}, {"status": "SENT"}, {"status": "DRAFT"}, {"client_id": clients[0]}):
         expected = _scanned(monkeypatch, services, account, term, **filters)
         with monkeypatch.context() as patch:
-            patch.setattr(queries, "PROBE", knobs["PROBE"])
+            patch.setattr(paging, "PROBE", knobs["PROBE"])
             patch.setattr(searching, "WALK_ADVANTAGE", knobs["WALK_ADVANTAGE"])
             assert _pages(services, account, term, **filters) == expected, (plan, term, filters)
 
@@ -101,7 +101,7 @@ def test_a_search_past_its_last_page_still_counts_every_match(
     services, account, _ = seeded
     for probe in (2, 1000):
         with monkeypatch.context() as patch:
-            patch.setattr(queries, "PROBE", probe)
+            patch.setattr(paging, "PROBE", probe)
             got = services.read.invoices(account, 500, 20, "inv-")
         assert (got.items, got.total) == ([], 45)
 
