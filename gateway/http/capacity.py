@@ -8,7 +8,8 @@ lock turned a garbage-collection pause into ``ConnectionUnavailableError`` and a
 (issue 16, defect 6). So the pools and the threads are sized together:
 
 * the event store's SQLite pool waits as long as SQLite itself waits for its lock
-  (``SizedSQLiteFactory``), so a write queued behind others is late, not lost;
+  (``database.event_transactions.SharedSQLiteFactory``), so a read queued behind others is
+  late, not lost; a command runs on the read model's writer engine, in one transaction;
 * the request threads are as many as the smallest pool has connections
   (``limit_threads``), so a thread never waits for a connection another thread of this
   process will not give back soon;
@@ -20,34 +21,8 @@ from typing import Any
 
 from anyio import to_thread
 from eventsourcing.persistence import ConnectionPool
-from eventsourcing.sqlite import SQLiteDatastore, SQLiteFactory
-from eventsourcing.utils import Environment, EnvType
 from sqlalchemy import Engine
 from sqlalchemy.pool import QueuePool
-
-from gateway.settings import SQLITE_MAX_OVERFLOW as MAX_OVERFLOW
-from gateway.settings import SQLITE_POOL_SIZE as POOL_SIZE
-from gateway.settings import SQLITE_POOL_TIMEOUT as POOL_TIMEOUT
-
-
-class SizedSQLiteFactory(SQLiteFactory):
-    """eventsourcing's SQLite persistence with its pool sized from the environment
-    (``SQLITE_POOL_SIZE``, ``SQLITE_MAX_OVERFLOW``, ``SQLITE_POOL_TIMEOUT``), which the
-    stock factory does not read."""
-
-    def __init__(self, env: Environment | EnvType | None):
-        super().__init__(env)
-        stock = self.datastore
-        self.datastore = SQLiteDatastore(
-            db_name=stock.pool.db_name,
-            lock_timeout=stock.pool.lock_timeout,
-            pool_size=int(self.env.get(POOL_SIZE) or 5),
-            max_overflow=int(self.env.get(MAX_OVERFLOW) or 10),
-            pool_timeout=float(self.env.get(POOL_TIMEOUT) or 5.0),
-            single_row_tracking=stock.single_row_tracking,
-            originator_id_type=stock.originator_id_type,
-        )
-        stock.pool.close()  # it never opened a connection
 
 
 def _event_store_connections(app: Any) -> int | None:
