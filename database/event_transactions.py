@@ -101,6 +101,11 @@ class UnitOfWork:
             self.after_commit()
 
 
+def open_connection(unit: "UnitOfWork | None") -> Connection | None:
+    """The connection of ``unit`` open on this thread: None without a unit, or outside one."""
+    return unit.connection if unit is not None else None
+
+
 def raw_connection(conn: Connection) -> Any:
     """The driver's own connection under a SQLAlchemy connection (sqlite3's, psycopg's)."""
     return conn.connection.driver_connection
@@ -114,7 +119,7 @@ class SharedSQLiteDatastore(SQLiteDatastore):
 
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[SQLiteCursor]:
-        conn = self.unit.connection if self.unit is not None else None
+        conn = open_connection(self.unit)
         if conn is None:
             with super().transaction(commit=commit) as cursor:
                 yield cursor

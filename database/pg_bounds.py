@@ -34,7 +34,7 @@ from psycopg.types.composite import register_composite
 from psycopg_pool.base import AttemptWithBackoff
 
 from database.bounds import Bounds
-from database.event_transactions import UnitOfWork, raw_connection
+from database.event_transactions import UnitOfWork, open_connection, raw_connection
 
 FACTORY_TOPIC = "database.pg_bounds:BoundedPostgresFactory"
 # The event store's environment keys for the bounds eventsourcing does not read itself.
@@ -66,8 +66,7 @@ class OnceApplicationRecorder(PostgresApplicationRecorder):
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         datastore = self.datastore
-        unit = getattr(datastore, "unit", None)
-        if unit is None or unit.connection is None or not stored_events:
+        if open_connection(getattr(datastore, "unit", None)) is None or not stored_events:
             return _insert_once(self, stored_events, **kwargs)
         # In a command's transaction: no pipeline and no savepoint of its own (a racing
         # version's unique violation inside psycopg's pipeline surfaced as "transaction
@@ -105,7 +104,7 @@ class SharedPostgresDatastore(PostgresDatastore):
 
     @contextmanager
     def get_connection(self) -> Iterator[psycopg.Connection[DictRow]]:
-        conn = self.unit.connection if self.unit is not None else None
+        conn = open_connection(self.unit)
         if conn is None:
             with super().get_connection() as own:
                 yield own
@@ -123,7 +122,7 @@ class SharedPostgresDatastore(PostgresDatastore):
 
     @contextmanager
     def transaction(self, *, commit: bool = False) -> Iterator[psycopg.Cursor[DictRow]]:
-        if self.unit is None or self.unit.connection is None:
+        if open_connection(self.unit) is None:
             with super().transaction(commit=commit) as cursor:
                 yield cursor
             return

@@ -111,6 +111,11 @@ class Saving(Application[UUID]):
             folded.clear()
         self._commands.clear()
 
+    @property
+    def shares_transactions(self) -> bool:
+        """Whether commands run in the read model's transaction (wired by the composition root)."""
+        return not isinstance(self.transactions, OwnTransactions)
+
     def committed(self) -> None:
         """After a shared transaction committed (the composition root calls it)."""
         self._commands.committed()
@@ -118,7 +123,7 @@ class Saving(Application[UUID]):
     def _begin_command(self) -> None:
         """At the start of a command's shared transaction: the command cache brought to the
         store's head (``domain.command_cache``); one read, which the timeline reuses."""
-        if isinstance(self.transactions, OwnTransactions):
+        if not self.shares_transactions:
             return
         head = self.recorder.max_notification_id() or 0
         self._commands.begin(head, self._written_between)

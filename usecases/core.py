@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from domain.application import CleverInvo
-from domain.saving import OwnTransactions
 from pdf.service import InvoicePdfs
 from projections.ledger_index import LedgerIndex
 from projections.projector import ReadModelProjector
@@ -33,7 +32,7 @@ class Core:
         (``database.event_transactions``), or, for an application not wired so, the read
         model brought up to its write after it."""
         result = command()
-        if not isinstance(self.app.transactions, OwnTransactions):
+        if self.app.shares_transactions:
             return result
         try:
             self.projector.catch_up()
